@@ -1,0 +1,30 @@
+/* filter.h - which changes matter: include/exclude rules, .gitignore,
+ * unchanged-content skip. The same verdicts for every watcher. */
+#ifndef GUST_FILTER_H
+#define GUST_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config;
+struct filter;
+
+/* Build the filter from cfg->root, cfg->tmp_dir and cfg->watch. Compiles the
+ * regexes, reads .gitignore files lazily. NULL + err on failure (a bad
+ * regex names its key and index: "/watch/exclude_regex/1: ..."). */
+struct filter *filter_new(const struct config *cfg, char *err, size_t errlen);
+void filter_free(struct filter *f);
+
+/* path: absolute (under root) or root-relative. For a directory: true if it
+ * must not be walked or watched. For a file: true if a change to it does not
+ * matter. The root itself is never ignored. */
+bool filter_ignored(struct filter *f, const char *path, bool is_dir);
+
+/* exclude_unchanged: true when path's content hash equals the one recorded at
+ * the last filter_commit() (or the first time the file was seen). A
+ * missing file is always a change. */
+bool filter_unchanged(struct filter *f, const char *path);
+/* Record the current hashes of the given changed paths as "built". */
+void filter_commit(struct filter *f, const char *const *paths);
+
+#endif

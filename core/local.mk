@@ -1,0 +1,31 @@
+# The core: a convenience library (so unit tests link the same code) and
+# the gust executable.
+noinst_LTLIBRARIES += core/libgustcore.la
+core_libgustcore_la_SOURCES = \
+	core/loop.c core/loop.h \
+	core/log.c core/log.h \
+	core/conf.c core/conf.h \
+	core/presets.h \
+	core/filter.c core/filter.h \
+	core/tree.c core/tree.h \
+	core/loader.c core/loader.h \
+	core/host.c core/host.h \
+	core/app.c core/app.h
+nodist_core_libgustcore_la_SOURCES = core/paths.h core/presets.c
+core_libgustcore_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+core_libgustcore_la_LIBADD = $(JANSSON_LIBS)
+
+bin_PROGRAMS += gust
+gust_SOURCES = core/main.c
+gust_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+gust_LDADD = core/libgustcore.la $(JANSSON_LIBS)
+
+# The compiled-in plugin and preset directories come from make, not
+# configure, so `make prefix=...` stays right.
+core/paths.h: Makefile
+	$(AM_V_GEN)mkdir -p core && { \
+	  echo '#define GUST_PLUGINDIR "$(pkglibdir)"'; \
+	  echo '#define GUST_PRESETDIR "$(pkgdatadir)/presets"'; \
+	} > $@.tmp && mv $@.tmp $@
+BUILT_SOURCES += core/paths.h core/presets.c
+CLEANFILES += core/paths.h core/presets.c

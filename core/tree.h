@@ -1,0 +1,44 @@
+/* tree.h - process trees: spawn, stop with escalation, sweep, reap, and
+ * recovery of what a killed gust left behind. The mechanism behind the
+ * host table's tree_* functions, shared by every runner and builder. */
+#ifndef GUST_TREE_H
+#define GUST_TREE_H
+
+#include <gust/plugin.h>
+#include <stddef.h>
+
+struct loop;
+struct treemgr;
+
+/* Become a child subreaper, hook into the loop's reaping. state_path is the
+ * file where the processes of live trees are recorded (pid and start time)
+ * so a later gust can remove them if this one is SIGKILLed; NULL: none.
+ * NULL + err on failure. */
+struct treemgr *treemgr_new(struct loop *loop, const char *state_path,
+                            char *err, size_t errlen);
+
+/* Kill (SIGKILL) and reap every process of every tree, synchronously and in
+ * bounded time, remove the state file, free. */
+void treemgr_free(struct treemgr *mgr);
+
+/* Remove what a previous gust, killed before it could clean up, left behind:
+ * read state_path, and if the gust that wrote it is dead, SIGKILL every
+ * recorded process that still has the recorded start time (or still
+ * carries that gust's environment tag), wait until they are gone.
+ * Returns the number of processes removed, or -errno. Never touches a
+ * process that is not provably that gust's. */
+int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen);
+
+/* Number of processes currently known to belong to live trees. */
+size_t treemgr_count(struct treemgr *mgr);
+
+struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
+                             const struct gust_tree_events *ev, void *arg,
+                             char *err, size_t errlen);
+int tree_stop(struct gust_tree *tree, int sig, unsigned kill_delay_ms);
+int tree_kill(struct gust_tree *tree);
+pid_t tree_pid(const struct gust_tree *tree);
+bool tree_alive(const struct gust_tree *tree);
+void tree_free(struct gust_tree *tree);
+
+#endif

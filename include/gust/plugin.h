@@ -1,0 +1,367 @@
+/*
+ * gust/plugin.h - the gust plugin ABI, version 1.0.
+ *
+ * This is the only header gust installs. A plugin is a shared object that
+ * exports exactly one symbol, `gust_plugin_desc`, a const descriptor
+ * (struct gust_plugin_desc) that names the plugin's kind and points to that
+ * kind's const vtable. Plugins never link against the gust executable:
+ * everything they need from the core comes through the const host table
+ * (struct gust_host) handed to their create() function.
+ *
+ * Compatibility rules:
+ *   - The core accepts a plugin whose ABI major equals its own and whose ABI
+ *     minor is not newer than its own.
+ *   - Every struct here only ever grows at its end. Structs that cross the
+ *     boundary carry their own size as their first member so that either side
+ *     can tell which members the other one knows about.
+ *   - A plugin built against 1.0 keeps working with every 1.x core.
+ *
+ * Threading: none. The core runs one event loop on one thread and calls every
+ * plugin function from it. A plugin must not block without a bound, must not
+ * create threads that call back into the host, must not install signal
+ * handlers, must not call exit(), and must not reap children itself (the core
+ * reaps every child; use tree_spawn() or child_watch()).
+ *
+ * Errors: every int-returning function returns 0 on success or a negative
+ * errno value. Functions that return a pointer return NULL on failure, having
+ * recorded a one-line reason with host->set_error().
+ *
+ * This header compiles on its own as C99 (-std=c99 -pedantic).
+ */
+#ifndef GUST_PLUGIN_H
+#define GUST_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** ABI major version: bumped only on an incompatible change. */
+#define GUST_ABI_MAJOR 1
+/** ABI minor version: bumped when members are appended. */
+#define GUST_ABI_MINOR 0
+/** The ABI version a plugin was built against: major in the high 16 bits. */
+#define GUST_ABI_VERSION (((uint32_t)GUST_ABI_MAJOR << 16) | (uint32_t)GUST_ABI_MINOR)
+/** Major part of a packed ABI version. */
+#define GUST_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
+/** Minor part of a packed ABI version. */
+#define GUST_ABI_MINOR_OF(v) ((uint32_t)(v)&0xffffu)
+
+#if defined(__GNUC__) || defined(__clang__)
+#define GUST_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define GUST_PRINTF(fmt, args)
+#endif
+
+/** What a plugin is. */
+enum gust_kind {
+	GUST_KIND_WATCHER = 1, /**< turns file-system changes into events */
+	GUST_KIND_BUILDER = 2, /**< runs the build */
+	GUST_KIND_RUNNER = 3   /**< runs the program */
+};
+
+/** Severity of a log line. */
+enum gust_log_level {
+	GUST_LOG_ERROR = 0,
+	GUST_LOG_WARN = 1,
+	GUST_LOG_INFO = 2,
+	GUST_LOG_DEBUG = 3
+};
+
+/** The kind of a change a watcher reports. */
+enum gust_change {
+	GUST_CHANGE_CREATE = 1, /**< a path appeared */
+	GUST_CHANGE_WRITE = 2,  /**< a file's content changed */
+	GUST_CHANGE_REMOVE = 3, /**< a path went away */
+	GUST_CHANGE_RENAME = 4, /**< a path was renamed (either end) */
+	GUST_CHANGE_ATTRIB = 5, /**< metadata only (mode, owner, times) */
+	GUST_CHANGE_RESCAN = 6  /**< events were lost; the path is a root */
+};
+
+/** Events for host->io_add(). Hang-up and error are reported as READ. */
+#define GUST_IO_READ 1u
+#define GUST_IO_WRITE 2u
+
+/**
+ * Opaque: the core's context for one plugin instance. Passed back to every
+ * host function so the core knows who is calling. Owned by the core; valid
+ * from create() until destroy() returns.
+ */
+struct gust_ctx;
+
+/**
+ * Opaque: a plugin's config section (the JSON object named after its kind).
+ * Read it only through the host's opt_* functions. Owned by the core; valid
+ * only during create().
+ */
+struct gust_opts;
+
+/**
+ * Opaque: one process tree started by host->tree_spawn(): the root process,
+ * its process group, and every descendant, including those that leave the
+ * group or are orphaned (gust is a child subreaper). Owned by the core;
+ * valid until the plugin calls host->tree_free().
+ */
+struct gust_tree;
+
+/** Called when a registered fd is ready; events is a GUST_IO_* mask. */
+typedef void (*gust_io_cb)(int fd, unsigned events, void *arg);
+/** Called once when a timer fires. */
+typedef void (*gust_timer_cb)(void *arg);
+/** Called once when a watched child exits; status is as from waitpid(). */
+typedef void (*gust_exit_cb)(pid_t pid, int status, void *arg);
+
+/** Flags for struct gust_spawn. */
+/** Give the program the terminal: its group becomes the foreground group
+ *  and stdin is inherited; gust takes the terminal back once it is gone. */
+#define GUST_SPAWN_FOREGROUND 1u
+/** Do not search PATH for argv[0]. */
+#define GUST_SPAWN_NO_PATH 2u
+
+/** How to start a process tree. All pointers are borrowed for the call. */
+struct gust_spawn {
+	size_t size;              /**< sizeof(struct gust_spawn) */
+	const char *const *argv;  /**< NULL-terminated; argv[0] searched in PATH */
+	const char *const *env;   /**< NULL-terminated "K=V" set on top of
+	                               gust's environment, or NULL; a bare "K"
+	                               removes K */
+	const char *cwd;          /**< working directory, or NULL for gust's */
+	int stdin_fd;             /**< -1: /dev/null */
+	int stdout_fd;            /**< -1: gust's stdout */
+	int stderr_fd;            /**< -1: gust's stderr */
+	unsigned flags;           /**< GUST_SPAWN_* */
+};
+
+/**
+ * What the core tells the owner of a tree. Either member may be NULL.
+ * Pointed-to struct is borrowed and must stay valid while the tree exists.
+ */
+struct gust_tree_events {
+	size_t size; /**< sizeof(struct gust_tree_events) */
+	/** The root process exited by itself or was killed; status is as from
+	 *  waitpid(). Descendants may still be running: the tree is not gone
+	 *  until stopped() is called after host->tree_stop(). */
+	void (*exited)(struct gust_tree *tree, int status, void *arg);
+	/** After host->tree_stop(): every process of the tree is gone and
+	 *  reaped. Called exactly once per tree_stop(). */
+	void (*stopped)(struct gust_tree *tree, void *arg);
+};
+
+/**
+ * The host table: everything the core offers a plugin. Const, owned by the
+ * core, valid for the plugin's whole life. Members are only ever appended;
+ * check `size` before using a member added after 1.0.
+ */
+struct gust_host {
+	size_t size;          /**< sizeof(struct gust_host) in the core */
+	uint32_t abi_version; /**< the core's GUST_ABI_VERSION */
+
+	/* ---- logging and errors ---- */
+
+	/** Log one line (no trailing newline needed) under the plugin's name. */
+	void (*log)(struct gust_ctx *ctx, enum gust_log_level level,
+	            const char *fmt, ...) GUST_PRINTF(3, 4);
+	/** Record why the current call failed: one line, lowercase, no trailing
+	 *  period, naming the key, path or value at fault. The core prints it
+	 *  as "gust: <plugin>: <message>". The latest call wins. */
+	void (*set_error)(struct gust_ctx *ctx, const char *fmt, ...)
+	    GUST_PRINTF(2, 3);
+
+	/* ---- the event loop ---- */
+
+	/** Call cb when fd is ready for the GUST_IO_* events given. One
+	 *  registration per fd. The fd stays owned by the plugin; remove it
+	 *  with io_del() before closing it. */
+	int (*io_add)(struct gust_ctx *ctx, int fd, unsigned events,
+	              gust_io_cb cb, void *arg);
+	/** Change the events a registered fd waits for. */
+	int (*io_mod)(struct gust_ctx *ctx, int fd, unsigned events);
+	/** Stop watching fd. Safe to call from fd's own callback. */
+	int (*io_del)(struct gust_ctx *ctx, int fd);
+	/** Call cb once after ms milliseconds (monotonic clock). Returns a
+	 *  non-zero id, or 0 on failure. */
+	uint64_t (*timer_add)(struct gust_ctx *ctx, unsigned ms, gust_timer_cb cb,
+	                      void *arg);
+	/** Cancel a pending timer; a fired or unknown id is ignored. */
+	void (*timer_cancel)(struct gust_ctx *ctx, uint64_t id);
+	/** Call cb once when the child pid (forked by the plugin) exits; the
+	 *  core reaps it. For trees started with tree_spawn(), use the tree's
+	 *  events instead. */
+	int (*child_watch)(struct gust_ctx *ctx, pid_t pid, gust_exit_cb cb,
+	                   void *arg);
+
+	/* ---- the change filter and the project ---- */
+
+	/** True when the core's filter ignores path (absolute, or relative to
+	 *  the root). Watchers call it for directories before walking or
+	 *  watching them (is_dir true) so excluded trees are never entered. */
+	bool (*is_ignored)(struct gust_ctx *ctx, const char *path, bool is_dir);
+	/** The project root, absolute, without trailing slash. Borrowed. */
+	const char *(*root)(struct gust_ctx *ctx);
+	/** Whether symlinked directories should be followed while walking. */
+	bool (*follow_symlinks)(struct gust_ctx *ctx);
+
+	/* ---- the plugin's options (only during create()) ---- */
+
+	/** Fail unless every key of opts is in known (NULL-terminated) or is
+	 *  "plugin"; the error names the JSON path and the nearest known key. */
+	int (*opt_check_keys)(struct gust_ctx *ctx, const struct gust_opts *opts,
+	                      const char *const *known);
+	/** Read a string. *out is def when absent; borrowed, valid as long as
+	 *  the plugin instance lives. */
+	int (*opt_string)(struct gust_ctx *ctx, const struct gust_opts *opts,
+	                  const char *key, const char *def, const char **out);
+	/** Read an integer within [min, max]. */
+	int (*opt_int)(struct gust_ctx *ctx, const struct gust_opts *opts,
+	               const char *key, long long def, long long min,
+	               long long max, long long *out);
+	/** Read a boolean. */
+	int (*opt_bool)(struct gust_ctx *ctx, const struct gust_opts *opts,
+	                const char *key, bool def, bool *out);
+	/** Read an array of strings (a single string is taken as a one-element
+	 *  array). *out is NULL-terminated and borrowed like opt_string();
+	 *  an absent key gives an empty array. n may be NULL. */
+	int (*opt_strv)(struct gust_ctx *ctx, const struct gust_opts *opts,
+	                const char *key, const char *const **out, size_t *n);
+	/** Read a signal given by name ("SIGTERM", "TERM", "term") or number. */
+	int (*opt_signal)(struct gust_ctx *ctx, const struct gust_opts *opts,
+	                  const char *key, int def, int *out);
+
+	/* ---- reporting back ---- */
+
+	/** Watcher: path (absolute) changed. The core filters and debounces. */
+	void (*changed)(struct gust_ctx *ctx, const char *path,
+	                enum gust_change kind);
+	/** Builder: the build started by start() ended. status is a waitpid()
+	 *  status, or a negative errno when it could not run. Not called for a
+	 *  build that was cancelled. */
+	void (*build_done)(struct gust_ctx *ctx, int status);
+	/** Runner: the program exited by itself; status as from waitpid(). */
+	void (*run_exited)(struct gust_ctx *ctx, int status);
+	/** Runner: the stop requested by stop() is complete: nothing of the
+	 *  run exists any more. Exactly once per stop(). */
+	void (*stop_done)(struct gust_ctx *ctx);
+
+	/* ---- process trees: the lifecycle every runner and builder shares ---- */
+
+	/** Start a process tree: fork; in the child a new process group, default
+	 *  signal dispositions, an empty signal mask, the given stdio, cwd and
+	 *  environment, parent-death signal SIGKILL, then exec. An exec failure
+	 *  comes back here synchronously (ETXTBSY is retried briefly) as NULL
+	 *  with the reason set. ev and arg are borrowed for the tree's life. */
+	struct gust_tree *(*tree_spawn)(struct gust_ctx *ctx,
+	                                const struct gust_spawn *spec,
+	                                const struct gust_tree_events *ev,
+	                                void *arg);
+	/** Stop the whole tree: sig to the group and to every descendant outside
+	 *  it; wait up to kill_delay_ms, ending as soon as the tree is empty;
+	 *  then SIGKILL to all that is left; sweep and reap until nothing
+	 *  remains, then call ev->stopped. Always completes in bounded time.
+	 *  Calling it again while stopping only shortens nothing; use
+	 *  tree_kill() to escalate. */
+	int (*tree_stop)(struct gust_tree *tree, int sig, unsigned kill_delay_ms);
+	/** Escalate now: SIGKILL to every process of the tree. If no stop was
+	 *  in progress, one starts (ev->stopped follows). */
+	int (*tree_kill)(struct gust_tree *tree);
+	/** The root's pid (also the process group id). */
+	pid_t (*tree_pid)(const struct gust_tree *tree);
+	/** True until ev->stopped has been called. */
+	bool (*tree_alive)(const struct gust_tree *tree);
+	/** Release the handle. A tree that is not yet gone is killed first
+	 *  (synchronously, bounded) so nothing is ever left behind. */
+	void (*tree_free)(struct gust_tree *tree);
+};
+
+/* ---------------------------------------------------------------------- */
+
+/**
+ * Watcher vtable. create() must not watch anything yet; start() places the
+ * watches under host->root(), skipping directories host->is_ignored()
+ * rejects, and reports changes with host->changed().
+ */
+struct gust_watcher_ops {
+	size_t size; /**< sizeof(struct gust_watcher_ops) */
+	/** Parse opts (reject unknown keys), allocate. NULL + set_error. */
+	void *(*create)(const struct gust_host *host, struct gust_ctx *ctx,
+	                const struct gust_opts *opts);
+	/** Walk the root and begin reporting changes. */
+	int (*start)(void *self);
+	/** Stop, unregister fds and timers, free. self may be NULL. */
+	void (*destroy)(void *self);
+};
+
+/** One build request. Borrowed for the duration of start(). */
+struct gust_build_req {
+	size_t size;                 /**< sizeof(struct gust_build_req) */
+	const char *const *changed;  /**< NULL-terminated changed paths
+	                                  (root-relative); empty on first build */
+	const char *changed_file;    /**< file listing them one per line, or NULL */
+};
+
+/**
+ * Builder vtable. The core never starts a build while one is running: it
+ * cancels the old one first.
+ */
+struct gust_builder_ops {
+	size_t size; /**< sizeof(struct gust_builder_ops) */
+	void *(*create)(const struct gust_host *host, struct gust_ctx *ctx,
+	                const struct gust_opts *opts);
+	/** Begin a build; report its end with host->build_done(). */
+	int (*start)(void *self, const struct gust_build_req *req);
+	/** Cancel the running build. Its whole tree is killed; build_done() is
+	 *  not called for it. The core calls start() again only after cancel()
+	 *  has returned; the cancelled tree may still be dying, and the builder
+	 *  must keep it until it is gone. */
+	void (*cancel)(void *self);
+	/** Cancel any build, free. self may be NULL. Synchronous: when it
+	 *  returns, no process of any build exists. */
+	void (*destroy)(void *self);
+};
+
+/**
+ * Runner vtable. The runner owns the lifecycle of the program's process
+ * tree; the core calls start() only when no run exists and stop() only
+ * while one does.
+ */
+struct gust_runner_ops {
+	size_t size; /**< sizeof(struct gust_runner_ops) */
+	void *(*create)(const struct gust_host *host, struct gust_ctx *ctx,
+	                const struct gust_opts *opts);
+	/** Start the program. Report its own exit with host->run_exited(). */
+	int (*start)(void *self);
+	/** Begin the stop; host->stop_done() follows once the tree is gone.
+	 *  force: SIGKILL at once (also escalates a stop in progress). */
+	int (*stop)(void *self, bool force);
+	/** Free. The core calls it only after stop_done(), or with no run. */
+	void (*destroy)(void *self);
+};
+
+/**
+ * The descriptor every plugin exports as `gust_plugin_desc`:
+ *
+ *   static const struct gust_runner_ops ops = { sizeof ops, ... };
+ *   const struct gust_plugin_desc gust_plugin_desc = {
+ *       GUST_ABI_VERSION, sizeof(struct gust_plugin_desc),
+ *       GUST_KIND_RUNNER, "myrunner", "1.0", &ops };
+ */
+struct gust_plugin_desc {
+	uint32_t abi_version;  /**< GUST_ABI_VERSION at build time */
+	uint32_t size;         /**< sizeof(struct gust_plugin_desc) */
+	uint32_t kind;         /**< enum gust_kind */
+	const char *name;      /**< short name, e.g. "inotify" */
+	const char *version;   /**< the plugin's own version string */
+	const void *ops;       /**< const struct gust_<kind>_ops * */
+};
+
+/** The one symbol a plugin exports. */
+extern const struct gust_plugin_desc gust_plugin_desc;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GUST_PLUGIN_H */

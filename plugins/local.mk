@@ -1,0 +1,51 @@
+# In-tree plugins: one loadable module each, installed in $(pkglibdir) as
+# <kind>-<name>.so.
+PLUGIN_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+
+if BUILD_WATCHER_INOTIFY
+pkglib_LTLIBRARIES += plugins/watcher-inotify.la
+endif
+plugins_watcher_inotify_la_SOURCES = plugins/watcher-inotify.c plugins/walk.c plugins/walk.h
+plugins_watcher_inotify_la_CFLAGS = $(PLUGIN_CFLAGS)
+plugins_watcher_inotify_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+
+if BUILD_WATCHER_KQUEUE
+pkglib_LTLIBRARIES += plugins/watcher-kqueue.la
+endif
+plugins_watcher_kqueue_la_SOURCES = plugins/watcher-kqueue.c plugins/walk.c plugins/walk.h
+plugins_watcher_kqueue_la_CFLAGS = $(PLUGIN_CFLAGS)
+plugins_watcher_kqueue_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+
+if BUILD_WATCHER_POLL
+pkglib_LTLIBRARIES += plugins/watcher-poll.la
+endif
+plugins_watcher_poll_la_SOURCES = plugins/watcher-poll.c plugins/walk.c plugins/walk.h
+plugins_watcher_poll_la_CFLAGS = $(PLUGIN_CFLAGS)
+plugins_watcher_poll_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+
+if BUILD_BUILDER_SHELL
+pkglib_LTLIBRARIES += plugins/builder-shell.la
+endif
+plugins_builder_shell_la_SOURCES = plugins/builder-shell.c
+plugins_builder_shell_la_CFLAGS = $(PLUGIN_CFLAGS)
+plugins_builder_shell_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+
+if BUILD_RUNNER_PLAIN
+pkglib_LTLIBRARIES += plugins/runner-plain.la
+endif
+plugins_runner_plain_la_SOURCES = plugins/runner-plain.c plugins/runcmd.c plugins/runcmd.h
+plugins_runner_plain_la_CFLAGS = $(PLUGIN_CFLAGS)
+plugins_runner_plain_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+
+if BUILD_RUNNER_DLV
+pkglib_LTLIBRARIES += plugins/runner-dlv.la
+endif
+plugins_runner_dlv_la_SOURCES = plugins/runner-dlv.c plugins/runcmd.c plugins/runcmd.h
+plugins_runner_dlv_la_CFLAGS = $(PLUGIN_CFLAGS)
+plugins_runner_dlv_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+
+# Libtool installs .la files next to the modules; gust needs only the .so.
+install-exec-hook: gust-remove-la
+gust-remove-la:
+	rm -f $(DESTDIR)$(pkglibdir)/*.la
+.PHONY: gust-remove-la

@@ -1,0 +1,3 @@
+#!/bin/bash
+. "$GUST_SRCDIR/tests/lib.sh"
+plan_done

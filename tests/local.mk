@@ -1,0 +1,74 @@
+# Tests: Check unit tests (one binary per area), plugin contract tests with
+# fixture plugins, and black-box TAP scripts that run the real gust binary.
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+AM_TESTS_ENVIRONMENT = \
+	GUST="$(abs_top_builddir)/gust"; \
+	GUST_PLUGIN_PATH="$(abs_top_builddir)/plugins/.libs"; \
+	GUST_FIXTURES="$(abs_top_builddir)/tests/fixtures/.libs"; \
+	GUST_HELPERS="$(abs_top_builddir)/tests/helpers"; \
+	GUST_SRCDIR="$(abs_top_srcdir)"; \
+	GUST_BUILDDIR="$(abs_top_builddir)"; \
+	CK_DEFAULT_TIMEOUT=60; \
+	export GUST GUST_PLUGIN_PATH GUST_FIXTURES GUST_HELPERS GUST_SRCDIR GUST_BUILDDIR CK_DEFAULT_TIMEOUT;
+
+UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
+UNIT_LDADD = core/libgustcore.la $(CHECK_LIBS) $(JANSSON_LIBS)
+UNIT_TESTS = tests/test_loop tests/test_conf tests/test_filter tests/test_tree \
+	tests/test_loader tests/test_walk
+if HAVE_CHECK
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+endif
+tests_test_loop_SOURCES = tests/test_loop.c
+tests_test_loop_CFLAGS = $(UNIT_CFLAGS)
+tests_test_loop_LDADD = $(UNIT_LDADD)
+tests_test_conf_SOURCES = tests/test_conf.c
+tests_test_conf_CFLAGS = $(UNIT_CFLAGS)
+tests_test_conf_LDADD = $(UNIT_LDADD)
+tests_test_filter_SOURCES = tests/test_filter.c
+tests_test_filter_CFLAGS = $(UNIT_CFLAGS)
+tests_test_filter_LDADD = $(UNIT_LDADD)
+tests_test_tree_SOURCES = tests/test_tree.c
+tests_test_tree_CFLAGS = $(UNIT_CFLAGS)
+tests_test_tree_LDADD = $(UNIT_LDADD)
+tests_test_loader_SOURCES = tests/test_loader.c
+tests_test_loader_CFLAGS = $(UNIT_CFLAGS)
+tests_test_loader_LDADD = $(UNIT_LDADD)
+# The watcher bookkeeping shared by inotify, kqueue and poll (plugins/walk.c)
+# is compiled into this test too, so Linux exercises what kqueue uses.
+tests_test_walk_SOURCES = tests/test_walk.c plugins/walk.c plugins/walk.h
+tests_test_walk_CFLAGS = $(UNIT_CFLAGS)
+tests_test_walk_LDADD = $(UNIT_LDADD)
+
+# Fixture plugins the loader must refuse, each with its exact message.
+FIXTURE_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath $(abs_builddir)
+check_LTLIBRARIES += tests/fixtures/bad-abi.la tests/fixtures/wrong-kind.la \
+	tests/fixtures/missing-op.la tests/fixtures/create-fails.la \
+	tests/fixtures/no-symbol.la tests/fixtures/unresolved.la
+tests_fixtures_bad_abi_la_SOURCES = tests/fixtures/bad-abi.c
+tests_fixtures_bad_abi_la_LDFLAGS = $(FIXTURE_LDFLAGS)
+tests_fixtures_wrong_kind_la_SOURCES = tests/fixtures/wrong-kind.c
+tests_fixtures_wrong_kind_la_LDFLAGS = $(FIXTURE_LDFLAGS)
+tests_fixtures_missing_op_la_SOURCES = tests/fixtures/missing-op.c
+tests_fixtures_missing_op_la_LDFLAGS = $(FIXTURE_LDFLAGS)
+tests_fixtures_create_fails_la_SOURCES = tests/fixtures/create-fails.c
+tests_fixtures_create_fails_la_LDFLAGS = $(FIXTURE_LDFLAGS)
+tests_fixtures_no_symbol_la_SOURCES = tests/fixtures/no-symbol.c
+tests_fixtures_no_symbol_la_LDFLAGS = -module -avoid-version -shared -rpath $(abs_builddir)
+# Links (with -z defs off) but needs a symbol nobody provides: dlopen fails.
+tests_fixtures_unresolved_la_SOURCES = tests/fixtures/unresolved.c
+tests_fixtures_unresolved_la_LDFLAGS = -module -avoid-version -shared -rpath $(abs_builddir)
+
+# Programs the black-box tests run as "the user's program".
+check_PROGRAMS += tests/helpers/shape tests/helpers/tcpcheck
+tests_helpers_shape_SOURCES = tests/helpers/shape.c
+tests_helpers_shape_LDADD = $(LIBS)
+tests_helpers_tcpcheck_SOURCES = tests/helpers/tcpcheck.c
+
+BLACKBOX_TESTS = tests/bb_basic.sh tests/bb_config.sh tests/bb_lifecycle.sh \
+	tests/bb_build.sh tests/bb_watch.sh tests/bb_dlv.sh tests/bb_install.sh
+dist_check_SCRIPTS += $(BLACKBOX_TESTS)
+TESTS += $(BLACKBOX_TESTS)
+EXTRA_DIST += tests/lib.sh tests/fixtures/goserver/main.go tests/fixtures/goserver/go.mod
+EXTRA_DIST += build-aux/tap-driver.sh
