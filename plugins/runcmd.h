@@ -1,0 +1,71 @@
+/* runcmd.h - what every in-tree runner shares, compiled into each runner
+ * plugin (everything here has hidden visibility; plugins export only
+ * gust_plugin_desc). It reads the options common to all runners, builds the
+ * environment afresh for every start (env_files are reread), and drives one
+ * run through the host's tree_* functions: start, exit report, stop with
+ * escalation, stop_done.
+ *
+ * Common runner options (section "runner"):
+ *   env            object of "NAME": "value" set for the program
+ *   env_files      array of .env files (KEY=VALUE lines, # comments,
+ *                  optional quotes, "export " prefix), reread every start;
+ *                  a missing file is an error naming it
+ *   cwd            working directory (relative to the root), default root
+ *   stop_signal    name or number, default "SIGTERM"
+ *   kill_delay_ms  grace period before SIGKILL, default 2000
+ *   stdin          "null" (default) | "inherit" | "tty" (own foreground
+ *                  process group, terminal handed back on stop)
+ */
+#ifndef GUST_RUNCMD_H
+#define GUST_RUNCMD_H
+
+#include <gust/plugin.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define RUNCMD_COMMON_KEYS \
+	"env", "env_files", "cwd", "stop_signal", "kill_delay_ms", "stdin"
+
+enum runcmd_stdin { RUNCMD_STDIN_NULL = 0, RUNCMD_STDIN_INHERIT, RUNCMD_STDIN_TTY };
+
+struct runcmd {
+	const struct gust_host *host;
+	struct gust_ctx *ctx;
+	/* options */
+	const char *cwd;          /* absolute */
+	int stop_signal;
+	unsigned kill_delay_ms;
+	enum runcmd_stdin stdin_mode;
+	const char *const *env_files;
+	char **env;               /* "K=V" from the "env" object, NULL-terminated */
+	/* When the root process exits by itself, also remove the rest of its
+	 * tree at once (dlv: an orphaned debuggee is never wanted). */
+	bool reap_tree_on_exit;
+	/* state */
+	struct gust_tree *tree;   /* the current run, or NULL */
+	bool stopping;            /* a stop was requested by the core */
+	bool exited;              /* root exited by itself */
+	/* Called after the root exits by itself, before run_exited is reported
+	 * (dlv: say what happened to the debuggee). May be NULL. */
+	void (*on_exit)(struct runcmd *rc, int status, void *arg);
+	void *on_exit_arg;
+};
+
+/* Read the common options. 0 or -EINVAL with host->set_error() called. */
+int runcmd_init(struct runcmd *rc, const struct gust_host *host,
+                struct gust_ctx *ctx, const struct gust_opts *opts);
+/* Start argv as the run (tree_spawn with the environment built now). */
+int runcmd_start(struct runcmd *rc, const char *const *argv);
+/* Stop the run (host->stop_done follows); force: SIGKILL now. With no run
+ * alive, stop_done is reported at once. */
+int runcmd_stop(struct runcmd *rc, bool force);
+/* Free; kills a run that is still alive (bounded). */
+void runcmd_fini(struct runcmd *rc);
+
+/* Parse one .env file into "K=V" strings appended to *env (malloc'd,
+ * NULL-terminated, *n entries). 0 or -errno; on a syntax error -EINVAL
+ * with "file:line: ..." in err. */
+int runcmd_parse_env_file(const char *path, char ***env, size_t *n, char *err,
+                          size_t errlen);
+
+#endif
