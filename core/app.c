@@ -1,1 +1,558 @@
+/* app.c - orchestration. One straight line, driven by the one loop:
+ *
+ *   watcher --changed--> filter --> debounce --> builder --ok--> runner:
+ *   stop the old tree, wait until it is gone (stop_done) --> start the new
+ *
+ * Invariants: two builds never overlap (a change during a build cancels it
+ * and the newest content is built next); the old program keeps serving
+ * while a build runs; a new run starts only after stop_done() of the old. */
 #include "config.h"
+
+#include "app.h"
+#include "filter.h"
+#include "loop.h"
+#include "tree.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* A run that lived this long resets the restart backoff. */
+#define RESTART_RESET_MS 10000u
+
+static void start_build(struct app *app);
+static void start_run(struct app *app);
+static void maybe_quit(struct app *app);
+
+static const char *const watcher_auto[] = { "inotify", "kqueue", "poll", NULL };
+
+static const struct gust_watcher_ops *wops(const struct app *app)
+{
+	return app->watcher.plugin.desc->ops;
+}
+static const struct gust_builder_ops *bops(const struct app *app)
+{
+	return app->builder.plugin.desc->ops;
+}
+static const struct gust_runner_ops *rops(const struct app *app)
+{
+	return app->runner.plugin.desc->ops;
+}
+
+static void describe_status(int status, char *buf, size_t len)
+{
+	if (status < 0)
+		snprintf(buf, len, "could not run: %s", strerror(-status));
+	else if (WIFEXITED(status))
+		snprintf(buf, len, "exit status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+		         config_signal_name(WTERMSIG(status)) ? config_signal_name(WTERMSIG(status)) : "?");
+	else
+		snprintf(buf, len, "status 0x%x", (unsigned)status);
+}
+
+static enum log_stage stage_of(enum gust_kind kind)
+{
+	switch (kind) {
+	case GUST_KIND_WATCHER:
+		return STAGE_WATCH;
+	case GUST_KIND_BUILDER:
+		return STAGE_BUILD;
+	case GUST_KIND_RUNNER:
+		return STAGE_RUN;
+	}
+	return STAGE_GUST;
+}
+
+static int create_instance(struct app *app, struct gust_ctx *ctx, const char *path)
+{
+	const struct gust_plugin_desc *d = ctx->plugin.desc;
+	void *(*create)(const struct gust_host *, struct gust_ctx *, const struct gust_opts *) = NULL;
+	switch (d->kind) {
+	case GUST_KIND_WATCHER:
+		create = ((const struct gust_watcher_ops *)d->ops)->create;
+		break;
+	case GUST_KIND_BUILDER:
+		create = ((const struct gust_builder_ops *)d->ops)->create;
+		break;
+	case GUST_KIND_RUNNER:
+		create = ((const struct gust_runner_ops *)d->ops)->create;
+		break;
+	}
+	ctx->err[0] = '\0';
+	ctx->self = create(&app_host, ctx, &ctx->opts);
+	if (!ctx->self) {
+		log_error("%s: %s plugin \"%s\" (%s): %s", app->cfg->file ? app->cfg->file : "defaults",
+		          plugin_kind_name(d->kind), d->name, ctx->plugin.file,
+		          ctx->err[0] ? ctx->err : "create failed (no reason given)");
+		(void)path;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
+                    struct json_t *section, const char *path)
+{
+	char err[2048];
+	const char *spec = json_string_value(json_object_get(section, "plugin"));
+	ctx->app = app;
+	ctx->kind = kind;
+	ctx->stage = stage_of(kind);
+	ctx->opts.obj = section;
+	ctx->opts.where = app->cfg->file ? app->cfg->file : "defaults";
+	ctx->opts.path = path;
+	int r;
+	if (kind == GUST_KIND_WATCHER && spec && strcmp(spec, "auto") == 0) {
+		r = -ENOENT;
+		for (size_t i = 0; watcher_auto[i]; i++) {
+			r = plugin_load(&ctx->plugin, kind, watcher_auto[i], app->dirs, err, sizeof err);
+			if (r == 0)
+				break;
+		}
+		if (r < 0) {
+			log_error("watcher plugin \"auto\": none of inotify, kqueue, poll could be loaded: %s", err);
+			return r;
+		}
+	} else {
+		r = plugin_load(&ctx->plugin, kind, spec, app->dirs, err, sizeof err);
+		if (r < 0) {
+			log_error("%s", err);
+			return r;
+		}
+	}
+	return create_instance(app, ctx, path);
+}
+
+static void on_signal(int sig, void *arg);
+
+int app_init(struct app *app, const struct config *cfg)
+{
+	char err[2048];
+	memset(app, 0, sizeof *app);
+	app->cfg = cfg;
+	app->restart_delay_ms = cfg->lifecycle.restart_delay_ms;
+	if (!(app->loop = loop_new())) {
+		log_error("cannot set up the event loop: %s", strerror(errno));
+		return -errno;
+	}
+	loop_set_signal_cb(app->loop, on_signal, app);
+	if (mkdir(cfg->tmp_dir, 0777) < 0 && errno != EEXIST) {
+		int e = errno;
+		log_error("tmp_dir \"%s\": cannot create: %s", cfg->tmp_dir, strerror(e));
+		return -e;
+	}
+	char state[4096];
+	if (snprintf(state, sizeof state, "%s/gust.state", cfg->tmp_dir) >= (int)sizeof state) {
+		log_error("tmp_dir \"%s\": path too long", cfg->tmp_dir);
+		return -ENAMETOOLONG;
+	}
+	if (!(app->trees = treemgr_new(app->loop, state, err, sizeof err))) {
+		log_error("%s", err);
+		return -EINVAL;
+	}
+	int removed = treemgr_recover(app->trees, err, sizeof err);
+	if (removed > 0)
+		log_msg(GUST_LOG_WARN, STAGE_RUN, "%s", err);
+	else if (removed < 0)
+		log_msg(GUST_LOG_WARN, STAGE_RUN, "could not check for leftovers of a previous gust: %s", err);
+	if (!(app->filter = filter_new(cfg, err, sizeof err))) {
+		log_error("%s", err);
+		return -EINVAL;
+	}
+	if (!(app->dirs = plugin_search_dirs(cfg->plugin_path))) {
+		log_error("out of memory");
+		return -ENOMEM;
+	}
+	int r;
+	if ((r = app_load_plugin(app, &app->watcher, GUST_KIND_WATCHER, cfg->watcher, "/watcher")) < 0 ||
+	    (r = app_load_plugin(app, &app->builder, GUST_KIND_BUILDER, cfg->builder, "/builder")) < 0 ||
+	    (r = app_load_plugin(app, &app->runner, GUST_KIND_RUNNER, cfg->runner, "/runner")) < 0)
+		return r;
+	return 0;
+}
+
+/* ---- changes and debounce ---- */
+
+static void clear_list(char ***list, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*list)[i]);
+	free(*list);
+	*list = NULL;
+	*n = 0;
+}
+
+static const char *relpath(const struct app *app, const char *path)
+{
+	size_t rl = strlen(app->cfg->root);
+	if (strncmp(path, app->cfg->root, rl) == 0 && path[rl] == '/')
+		return path + rl + 1;
+	return path;
+}
+
+static void add_pending(struct app *app, const char *path)
+{
+	for (size_t i = 0; i < app->npending; i++)
+		if (strcmp(app->pending[i], path) == 0)
+			return;
+	if (app->npending + 1 >= app->cappending) {
+		size_t cap = app->cappending ? app->cappending * 2 : 16;
+		char **n = realloc(app->pending, cap * sizeof *n);
+		if (!n)
+			return;
+		app->pending = n;
+		app->cappending = cap;
+	}
+	char *dup = strdup(path);
+	if (!dup)
+		return;
+	app->pending[app->npending++] = dup;
+	app->pending[app->npending] = NULL;
+}
+
+static void on_debounce(void *arg)
+{
+	struct app *app = arg;
+	app->debounce_timer = 0;
+	if (app->quitting)
+		return;
+	start_build(app);
+}
+
+void app_changed(struct app *app, const char *path, enum gust_change kind)
+{
+	if (app->quitting)
+		return;
+	if (kind != GUST_CHANGE_RESCAN) {
+		if (filter_ignored(app->filter, path, false))
+			return;
+		if (app->cfg->watch.exclude_unchanged && kind != GUST_CHANGE_REMOVE &&
+		    kind != GUST_CHANGE_RENAME && filter_unchanged(app->filter, path)) {
+			log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s: content unchanged, ignored", relpath(app, path));
+			return;
+		}
+	}
+	log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s changed", relpath(app, path));
+	add_pending(app, relpath(app, path));
+	uint64_t now = loop_now_ms();
+	if (!app->debounce_timer)
+		app->first_change_ms = now;
+	else
+		loop_timer_cancel(app->loop, app->debounce_timer);
+	/* trailing quiet window, capped so a steady stream still builds */
+	uint64_t cap_at = app->first_change_ms + app->cfg->watch.debounce_max_ms;
+	uint64_t wait = app->cfg->watch.debounce_ms;
+	if (app->cfg->watch.debounce_max_ms && now + wait > cap_at)
+		wait = cap_at > now ? cap_at - now : 0;
+	app->debounce_timer = loop_timer_add(app->loop, (unsigned)wait, on_debounce, app);
+}
+
+/* ---- builds ---- */
+
+static void write_changed_file(struct app *app, char *file, size_t len)
+{
+	file[0] = '\0';
+	if (snprintf(file, len, "%s/gust-changed.txt", app->cfg->tmp_dir) >= (int)len) {
+		file[0] = '\0';
+		return;
+	}
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.tmp", file);
+	FILE *f = fopen(tmp, "we");
+	if (!f) {
+		file[0] = '\0';
+		return;
+	}
+	for (size_t i = 0; i < app->nbuilding; i++)
+		fprintf(f, "%s\n", app->building[i]);
+	if (fclose(f) != 0 || rename(tmp, file) != 0) {
+		unlink(tmp);
+		file[0] = '\0';
+	}
+}
+
+static void start_build(struct app *app)
+{
+	if (app->build_running) {
+		log_msg(GUST_LOG_INFO, STAGE_BUILD, "newer changes: cancelling the running build");
+		bops(app)->cancel(app->builder.self);
+		app->build_running = false;
+		/* the paths of the cancelled build still need building */
+		for (size_t i = 0; i < app->nbuilding; i++)
+			add_pending(app, app->building[i]);
+	}
+	clear_list(&app->building, &app->nbuilding);
+	app->building = app->pending;
+	app->nbuilding = app->npending;
+	app->pending = NULL;
+	app->npending = app->cappending = 0;
+	if (!app->building) {
+		app->building = calloc(1, sizeof *app->building);
+		if (!app->building)
+			return;
+	}
+	if (app->nbuilding) {
+		if (app->nbuilding == 1)
+			log_msg(GUST_LOG_INFO, STAGE_WATCH, "%s changed", app->building[0]);
+		else
+			log_msg(GUST_LOG_INFO, STAGE_WATCH, "%s and %zu more changed", app->building[0],
+			        app->nbuilding - 1);
+	}
+	if (app->cfg->clear_screen && isatty(STDOUT_FILENO))
+		(void)!write(STDOUT_FILENO, "\033[2J\033[H", 7);
+	char changed_file[4096];
+	write_changed_file(app, changed_file, sizeof changed_file);
+	struct gust_build_req req = {
+		.size = sizeof req,
+		.changed = (const char *const *)app->building,
+		.changed_file = changed_file[0] ? changed_file : NULL,
+	};
+	app->build_started_ms = loop_now_ms();
+	app->builder.err[0] = '\0';
+	int r = bops(app)->start(app->builder.self, &req);
+	if (r < 0) {
+		log_msg(GUST_LOG_ERROR, STAGE_BUILD, "cannot start the build: %s",
+		        app->builder.err[0] ? app->builder.err : strerror(-r));
+		return;
+	}
+	app->build_running = true;
+}
+
+static void stop_run(struct app *app, bool force)
+{
+	if (app->run == RUN_NONE)
+		return;
+	if (app->run == RUN_STOPPING) {
+		if (force)
+			rops(app)->stop(app->runner.self, true);
+		return;
+	}
+	app->run = RUN_STOPPING;
+	app->stop_started_ms = loop_now_ms();
+	app->runner.err[0] = '\0';
+	int r = rops(app)->stop(app->runner.self, force);
+	if (r < 0) {
+		log_msg(GUST_LOG_ERROR, STAGE_RUN, "cannot stop the program: %s",
+		        app->runner.err[0] ? app->runner.err : strerror(-r));
+	}
+}
+
+void app_build_done(struct app *app, int status)
+{
+	if (!app->build_running)
+		return;
+	app->build_running = false;
+	uint64_t ms = loop_now_ms() - app->build_started_ms;
+	if (app->quitting) {
+		maybe_quit(app);
+		return;
+	}
+	if (status == 0) {
+		log_msg(GUST_LOG_INFO, STAGE_BUILD, "ok in %llu ms", (unsigned long long)ms);
+		filter_commit(app->filter, (const char *const *)app->building);
+		app->restart_delay_ms = app->cfg->lifecycle.restart_delay_ms;
+		if (app->restart_timer) {
+			loop_timer_cancel(app->loop, app->restart_timer);
+			app->restart_timer = 0;
+		}
+		if (app->run == RUN_NONE) {
+			start_run(app);
+		} else {
+			app->start_after_stop = true;
+			stop_run(app, false);
+		}
+		return;
+	}
+	char what[128];
+	describe_status(status, what, sizeof what);
+	log_msg(GUST_LOG_ERROR, STAGE_BUILD, "failed (%s) in %llu ms%s", what, (unsigned long long)ms,
+	        app->run == RUN_UP && !app->cfg->lifecycle.stop_on_build_failure
+	            ? "; the previous program keeps running"
+	            : "");
+	if (app->cfg->lifecycle.stop_on_build_failure) {
+		app->start_after_stop = false;
+		stop_run(app, false);
+	}
+}
+
+/* ---- runs ---- */
+
+static void start_run(struct app *app)
+{
+	if (app->quitting)
+		return;
+	app->runner.err[0] = '\0';
+	uint64_t t0 = loop_now_ms();
+	int r = rops(app)->start(app->runner.self);
+	if (r < 0) {
+		log_msg(GUST_LOG_ERROR, STAGE_RUN, "cannot start the program: %s",
+		        app->runner.err[0] ? app->runner.err : strerror(-r));
+		return;
+	}
+	app->run = RUN_UP;
+	app->run_started_ms = loop_now_ms();
+	if (app->stop_started_ms)
+		log_msg(GUST_LOG_INFO, STAGE_RUN, "restarted (old tree gone in %llu ms, new started in %llu ms)",
+		        (unsigned long long)(t0 - app->stop_started_ms),
+		        (unsigned long long)(app->run_started_ms - t0));
+	else
+		log_msg(GUST_LOG_INFO, STAGE_RUN, "started");
+	app->stop_started_ms = 0;
+}
+
+static void on_restart_timer(void *arg)
+{
+	struct app *app = arg;
+	app->restart_timer = 0;
+	if (app->quitting || app->run == RUN_STOPPING || app->run == RUN_UP)
+		return;
+	if (app->run == RUN_EXITED) {
+		app->start_after_stop = true;
+		stop_run(app, false);
+	} else {
+		start_run(app);
+	}
+}
+
+void app_run_exited(struct app *app, int status)
+{
+	char what[128];
+	describe_status(status, what, sizeof what);
+	if (app->run == RUN_STOPPING)
+		return; /* the stop we asked for */
+	if (app->run == RUN_UP)
+		app->run = RUN_EXITED;
+	log_msg(status == 0 ? GUST_LOG_INFO : GUST_LOG_WARN, STAGE_RUN, "program exited (%s)", what);
+	if (app->quitting || !app->cfg->lifecycle.restart_on_exit)
+		return;
+	uint64_t lived = loop_now_ms() - app->run_started_ms;
+	if (lived >= RESTART_RESET_MS)
+		app->restart_delay_ms = app->cfg->lifecycle.restart_delay_ms;
+	unsigned delay = app->restart_delay_ms;
+	log_msg(GUST_LOG_INFO, STAGE_RUN, "restarting in %u ms", delay);
+	app->restart_timer = loop_timer_add(app->loop, delay, on_restart_timer, app);
+	unsigned next = app->restart_delay_ms ? app->restart_delay_ms * 2 : 100;
+	if (next > app->cfg->lifecycle.restart_max_delay_ms)
+		next = app->cfg->lifecycle.restart_max_delay_ms;
+	app->restart_delay_ms = next;
+}
+
+void app_stop_done(struct app *app)
+{
+	app->run = RUN_NONE;
+	if (app->quitting) {
+		maybe_quit(app);
+		return;
+	}
+	if (app->start_after_stop) {
+		app->start_after_stop = false;
+		start_run(app);
+	} else {
+		log_msg(GUST_LOG_INFO, STAGE_RUN, "stopped");
+	}
+}
+
+/* ---- shutdown ---- */
+
+static void maybe_quit(struct app *app)
+{
+	if (app->run == RUN_NONE && !app->build_running)
+		loop_quit(app->loop, app->exit_code);
+}
+
+static void on_signal(int sig, void *arg)
+{
+	struct app *app = arg;
+	app->signals++;
+	if (!app->quitting) {
+		app->quitting = true;
+		log_msg(GUST_LOG_INFO, STAGE_GUST, "%s received: stopping%s",
+		        config_signal_name(sig) ? config_signal_name(sig) : "signal",
+		        sig == SIGINT ? " (Ctrl-C again to kill at once)" : "");
+		if (app->debounce_timer) {
+			loop_timer_cancel(app->loop, app->debounce_timer);
+			app->debounce_timer = 0;
+		}
+		if (app->restart_timer) {
+			loop_timer_cancel(app->loop, app->restart_timer);
+			app->restart_timer = 0;
+		}
+		if (app->build_running) {
+			bops(app)->cancel(app->builder.self);
+			app->build_running = false;
+		}
+		app->start_after_stop = false;
+		stop_run(app, false);
+		maybe_quit(app);
+		return;
+	}
+	if (sig == SIGINT || app->signals > 1) {
+		log_msg(GUST_LOG_WARN, STAGE_GUST, "killing the program at once");
+		stop_run(app, true);
+	}
+}
+
+int app_run(struct app *app)
+{
+	app->watcher.err[0] = '\0';
+	int r = wops(app)->start(app->watcher.self);
+	if (r < 0) {
+		log_error("watcher \"%s\": %s", app->watcher.plugin.desc->name,
+		          app->watcher.err[0] ? app->watcher.err : strerror(-r));
+		return 1;
+	}
+	log_msg(GUST_LOG_INFO, STAGE_GUST, "watching %s (%s watcher, %s builder, %s runner)", app->cfg->root,
+	        app->watcher.plugin.desc->name, app->builder.plugin.desc->name,
+	        app->runner.plugin.desc->name);
+	if (!app->cfg->lifecycle.postpone_first)
+		start_build(app);
+	else
+		log_msg(GUST_LOG_INFO, STAGE_GUST, "waiting for the first change");
+	r = loop_run(app->loop);
+	return r < 0 ? 1 : r;
+}
+
+static void destroy_instance(struct gust_ctx *ctx)
+{
+	if (!ctx->plugin.desc)
+		return;
+	if (ctx->self) {
+		switch (ctx->kind) {
+		case GUST_KIND_WATCHER:
+			((const struct gust_watcher_ops *)ctx->plugin.desc->ops)->destroy(ctx->self);
+			break;
+		case GUST_KIND_BUILDER:
+			((const struct gust_builder_ops *)ctx->plugin.desc->ops)->destroy(ctx->self);
+			break;
+		case GUST_KIND_RUNNER:
+			((const struct gust_runner_ops *)ctx->plugin.desc->ops)->destroy(ctx->self);
+			break;
+		}
+	}
+	ctx->self = NULL;
+	plugin_unload(&ctx->plugin);
+}
+
+void app_fini(struct app *app)
+{
+	destroy_instance(&app->watcher);
+	destroy_instance(&app->builder);
+	destroy_instance(&app->runner);
+	if (app->trees)
+		treemgr_free(app->trees);
+	filter_free(app->filter);
+	plugin_free_dirs(app->dirs);
+	clear_list(&app->pending, &app->npending);
+	clear_list(&app->building, &app->nbuilding);
+	loop_free(app->loop);
+	memset(app, 0, sizeof *app);
+}

@@ -1,0 +1,89 @@
+/* app.h - orchestration: one watcher, one builder, one runner, and the state
+ * machine between them (debounce, cancel superseded builds, stop the old
+ * tree completely before starting the new one, shut down on signals). */
+#ifndef GUST_APP_H
+#define GUST_APP_H
+
+#include <gust/plugin.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "loader.h"
+#include "log.h"
+#include "host.h"
+
+struct app;
+struct loop;
+struct treemgr;
+struct filter;
+
+/* The core's side of one plugin instance. */
+struct gust_ctx {
+	struct app *app;
+	enum gust_kind kind;
+	enum log_stage stage;
+	struct plugin plugin;
+	struct gust_opts opts;
+	void *self;      /* what create() returned */
+	char err[1024];  /* set_error() */
+};
+
+enum run_state {
+	RUN_NONE = 0, /* nothing of a run exists */
+	RUN_UP,       /* running */
+	RUN_EXITED,   /* root exited; the rest must still be stopped */
+	RUN_STOPPING  /* stop() called, waiting for stop_done() */
+};
+
+struct app {
+	const struct config *cfg;
+	struct loop *loop;
+	struct treemgr *trees;
+	struct filter *filter;
+	char **dirs;
+	struct gust_ctx watcher, builder, runner;
+
+	/* changes waiting for the debounce window to close */
+	char **pending;
+	size_t npending, cappending;
+	uint64_t debounce_timer;
+	uint64_t first_change_ms;
+	/* the paths of the build in progress */
+	char **building;
+	size_t nbuilding;
+	bool build_running;
+	uint64_t build_started_ms;
+
+	enum run_state run;
+	bool start_after_stop; /* a good build is waiting for the old run to go */
+	uint64_t stop_started_ms;
+	uint64_t run_started_ms;
+	unsigned restart_delay_ms; /* current backoff */
+	uint64_t restart_timer;
+
+	int signals;   /* SIGINT/SIGTERM/SIGHUP received */
+	bool quitting;
+	int exit_code;
+};
+
+
+/* Set everything up: loop, subreaper, recovery of a killed gust's leftovers,
+ * filter, plugins (create() only). 0, or -errno with the error printed. */
+int app_init(struct app *app, const struct config *cfg);
+/* Start watching, the first build, and run the loop until shutdown.
+ * Returns the process exit status. */
+int app_run(struct app *app);
+void app_fini(struct app *app);
+
+/* Called by host.c. */
+void app_changed(struct app *app, const char *path, enum gust_change kind);
+void app_build_done(struct app *app, int status);
+void app_run_exited(struct app *app, int status);
+void app_stop_done(struct app *app);
+
+/* Resolve the "auto" watcher and load + create one plugin instance. */
+int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
+                    struct json_t *section, const char *path);
+
+#endif

@@ -1,1 +1,172 @@
+/* host.c - the host table: what the core offers plugins, each call routed
+ * through the caller's gust_ctx to the app, the loop, the filter, the
+ * config and the process-tree service. */
 #include "config.h"
+
+#include "app.h"
+#include "filter.h"
+#include "host.h"
+#include "loop.h"
+#include "tree.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+static void h_log(struct gust_ctx *ctx, enum gust_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	/* Plugins' info lines are detail: shown with -v; warnings and errors
+	 * always. */
+	if (level == GUST_LOG_INFO && !log_enabled(GUST_LOG_DEBUG) && ctx->kind == GUST_KIND_WATCHER)
+		level = GUST_LOG_DEBUG;
+	log_vmsg(level, ctx->stage, NULL, fmt, ap);
+	va_end(ap);
+}
+
+static void h_set_error(struct gust_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
+	va_end(ap);
+}
+
+static int h_io_add(struct gust_ctx *ctx, int fd, unsigned events, gust_io_cb cb, void *arg)
+{
+	return loop_io_add(ctx->app->loop, fd, events, cb, arg);
+}
+
+static int h_io_mod(struct gust_ctx *ctx, int fd, unsigned events)
+{
+	return loop_io_mod(ctx->app->loop, fd, events);
+}
+
+static int h_io_del(struct gust_ctx *ctx, int fd)
+{
+	return loop_io_del(ctx->app->loop, fd);
+}
+
+static uint64_t h_timer_add(struct gust_ctx *ctx, unsigned ms, gust_timer_cb cb, void *arg)
+{
+	return loop_timer_add(ctx->app->loop, ms, cb, arg);
+}
+
+static void h_timer_cancel(struct gust_ctx *ctx, uint64_t id)
+{
+	loop_timer_cancel(ctx->app->loop, id);
+}
+
+static int h_child_watch(struct gust_ctx *ctx, pid_t pid, gust_exit_cb cb, void *arg)
+{
+	return loop_child_watch(ctx->app->loop, pid, cb, arg);
+}
+
+static bool h_is_ignored(struct gust_ctx *ctx, const char *path, bool is_dir)
+{
+	return ctx->app->filter && filter_ignored(ctx->app->filter, path, is_dir);
+}
+
+static const char *h_root(struct gust_ctx *ctx)
+{
+	return ctx->app->cfg->root;
+}
+
+static bool h_follow_symlinks(struct gust_ctx *ctx)
+{
+	return ctx->app->cfg->watch.follow_symlinks;
+}
+
+static int h_opt_check_keys(struct gust_ctx *ctx, const struct gust_opts *o, const char *const *known)
+{
+	return config_opt_check_keys(o, known, ctx->err, sizeof ctx->err);
+}
+
+static int h_opt_string(struct gust_ctx *ctx, const struct gust_opts *o, const char *key,
+                        const char *def, const char **out)
+{
+	return config_opt_string(o, key, def, out, ctx->err, sizeof ctx->err);
+}
+
+static int h_opt_int(struct gust_ctx *ctx, const struct gust_opts *o, const char *key,
+                     long long def, long long min, long long max, long long *out)
+{
+	return config_opt_int(o, key, def, min, max, out, ctx->err, sizeof ctx->err);
+}
+
+static int h_opt_bool(struct gust_ctx *ctx, const struct gust_opts *o, const char *key,
+                      bool def, bool *out)
+{
+	return config_opt_bool(o, key, def, out, ctx->err, sizeof ctx->err);
+}
+
+static int h_opt_strv(struct gust_ctx *ctx, const struct gust_opts *o, const char *key,
+                      const char *const **out, size_t *n)
+{
+	return config_opt_strv(o, key, out, n, ctx->err, sizeof ctx->err);
+}
+
+static int h_opt_signal(struct gust_ctx *ctx, const struct gust_opts *o, const char *key,
+                        int def, int *out)
+{
+	return config_opt_signal(o, key, def, out, ctx->err, sizeof ctx->err);
+}
+
+static void h_changed(struct gust_ctx *ctx, const char *path, enum gust_change kind)
+{
+	app_changed(ctx->app, path, kind);
+}
+
+static void h_build_done(struct gust_ctx *ctx, int status)
+{
+	app_build_done(ctx->app, status);
+}
+
+static void h_run_exited(struct gust_ctx *ctx, int status)
+{
+	app_run_exited(ctx->app, status);
+}
+
+static void h_stop_done(struct gust_ctx *ctx)
+{
+	app_stop_done(ctx->app);
+}
+
+static struct gust_tree *h_tree_spawn(struct gust_ctx *ctx, const struct gust_spawn *spec,
+                                      const struct gust_tree_events *ev, void *arg)
+{
+	return tree_spawn(ctx->app->trees, spec, ev, arg, ctx->err, sizeof ctx->err);
+}
+
+const struct gust_host app_host = {
+	.size = sizeof(struct gust_host),
+	.abi_version = GUST_ABI_VERSION,
+	.log = h_log,
+	.set_error = h_set_error,
+	.io_add = h_io_add,
+	.io_mod = h_io_mod,
+	.io_del = h_io_del,
+	.timer_add = h_timer_add,
+	.timer_cancel = h_timer_cancel,
+	.child_watch = h_child_watch,
+	.is_ignored = h_is_ignored,
+	.root = h_root,
+	.follow_symlinks = h_follow_symlinks,
+	.opt_check_keys = h_opt_check_keys,
+	.opt_string = h_opt_string,
+	.opt_int = h_opt_int,
+	.opt_bool = h_opt_bool,
+	.opt_strv = h_opt_strv,
+	.opt_signal = h_opt_signal,
+	.changed = h_changed,
+	.build_done = h_build_done,
+	.run_exited = h_run_exited,
+	.stop_done = h_stop_done,
+	.tree_spawn = h_tree_spawn,
+	.tree_stop = tree_stop,
+	.tree_kill = tree_kill,
+	.tree_pid = tree_pid,
+	.tree_alive = tree_alive,
+	.tree_free = tree_free,
+};

@@ -1,1 +1,275 @@
+/* loader.c - dlopen(RTLD_NOW | RTLD_LOCAL) with one clear message for each
+ * way loading can fail. */
 #include "config.h"
+
+#include "loader.h"
+#include "gust-paths.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *plugin_kind_name(enum gust_kind kind)
+{
+	switch (kind) {
+	case GUST_KIND_WATCHER:
+		return "watcher";
+	case GUST_KIND_BUILDER:
+		return "builder";
+	case GUST_KIND_RUNNER:
+		return "runner";
+	}
+	return "unknown";
+}
+
+static int push(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 2) * sizeof **v);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	if (!(nv[*n] = strdup(s)))
+		return -ENOMEM;
+	nv[++*n] = NULL;
+	return 0;
+}
+
+char **plugin_search_dirs(char *const *config_path)
+{
+	char **v = calloc(1, sizeof *v);
+	size_t n = 0;
+	if (!v)
+		return NULL;
+	for (size_t i = 0; config_path && config_path[i]; i++)
+		if (push(&v, &n, config_path[i]) < 0)
+			goto fail;
+	const char *env = getenv("GUST_PLUGIN_PATH");
+	if (env && *env) {
+		char *copy = strdup(env), *save = NULL;
+		if (!copy)
+			goto fail;
+		for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
+			if (*tok && push(&v, &n, tok) < 0) {
+				free(copy);
+				goto fail;
+			}
+		free(copy);
+	}
+	if (push(&v, &n, GUST_PLUGINDIR) < 0)
+		goto fail;
+	return v;
+fail:
+	plugin_free_dirs(v);
+	return NULL;
+}
+
+void plugin_free_dirs(char **dirs)
+{
+	for (size_t i = 0; dirs && dirs[i]; i++)
+		free(dirs[i]);
+	free(dirs);
+}
+
+static bool ops_complete(const struct gust_plugin_desc *d, const char **missing)
+{
+	switch (d->kind) {
+	case GUST_KIND_WATCHER: {
+		const struct gust_watcher_ops *o = d->ops;
+		if (o->size < sizeof *o)
+			return *missing = "size", false;
+		if (!o->create)
+			return *missing = "create", false;
+		if (!o->start)
+			return *missing = "start", false;
+		if (!o->destroy)
+			return *missing = "destroy", false;
+		return true;
+	}
+	case GUST_KIND_BUILDER: {
+		const struct gust_builder_ops *o = d->ops;
+		if (o->size < sizeof *o)
+			return *missing = "size", false;
+		if (!o->create)
+			return *missing = "create", false;
+		if (!o->start)
+			return *missing = "start", false;
+		if (!o->cancel)
+			return *missing = "cancel", false;
+		if (!o->destroy)
+			return *missing = "destroy", false;
+		return true;
+	}
+	case GUST_KIND_RUNNER: {
+		const struct gust_runner_ops *o = d->ops;
+		if (o->size < sizeof *o)
+			return *missing = "size", false;
+		if (!o->create)
+			return *missing = "create", false;
+		if (!o->start)
+			return *missing = "start", false;
+		if (!o->stop)
+			return *missing = "stop", false;
+		if (!o->destroy)
+			return *missing = "destroy", false;
+		return true;
+	}
+	}
+	return false;
+}
+
+int plugin_open_file(struct plugin *p, const char *file, enum gust_kind kind,
+                     char *err, size_t errlen)
+{
+	memset(p, 0, sizeof *p);
+	dlerror();
+	void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		const char *e = dlerror();
+		snprintf(err, errlen, "%s: cannot load plugin: %s (check its libraries with \"ldd %s\")",
+		         file, e ? e : "unknown error", file);
+		return -ENOEXEC;
+	}
+	const struct gust_plugin_desc *d = dlsym(h, "gust_plugin_desc");
+	if (!d) {
+		snprintf(err, errlen, "%s: no \"gust_plugin_desc\" symbol: not a gust plugin", file);
+		goto bad;
+	}
+	uint32_t maj = GUST_ABI_MAJOR_OF(d->abi_version), min = GUST_ABI_MINOR_OF(d->abi_version);
+	if (maj != GUST_ABI_MAJOR) {
+		snprintf(err, errlen,
+		         "%s: plugin ABI %u.%u is incompatible with gust's ABI %d.%d (rebuild the plugin against this gust)",
+		         file, maj, min, GUST_ABI_MAJOR, GUST_ABI_MINOR);
+		goto bad;
+	}
+	if (min > GUST_ABI_MINOR) {
+		snprintf(err, errlen,
+		         "%s: plugin needs ABI %u.%u, newer than gust's %d.%d (upgrade gust or rebuild the plugin)",
+		         file, maj, min, GUST_ABI_MAJOR, GUST_ABI_MINOR);
+		goto bad;
+	}
+	if (d->size < sizeof *d || !d->name || !*d->name || !d->ops) {
+		snprintf(err, errlen, "%s: malformed plugin descriptor (size, name or ops missing)", file);
+		goto bad;
+	}
+	if (d->kind < GUST_KIND_WATCHER || d->kind > GUST_KIND_RUNNER) {
+		snprintf(err, errlen, "%s: plugin \"%s\" has unknown kind %u", file, d->name, d->kind);
+		goto bad;
+	}
+	if (kind && d->kind != (uint32_t)kind) {
+		snprintf(err, errlen, "%s: plugin \"%s\" is a %s plugin, not a %s plugin", file,
+		         d->name, plugin_kind_name(d->kind), plugin_kind_name(kind));
+		goto bad;
+	}
+	const char *missing = NULL;
+	if (!ops_complete(d, &missing)) {
+		snprintf(err, errlen, "%s: %s plugin \"%s\" lacks the required op \"%s\"", file,
+		         plugin_kind_name(d->kind), d->name, missing);
+		goto bad;
+	}
+	p->handle = h;
+	p->desc = d;
+	if (!(p->file = strdup(file))) {
+		snprintf(err, errlen, "%s: out of memory", file);
+		goto bad;
+	}
+	return 0;
+bad:
+	dlclose(h);
+	memset(p, 0, sizeof *p);
+	return -ENOEXEC;
+}
+
+int plugin_load(struct plugin *p, enum gust_kind kind, const char *spec,
+                char *const *dirs, char *err, size_t errlen)
+{
+	if (!spec || !*spec) {
+		snprintf(err, errlen, "%s plugin: empty name", plugin_kind_name(kind));
+		return -EINVAL;
+	}
+	if (strchr(spec, '/')) {
+		if (access(spec, F_OK) < 0) {
+			int e = errno;
+			snprintf(err, errlen, "%s: %s plugin: %s", spec, plugin_kind_name(kind), strerror(e));
+			return -e;
+		}
+		return plugin_open_file(p, spec, kind, err, errlen);
+	}
+	char file[4096];
+	size_t off = 0;
+	char searched[2048] = "";
+	for (size_t i = 0; dirs && dirs[i]; i++) {
+		int n = snprintf(file, sizeof file, "%s/%s-%s.so", dirs[i], plugin_kind_name(kind), spec);
+		if (n < 0 || (size_t)n >= sizeof file)
+			continue;
+		if (access(file, F_OK) == 0)
+			return plugin_open_file(p, file, kind, err, errlen);
+		n = snprintf(searched + off, sizeof searched - off, "%s%s", off ? ", " : "", dirs[i]);
+		if (n > 0 && (size_t)n < sizeof searched - off)
+			off += (size_t)n;
+	}
+	snprintf(err, errlen,
+	         "%s plugin \"%s\": %s-%s.so not found in: %s (set plugin_path in the config or GUST_PLUGIN_PATH)",
+	         plugin_kind_name(kind), spec, plugin_kind_name(kind), spec, off ? searched : "(no directories)");
+	return -ENOENT;
+}
+
+void plugin_unload(struct plugin *p)
+{
+	if (p->handle)
+		dlclose(p->handle);
+	free(p->file);
+	memset(p, 0, sizeof *p);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int plugin_list(char *const *dirs, FILE *out)
+{
+	int found = 0;
+	for (size_t i = 0; dirs && dirs[i]; i++) {
+		DIR *d = opendir(dirs[i]);
+		if (!d)
+			continue;
+		char **names = NULL;
+		size_t n = 0;
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			size_t len = strlen(e->d_name);
+			if (len < 4 || strcmp(e->d_name + len - 3, ".so") != 0)
+				continue;
+			if (strncmp(e->d_name, "watcher-", 8) && strncmp(e->d_name, "builder-", 8) &&
+			    strncmp(e->d_name, "runner-", 7))
+				continue;
+			if (push(&names, &n, e->d_name) < 0)
+				break;
+		}
+		closedir(d);
+		if (n)
+			qsort(names, n, sizeof *names, name_cmp);
+		for (size_t j = 0; j < n; j++) {
+			char file[4096], err[1024];
+			struct plugin p;
+			if (snprintf(file, sizeof file, "%s/%s", dirs[i], names[j]) >= (int)sizeof file)
+				continue;
+			if (plugin_open_file(&p, file, 0, err, sizeof err) == 0) {
+				fprintf(out, "%-8s %-10s %-8s ABI %u.%u  %s\n", plugin_kind_name(p.desc->kind),
+				        p.desc->name, p.desc->version ? p.desc->version : "-",
+				        GUST_ABI_MAJOR_OF(p.desc->abi_version),
+				        GUST_ABI_MINOR_OF(p.desc->abi_version), file);
+				found++;
+				plugin_unload(&p);
+			} else {
+				fprintf(out, "%-8s %-10s unusable: %s\n", "-", names[j], err);
+			}
+		}
+		plugin_free_dirs(names);
+	}
+	return found;
+}

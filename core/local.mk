@@ -11,7 +11,7 @@ core_libgustcore_la_SOURCES = \
 	core/loader.c core/loader.h \
 	core/host.c core/host.h \
 	core/app.c core/app.h
-nodist_core_libgustcore_la_SOURCES = core/paths.h core/presets.c
+nodist_core_libgustcore_la_SOURCES = core/gust-paths.h core/presets.c
 core_libgustcore_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 core_libgustcore_la_LIBADD = $(JANSSON_LIBS)
 
@@ -22,10 +22,12 @@ gust_LDADD = core/libgustcore.la $(JANSSON_LIBS)
 
 # The compiled-in plugin and preset directories come from make, not
 # configure, so `make prefix=...` stays right.
-core/paths.h: Makefile
+core/gust-paths.h: Makefile
 	$(AM_V_GEN)mkdir -p core && { \
 	  echo '#define GUST_PLUGINDIR "$(pkglibdir)"'; \
 	  echo '#define GUST_PRESETDIR "$(pkgdatadir)/presets"'; \
 	} > $@.tmp && mv $@.tmp $@
-BUILT_SOURCES += core/paths.h core/presets.c
-CLEANFILES += core/paths.h core/presets.c
+BUILT_SOURCES += core/gust-paths.h core/presets.c
+CLEANFILES += core/gust-paths.h core/presets.c
+# Objects need the generated files even when a single target is made.
+$(core_libgustcore_la_OBJECTS): core/gust-paths.h

@@ -1,1 +1,423 @@
+/* loop.c - one poll(2) loop: fds, one-shot timers on the monotonic clock,
+ * signals through a self-pipe, and reaping of every child. Portable POSIX
+ * so the same loop runs on Linux and the BSDs. */
 #include "config.h"
+
+#include "loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct loop_io {
+	int fd;
+	unsigned events;
+	gust_io_cb cb;
+	void *arg;
+	bool dead; /* removed during dispatch; compacted afterwards */
+};
+
+struct loop_timer {
+	uint64_t id;
+	uint64_t due;
+	gust_timer_cb cb;
+	void *arg;
+	struct loop_timer *next; /* sorted by due, then id */
+};
+
+struct loop_child {
+	pid_t pid;
+	gust_exit_cb cb;
+	void *arg;
+	struct loop_child *next;
+};
+
+struct loop {
+	struct loop_io *io;
+	size_t nio, capio;
+	struct pollfd *pfd;
+	size_t cappfd;
+	bool dispatching;
+	struct loop_timer *timers;
+	uint64_t next_timer_id;
+	struct loop_child *children;
+	gust_exit_cb reap_hook;
+	void *reap_arg;
+	void (*signal_cb)(int sig, void *arg);
+	void *signal_arg;
+	int sigpipe[2];
+	bool quit;
+	int quit_code;
+	struct sigaction old[5];
+};
+
+/* The unavoidable signal state: the handler writes the signal number into
+ * the self-pipe of the one live loop. */
+static volatile sig_atomic_t signal_fd = -1;
+
+static const int handled_signals[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP };
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+	if (signal_fd >= 0)
+		(void)!write(signal_fd, &b, 1);
+	errno = saved;
+}
+
+uint64_t loop_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int set_cloexec_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	fl = fcntl(fd, F_GETFD);
+	if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+
+struct loop *loop_new(void)
+{
+	struct loop *loop = calloc(1, sizeof *loop);
+	if (!loop)
+		return NULL;
+	loop->next_timer_id = 1;
+	if (pipe(loop->sigpipe) < 0) {
+		free(loop);
+		return NULL;
+	}
+	if (set_cloexec_nonblock(loop->sigpipe[0]) < 0 ||
+	    set_cloexec_nonblock(loop->sigpipe[1]) < 0) {
+		int e = errno;
+		close(loop->sigpipe[0]);
+		close(loop->sigpipe[1]);
+		free(loop);
+		errno = e;
+		return NULL;
+	}
+	signal_fd = loop->sigpipe[1];
+	for (size_t i = 0; i < sizeof handled_signals / sizeof *handled_signals; i++) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sa.sa_flags = SA_RESTART | (handled_signals[i] == SIGCHLD ? SA_NOCLDSTOP : 0);
+		sigaction(handled_signals[i], &sa, &loop->old[i]);
+	}
+	/* A dead pipe reader must give EPIPE, not kill gust. */
+	struct sigaction ign;
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &ign, &loop->old[4]);
+	/* A gust started in the background may have inherited a blocked mask. */
+	sigset_t set;
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof handled_signals / sizeof *handled_signals; i++)
+		sigaddset(&set, handled_signals[i]);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	return loop;
+}
+
+void loop_free(struct loop *loop)
+{
+	if (!loop)
+		return;
+	for (size_t i = 0; i < sizeof handled_signals / sizeof *handled_signals; i++)
+		sigaction(handled_signals[i], &loop->old[i], NULL);
+	sigaction(SIGPIPE, &loop->old[4], NULL);
+	signal_fd = -1;
+	close(loop->sigpipe[0]);
+	close(loop->sigpipe[1]);
+	while (loop->timers) {
+		struct loop_timer *t = loop->timers;
+		loop->timers = t->next;
+		free(t);
+	}
+	while (loop->children) {
+		struct loop_child *c = loop->children;
+		loop->children = c->next;
+		free(c);
+	}
+	free(loop->io);
+	free(loop->pfd);
+	free(loop);
+}
+
+static struct loop_io *find_io(struct loop *loop, int fd)
+{
+	for (size_t i = 0; i < loop->nio; i++)
+		if (loop->io[i].fd == fd && !loop->io[i].dead)
+			return &loop->io[i];
+	return NULL;
+}
+
+int loop_io_add(struct loop *loop, int fd, unsigned events, gust_io_cb cb,
+                void *arg)
+{
+	if (fd < 0 || !cb)
+		return -EINVAL;
+	if (find_io(loop, fd))
+		return -EEXIST;
+	if (loop->nio == loop->capio) {
+		size_t cap = loop->capio ? loop->capio * 2 : 16;
+		struct loop_io *n = realloc(loop->io, cap * sizeof *n);
+		if (!n)
+			return -ENOMEM;
+		loop->io = n;
+		loop->capio = cap;
+	}
+	loop->io[loop->nio++] = (struct loop_io){ fd, events, cb, arg, false };
+	return 0;
+}
+
+int loop_io_mod(struct loop *loop, int fd, unsigned events)
+{
+	struct loop_io *io = find_io(loop, fd);
+	if (!io)
+		return -ENOENT;
+	io->events = events;
+	return 0;
+}
+
+static void compact_io(struct loop *loop)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < loop->nio; i++)
+		if (!loop->io[i].dead)
+			loop->io[j++] = loop->io[i];
+	loop->nio = j;
+}
+
+int loop_io_del(struct loop *loop, int fd)
+{
+	struct loop_io *io = find_io(loop, fd);
+	if (!io)
+		return -ENOENT;
+	io->dead = true;
+	if (!loop->dispatching)
+		compact_io(loop);
+	return 0;
+}
+
+uint64_t loop_timer_add(struct loop *loop, unsigned ms, gust_timer_cb cb,
+                        void *arg)
+{
+	struct loop_timer *t = calloc(1, sizeof *t);
+	if (!t || !cb) {
+		free(t);
+		return 0;
+	}
+	t->id = loop->next_timer_id++;
+	t->due = loop_now_ms() + ms;
+	t->cb = cb;
+	t->arg = arg;
+	struct loop_timer **pp = &loop->timers;
+	while (*pp && (*pp)->due <= t->due)
+		pp = &(*pp)->next;
+	t->next = *pp;
+	*pp = t;
+	return t->id;
+}
+
+void loop_timer_cancel(struct loop *loop, uint64_t id)
+{
+	for (struct loop_timer **pp = &loop->timers; *pp; pp = &(*pp)->next) {
+		if ((*pp)->id == id) {
+			struct loop_timer *t = *pp;
+			*pp = t->next;
+			free(t);
+			return;
+		}
+	}
+}
+
+int loop_child_watch(struct loop *loop, pid_t pid, gust_exit_cb cb, void *arg)
+{
+	if (pid <= 0 || !cb)
+		return -EINVAL;
+	struct loop_child *c = calloc(1, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->pid = pid;
+	c->cb = cb;
+	c->arg = arg;
+	c->next = loop->children;
+	loop->children = c;
+	return 0;
+}
+
+void loop_child_unwatch(struct loop *loop, pid_t pid)
+{
+	for (struct loop_child **pp = &loop->children; *pp; pp = &(*pp)->next) {
+		if ((*pp)->pid == pid) {
+			struct loop_child *c = *pp;
+			*pp = c->next;
+			free(c);
+			return;
+		}
+	}
+}
+
+void loop_set_reap_hook(struct loop *loop, gust_exit_cb cb, void *arg)
+{
+	loop->reap_hook = cb;
+	loop->reap_arg = arg;
+}
+
+void loop_set_signal_cb(struct loop *loop, void (*cb)(int sig, void *arg),
+                        void *arg)
+{
+	loop->signal_cb = cb;
+	loop->signal_arg = arg;
+}
+
+void loop_reap(struct loop *loop)
+{
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid <= 0) {
+			if (pid < 0 && errno == EINTR)
+				continue;
+			return;
+		}
+		for (struct loop_child **pp = &loop->children; *pp; pp = &(*pp)->next) {
+			if ((*pp)->pid == pid) {
+				struct loop_child *c = *pp;
+				*pp = c->next;
+				c->cb(pid, status, c->arg);
+				free(c);
+				break;
+			}
+		}
+		if (loop->reap_hook)
+			loop->reap_hook(pid, status, loop->reap_arg);
+	}
+}
+
+static void drain_signals(struct loop *loop)
+{
+	unsigned char buf[64];
+	ssize_t n;
+	bool chld = false;
+	while ((n = read(loop->sigpipe[0], buf, sizeof buf)) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == SIGCHLD)
+				chld = true;
+			else if (loop->signal_cb)
+				loop->signal_cb(buf[i], loop->signal_arg);
+		}
+	}
+	if (chld)
+		loop_reap(loop);
+}
+
+static void run_timers(struct loop *loop)
+{
+	uint64_t now = loop_now_ms();
+	/* Only timers due now; timers added by callbacks wait for the next
+	 * iteration, so a zero-delay timer cannot starve fds. */
+	uint64_t limit = loop->next_timer_id;
+	while (loop->timers && loop->timers->due <= now) {
+		struct loop_timer *t = loop->timers;
+		if (t->id >= limit)
+			break;
+		loop->timers = t->next;
+		gust_timer_cb cb = t->cb;
+		void *arg = t->arg;
+		free(t);
+		cb(arg);
+	}
+}
+
+int loop_once(struct loop *loop, int timeout_ms)
+{
+	if (loop->timers) {
+		uint64_t now = loop_now_ms();
+		int until = loop->timers->due <= now ? 0 : (int)(loop->timers->due - now);
+		if (timeout_ms < 0 || until < timeout_ms)
+			timeout_ms = until;
+	}
+	size_t n = loop->nio + 1;
+	if (n > loop->cappfd) {
+		struct pollfd *p = realloc(loop->pfd, n * sizeof *p);
+		if (!p)
+			return -ENOMEM;
+		loop->pfd = p;
+		loop->cappfd = n;
+	}
+	loop->pfd[0] = (struct pollfd){ loop->sigpipe[0], POLLIN, 0 };
+	size_t nio = loop->nio;
+	for (size_t i = 0; i < nio; i++) {
+		short ev = 0;
+		if (loop->io[i].events & GUST_IO_READ)
+			ev |= POLLIN;
+		if (loop->io[i].events & GUST_IO_WRITE)
+			ev |= POLLOUT;
+		loop->pfd[i + 1] = (struct pollfd){ loop->io[i].fd, ev, 0 };
+	}
+	int r = poll(loop->pfd, nio + 1, timeout_ms);
+	if (r < 0 && errno != EINTR)
+		return -errno;
+	if (r > 0 && loop->pfd[0].revents)
+		drain_signals(loop);
+	if (r > 0) {
+		loop->dispatching = true;
+		for (size_t i = 0; i < nio; i++) {
+			short re = loop->pfd[i + 1].revents;
+			if (!re || loop->io[i].dead || loop->io[i].fd != loop->pfd[i + 1].fd)
+				continue;
+			unsigned ev = 0;
+			if (re & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
+				ev |= GUST_IO_READ;
+			if (re & POLLOUT)
+				ev |= GUST_IO_WRITE;
+			ev &= loop->io[i].events | GUST_IO_READ;
+			if (re & POLLNVAL) {
+				/* closed without io_del: drop it rather than spin */
+				loop->io[i].dead = true;
+			}
+			loop->io[i].cb(loop->io[i].fd, ev, loop->io[i].arg);
+		}
+		loop->dispatching = false;
+		compact_io(loop);
+	}
+	run_timers(loop);
+	return 0;
+}
+
+int loop_run(struct loop *loop)
+{
+	loop->quit = false;
+	while (!loop->quit) {
+		int r = loop_once(loop, -1);
+		if (r < 0)
+			return r;
+	}
+	return loop->quit_code;
+}
+
+void loop_quit(struct loop *loop, int code)
+{
+	loop->quit = true;
+	loop->quit_code = code;
+}
+
+bool loop_quitting(const struct loop *loop)
+{
+	return loop->quit;
+}
