@@ -70,5 +70,5 @@ BLACKBOX_TESTS = tests/bb_basic.sh tests/bb_config.sh tests/bb_lifecycle.sh \
 	tests/bb_build.sh tests/bb_watch.sh tests/bb_dlv.sh tests/bb_install.sh
 dist_check_SCRIPTS += $(BLACKBOX_TESTS)
 TESTS += $(BLACKBOX_TESTS)
-EXTRA_DIST += tests/lib.sh tests/fixtures/goserver/main.go tests/fixtures/goserver/go.mod
+EXTRA_DIST += tests/fixtures/fixture.h tests/lib.sh tests/fixtures/goserver/main.go tests/fixtures/goserver/go.mod
 EXTRA_DIST += build-aux/tap-driver.sh

@@ -1,4 +1,184 @@
+/* The event loop: timers, fds, child exits, signals. Real pipes, real
+ * children, real signals. */
 #include "config.h"
+
 #include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <signal.h>
 #include <stdlib.h>
-int main(void) { return 0; }
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "loop.h"
+
+struct rec {
+	int order[8];
+	int n;
+	struct loop *loop;
+};
+
+static void rec_timer(void *arg)
+{
+	struct rec *r = arg;
+	(void)r;
+}
+
+static struct rec *g_rec; /* each Check test runs in its own fork */
+static void t1(void *arg) { g_rec->order[g_rec->n++] = (int)(intptr_t)arg; }
+
+static int run_until(struct loop *loop, int *flag, unsigned ms)
+{
+	uint64_t deadline = loop_now_ms() + ms;
+	while (!*flag && loop_now_ms() < deadline)
+		ck_assert_int_eq(loop_once(loop, 50), 0);
+	return *flag;
+}
+
+START_TEST(test_timers_fire_in_order_and_cancel)
+{
+	struct loop *loop = loop_new();
+	struct rec r = { .n = 0 };
+	g_rec = &r;
+	ck_assert_ptr_nonnull(loop);
+	loop_timer_add(loop, 30, t1, (void *)(intptr_t)3);
+	loop_timer_add(loop, 10, t1, (void *)(intptr_t)1);
+	uint64_t c = loop_timer_add(loop, 15, t1, (void *)(intptr_t)99);
+	loop_timer_add(loop, 20, t1, (void *)(intptr_t)2);
+	ck_assert_uint_ne(c, 0);
+	loop_timer_cancel(loop, c);
+	loop_timer_cancel(loop, 123456); /* unknown: ignored */
+	uint64_t start = loop_now_ms();
+	while (r.n < 3 && loop_now_ms() - start < 2000)
+		loop_once(loop, -1);
+	ck_assert_int_eq(r.n, 3);
+	ck_assert_int_eq(r.order[0], 1);
+	ck_assert_int_eq(r.order[1], 2);
+	ck_assert_int_eq(r.order[2], 3);
+	ck_assert_uint_ge(loop_now_ms() - start, 30);
+	(void)rec_timer;
+	loop_free(loop);
+}
+END_TEST
+
+static int io_hits;
+static void on_read(int fd, unsigned ev, void *arg)
+{
+	struct loop *loop = arg;
+	char buf[16];
+	ck_assert(ev & GUST_IO_READ);
+	ck_assert_int_eq(read(fd, buf, sizeof buf), 1);
+	io_hits++;
+	/* removing itself from its own callback is allowed */
+	ck_assert_int_eq(loop_io_del(loop, fd), 0);
+}
+
+START_TEST(test_io_and_del_in_callback)
+{
+	struct loop *loop = loop_new();
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	io_hits = 0;
+	ck_assert_int_eq(loop_io_add(loop, p[0], GUST_IO_READ, on_read, loop), 0);
+	ck_assert_int_eq(loop_io_add(loop, p[0], GUST_IO_READ, on_read, loop), -EEXIST);
+	ck_assert_int_eq(write(p[1], "a", 1), 1);
+	for (int i = 0; i < 5 && io_hits == 0; i++)
+		loop_once(loop, 100);
+	ck_assert_int_eq(io_hits, 1);
+	/* after io_del, more data calls nothing */
+	ck_assert_int_eq(write(p[1], "b", 1), 1);
+	for (int i = 0; i < 3; i++)
+		loop_once(loop, 10);
+	ck_assert_int_eq(io_hits, 1);
+	ck_assert_int_eq(loop_io_del(loop, p[0]), -ENOENT);
+	close(p[0]);
+	close(p[1]);
+	loop_free(loop);
+}
+END_TEST
+
+static int exited, exit_status, hook_count;
+static void on_exit_cb(pid_t pid, int status, void *arg)
+{
+	(void)pid, (void)arg;
+	exited = 1;
+	exit_status = status;
+}
+static void hook(pid_t pid, int status, void *arg)
+{
+	(void)pid, (void)status, (void)arg;
+	hook_count++;
+}
+
+START_TEST(test_child_exit_reported_and_reaped)
+{
+	struct loop *loop = loop_new();
+	exited = 0;
+	hook_count = 0;
+	loop_set_reap_hook(loop, hook, NULL);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(7);
+	ck_assert_int_eq(loop_child_watch(loop, pid, on_exit_cb, NULL), 0);
+	ck_assert(run_until(loop, &exited, 5000));
+	ck_assert(WIFEXITED(exit_status));
+	ck_assert_int_eq(WEXITSTATUS(exit_status), 7);
+	ck_assert_int_eq(hook_count, 1);
+	/* reaped: no zombie left */
+	ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), -1);
+	loop_free(loop);
+}
+END_TEST
+
+static int got_sig;
+static void on_sig(int sig, void *arg)
+{
+	(void)arg;
+	got_sig = sig;
+}
+
+START_TEST(test_signal_delivered_through_loop)
+{
+	struct loop *loop = loop_new();
+	got_sig = 0;
+	loop_set_signal_cb(loop, on_sig, NULL);
+	ck_assert_int_eq(kill(getpid(), SIGTERM), 0); /* handled, not fatal */
+	ck_assert(run_until(loop, &got_sig, 2000));
+	ck_assert_int_eq(got_sig, SIGTERM);
+	loop_free(loop);
+}
+END_TEST
+
+static void quit_cb(void *arg)
+{
+	loop_quit(arg, 42);
+}
+
+START_TEST(test_run_until_quit)
+{
+	struct loop *loop = loop_new();
+	loop_timer_add(loop, 5, quit_cb, loop);
+	ck_assert_int_eq(loop_run(loop), 42);
+	ck_assert(loop_quitting(loop));
+	loop_free(loop);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("loop");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, test_timers_fire_in_order_and_cancel);
+	tcase_add_test(tc, test_io_and_del_in_callback);
+	tcase_add_test(tc, test_child_exit_reported_and_reaped);
+	tcase_add_test(tc, test_signal_delivered_through_loop);
+	tcase_add_test(tc, test_run_until_quit);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
