@@ -90,9 +90,14 @@ static int create_instance(struct app *app, struct gust_ctx *ctx, const char *pa
 	ctx->err[0] = '\0';
 	ctx->self = create(&app_host, ctx, &ctx->opts);
 	if (!ctx->self) {
-		log_error("%s: %s plugin \"%s\" (%s): %s", app->cfg->file ? app->cfg->file : "defaults",
-		          plugin_kind_name(d->kind), d->name, ctx->plugin.file,
-		          ctx->err[0] ? ctx->err : "create failed (no reason given)");
+		/* An option error already names the config file and the JSON
+		 * path; anything else is the plugin's own reason. */
+		size_t wl = strlen(ctx->opts.where);
+		if (strncmp(ctx->err, ctx->opts.where, wl) == 0 && strncmp(ctx->err + wl, ": /", 3) == 0)
+			log_error("%s", ctx->err);
+		else
+			log_error("%s: create failed: %s", ctx->plugin.file,
+			          ctx->err[0] ? ctx->err : "no reason given");
 		(void)path;
 		return -EINVAL;
 	}

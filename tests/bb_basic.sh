@@ -64,11 +64,11 @@ bad_config "misspelt key" '{ "builder": { "cmd": "touch started" }, "watch": { "
 bad_config "unknown plugin" '{ "builder": { "cmd": "touch started" }, "runner": { "plugin": "nosuch" } }' \
 	'^gust: runner plugin "nosuch": runner-nosuch\.so not found in: .*plugins/\.libs'
 bad_config "plugin option rejected" '{ "builder": { "cmd": "touch started" }, "runner": { "plugin": "plain", "kill_delay": 5 } }' \
-	'^gust: .*/runner/kill_delay: unknown key.*did you mean "kill_delay_ms"'
+	'^gust: gust\.json: /runner/kill_delay: unknown key.*did you mean "kill_delay_ms"'
 bad_config "wrong plugin kind by path" "{ \"builder\": { \"plugin\": \"$GUST_FIXTURES/wrong-kind.so\", \"cmd\": \"touch started\" } }" \
 	'^gust: .*wrong-kind\.so: plugin "wrongkind" is a runner plugin, not a builder plugin$'
 bad_config "plugin create fails" "{ \"builder\": { \"cmd\": \"touch started\" }, \"runner\": { \"plugin\": \"$GUST_FIXTURES/create-fails.so\" } }" \
-	'^gust: .*create-fails\.so.*: fixture refuses to start$'
+	'^gust: .*create-fails\.so: create failed: fixture refuses to start$'
 out=$(cd "$B" && "$GUST" -c "$B/missing.json" 2>&1 </dev/null)
 is "$?" 2 "a missing -c file: exit status 2"
 like "$out" 'missing\.json' "a missing -c file is named"
