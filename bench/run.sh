@@ -1,0 +1,642 @@
+#!/bin/bash
+# bench/run.sh - `make bench`: what gust costs, measured on work a user
+# recognises, and side by side with entr, reflex and nodemon where they are
+# installed. Run from the build directory after `make`:
+#
+#   1. overhead  file write -> the new program's first instruction, with a
+#                build command that does nothing, minus the debounce window
+#   2. storm     1,000 and 10,000 files written in one burst -> builds, and
+#                time until settled
+#   3. idle      CPU and RSS over BENCH_IDLE_SECS watching 10,000 files in
+#                1,000 directories, per watcher back end
+#   4. scale     start-up time and RSS until changes are detected, 10,000
+#                and 100,000 files
+#   5. teardown  stop request -> tree gone: cooperative, SIGTERM-ignoring,
+#                50-process tree
+#
+# Prints a table (median, min, max of several runs) and writes the same as
+# JSON to bench/results.json. Everything happens in a temporary directory
+# that is removed at the end, with every process it started.
+#
+# Environment: GUST (default ./gust), GUST_PLUGIN_PATH (default
+# ./plugins/.libs), BENCH_RUNS (5), BENCH_IDLE_SECS (10; the issue's figure
+# is 30), BENCH_OUT (bench/results.json), BENCH_QUICK=1 (skip the 100,000
+# file case and run each case 3 times), CC.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+set -u
+export LC_ALL=C
+
+GUST=${GUST:-./gust}
+case $GUST in /*) ;; *) GUST=$PWD/$GUST ;; esac
+GUST_PLUGIN_PATH=${GUST_PLUGIN_PATH:-$PWD/plugins/.libs}
+export GUST_PLUGIN_PATH
+RUNS=${BENCH_RUNS:-5}
+IDLE_SECS=${BENCH_IDLE_SECS:-10}
+OUT=${BENCH_OUT:-bench/results.json}
+QUICK=${BENCH_QUICK:-0}
+[ "$QUICK" = 1 ] && RUNS=3
+CC=${CC:-cc}
+DEBOUNCE_MS=20
+
+die() { echo "bench: $*" >&2; exit 1; }
+[ -x "$GUST" ] || die "no gust at $GUST (run make first, or set GUST)"
+[ -d "$GUST_PLUGIN_PATH" ] || die "no plugin directory $GUST_PLUGIN_PATH"
+[ -n "${EPOCHREALTIME:-}" ] || die "bash 5 is needed (EPOCHREALTIME)"
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/gust-bench.XXXXXX") || die "mktemp failed"
+MARK="gust-bench-$$-$RANDOM"
+PIDS=() # every process started in the background here
+
+# Processes whose environment carries our marker (gust, the tools, and
+# everything they started, even after re-parenting).
+marked_pids() {
+	local p
+	for p in /proc/[0-9]*; do
+		if tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qx "BENCH_MARK=$MARK"; then
+			echo "${p#/proc/}"
+		fi
+	done
+}
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	for p in $(marked_pids); do kill -KILL "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- time, polling, statistics (no fork in the polling loops) ----
+mkfifo "$W/sleep.fifo" || die "mkfifo failed"
+exec {SLEEPFD}<>"$W/sleep.fifo"
+nap() { read -r -t "$1" -u "$SLEEPFD" _ || true; } # sleep without a fork
+now() { local t=${EPOCHREALTIME//[.,]/}; NOW=$((10#$t)); } # µs, in $NOW
+now_us() { now; echo "$NOW"; }
+
+# wait_until SECONDS CMD...: poll CMD every ms until true or the deadline.
+wait_until() {
+	local secs=$1 end; shift
+	now; end=$((NOW + secs * 1000000))
+	until "$@"; do
+		now; [ "$NOW" -ge "$end" ] && return 1
+		nap 0.001
+	done
+}
+
+count_lines() { # FILE: number of lines, in $NLINES
+	local a=()
+	[ -f "$1" ] && mapfile -t a <"$1"
+	NLINES=${#a[@]}
+}
+lines() { count_lines "$1"; echo "$NLINES"; }
+has_lines() { count_lines "$1"; [ "$NLINES" -ge "$2" ]; }
+last_line() { tail -n 1 "$1"; }
+pid_gone() { [ ! -e "/proc/$1" ]; }
+all_gone() { local p; for p in "$@"; do [ -e "/proc/$p" ] && return 1; done; return 0; }
+
+# stats VALUES...: "median min max n" (printf %.3f), or "- - - 0".
+stats() {
+	[ $# -gt 0 ] || { echo "- - - 0"; return; }
+	printf '%s\n' "$@" | sort -g | awk '
+		{ v[NR] = $1 }
+		END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		      printf "%.3f %.3f %.3f %d\n", m, v[1], v[NR], NR }'
+}
+
+# ---- results ----
+ROWS=()   # JSON objects
+TABLE=()  # printed lines
+NOTES=()
+# record BENCH CASE TOOL UNIT TARGET VALUES...
+record() {
+	local bench=$1 case=$2 tool=$3 unit=$4 target=$5; shift 5
+	local s; s=$(stats "$@")
+	set -- $s
+	TABLE+=("$(printf '%-9s %-34s %-8s %10s %10s %10s %3s %-6s %s' \
+		"$bench" "$case" "$tool" "$1" "$2" "$3" "$4" "$unit" "$target")")
+	local j=null
+	[ "$1" = - ] || j=$1
+	ROWS+=("{\"bench\":\"$bench\",\"case\":\"$case\",\"tool\":\"$tool\",\"unit\":\"$unit\",\"median\":$j,\"min\":${2/#-/null},\"max\":${3/#-/null},\"n\":$4,\"target\":\"$target\"}")
+	echo "  $bench / $case / $tool: median $1 $unit (min $2, max $3, n $4)" >&2
+}
+note() { NOTES+=("$1"); echo "  note: $1" >&2; }
+median_of() { local s; s=$(stats "$@"); echo "${s%% *}"; }
+
+# ---- the helper: the "program" and the file writer, in C for precision ----
+cat >"$W/helper.c" <<'EOF'
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void append(const char *file, long long v)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof buf, "%lld\n", v);
+	int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n)
+		exit(1);
+	close(fd);
+}
+
+/* files DIR N PERDIR TAG: write N files, PERDIR per directory. */
+static int files(const char *dir, long n, long perdir, const char *tag)
+{
+	char p[4096];
+	size_t len = strlen(tag);
+	for (long i = 0; i < n; i++) {
+		if (i % perdir == 0) {
+			snprintf(p, sizeof p, "%s/d%05ld", dir, i / perdir);
+			if (mkdir(p, 0755) < 0 && errno != EEXIST)
+				return 1;
+		}
+		snprintf(p, sizeof p, "%s/d%05ld/f%06ld.txt", dir, i / perdir, i);
+		int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || write(fd, tag, len) != (ssize_t)len)
+			return 1;
+		close(fd);
+	}
+	return 0;
+}
+
+/* tree N PIDFILE: N processes in two levels, all waiting for a signal. */
+static int tree(int n, const char *pidfile)
+{
+	int fds[2];
+	pid_t pid;
+	if (pipe(fds) < 0)
+		return 1;
+	int kids = 9, made = 1;
+	for (int k = 0; k < kids && made < n; k++) {
+		int grand = (n - 1 - kids) / kids + ((n - 1 - kids) % kids > k);
+		made += 1 + grand;
+		pid = fork();
+		if (pid == 0) {
+			for (int g = 0; g < grand; g++) {
+				if (fork() == 0) {
+					pid_t me = getpid();
+					if (write(fds[1], &me, sizeof me) < 0)
+						_exit(1);
+					for (;;) pause();
+				}
+			}
+			pid_t me = getpid();
+			if (write(fds[1], &me, sizeof me) < 0)
+				_exit(1);
+			for (;;) pause();
+		}
+	}
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp", pidfile);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return 1;
+	fprintf(f, "%ld\n", (long)getpid());
+	for (int i = 1; i < n; i++) {
+		pid_t p;
+		if (read(fds[0], &p, sizeof p) != sizeof p)
+			return 1;
+		fprintf(f, "%ld\n", (long)p);
+	}
+	fclose(f);
+	rename(tmp, pidfile);
+	for (;;) pause();
+}
+
+int main(int argc, char **argv)
+{
+	long long t = now_us();
+	if (argc >= 3 && strcmp(argv[1], "stamp") == 0) {
+		/* the program: record its first instruction's time, then wait */
+		if (argc > 3 && strcmp(argv[3], "ignore-term") == 0)
+			signal(SIGTERM, SIG_IGN);
+		append(argv[2], t);
+		for (;;) pause();
+	}
+	if (argc == 3 && strcmp(argv[1], "now") == 0) {
+		append(argv[2], t);
+		return 0;
+	}
+	if (argc == 6 && strcmp(argv[1], "files") == 0) {
+		int r = files(argv[2], atol(argv[3]), atol(argv[4]), argv[5]);
+		if (r == 0)
+			printf("%lld\n", t);
+		return r;
+	}
+	if (argc == 4 && strcmp(argv[1], "tree") == 0)
+		return tree(atoi(argv[2]), argv[3]);
+	fprintf(stderr, "usage: helper stamp FILE [ignore-term] | now FILE | "
+	        "files DIR N PERDIR TAG | tree N PIDFILE\n");
+	return 2;
+}
+EOF
+"$CC" -O2 -std=gnu11 -o "$W/helper" "$W/helper.c" || die "cannot compile the helper with $CC"
+H=$W/helper
+
+# ---- running gust ----
+GPID=""
+# start_gust CONFIG LOG: gust in the background, under our marker.
+start_gust() {
+	env BENCH_MARK="$MARK" "$GUST" -c "$1" >"$2" 2>&1 </dev/null {SLEEPFD}>&- &
+	GPID=$!
+	PIDS+=("$GPID")
+}
+# stop_gust: SIGTERM, wait (bounded), SIGKILL if it hangs.
+stop_gust() {
+	[ -n "$GPID" ] || return 0
+	kill -TERM "$GPID" 2>/dev/null
+	if ! wait_until 30 pid_gone "$GPID"; then
+		note "gust $GPID did not exit within 30 s of SIGTERM: killed"
+		kill -KILL "$GPID" 2>/dev/null
+	fi
+	wait "$GPID" 2>/dev/null
+	GPID=""
+	local left; left=$(marked_pids)
+	if [ -n "$left" ]; then
+		note "processes left after gust exited: $(echo $left) (killed)"
+		kill -KILL $left 2>/dev/null
+	fi
+}
+
+# config FILE ROOT WATCHER BUILD_CMD RUNNER_ARGS_JSON [KILL_DELAY] [EXTRA_TOP]
+config() {
+	cat >"$1" <<EOF
+{
+  $7
+  "root": "$2",
+  "tmp_dir": "$W/gust-tmp",
+  "watch": { "include_ext": ["txt"], "debounce_ms": $DEBOUNCE_MS,
+             "gitignore": false },
+  "log": { "color": "never" },
+  "watcher": { "plugin": "$3" },
+  "builder": { "plugin": "shell", "cmd": "$4" },
+  "runner": { "plugin": "plain", "bin": "$H", "args": $5,
+              "kill_delay_ms": ${6:-2000} }
+}
+EOF
+}
+
+have_plugin() { [ -f "$GUST_PLUGIN_PATH/$1.so" ]; }
+WATCHERS=()
+for w in inotify kqueue poll; do have_plugin "watcher-$w" && WATCHERS+=("$w"); done
+[ ${#WATCHERS[@]} -gt 0 ] || die "no watcher plugin in $GUST_PLUGIN_PATH"
+DEFAULT_WATCHER=${WATCHERS[0]}
+
+TOOLS=()
+for t in entr reflex nodemon; do
+	if command -v "$t" >/dev/null; then TOOLS+=("$t"); else
+		note "$t: not installed, its comparisons are skipped"
+	fi
+done
+
+# start_tool TOOL ROOT STAMPS: run the tool so it restarts "helper stamp"
+# on changes to *.txt under ROOT.
+TPID=""
+start_tool() {
+	local tool=$1 root=$2 stamps=$3
+	case $tool in
+	entr)
+		(cd "$root" && find . -name '*.txt' | exec env BENCH_MARK="$MARK" \
+			entr -nr "$H" stamp "$stamps") >"$W/tool.log" 2>&1 </dev/null {SLEEPFD}>&- &
+		;;
+	reflex)
+		(cd "$root" && exec env BENCH_MARK="$MARK" reflex -r '\.txt$' -s -- \
+			"$H" stamp "$stamps") >"$W/tool.log" 2>&1 </dev/null {SLEEPFD}>&- &
+		;;
+	nodemon)
+		(cd "$root" && exec env BENCH_MARK="$MARK" nodemon --watch . -e txt \
+			--delay 0 --exec "$H stamp $stamps") >"$W/tool.log" 2>&1 </dev/null {SLEEPFD}>&- &
+		;;
+	esac
+	TPID=$!
+	PIDS+=("$TPID")
+}
+stop_tool() {
+	[ -n "$TPID" ] || return 0
+	kill -TERM "$TPID" 2>/dev/null
+	wait_until 10 pid_gone "$TPID" || kill -KILL "$TPID" 2>/dev/null
+	wait "$TPID" 2>/dev/null
+	TPID=""
+	local left; left=$(marked_pids)
+	[ -z "$left" ] || kill -KILL $left 2>/dev/null
+	wait_until 5 all_gone $left
+}
+
+stop_who() { if [ "$1" = gust ]; then stop_gust; else stop_tool; fi; }
+
+proc_cpu_ms() { # utime+stime of PID in ms
+	local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	s=${s##*) }
+	set -- $s
+	echo $(( (${12} + ${13}) * 1000 / $(getconf CLK_TCK) ))
+}
+proc_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+proc_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+us_to_ms() { awk -v v="$1" 'BEGIN { printf "%.3f", v / 1000 }'; }
+
+GUST_VERSION=$("$GUST" --version 2>/dev/null | head -n 1)
+echo "bench: $GUST_VERSION; watchers: ${WATCHERS[*]}; runs: $RUNS; in $W" >&2
+T_START=$(now_us)
+
+# ======================================================================
+# 1. overhead: write -> new program's first instruction, minus debounce
+# ======================================================================
+echo "bench: 1/5 overhead" >&2
+overhead_case() { # TOOL|gust WATCHER
+	local who=$1 w=${2:-} root=$W/ov-root stamps=$W/ov-stamps vals=() i n t0 t1
+	rm -rf "$root" "$stamps"; mkdir -p "$root"
+	echo 0 >"$root/a.txt"
+	if [ "$who" = gust ]; then
+		config "$W/ov.json" "$root" "$w" true "[\"stamp\", \"$stamps\"]"
+		start_gust "$W/ov.json" "$W/ov.log"
+	else
+		start_tool "$who" "$root" "$stamps"
+	fi
+	if ! wait_until 30 has_lines "$stamps" 1; then
+		note "overhead/$who $w: the program never started"
+		stop_who "$who"
+		return
+	fi
+	nap 0.3
+	for ((i = 1; i <= RUNS * 2; i++)); do
+		n=$(lines "$stamps")
+		t0=$(now_us)
+		printf '%s\n' "$i" >"$root/a.txt"
+		if ! wait_until 10 has_lines "$stamps" $((n + 1)); then
+			note "overhead/$who: no restart after write $i"
+			break
+		fi
+		t1=$(last_line "$stamps")
+		if [ "$who" = gust ]; then
+			vals+=("$(us_to_ms $((t1 - t0 - DEBOUNCE_MS * 1000)))")
+		else
+			vals+=("$(us_to_ms $((t1 - t0)))")
+		fi
+		nap 0.2
+	done
+	stop_who "$who"
+	record overhead "write->first instr, build true${w:+ ($w)}" "$who" ms \
+		"<1 ms median" "${vals[@]}"
+	OVERHEAD_MEDIAN[$who]=$(median_of "${vals[@]}")
+}
+declare -A OVERHEAD_MEDIAN
+for w in "${WATCHERS[@]}"; do
+	[ "$w" = poll ] && continue # a poll interval is not overhead
+	overhead_case gust "$w"
+done
+for t in "${TOOLS[@]}"; do overhead_case "$t"; done
+
+# ======================================================================
+# 2. storm: N files written in one burst -> builds, time until settled
+# ======================================================================
+echo "bench: 2/5 event storm" >&2
+settled() { # BUILDS STAMPS EXTRA: no new build for 1 s, a run per build
+	local b s
+	count_lines "$1"; b=$NLINES
+	count_lines "$2"; s=$NLINES
+	now
+	if [ "$b" != "${_last_b:-}" ]; then _last_b=$b; _last_change=$NOW; return 1; fi
+	nap 0.01
+	[ $((NOW - _last_change)) -ge 1000000 ] && [ "$s" -ge $((b + ${3:-0})) ]
+}
+storm_case() { # N WHO
+	local n=$1 who=$2 root=$W/st-root builds=$W/st-builds stamps=$W/st-stamps
+	local r t0 b0 s0 counts=() times=() extra=0
+	rm -rf "$root" "$builds" "$stamps"; mkdir -p "$root"
+	"$H" files "$root" "$n" 10 init >/dev/null || die "cannot write files"
+	if [ "$who" = gust ]; then
+		config "$W/st.json" "$root" "$DEFAULT_WATCHER" "$H now $builds" "[\"stamp\", \"$stamps\"]"
+		start_gust "$W/st.json" "$W/st.log"
+		extra=1 # the first run follows the start-up build
+	else
+		start_tool "$who" "$root" "$stamps"
+		: >"$builds"
+	fi
+	if ! wait_until 60 has_lines "$stamps" 1; then
+		note "storm/$who: the program never started"
+		stop_who "$who"
+		return
+	fi
+	sleep 0.5
+	local runs=$RUNS
+	[ "$n" -ge 10000 ] && runs=3
+	for ((r = 1; r <= runs; r++)); do
+		b0=$(lines "$builds"); s0=$(lines "$stamps")
+		t0=$("$H" files "$root" "$n" 10 "storm$r")
+		_last_b=""
+		if [ "$who" = gust ]; then
+			wait_until 120 settled "$builds" "$stamps" "$extra" || note "storm/$who $n: did not settle in 120 s"
+			counts+=($(($(lines "$builds") - b0)))
+		else
+			# no build step: count restarts
+			wait_until 120 settled "$stamps" "$stamps" 0 || note "storm/$who $n: did not settle in 120 s"
+			counts+=($(($(lines "$stamps") - s0)))
+		fi
+		times+=("$(us_to_ms $(($(last_line "$stamps") - t0)))")
+	done
+	stop_who "$who"
+	record storm "$n files: builds" "$who" count "exactly 1" "${counts[@]}"
+	record storm "$n files: burst->settled" "$who" ms "" "${times[@]}"
+}
+for n in 1000 10000; do
+	storm_case "$n" gust
+	for t in "${TOOLS[@]}"; do storm_case "$n" "$t"; done
+done
+
+# ======================================================================
+# 3. idle: CPU and RSS watching 10,000 files in 1,000 directories
+# ======================================================================
+echo "bench: 3/5 idle (${IDLE_SECS} s per case)" >&2
+IDLE_ROOT=$W/idle-root
+mkdir -p "$IDLE_ROOT"
+"$H" files "$IDLE_ROOT" 10000 10 idle >/dev/null || die "cannot write files"
+idle_case() { # WHO [WATCHER]
+	local who=$1 w=${2:-} stamps=$W/idle-stamps pid c0 c1 rss
+	rm -f "$stamps"
+	if [ "$who" = gust ]; then
+		config "$W/idle.json" "$IDLE_ROOT" "$w" true "[\"stamp\", \"$stamps\"]"
+		start_gust "$W/idle.json" "$W/idle.log"
+		pid=$GPID
+	else
+		start_tool "$who" "$IDLE_ROOT" "$stamps"
+		pid=$TPID
+		[ "$who" = entr ] && pid=$(pgrep -P "$TPID" -x entr || echo "$TPID")
+	fi
+	if ! wait_until 60 has_lines "$stamps" 1; then
+		note "idle/$who: the program never started"
+		stop_who "$who"
+		return
+	fi
+	sleep 1 # let start-up work finish
+	c0=$(proc_cpu_ms "$pid")
+	sleep "$IDLE_SECS"
+	c1=$(proc_cpu_ms "$pid")
+	rss=$(proc_rss_kb "$pid")
+	stop_who "$who"
+	record idle "10k files, ${IDLE_SECS}s${w:+, $w}: CPU" "$who" ms "0 on inotify" $((c1 - c0))
+	record idle "10k files${w:+, $w}: RSS" "$who" KiB "" "${rss:-0}"
+}
+for w in "${WATCHERS[@]}"; do idle_case gust "$w"; done
+for t in "${TOOLS[@]}"; do idle_case "$t"; done
+rm -rf "$IDLE_ROOT"
+
+# ======================================================================
+# 4. scale: start-up until changes are detected, and RSS
+# ======================================================================
+echo "bench: 4/5 scale" >&2
+# Write the probe every PROBE_MS (more than the debounce window, so each
+# write can trigger a build) until the program starts; remember each write.
+PROBE_MS=25
+probe_detected() { # ROOT STAMPS
+	now
+	if [ $((NOW - _probe_last)) -ge $((PROBE_MS * 1000)) ]; then
+		_probe_last=$NOW
+		_probe_times+=("$NOW")
+		printf '%s\n' "${#_probe_times[@]}" >"$1/probe.txt"
+	fi
+	has_lines "$2" 1
+}
+scale_case() { # N WATCHER
+	local n=$1 w=$2 root=$W/sc-root stamps=$W/sc-stamps r t0 t1 ups=() rss=() hwm=()
+	local runs=$RUNS
+	[ "$n" -ge 100000 ] && runs=3
+	for ((r = 1; r <= runs; r++)); do
+		rm -f "$stamps"
+		config "$W/sc.json" "$root" "$w" true "[\"stamp\", \"$stamps\"]" 2000 \
+			'"lifecycle": { "postpone_first": true },'
+		_probe_last=0 _probe_times=()
+		t0=$(now_us)
+		start_gust "$W/sc.json" "$W/sc.log"
+		# Start-up is over once a change is seen: keep writing the probe
+		# until the program starts (debounce and build "true" included).
+		if ! wait_until 60 probe_detected "$root" "$stamps"; then
+			note "scale/$n/$w: no change detected within 60 s"
+			stop_gust
+			return
+		fi
+		# The write that was seen: the last one before run - debounce.
+		t1=$(head -n 1 "$stamps")
+		local tw=${_probe_times[0]} x
+		for x in "${_probe_times[@]}"; do
+			[ "$x" -le $((t1 - DEBOUNCE_MS * 1000)) ] && tw=$x
+		done
+		ups+=("$(us_to_ms $((tw - t0)))")
+		rss+=("$(proc_rss_kb "$GPID")")
+		hwm+=("$(proc_hwm_kb "$GPID")")
+		stop_gust
+		rm -f "$root/probe.txt"
+	done
+	record scale "$n files, $w: start-up->detects" gust ms "<500 ms at 100k" "${ups[@]}"
+	record scale "$n files, $w: RSS" gust KiB "<4096 KiB at 100k" "${rss[@]}"
+	record scale "$n files, $w: peak RSS" gust KiB "" "${hwm[@]}"
+	# poll: CPU of one scan, from a short idle period
+	if [ "$w" = poll ]; then
+		rm -f "$stamps"
+		config "$W/sc.json" "$root" poll true "[\"stamp\", \"$stamps\"]"
+		start_gust "$W/sc.json" "$W/sc.log"
+		if wait_until 60 has_lines "$stamps" 1; then
+			sleep 1
+			local c0 c1; c0=$(proc_cpu_ms "$GPID"); sleep 5; c1=$(proc_cpu_ms "$GPID")
+			record scale "$n files, poll: CPU per 5 s" gust ms "scan<50 ms at 100k" $((c1 - c0))
+		fi
+		stop_gust
+	fi
+}
+SCALES=(10000 100000)
+[ "$QUICK" = 1 ] && SCALES=(10000)
+for n in "${SCALES[@]}"; do
+	rm -rf "$W/sc-root"; mkdir -p "$W/sc-root"
+	"$H" files "$W/sc-root" "$n" 10 scale >/dev/null || die "cannot write files"
+	for w in "${WATCHERS[@]}"; do scale_case "$n" "$w"; done
+done
+rm -rf "$W/sc-root"
+
+# ======================================================================
+# 5. teardown: stop request (SIGTERM to gust) -> the whole tree gone
+# ======================================================================
+echo "bench: 5/5 teardown" >&2
+TD_DELAY=500
+teardown_case() { # NAME ARGS_JSON PIDFILE|-
+	local name=$1 args=$2 pidfile=$3 root=$W/td-root stamps=$W/td-stamps r t0 pids vals=()
+	for ((r = 1; r <= RUNS; r++)); do
+		rm -rf "$root" "$stamps" "$W/td-pids"; mkdir -p "$root"
+		config "$W/td.json" "$root" "$DEFAULT_WATCHER" true "$args" "$TD_DELAY"
+		start_gust "$W/td.json" "$W/td.log"
+		if [ "$pidfile" = - ]; then
+			wait_until 30 has_lines "$stamps" 1 || { note "teardown/$name: no start"; stop_gust; return; }
+			pids=$(pgrep -P "$GPID")
+		else
+			wait_until 30 test -f "$pidfile" || { note "teardown/$name: no start"; stop_gust; return; }
+			pids=$(cat "$pidfile")
+		fi
+		sleep 0.1
+		t0=$(now_us)
+		kill -TERM "$GPID"
+		wait_until 30 all_gone $pids
+		vals+=("$(us_to_ms $(($(now_us) - t0)))")
+		stop_gust
+	done
+	record teardown "$name" gust ms "" "${vals[@]}"
+}
+teardown_case "cooperative program" "[\"stamp\", \"$W/td-stamps\"]" -
+teardown_case "ignores SIGTERM (kill_delay ${TD_DELAY} ms)" \
+	"[\"stamp\", \"$W/td-stamps\", \"ignore-term\"]" -
+teardown_case "tree of 50 processes" "[\"tree\", \"50\", \"$W/td-pids\"]" "$W/td-pids"
+
+# ======================================================================
+# ratios and output
+# ======================================================================
+for t in "${TOOLS[@]}"; do
+	g=${OVERHEAD_MEDIAN[gust]:-} o=${OVERHEAD_MEDIAN[$t]:-}
+	if [ -n "$g" ] && [ -n "$o" ] && [ "$g" != - ] && [ "$o" != - ]; then
+		r=$(awk -v g="$g" -v o="$o" 'BEGIN { if (o > 0) printf "%.3f", g / o; else print "null" }')
+		TABLE+=("$(printf 'ratio     overhead gust/%-26s %s' "$t" "$r")")
+		ROWS+=("{\"bench\":\"ratio\",\"case\":\"overhead gust/$t\",\"tool\":\"gust\",\"unit\":\"ratio\",\"median\":$r,\"min\":null,\"max\":null,\"n\":1,\"target\":\"<1\"}")
+	fi
+done
+
+T_END=$(now_us)
+echo
+printf '%-9s %-34s %-8s %10s %10s %10s %3s %-6s %s\n' bench case tool median min max n unit target
+printf '%s\n' "${TABLE[@]}"
+for n in "${NOTES[@]}"; do echo "note: $n"; done
+echo "wall time: $(( (T_END - T_START) / 1000000 )) s"
+
+mkdir -p "$(dirname "$OUT")"
+{
+	echo "{"
+	echo "  \"gust\": \"$GUST_VERSION\","
+	echo "  \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\","
+	echo "  \"kernel\": \"$(uname -sr)\","
+	echo "  \"cpus\": $(getconf _NPROCESSORS_ONLN),"
+	echo "  \"runs\": $RUNS, \"idle_secs\": $IDLE_SECS, \"debounce_ms\": $DEBOUNCE_MS,"
+	echo "  \"results\": ["
+	for ((i = 0; i < ${#ROWS[@]}; i++)); do
+		printf '    %s%s\n' "${ROWS[$i]}" "$([ $i -lt $((${#ROWS[@]} - 1)) ] && echo ,)"
+	done
+	echo "  ],"
+	echo "  \"notes\": ["
+	for ((i = 0; i < ${#NOTES[@]}; i++)); do
+		printf '    "%s"%s\n' "${NOTES[$i]//\"/\\\"}" "$([ $i -lt $((${#NOTES[@]} - 1)) ] && echo ,)"
+	done
+	echo "  ]"
+	echo "}"
+} >"$OUT"
+echo "results: $OUT"

@@ -14,3 +14,7 @@ for f in "$@"; do
 done
 echo '	{ NULL, NULL }'
 echo '};'
+echo 'const char *const preset_names[] = {'
+for f in "$@"; do printf '\t"%s",\n' "$(basename "$f" .json)"; done
+echo '	NULL'
+echo '};'

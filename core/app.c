@@ -115,6 +115,7 @@ int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
 	ctx->opts.obj = section;
 	ctx->opts.where = app->cfg->file ? app->cfg->file : "defaults";
 	ctx->opts.path = path;
+	ctx->opts.cfg = (struct config *)app->cfg; /* only its cache is written */
 	int r;
 	if (kind == GUST_KIND_WATCHER && spec && strcmp(spec, "auto") == 0) {
 		r = -ENOENT;

@@ -53,6 +53,7 @@ struct config {
 	struct json_t *builder;
 	struct json_t *runner;
 	struct json_t *json; /* the whole effective config (owns the above) */
+	struct config_cache *cache; /* arrays handed to plugins; freed with cfg */
 };
 
 /* Load the config: file if given, else ./gust.json if it exists, else the
@@ -85,6 +86,7 @@ struct gust_opts {
 	struct json_t *obj;  /* borrowed */
 	const char *where;   /* "gust.json" or "defaults", for messages */
 	const char *path;    /* JSON path of the section, e.g. "/runner" */
+	struct config *cfg;  /* owner of the arrays opt_strv/opt_env return */
 };
 
 /* Option accessors behind the host table. Each returns 0 or -EINVAL with
@@ -104,6 +106,10 @@ int config_opt_bool(const struct gust_opts *o, const char *key, bool def,
 int config_opt_strv(const struct gust_opts *o, const char *key,
                     const char *const **out, size_t *n, char *err,
                     size_t errlen);
+/* An environment: object of NAME: value, or array of "NAME=value". */
+int config_opt_env(const struct gust_opts *o, const char *key,
+                   const char *const **out, size_t *n, char *err,
+                   size_t errlen);
 int config_opt_signal(const struct gust_opts *o, const char *key, int def,
                       int *out, char *err, size_t errlen);
 

@@ -113,6 +113,12 @@ static int h_opt_signal(struct gust_ctx *ctx, const struct gust_opts *o, const c
 	return config_opt_signal(o, key, def, out, ctx->err, sizeof ctx->err);
 }
 
+static int h_opt_env(struct gust_ctx *ctx, const struct gust_opts *o, const char *key,
+                     const char *const **out, size_t *n)
+{
+	return config_opt_env(o, key, out, n, ctx->err, sizeof ctx->err);
+}
+
 static void h_changed(struct gust_ctx *ctx, const char *path, enum gust_change kind)
 {
 	app_changed(ctx->app, path, kind);
@@ -169,4 +175,5 @@ const struct gust_host app_host = {
 	.tree_pid = tree_pid,
 	.tree_alive = tree_alive,
 	.tree_free = tree_free,
+	.opt_env = h_opt_env,
 };

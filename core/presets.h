@@ -10,5 +10,7 @@ struct preset {
 
 /* Terminated by { NULL, NULL }. */
 extern const struct preset presets[];
+/* The names alone, NULL-terminated. */
+extern const char *const preset_names[];
 
 #endif

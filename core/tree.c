@@ -1,1 +1,1365 @@
+/* tree.c - process trees: spawn, graceful stop with escalation, sweep of
+ * escaped descendants, reaping, and recovery after a SIGKILLed gust.
+ *
+ * Membership is recomputed from /proc, never remembered by pid alone: a
+ * process belongs to a tree when it descends from gust (gust is a child
+ * subreaper, so orphans stay below it) and it was a member before (same pid
+ * and start time), or carries the tree's GUST_TREE tag in its environment,
+ * or descends from a member, or is in the tree's process group. Signals go
+ * through pidfds opened after checking the start time, so a recycled pid is
+ * never signalled. Callbacks run only from the manager's timer, never from
+ * inside a tree_* call, so owners may free or spawn trees from them. */
 #include "config.h"
+
+#include "tree.h"
+
+#include "log.h"
+#include "loop.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
+#ifdef HAVE_SYS_PROCCTL_H
+#include <sys/procctl.h>
+#endif
+
+extern char **environ;
+
+#define RESCAN_MIN_MS 5u
+#define RESCAN_MAX_MS 50u
+#define REFRESH_MS 2000u     /* membership refresh while runs are up */
+#define SYNC_KILL_MS 5000u   /* bound of the synchronous kill at teardown */
+#define TXTBSY_MAX_MS 1000u  /* retry exec this long while ETXTBSY */
+#define RECOVER_MS 3000u
+#define TAG_VAR "GUST_TREE"
+
+/* One process as seen in /proc. */
+struct pinfo {
+	pid_t pid, ppid, pgrp;
+	unsigned long long start;
+	char state;
+};
+
+struct member {
+	pid_t pid, ppid, pgrp;
+	unsigned long long start;
+	char state;
+	bool signalled; /* got the stop signal */
+	bool killed;    /* got SIGKILL */
+};
+
+enum phase { PH_RUN = 0, PH_TERM, PH_KILL, PH_DONE };
+
+struct gust_tree {
+	struct treemgr *mgr;
+	struct gust_tree *next;
+	unsigned long serial;
+	pid_t pid;
+	unsigned long long start;
+	const struct gust_tree_events *ev;
+	void *arg;
+	bool root_reaped;
+	int root_status;
+	bool exit_pending;
+	bool stopped_pending;
+	enum phase phase;
+	int sig;
+	uint64_t kill_at;
+	unsigned rescan_ms;
+	uint64_t kill_started;
+	bool warned;
+	struct member *m;
+	size_t nm;
+	int tty_fd; /* GUST_SPAWN_FOREGROUND: the terminal we must take back */
+};
+
+struct treemgr {
+	struct loop *loop;
+	char *state_path;
+	pid_t self;
+	unsigned long long self_start;
+	char tag[96];       /* "<pid>.<start>.<random>" */
+	struct gust_tree *trees; /* newest first */
+	unsigned long next_serial;
+	uint64_t timer;
+	uint64_t timer_due;
+	bool state_warned;
+};
+
+/* ---- /proc ---- */
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n;
+	do
+		n = read(fd, buf, len - 1);
+	while (n < 0 && errno == EINTR);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+static int proc_stat(pid_t pid, struct pinfo *pi)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	int r = read_small(path, buf, sizeof buf);
+	if (r < 0)
+		return r;
+	/* comm may hold spaces and parentheses: parse after the last ')' */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -EINVAL;
+	int ppid, pgrp;
+	char state;
+	unsigned long long start;
+	if (sscanf(p + 1,
+	           " %c %d %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+	           &state, &ppid, &pgrp, &start) != 4)
+		return -EINVAL;
+	pi->pid = pid;
+	pi->ppid = ppid;
+	pi->pgrp = pgrp;
+	pi->state = state;
+	pi->start = start;
+	return 0;
+}
+
+/* The serial in "GUST_TREE=<prefix>.<serial>" in pid's environment, or -1. */
+static long env_tag(pid_t pid, const char *prefix)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%ld/environ", (long)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t cap = 8192, len = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		if (len + 1 >= cap) {
+			if (cap >= (8u << 20))
+				break;
+			char *nb = realloc(buf, cap * 2);
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (!buf)
+		return -1;
+	buf[len] = '\0';
+	long serial = -1;
+	size_t plen = strlen(prefix);
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
+		const char *e = buf + i;
+		if (strncmp(e, TAG_VAR "=", sizeof TAG_VAR) != 0)
+			continue;
+		e += sizeof TAG_VAR;
+		if (strncmp(e, prefix, plen) == 0 && e[plen] == '.') {
+			char *end;
+			errno = 0;
+			long v = strtol(e + plen + 1, &end, 10);
+			if (!errno && *end == '\0' && v >= 0)
+				serial = v;
+		}
+		break;
+	}
+	free(buf);
+	return serial;
+}
+
+struct snap {
+	struct pinfo *p;
+	size_t n, cap;
+};
+
+static int cmp_pinfo(const void *a, const void *b)
+{
+	pid_t x = ((const struct pinfo *)a)->pid, y = ((const struct pinfo *)b)->pid;
+	return x < y ? -1 : x > y;
+}
+
+static int snap_take(struct snap *s)
+{
+	s->n = 0;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -errno;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *c = de->d_name;
+		if (*c < '1' || *c > '9')
+			continue;
+		char *end;
+		long pid = strtol(c, &end, 10);
+		if (*end)
+			continue;
+		struct pinfo pi;
+		if (proc_stat((pid_t)pid, &pi) < 0)
+			continue;
+		if (s->n == s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 512;
+			struct pinfo *np = realloc(s->p, cap * sizeof *np);
+			if (!np) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			s->p = np;
+			s->cap = cap;
+		}
+		s->p[s->n++] = pi;
+	}
+	closedir(d);
+	qsort(s->p, s->n, sizeof *s->p, cmp_pinfo);
+	return 0;
+}
+
+static long snap_find(const struct snap *s, pid_t pid)
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->p[mid].pid == pid)
+			return (long)mid;
+		if (s->p[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* ---- signalling by (pid, start time) ---- */
+
+static int sys_pidfd_open(pid_t pid)
+{
+#if HAVE_DECL_SYS_PIDFD_OPEN
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static int sys_pidfd_signal(int fd, int sig)
+{
+#if HAVE_DECL_SYS_PIDFD_SEND_SIGNAL
+	return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+#else
+	(void)fd;
+	(void)sig;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* Signal pid only if it is still the process that started at start. */
+static int send_sig(pid_t pid, unsigned long long start, int sig)
+{
+	struct pinfo pi;
+	int fd = sys_pidfd_open(pid);
+	if (fd < 0 && errno == ESRCH)
+		return -ESRCH;
+	/* With a pidfd held, the check below cannot be overtaken by reuse. */
+	if (proc_stat(pid, &pi) < 0 || pi.start != start) {
+		if (fd >= 0)
+			close(fd);
+		return -ESRCH;
+	}
+	int r;
+	if (fd >= 0) {
+		r = sys_pidfd_signal(fd, sig) < 0 ? -errno : 0;
+		close(fd);
+		if (r != -ENOSYS)
+			return r;
+	}
+	return kill(pid, sig) < 0 ? -errno : 0;
+}
+
+/* ---- the manager ---- */
+
+static void state_write(struct treemgr *mgr);
+static void mgr_tick(void *arg);
+
+static void arm(struct treemgr *mgr, unsigned ms)
+{
+	uint64_t due = loop_now_ms() + ms;
+	if (mgr->timer && mgr->timer_due <= due)
+		return;
+	if (mgr->timer)
+		loop_timer_cancel(mgr->loop, mgr->timer);
+	mgr->timer = loop_timer_add(mgr->loop, ms, mgr_tick, mgr);
+	mgr->timer_due = due;
+}
+
+static void reschedule(struct treemgr *mgr)
+{
+	uint64_t now = loop_now_ms();
+	long best = -1;
+	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
+		long d;
+		if (t->exit_pending || t->stopped_pending)
+			d = 0;
+		else if (t->phase == PH_RUN)
+			d = REFRESH_MS;
+		else if (t->phase == PH_TERM) {
+			d = t->kill_at <= now ? 0 : (long)(t->kill_at - now);
+			if (d > (long)t->rescan_ms)
+				d = t->rescan_ms;
+		} else if (t->phase == PH_KILL)
+			d = t->rescan_ms;
+		else
+			continue;
+		if (best < 0 || d < best)
+			best = d;
+	}
+	if (best < 0) {
+		if (mgr->timer)
+			loop_timer_cancel(mgr->loop, mgr->timer);
+		mgr->timer = 0;
+		return;
+	}
+	arm(mgr, (unsigned)best);
+}
+
+static bool live(const struct gust_tree *t)
+{
+	return t->phase != PH_DONE;
+}
+
+static struct member *member_find(struct gust_tree *t, pid_t pid, unsigned long long start)
+{
+	for (size_t i = 0; i < t->nm; i++)
+		if (t->m[i].pid == pid && t->m[i].start == start)
+			return &t->m[i];
+	return NULL;
+}
+
+/* Attribution of one scanned process; memo: 0 unvisited, 1 busy, 2 done. */
+struct attr {
+	struct treemgr *mgr;
+	const struct snap *s;
+	struct gust_tree **own;
+	unsigned char *st;
+};
+
+static bool descends_from_gust(const struct attr *a, size_t i)
+{
+	pid_t ppid = a->s->p[i].ppid;
+	for (int depth = 0; depth < 4096; depth++) {
+		if (ppid == a->mgr->self)
+			return true;
+		long j = snap_find(a->s, ppid);
+		if (j < 0 || ppid <= 1)
+			return false;
+		ppid = a->s->p[j].ppid;
+	}
+	return false;
+}
+
+static struct gust_tree *attribute(struct attr *a, size_t i)
+{
+	if (a->st[i] == 2)
+		return a->own[i];
+	if (a->st[i] == 1)
+		return NULL;
+	a->st[i] = 1;
+	const struct pinfo *p = &a->s->p[i];
+	struct gust_tree *found = NULL, *t;
+	if (p->pid == a->mgr->self || !descends_from_gust(a, i))
+		goto done;
+	for (t = a->mgr->trees; t && !found; t = t->next)
+		if (live(t) && member_find(t, p->pid, p->start))
+			found = t;
+	if (!found) {
+		long serial = env_tag(p->pid, a->mgr->tag);
+		for (t = a->mgr->trees; t && !found && serial >= 0; t = t->next)
+			if (live(t) && t->serial == (unsigned long)serial)
+				found = t;
+	}
+	if (!found && p->ppid != a->mgr->self) {
+		long j = snap_find(a->s, p->ppid);
+		if (j >= 0)
+			found = attribute(a, (size_t)j);
+	}
+	/* newest first: a recycled pgid belongs to the newer tree */
+	for (t = a->mgr->trees; t && !found; t = t->next)
+		if (live(t) && p->pgrp == t->pid)
+			found = t;
+done:
+	a->st[i] = 2;
+	a->own[i] = found;
+	return found;
+}
+
+/* Recompute every live tree's membership from /proc. */
+static int scan(struct treemgr *mgr)
+{
+	bool any = false;
+	for (struct gust_tree *t = mgr->trees; t; t = t->next)
+		any |= live(t);
+	if (!any)
+		return 0;
+	struct snap s = { 0 };
+	int r = snap_take(&s);
+	struct attr a = { mgr, &s, NULL, NULL };
+	if (r == 0) {
+		a.own = calloc(s.n ? s.n : 1, sizeof *a.own);
+		a.st = calloc(s.n ? s.n : 1, 1);
+		if (!a.own || !a.st)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		free(a.own);
+		free(a.st);
+		free(s.p);
+		return r;
+	}
+	for (size_t i = 0; i < s.n; i++)
+		attribute(&a, i);
+	bool changed = false;
+	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
+		if (!live(t))
+			continue;
+		size_t n = 0;
+		for (size_t i = 0; i < s.n; i++)
+			n += a.own[i] == t;
+		struct member *m = calloc(n ? n : 1, sizeof *m);
+		if (!m) {
+			r = -ENOMEM;
+			continue;
+		}
+		size_t k = 0;
+		for (size_t i = 0; i < s.n; i++) {
+			if (a.own[i] != t)
+				continue;
+			const struct pinfo *p = &s.p[i];
+			struct member *old = member_find(t, p->pid, p->start);
+			m[k] = (struct member){ p->pid, p->ppid, p->pgrp, p->start, p->state, false, false };
+			if (old) {
+				m[k].signalled = old->signalled;
+				m[k].killed = old->killed;
+			} else {
+				changed = true;
+			}
+			k++;
+		}
+		if (k != t->nm)
+			changed = true;
+		free(t->m);
+		t->m = m;
+		t->nm = k;
+	}
+	free(a.own);
+	free(a.st);
+	free(s.p);
+	if (changed)
+		state_write(mgr);
+	return r;
+}
+
+static bool group_present(const struct gust_tree *t)
+{
+	for (size_t i = 0; i < t->nm; i++)
+		if (t->m[i].pgrp == t->pid && t->m[i].state != 'Z')
+			return true;
+	return false;
+}
+
+static void tty_release(struct gust_tree *t)
+{
+	if (t->tty_fd < 0)
+		return;
+	/* A background gust would be stopped by SIGTTOU; a blocked SIGTTOU
+	 * lets tcsetpgrp() through. */
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	if (tcgetpgrp(t->tty_fd) == t->pid)
+		(void)tcsetpgrp(t->tty_fd, getpgrp());
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(t->tty_fd);
+	t->tty_fd = -1;
+}
+
+static void enter_kill(struct gust_tree *t)
+{
+	t->phase = PH_KILL;
+	t->rescan_ms = RESCAN_MIN_MS;
+	t->kill_started = loop_now_ms();
+}
+
+/* Signal what the last scan found, according to the tree's phase. */
+static void sweep(struct gust_tree *t)
+{
+	if (t->phase == PH_TERM) {
+		bool first = true;
+		for (size_t i = 0; i < t->nm; i++)
+			first &= !t->m[i].signalled;
+		if (first && group_present(t))
+			(void)killpg(t->pid, t->sig);
+		for (size_t i = 0; i < t->nm; i++) {
+			struct member *m = &t->m[i];
+			if (m->signalled)
+				continue;
+			if (!(first && m->pgrp == t->pid))
+				(void)send_sig(m->pid, m->start, t->sig);
+			/* a stopped process handles nothing until continued */
+			if (m->state == 'T')
+				(void)send_sig(m->pid, m->start, SIGCONT);
+			m->signalled = true;
+		}
+	} else if (t->phase == PH_KILL) {
+		if (group_present(t))
+			(void)killpg(t->pid, SIGKILL);
+		for (size_t i = 0; i < t->nm; i++) {
+			struct member *m = &t->m[i];
+			if (!m->killed && m->state != 'Z')
+				(void)send_sig(m->pid, m->start, SIGKILL);
+			m->killed = true;
+		}
+	}
+}
+
+static void service(struct treemgr *mgr)
+{
+	bool stopping = false;
+	for (struct gust_tree *t = mgr->trees; t; t = t->next)
+		stopping |= t->phase == PH_TERM || t->phase == PH_KILL;
+	(void)scan(mgr);
+	uint64_t now = loop_now_ms();
+	for (struct gust_tree *t = mgr->trees; t && stopping; t = t->next) {
+		if (t->phase != PH_TERM && t->phase != PH_KILL)
+			continue;
+		if (t->nm == 0) {
+			t->phase = PH_DONE;
+			t->stopped_pending = true;
+			tty_release(t);
+			continue;
+		}
+		if (t->phase == PH_TERM && now >= t->kill_at)
+			enter_kill(t);
+		sweep(t);
+		if (t->phase == PH_KILL && !t->warned && now - t->kill_started > SYNC_KILL_MS) {
+			t->warned = true;
+			log_msg(GUST_LOG_WARN, STAGE_RUN,
+			        "%zu process(es) of pid %ld's tree survive SIGKILL (uninterruptible sleep?); still waiting",
+			        t->nm, (long)t->pid);
+		}
+		t->rescan_ms = t->rescan_ms * 2 > RESCAN_MAX_MS ? RESCAN_MAX_MS : t->rescan_ms * 2;
+	}
+}
+
+static void mgr_tick(void *arg)
+{
+	struct treemgr *mgr = arg;
+	mgr->timer = 0;
+	service(mgr);
+	/* Deliver events one at a time; a callback may free or spawn trees,
+	 * so start over after each. */
+	for (;;) {
+		struct gust_tree *t;
+		for (t = mgr->trees; t; t = t->next)
+			if (t->exit_pending || t->stopped_pending)
+				break;
+		if (!t)
+			break;
+		if (t->exit_pending) {
+			t->exit_pending = false;
+			tty_release(t);
+			if (t->ev && t->ev->exited)
+				t->ev->exited(t, t->root_status, t->arg);
+		} else {
+			t->stopped_pending = false;
+			if (t->ev && t->ev->stopped)
+				t->ev->stopped(t, t->arg);
+		}
+	}
+	reschedule(mgr);
+}
+
+static void on_reap(pid_t pid, int status, void *arg)
+{
+	struct treemgr *mgr = arg;
+	bool wake = false;
+	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
+		if (!t->root_reaped && t->pid == pid) {
+			t->root_reaped = true;
+			t->root_status = status;
+			t->exit_pending = true;
+			wake = true;
+		}
+		wake |= t->phase == PH_TERM || t->phase == PH_KILL;
+	}
+	if (wake)
+		arm(mgr, 0);
+}
+
+static void random_bytes(unsigned char *b, size_t n)
+{
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	ssize_t got = fd >= 0 ? read(fd, b, n) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (got == (ssize_t)n)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	unsigned long long x = (unsigned long long)ts.tv_nsec ^ ((unsigned long long)ts.tv_sec << 20) ^
+	                       (unsigned long long)getpid() << 40;
+	for (size_t i = 0; i < n; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		b[i] = (unsigned char)(x >> 56);
+	}
+}
+
+struct treemgr *treemgr_new(struct loop *loop, const char *state_path, char *err, size_t errlen)
+{
+	struct treemgr *mgr = calloc(1, sizeof *mgr);
+	if (!mgr) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	mgr->loop = loop;
+	mgr->self = getpid();
+	struct pinfo pi;
+	int r = proc_stat(mgr->self, &pi);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read /proc/%ld/stat: %s (gust needs /proc mounted)",
+		         (long)mgr->self, strerror(-r));
+		free(mgr);
+		return NULL;
+	}
+	mgr->self_start = pi.start;
+	unsigned char rnd[8];
+	random_bytes(rnd, sizeof rnd);
+	snprintf(mgr->tag, sizeof mgr->tag, "%ld.%llu.%02x%02x%02x%02x%02x%02x%02x%02x", (long)mgr->self,
+	         mgr->self_start, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	if (state_path && !(mgr->state_path = strdup(state_path))) {
+		free(mgr);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+#if defined(PR_SET_CHILD_SUBREAPER)
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+		snprintf(err, errlen, "cannot become a child subreaper: %s", strerror(errno));
+		free(mgr->state_path);
+		free(mgr);
+		return NULL;
+	}
+#elif defined(HAVE_PROCCTL) && defined(PROC_REAP_ACQUIRE)
+	if (procctl(P_PID, getpid(), PROC_REAP_ACQUIRE, NULL) < 0 && errno != EBUSY) {
+		snprintf(err, errlen, "cannot become a reaper: %s", strerror(errno));
+		free(mgr->state_path);
+		free(mgr);
+		return NULL;
+	}
+#endif
+	loop_set_reap_hook(loop, on_reap, mgr);
+	return mgr;
+}
+
+size_t treemgr_count(struct treemgr *mgr)
+{
+	size_t n = 0;
+	for (struct gust_tree *t = mgr->trees; t; t = t->next)
+		if (live(t))
+			n += t->nm;
+	return n;
+}
+
+/* ---- the state file ---- */
+
+static void state_write(struct treemgr *mgr)
+{
+	if (!mgr->state_path)
+		return;
+	char tmp[4200];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", mgr->state_path) >= (int)sizeof tmp)
+		return;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		goto fail;
+	}
+	fprintf(f, "gust %ld %llu %s\n", (long)mgr->self, mgr->self_start, mgr->tag);
+	for (struct gust_tree *t = mgr->trees; t; t = t->next)
+		for (size_t i = 0; live(t) && i < t->nm; i++)
+			fprintf(f, "%ld %llu\n", (long)t->m[i].pid, t->m[i].start);
+	if (fclose(f) != 0 || rename(tmp, mgr->state_path) < 0) {
+		unlink(tmp);
+		goto fail;
+	}
+	return;
+fail:
+	if (!mgr->state_warned) {
+		mgr->state_warned = true;
+		log_msg(GUST_LOG_WARN, STAGE_RUN, "cannot write the state file \"%s\": %s", mgr->state_path,
+		        strerror(errno));
+	}
+}
+
+struct recorded {
+	pid_t pid;
+	unsigned long long start;
+};
+
+/* gust's own ancestors are never leftovers, whatever their environment. */
+static size_t own_ancestors(pid_t *out, size_t max)
+{
+	size_t n = 0;
+	pid_t p = getppid();
+	while (p > 1 && n < max) {
+		out[n++] = p;
+		struct pinfo pi;
+		if (proc_stat(p, &pi) < 0)
+			break;
+		p = pi.ppid;
+	}
+	return n;
+}
+
+int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
+{
+	msg[0] = '\0';
+	if (!mgr->state_path)
+		return 0;
+	FILE *f = fopen(mgr->state_path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		int e = errno;
+		snprintf(msg, msglen, "\"%s\": %s", mgr->state_path, strerror(e));
+		return -e;
+	}
+	long opid;
+	unsigned long long ostart;
+	char otag[96];
+	struct recorded *rec = NULL;
+	size_t nrec = 0, caprec = 0;
+	int r = 0;
+	if (fscanf(f, "gust %ld %llu %95s", &opid, &ostart, otag) != 3) {
+		fclose(f);
+		snprintf(msg, msglen, "\"%s\": not a gust state file; removed", mgr->state_path);
+		unlink(mgr->state_path);
+		return -EINVAL;
+	}
+	long pid;
+	unsigned long long start;
+	while (fscanf(f, "%ld %llu", &pid, &start) == 2) {
+		if (nrec == caprec) {
+			size_t cap = caprec ? caprec * 2 : 32;
+			struct recorded *n = realloc(rec, cap * sizeof *n);
+			if (!n) {
+				r = -ENOMEM;
+				break;
+			}
+			rec = n;
+			caprec = cap;
+		}
+		rec[nrec++] = (struct recorded){ (pid_t)pid, start };
+	}
+	fclose(f);
+	if (r < 0) {
+		free(rec);
+		snprintf(msg, msglen, "out of memory");
+		return r;
+	}
+	struct pinfo pi;
+	if ((pid_t)opid != mgr->self && proc_stat((pid_t)opid, &pi) == 0 && pi.start == ostart &&
+	    pi.state != 'Z') {
+		free(rec);
+		snprintf(msg, msglen, "another gust (pid %ld) is running in this project (\"%s\")", opid,
+		         mgr->state_path);
+		return -EBUSY;
+	}
+	/* The old gust is dead: kill what provably was its own, until none is
+	 * left. Zombies hold nothing and are their new parent's to reap. */
+	pid_t anc[64];
+	size_t nanc = own_ancestors(anc, sizeof anc / sizeof *anc);
+	struct recorded *killed = NULL;
+	size_t nkilled = 0, capkilled = 0;
+	uint64_t deadline = loop_now_ms() + RECOVER_MS;
+	size_t left = 0;
+	for (;;) {
+		struct snap s = { 0 };
+		if ((r = snap_take(&s)) < 0)
+			break;
+		left = 0;
+		for (size_t i = 0; i < s.n; i++) {
+			const struct pinfo *p = &s.p[i];
+			bool ours = false, mine = p->pid == mgr->self;
+			for (size_t j = 0; j < nanc && !mine; j++)
+				mine = anc[j] == p->pid;
+			if (p->state == 'Z' || mine)
+				continue;
+			for (size_t j = 0; j < nrec && !ours; j++)
+				ours = rec[j].pid == p->pid && rec[j].start == p->start;
+			if (!ours)
+				ours = env_tag(p->pid, otag) >= 0;
+			if (!ours)
+				continue;
+			left++;
+			(void)send_sig(p->pid, p->start, SIGKILL);
+			bool seen = false;
+			for (size_t j = 0; j < nkilled && !seen; j++)
+				seen = killed[j].pid == p->pid && killed[j].start == p->start;
+			if (!seen) {
+				if (nkilled == capkilled) {
+					size_t cap = capkilled ? capkilled * 2 : 32;
+					struct recorded *n = realloc(killed, cap * sizeof *n);
+					if (n) {
+						killed = n;
+						capkilled = cap;
+					}
+				}
+				if (nkilled < capkilled)
+					killed[nkilled++] = (struct recorded){ p->pid, p->start };
+			}
+		}
+		free(s.p);
+		if (!left || loop_now_ms() >= deadline)
+			break;
+		struct timespec ts = { 0, 5 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	free(rec);
+	free(killed);
+	if (r < 0) {
+		snprintf(msg, msglen, "cannot scan /proc: %s", strerror(-r));
+		return r;
+	}
+	if (left) {
+		snprintf(msg, msglen, "%zu process(es) left by a killed gust (pid %ld) survive SIGKILL",
+		         left, opid);
+		return -EBUSY;
+	}
+	unlink(mgr->state_path);
+	if (nkilled)
+		snprintf(msg, msglen, "removed %zu process(es) left behind by a killed gust (pid %ld)",
+		         nkilled, opid);
+	return (int)nkilled;
+}
+
+/* ---- spawning ---- */
+
+enum child_stage { ST_SETPGID = 1, ST_PDEATH, ST_STDIO, ST_CHDIR, ST_EXEC };
+
+struct child_report {
+	int stage;
+	int err;
+};
+
+struct child_plan {
+	char *const *argv;
+	char *const *envp;
+	char **paths;        /* candidates for argv[0], in PATH order */
+	const char *cwd;
+	int fd[3];           /* -1: inherit */
+	bool devnull_stdin;
+	int tty_fd;
+	pid_t parent;
+	int report;
+};
+
+static void child_fail(const struct child_plan *pl, int stage, int e)
+{
+	struct child_report rep = { stage, e };
+	(void)!write(pl->report, &rep, sizeof rep);
+	_exit(127);
+}
+
+/* After fork: async-signal-safe calls only, no allocation. */
+static void child_main(const struct child_plan *pl)
+{
+	if (setpgid(0, 0) < 0)
+		child_fail(pl, ST_SETPGID, errno);
+	if (pl->tty_fd >= 0)
+		(void)tcsetpgrp(pl->tty_fd, getpid()); /* all signals blocked */
+#ifdef PR_SET_PDEATHSIG
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail(pl, ST_PDEATH, errno);
+	if (getppid() != pl->parent)
+		_exit(127); /* gust died before we could arm the death signal */
+#endif
+	int src[3];
+	for (int i = 0; i < 3; i++) {
+		src[i] = -1;
+		if (i == 0 && pl->devnull_stdin) {
+			src[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (src[i] < 0)
+				child_fail(pl, ST_STDIO, errno);
+		} else if (pl->fd[i] >= 0) {
+			/* above 2 first, so one target never clobbers another's source */
+			src[i] = fcntl(pl->fd[i], F_DUPFD_CLOEXEC, 3);
+			if (src[i] < 0)
+				child_fail(pl, ST_STDIO, errno);
+		}
+	}
+	for (int i = 0; i < 3; i++)
+		if (src[i] >= 0 && dup2(src[i], i) < 0)
+			child_fail(pl, ST_STDIO, errno);
+	if (pl->cwd && chdir(pl->cwd) < 0)
+		child_fail(pl, ST_CHDIR, errno);
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			(void)sigaction(s, &dfl, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	long waited = 0, nap = 2;
+	for (;;) {
+		int e = ENOENT;
+		bool eacces = false, txtbsy = false;
+		for (char **c = pl->paths; *c; c++) {
+			execve(*c, pl->argv, pl->envp);
+			e = errno;
+			if (e == ETXTBSY) {
+				txtbsy = true;
+				break;
+			}
+			if (e == EACCES) {
+				eacces = true;
+				continue;
+			}
+			if (e == ENOENT || e == ENOTDIR || e == ESTALE || e == ENODEV || e == ETIMEDOUT)
+				continue;
+			break;
+		}
+		if (txtbsy && waited < (long)TXTBSY_MAX_MS) {
+			/* the build may still be writing the binary */
+			struct timespec ts = { 0, nap * 1000000L };
+			nanosleep(&ts, NULL);
+			waited += nap;
+			nap = nap * 2 > 100 ? 100 : nap * 2;
+			continue;
+		}
+		if (txtbsy)
+			e = ETXTBSY;
+		else if (eacces && (e == ENOENT || e == ENOTDIR))
+			e = EACCES;
+		child_fail(pl, ST_EXEC, e);
+	}
+}
+
+static void free_strv(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+static size_t name_len(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	return eq ? (size_t)(eq - kv) : strlen(kv);
+}
+
+static bool same_name(const char *a, const char *b)
+{
+	size_t n = name_len(a);
+	return n == name_len(b) && strncmp(a, b, n) == 0;
+}
+
+/* gust's environment, minus what the spec overrides or removes, plus the
+ * spec's "K=V" entries (the last one of a name wins) and the tree tag. */
+static char **build_env(const struct gust_spawn *spec, const char *tag_entry)
+{
+	size_t ne = 0, ns = 0;
+	while (environ && environ[ne])
+		ne++;
+	while (spec->env && spec->env[ns])
+		ns++;
+	char **v = calloc(ne + ns + 2, sizeof *v);
+	if (!v)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < ne; i++) {
+		bool drop = same_name(environ[i], TAG_VAR);
+		for (size_t j = 0; j < ns && !drop; j++)
+			drop = same_name(environ[i], spec->env[j]);
+		if (!drop && !(v[k++] = strdup(environ[i])))
+			goto oom;
+	}
+	for (size_t j = 0; j < ns; j++) {
+		if (!strchr(spec->env[j], '=') || same_name(spec->env[j], TAG_VAR))
+			continue;
+		bool later = false;
+		for (size_t l = j + 1; l < ns && !later; l++)
+			later = same_name(spec->env[j], spec->env[l]);
+		if (!later && !(v[k++] = strdup(spec->env[j])))
+			goto oom;
+	}
+	if (!(v[k++] = strdup(tag_entry)))
+		goto oom;
+	return v;
+oom:
+	free_strv(v);
+	return NULL;
+}
+
+/* Where execvp would look for argv0, decided before forking. */
+static char **exec_paths(const char *argv0, char **envp, bool no_path)
+{
+	if (no_path || strchr(argv0, '/')) {
+		char **v = calloc(2, sizeof *v);
+		if (v && !(v[0] = strdup(argv0))) {
+			free(v);
+			return NULL;
+		}
+		return v;
+	}
+	const char *path = "/usr/local/bin:/usr/bin:/bin";
+	for (char **e = envp; *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	size_t n = 1;
+	for (const char *p = path; *p; p++)
+		n += *p == ':';
+	char **v = calloc(n + 1, sizeof *v);
+	if (!v)
+		return NULL;
+	size_t k = 0;
+	const char *p = path;
+	for (;;) {
+		const char *colon = strchr(p, ':');
+		size_t len = colon ? (size_t)(colon - p) : strlen(p);
+		size_t sz = len + strlen(argv0) + 3;
+		char *c = malloc(sz);
+		if (!c) {
+			free_strv(v);
+			return NULL;
+		}
+		if (len == 0)
+			snprintf(c, sz, "%s", argv0); /* empty entry: the cwd */
+		else
+			snprintf(c, sz, "%.*s/%s", (int)len, p, argv0);
+		v[k++] = c;
+		if (!colon)
+			break;
+		p = colon + 1;
+	}
+	return v;
+}
+
+struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
+                             const struct gust_tree_events *ev, void *arg, char *err, size_t errlen)
+{
+	if (!spec || spec->size < offsetof(struct gust_spawn, flags) + sizeof spec->flags ||
+	    !spec->argv || !spec->argv[0] || !spec->argv[0][0]) {
+		snprintf(err, errlen, "tree_spawn: no command given");
+		errno = EINVAL;
+		return NULL;
+	}
+	struct gust_tree *t = calloc(1, sizeof *t);
+	char **argv = NULL, **envp = NULL, **paths = NULL;
+	int pfd[2] = { -1, -1 };
+	int e = ENOMEM;
+	if (!t)
+		goto oom;
+	t->tty_fd = -1;
+	t->mgr = mgr;
+	t->ev = ev;
+	t->arg = arg;
+	t->serial = ++mgr->next_serial;
+	char tag_entry[160];
+	snprintf(tag_entry, sizeof tag_entry, TAG_VAR "=%s.%lu", mgr->tag, t->serial);
+	size_t argc = 0;
+	while (spec->argv[argc])
+		argc++;
+	if (!(argv = calloc(argc + 1, sizeof *argv)))
+		goto oom;
+	for (size_t i = 0; i < argc; i++)
+		if (!(argv[i] = strdup(spec->argv[i])))
+			goto oom;
+	if (!(envp = build_env(spec, tag_entry)) ||
+	    !(paths = exec_paths(argv[0], envp, spec->flags & GUST_SPAWN_NO_PATH)))
+		goto oom;
+
+	struct child_plan pl = { argv, envp, paths, spec->cwd, { -1, -1, -1 }, false, -1, getpid(), -1 };
+	pl.fd[0] = spec->stdin_fd;
+	pl.fd[1] = spec->stdout_fd;
+	pl.fd[2] = spec->stderr_fd;
+	if (spec->flags & GUST_SPAWN_FOREGROUND) {
+		int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (tty >= 0 && tcgetpgrp(tty) == getpgrp())
+			t->tty_fd = tty;
+		else if (tty >= 0)
+			close(tty); /* gust is not in the foreground itself */
+	} else if (spec->stdin_fd < 0) {
+		pl.devnull_stdin = true;
+	}
+	pl.tty_fd = t->tty_fd;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot create a pipe: %s", strerror(e));
+		goto fail;
+	}
+	pl.report = pfd[1];
+
+	/* Nothing may run gust's handlers in the child before they are reset. */
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t pid = fork();
+	if (pid == 0)
+		child_main(&pl);
+	e = errno;
+	if (pid > 0) {
+		(void)setpgid(pid, pid); /* closes the race with the child's own */
+		if (t->tty_fd >= 0)
+			(void)tcsetpgrp(t->tty_fd, pid); /* SIGTTOU is blocked here */
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(pfd[1]);
+	pfd[1] = -1;
+	if (pid < 0) {
+		snprintf(err, errlen, "cannot fork: %s", strerror(e));
+		goto fail;
+	}
+	struct child_report rep;
+	ssize_t n;
+	do
+		n = read(pfd[0], &rep, sizeof rep);
+	while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	pfd[0] = -1;
+	if (n != 0) {
+		/* the child exits at once; it is ours to reap, not the loop's */
+		int st;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		if (n != (ssize_t)sizeof rep)
+			rep = (struct child_report){ ST_EXEC, EIO };
+		e = rep.err;
+		switch (rep.stage) {
+		case ST_CHDIR:
+			snprintf(err, errlen, "cannot change to directory \"%s\": %s", spec->cwd, strerror(e));
+			break;
+		case ST_EXEC:
+			snprintf(err, errlen, "cannot execute \"%s\": %s%s", argv[0], strerror(e),
+			         e == ENOENT && !strchr(argv[0], '/') && !(spec->flags & GUST_SPAWN_NO_PATH)
+			             ? " (not found in PATH)"
+			             : e == ETXTBSY ? " (the file is still being written)" : "");
+			break;
+		default:
+			snprintf(err, errlen, "cannot set up the process for \"%s\": %s", argv[0], strerror(e));
+			break;
+		}
+		tty_release(t);
+		goto fail;
+	}
+	t->pid = pid;
+	struct pinfo pi;
+	if (proc_stat(pid, &pi) == 0) {
+		t->start = pi.start;
+		if ((t->m = calloc(1, sizeof *t->m))) {
+			t->m[0] = (struct member){ pid, pi.ppid, pi.pgrp, pi.start, pi.state, false, false };
+			t->nm = 1;
+		}
+	}
+	t->next = mgr->trees;
+	mgr->trees = t;
+	free_strv(argv);
+	free_strv(envp);
+	free_strv(paths);
+	state_write(mgr);
+	reschedule(mgr);
+	return t;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	free_strv(argv);
+	free_strv(envp);
+	free_strv(paths);
+	if (t && t->tty_fd >= 0)
+		close(t->tty_fd);
+	free(t);
+	errno = e;
+	return NULL;
+}
+
+/* ---- stopping ---- */
+
+int tree_stop(struct gust_tree *t, int sig, unsigned kill_delay_ms)
+{
+	if (!t)
+		return -EINVAL;
+	if (t->phase == PH_DONE)
+		return -ESRCH;
+	if (t->phase != PH_RUN)
+		return 0;
+	if (sig <= 0 || sig >= NSIG)
+		return -EINVAL;
+	struct treemgr *mgr = t->mgr;
+	t->sig = sig;
+	t->rescan_ms = RESCAN_MIN_MS;
+	t->kill_at = loop_now_ms() + kill_delay_ms;
+	if (sig == SIGKILL || kill_delay_ms == 0)
+		enter_kill(t);
+	else
+		t->phase = PH_TERM;
+	(void)scan(mgr);
+	if (t->nm)
+		sweep(t);
+	arm(mgr, t->nm ? RESCAN_MIN_MS : 0);
+	return 0;
+}
+
+int tree_kill(struct gust_tree *t)
+{
+	if (!t)
+		return -EINVAL;
+	if (t->phase == PH_DONE)
+		return -ESRCH;
+	if (t->phase == PH_KILL)
+		return 0;
+	if (t->phase == PH_RUN)
+		return tree_stop(t, SIGKILL, 0);
+	enter_kill(t);
+	(void)scan(t->mgr);
+	sweep(t);
+	arm(t->mgr, t->nm ? RESCAN_MIN_MS : 0);
+	return 0;
+}
+
+pid_t tree_pid(const struct gust_tree *t)
+{
+	return t ? t->pid : 0;
+}
+
+bool tree_alive(const struct gust_tree *t)
+{
+	return t && t->phase != PH_DONE;
+}
+
+/* Teardown only: SIGKILL the live trees (all, or just one), reap what is
+ * ours directly, wait in short naps until nothing of them exists. */
+static void kill_sync(struct treemgr *mgr, struct gust_tree *only)
+{
+	uint64_t deadline = loop_now_ms() + SYNC_KILL_MS;
+	long nap = 1;
+	for (struct gust_tree *t = mgr->trees; t; t = t->next)
+		if (live(t) && (!only || t == only) && t->phase != PH_KILL)
+			enter_kill(t);
+	for (;;) {
+		(void)scan(mgr);
+		size_t left = 0;
+		for (struct gust_tree *t = mgr->trees; t; t = t->next) {
+			if (!live(t) || (only && t != only))
+				continue;
+			for (size_t i = 0; i < t->nm; i++) {
+				struct member *m = &t->m[i];
+				int st;
+				if (m->ppid == mgr->self && waitpid(m->pid, &st, WNOHANG) == m->pid) {
+					if (m->pid == t->pid)
+						t->root_reaped = true;
+					continue;
+				}
+				left++;
+			}
+			sweep(t);
+		}
+		if (!left)
+			break;
+		if (loop_now_ms() >= deadline) {
+			log_msg(GUST_LOG_WARN, STAGE_RUN,
+			        "%zu process(es) survive SIGKILL (uninterruptible sleep?); giving up on them",
+			        left);
+			break;
+		}
+		struct timespec ts = { 0, nap * 1000000L };
+		nanosleep(&ts, NULL);
+		nap = nap * 2 > 20 ? 20 : nap * 2;
+	}
+	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
+		if (!live(t) || (only && t != only))
+			continue;
+		t->phase = PH_DONE;
+		t->nm = 0;
+		tty_release(t);
+	}
+}
+
+void tree_free(struct gust_tree *t)
+{
+	if (!t)
+		return;
+	struct treemgr *mgr = t->mgr;
+	if (live(t))
+		kill_sync(mgr, t);
+	tty_release(t);
+	for (struct gust_tree **pp = &mgr->trees; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	free(t->m);
+	free(t);
+	state_write(mgr);
+	reschedule(mgr);
+}
+
+void treemgr_free(struct treemgr *mgr)
+{
+	if (!mgr)
+		return;
+	kill_sync(mgr, NULL);
+	while (mgr->trees) {
+		struct gust_tree *t = mgr->trees;
+		mgr->trees = t->next;
+		tty_release(t);
+		free(t->m);
+		free(t);
+	}
+	if (mgr->timer)
+		loop_timer_cancel(mgr->loop, mgr->timer);
+	loop_set_reap_hook(mgr->loop, NULL, NULL);
+	if (mgr->state_path)
+		unlink(mgr->state_path);
+	free(mgr->state_path);
+	free(mgr);
+}

@@ -6,7 +6,8 @@
  *   cmd            string, default "go build -o ./tmp/main ."; "" = none
  *   pre_cmd        array of strings run before cmd, in order
  *   post_cmd       array of strings run after a successful cmd
- *   env            array of "K=V" (a bare "K" removes K) for every step
+ *   env            object of "NAME": "value", or array of "NAME=value"
+ *                  (a bare "NAME" removes it), for every step
  *   cwd            working directory relative to the root, default the root
  *   log_file       path relative to the root: every build's output is also
  *                  appended there (escape sequences removed), framed by a
@@ -73,6 +74,8 @@ struct job {
 	bool exited;         /* the shell exited; status is valid */
 	bool stop_requested; /* tree_stop or tree_kill called */
 	bool stopped;        /* the whole tree is gone */
+	bool log_midline;    /* the log file's last byte is not a newline */
+	bool cr;             /* a \r was the last byte seen */
 	int status;
 	size_t len;          /* bytes in line */
 	char line[LINE_MAX_BYTES];
@@ -212,13 +215,16 @@ static void flush_partial(struct job *job)
 	else if (job->len > 0)
 		write_all(STDERR_FILENO, "\n", 1);
 	job->len = 0;
+	job->cr = false;
 }
 
 static void take_output(struct job *job, const char *buf, size_t n)
 {
 	struct shell *sh = job->sh;
-	if (job == sh->cur && sh->b.logfd >= 0)
+	if (job == sh->cur && sh->b.logfd >= 0) {
 		log_file_write(sh->b.logfd, buf, n);
+		job->log_midline = buf[n - 1] != '\n';
+	}
 	if (!sh->prefix) {
 		write_all(STDERR_FILENO, buf, n);
 		/* remember whether the output ended mid-line */
@@ -227,12 +233,20 @@ static void take_output(struct job *job, const char *buf, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (buf[i] == '\n') {
-			size_t l = job->len;
-			if (l > 0 && job->line[l - 1] == '\r')
-				l--;
-			emit_line(sh, job->line, l);
+			emit_line(sh, job->line, job->len);
 			job->len = 0;
+			job->cr = false;
 			continue;
+		}
+		if (buf[i] == '\r') {
+			job->cr = true;
+			continue;
+		}
+		if (job->cr) {
+			/* a progress line redrawn in place: keep its newest state,
+			 * never a bare \r that would overwrite the prefix */
+			job->cr = false;
+			job->len = 0;
 		}
 		if (job->len == sizeof job->line) {
 			emit_line(sh, job->line, job->len);
@@ -250,6 +264,9 @@ static void close_output(struct job *job)
 	close(job->fd);
 	job->fd = -1;
 	flush_partial(job);
+	if (job->log_midline && job == job->sh->cur && job->sh->b.logfd >= 0)
+		write_all(job->sh->b.logfd, "\n", 1);
+	job->log_midline = false;
 }
 
 /* Read what is there; close at end of file (EIO: the pty's last slave
@@ -723,11 +740,16 @@ static void *shell_create(const struct gust_host *host, struct gust_ctx *ctx,
 	sh->host = host;
 	sh->ctx = ctx;
 	sh->b.logfd = -1;
+	/* opt_env (an object, or an array of "K=V") was appended to the host
+	 * table; older cores only offer the array form */
+	bool have_opt_env = host->size >= offsetof(struct gust_host, opt_env) + sizeof host->opt_env &&
+	                    host->opt_env;
 	if (host->opt_check_keys(ctx, opts, known) < 0 ||
 	    host->opt_string(ctx, opts, "cmd", DEFAULT_CMD, &cmd) < 0 ||
 	    host->opt_strv(ctx, opts, "pre_cmd", &pre, &npre) < 0 ||
 	    host->opt_strv(ctx, opts, "post_cmd", &post, &npost) < 0 ||
-	    host->opt_strv(ctx, opts, "env", &sh->env, &sh->nenv) < 0 ||
+	    (have_opt_env ? host->opt_env(ctx, opts, "env", &sh->env, &sh->nenv)
+	                  : host->opt_strv(ctx, opts, "env", &sh->env, &sh->nenv)) < 0 ||
 	    host->opt_string(ctx, opts, "cwd", ".", &cwd) < 0 ||
 	    host->opt_string(ctx, opts, "log_file", NULL, &log_file) < 0 ||
 	    host->opt_int(ctx, opts, "kill_delay_ms", 500, 0, 600000, &delay) < 0 ||
@@ -776,8 +798,6 @@ static const struct gust_builder_ops shell_ops = {
 	.destroy = shell_destroy,
 };
 
-/* Built with -fvisibility=hidden: the descriptor is the one exception. */
-__attribute__((visibility("default")))
 const struct gust_plugin_desc gust_plugin_desc = {
 	.abi_version = GUST_ABI_VERSION,
 	.size = sizeof(struct gust_plugin_desc),

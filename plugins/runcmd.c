@@ -1,1 +1,404 @@
+/* runcmd.c - the part of a runner every in-tree runner shares: common
+ * options, the environment built afresh for each start, and one run driven
+ * through the host's tree_* functions. */
 #include "config.h"
+
+#include "runcmd.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_KILL_DELAY_MS 86400000LL
+
+static void free_strv(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+static bool valid_name(const char *s, size_t len)
+{
+	if (len == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+			return false;
+	return true;
+}
+
+static char *join(const char *dir, const char *path)
+{
+	size_t n = strlen(dir) + strlen(path) + 2;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s/%s", dir, path);
+	return s;
+}
+
+int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx *ctx,
+                const struct gust_opts *opts)
+{
+	memset(rc, 0, sizeof *rc);
+	rc->host = host;
+	rc->ctx = ctx;
+	const char *cwd, *in;
+	long long delay;
+	size_t nenv = 0;
+	const char *const *env = NULL;
+	bool have_opt_env = host->size >= offsetof(struct gust_host, opt_env) + sizeof host->opt_env &&
+	                    host->opt_env;
+	if (host->opt_string(ctx, opts, "cwd", NULL, &cwd) < 0 ||
+	    host->opt_signal(ctx, opts, "stop_signal", SIGTERM, &rc->stop_signal) < 0 ||
+	    host->opt_int(ctx, opts, "kill_delay_ms", 2000, 0, MAX_KILL_DELAY_MS, &delay) < 0 ||
+	    host->opt_string(ctx, opts, "stdin", "null", &in) < 0 ||
+	    host->opt_strv(ctx, opts, "env_files", &rc->env_files, NULL) < 0 ||
+	    (have_opt_env ? host->opt_env(ctx, opts, "env", &env, &nenv)
+	                  : host->opt_strv(ctx, opts, "env", &env, &nenv)) < 0)
+		return -EINVAL;
+	rc->kill_delay_ms = (unsigned)delay;
+	if (!strcmp(in, "null"))
+		rc->stdin_mode = RUNCMD_STDIN_NULL;
+	else if (!strcmp(in, "inherit"))
+		rc->stdin_mode = RUNCMD_STDIN_INHERIT;
+	else if (!strcmp(in, "tty"))
+		rc->stdin_mode = RUNCMD_STDIN_TTY;
+	else {
+		host->set_error(ctx, "stdin: expected \"null\", \"inherit\" or \"tty\", got \"%s\"", in);
+		return -EINVAL;
+	}
+	rc->env = calloc(nenv + 1, sizeof *rc->env);
+	if (!rc->env)
+		goto oom;
+	for (size_t i = 0; i < nenv; i++) {
+		const char *eq = strchr(env[i], '=');
+		if (!eq || !valid_name(env[i], (size_t)(eq - env[i]))) {
+			host->set_error(ctx, "env: expected \"NAME=value\", got \"%s\"", env[i]);
+			runcmd_fini(rc);
+			return -EINVAL;
+		}
+		if (!(rc->env[i] = strdup(env[i])))
+			goto oom;
+	}
+	const char *root = host->root(ctx);
+	char *abs = !cwd ? strdup(root) : cwd[0] == '/' ? strdup(cwd) : join(root, cwd);
+	if (!abs)
+		goto oom;
+	rc->cwd = abs;
+	return 0;
+oom:
+	host->set_error(ctx, "out of memory");
+	runcmd_fini(rc);
+	return -ENOMEM;
+}
+
+/* ---- .env files ---- */
+
+static int push(char ***env, size_t *n, char *s)
+{
+	char **v = realloc(*env, (*n + 2) * sizeof *v);
+	if (!v) {
+		free(s);
+		return -ENOMEM;
+	}
+	v[(*n)++] = s;
+	v[*n] = NULL;
+	*env = v;
+	return 0;
+}
+
+/* One line; NULL with *why set when it is malformed, "" for nothing. */
+static char *parse_line(char *line, const char **why)
+{
+	char *p = line;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*p || *p == '#')
+		return strdup("");
+	if (!strncmp(p, "export", 6) && (p[6] == ' ' || p[6] == '\t')) {
+		p += 6;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	char *name = p;
+	while (isalnum((unsigned char)*p) || *p == '_')
+		p++;
+	size_t nlen = (size_t)(p - name);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!valid_name(name, nlen) || *p != '=') {
+		*why = "expected NAME=value";
+		return NULL;
+	}
+	p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	size_t cap = nlen + strlen(p) + 2;
+	char *out = malloc(cap);
+	if (!out) {
+		*why = "out of memory";
+		return NULL;
+	}
+	memcpy(out, name, nlen);
+	out[nlen] = '=';
+	char *o = out + nlen + 1;
+	if (*p == '"' || *p == '\'') {
+		char q = *p++;
+		for (; *p && *p != q; p++) {
+			if (q == '"' && *p == '\\' && p[1]) {
+				p++;
+				*o++ = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p == 'r' ? '\r' : *p;
+			} else {
+				*o++ = *p;
+			}
+		}
+		if (*p != q) {
+			free(out);
+			*why = "unterminated quote";
+			return NULL;
+		}
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p && *p != '#') {
+			free(out);
+			*why = "unexpected text after the closing quote";
+			return NULL;
+		}
+	} else {
+		char *start = o;
+		for (; *p; p++) {
+			if (*p == '#' && (o == start || o[-1] == ' ' || o[-1] == '\t'))
+				break;
+			*o++ = *p;
+		}
+		while (o > start && (o[-1] == ' ' || o[-1] == '\t'))
+			o--;
+	}
+	*o = '\0';
+	return out;
+}
+
+int runcmd_parse_env_file(const char *path, char ***env, size_t *n, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "\"%s\": %s", path, strerror(e));
+		return -e;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int lineno = 0, r = 0;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		const char *why = NULL;
+		char *kv = parse_line(line, &why);
+		if (!kv) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+			r = -EINVAL;
+			break;
+		}
+		if (!*kv) {
+			free(kv);
+			continue;
+		}
+		if ((r = push(env, n, kv)) < 0) {
+			snprintf(err, errlen, "out of memory");
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return r;
+}
+
+/* ---- one run ---- */
+
+static void rc_exited(struct gust_tree *tree, int status, void *arg);
+static void rc_stopped(struct gust_tree *tree, void *arg);
+
+static const struct gust_tree_events rc_events = {
+	.size = sizeof(struct gust_tree_events),
+	.exited = rc_exited,
+	.stopped = rc_stopped,
+};
+
+static void drop_tree(struct runcmd *rc)
+{
+	if (rc->tree)
+		rc->host->tree_free(rc->tree);
+	rc->tree = NULL;
+}
+
+static void rc_exited(struct gust_tree *tree, int status, void *arg)
+{
+	struct runcmd *rc = arg;
+	if (rc->stopping)
+		return; /* the stop we were asked for goes on */
+	rc->exited = true;
+	if (rc->on_exit)
+		rc->on_exit(rc, status, rc->on_exit_arg);
+	if (rc->reap_tree_on_exit) {
+		rc->exit_stop = true;
+		rc->exit_status = status;
+		if (rc->host->tree_stop(tree, rc->stop_signal, rc->kill_delay_ms) < 0 &&
+		    !rc->host->tree_alive(tree)) {
+			rc->exit_stop = false;
+			drop_tree(rc);
+			rc->host->run_exited(rc->ctx, status);
+		}
+		return;
+	}
+	rc->host->run_exited(rc->ctx, status);
+}
+
+static void rc_stopped(struct gust_tree *tree, void *arg)
+{
+	struct runcmd *rc = arg;
+	(void)tree;
+	drop_tree(rc);
+	if (rc->stopping) {
+		rc->stopping = false;
+		rc->exit_stop = false;
+		rc->host->stop_done(rc->ctx);
+	} else if (rc->exit_stop) {
+		rc->exit_stop = false;
+		rc->host->run_exited(rc->ctx, rc->exit_status);
+	}
+}
+
+static void free_cstrv(const char **v, size_t nowned)
+{
+	for (size_t i = 0; i < nowned; i++)
+		free((char *)v[i]);
+	free(v);
+}
+
+int runcmd_start(struct runcmd *rc, const char *const *argv)
+{
+	const struct gust_host *h = rc->host;
+	if (rc->tree) {
+		h->set_error(rc->ctx, "a run is still alive");
+		return -EBUSY;
+	}
+	/* .env files are read again for every run: editing one is a change */
+	char **fenv = NULL;
+	size_t nf = 0;
+	for (const char *const *f = rc->env_files; f && *f; f++) {
+		char err[1024];
+		char *path = (*f)[0] == '/' ? strdup(*f) : join(h->root(rc->ctx), *f);
+		int r = path ? runcmd_parse_env_file(path, &fenv, &nf, err, sizeof err) : -ENOMEM;
+		free(path);
+		if (r < 0) {
+			h->set_error(rc->ctx, "env_files: %s", r == -ENOMEM ? "out of memory" : err);
+			free_strv(fenv);
+			return r;
+		}
+	}
+	size_t ne = 0;
+	while (rc->env && rc->env[ne])
+		ne++;
+	const char **env = calloc(nf + ne + 1, sizeof *env);
+	if (!env) {
+		free_strv(fenv);
+		h->set_error(rc->ctx, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nf; i++)
+		env[i] = fenv[i];
+	free(fenv); /* the strings now belong to env */
+	for (size_t i = 0; i < ne; i++)
+		env[nf + i] = rc->env[i]; /* "env" wins over the files */
+
+	struct gust_spawn sp = {
+		.size = sizeof sp,
+		.argv = argv,
+		.env = env,
+		.cwd = rc->cwd,
+		.stdin_fd = rc->stdin_mode == RUNCMD_STDIN_INHERIT ? 0 : -1,
+		.stdout_fd = -1,
+		.stderr_fd = -1,
+		.flags = rc->stdin_mode == RUNCMD_STDIN_TTY ? GUST_SPAWN_FOREGROUND : 0,
+	};
+	errno = 0;
+	rc->tree = h->tree_spawn(rc->ctx, &sp, &rc_events, rc);
+	int e = errno;
+	free_cstrv(env, nf);
+	if (!rc->tree)
+		return e > 0 ? -e : -EIO;
+	rc->stopping = false;
+	rc->exited = false;
+	rc->exit_stop = false;
+	return 0;
+}
+
+static void on_done_timer(void *arg)
+{
+	struct runcmd *rc = arg;
+	rc->done_timer = 0;
+	rc->host->stop_done(rc->ctx);
+}
+
+static void stop_done_soon(struct runcmd *rc)
+{
+	/* never from inside stop(): the core is still in its own call */
+	rc->done_timer = rc->host->timer_add(rc->ctx, 0, on_done_timer, rc);
+	if (!rc->done_timer)
+		rc->host->stop_done(rc->ctx);
+}
+
+int runcmd_stop(struct runcmd *rc, bool force)
+{
+	const struct gust_host *h = rc->host;
+	if (!rc->tree) {
+		if (!rc->done_timer)
+			stop_done_soon(rc);
+		return 0;
+	}
+	if (rc->stopping) {
+		int r = force ? h->tree_kill(rc->tree) : 0;
+		return r == -ESRCH ? 0 : r; /* already gone: stopped is on its way */
+	}
+	rc->stopping = true;
+	int r;
+	if (rc->exit_stop) /* already stopping what the root left */
+		r = force ? h->tree_kill(rc->tree) : 0;
+	else
+		r = force ? h->tree_kill(rc->tree)
+		          : h->tree_stop(rc->tree, rc->stop_signal, rc->kill_delay_ms);
+	if (r < 0 && !h->tree_alive(rc->tree)) {
+		/* gone already, its stopped event consumed or pending: done */
+		drop_tree(rc);
+		rc->stopping = false;
+		rc->exit_stop = false;
+		stop_done_soon(rc);
+		return 0;
+	}
+	if (r < 0) {
+		rc->stopping = false;
+		h->set_error(rc->ctx, "cannot stop pid %ld: %s", (long)h->tree_pid(rc->tree), strerror(-r));
+	}
+	return r;
+}
+
+void runcmd_fini(struct runcmd *rc)
+{
+	if (rc->done_timer)
+		rc->host->timer_cancel(rc->ctx, rc->done_timer);
+	rc->done_timer = 0;
+	drop_tree(rc); /* kills a live run, synchronously and bounded */
+	free_strv(rc->env);
+	rc->env = NULL;
+	free((char *)rc->cwd);
+	rc->cwd = NULL;
+}

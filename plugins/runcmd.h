@@ -6,7 +6,9 @@
  * escalation, stop_done.
  *
  * Common runner options (section "runner"):
- *   env            object of "NAME": "value" set for the program
+ *   env            object of "NAME": "value" set for the program (or an
+ *                  array of "NAME=value"; read with host->opt_env, or
+ *                  host->opt_strv as an array when the core lacks it)
  *   env_files      array of .env files (KEY=VALUE lines, # comments,
  *                  optional quotes, "export " prefix), reread every start;
  *                  a missing file is an error naming it
@@ -22,6 +24,7 @@
 #include <gust/plugin.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define RUNCMD_COMMON_KEYS \
 	"env", "env_files", "cwd", "stop_signal", "kill_delay_ms", "stdin"
@@ -49,6 +52,10 @@ struct runcmd {
 	 * (dlv: say what happened to the debuggee). May be NULL. */
 	void (*on_exit)(struct runcmd *rc, int status, void *arg);
 	void *on_exit_arg;
+	/* internal */
+	bool exit_stop;           /* reap_tree_on_exit: stopping the rest */
+	int exit_status;          /* reported once that stop is complete */
+	uint64_t done_timer;      /* stop_done with no run alive: deferred */
 };
 
 /* Read the common options. 0 or -EINVAL with host->set_error() called. */

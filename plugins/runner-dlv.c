@@ -1,1 +1,517 @@
+/* runner-dlv.c - run the program under Delve:
+ *
+ *   dlv exec --headless --continue --accept-multiclient --listen ADDR
+ *       --api-version 2 [--log [--log-output X]] [extra_args] BIN -- ARGS
+ *
+ * The lifecycle is runcmd's (shared with runner-plain). What is particular
+ * to dlv (measured with dlv 1.20.2 on Linux, see docs/delve.md):
+ *   - dlv starts the debuggee in a process group of its own, so a group
+ *     kill of dlv never reaches it; the tree stop finds it anyway.
+ *   - SIGTERM/SIGINT: dlv kills the debuggee itself and exits 0 after
+ *     about 0.35-0.6 s. SIGHUP and SIGKILL kill dlv at once and leave the
+ *     debuggee running, detached, re-parented to gust (the subreaper).
+ *     Hence reap_tree_on_exit: whenever dlv dies, what it leaves goes too.
+ *   - dlv refuses --continue without --headless, and headless --continue
+ *     without --accept-multiclient: rejected here, before anything runs.
+ *   - ":2345" makes dlv listen on every interface; gust means loopback.
+ */
 #include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gust/plugin.h>
+
+#include "runcmd.h"
+
+#define DLV_NOT_FOUND \
+	"dlv not found on PATH; install Delve (apt-get install delve) or set runner.dlv"
+
+struct dlv {
+	struct runcmd rc;
+	const struct gust_host *host;
+	struct gust_ctx *ctx;
+	char *dlv_path;          /* owned, absolute or as found on PATH */
+	const char *bin;         /* borrowed from the options */
+	char listen[300];        /* normalised HOST:PORT */
+	char api[16];
+	struct sockaddr_storage addr; /* listen, resolved: checked before start */
+	socklen_t addrlen;
+	const char **argv;       /* owned array; strings borrowed or above */
+	char bin_abs[4096];      /* the debuggee's argv[0] as dlv passes it */
+	pid_t pid;               /* dlv's pid in the current run */
+};
+
+static const char *const known_keys[] = {
+	"bin", "args", "listen", "api_version", "headless", "accept_multiclient",
+	"continue", "log", "log_output", "dlv", "extra_args", RUNCMD_COMMON_KEYS,
+	NULL
+};
+
+static bool is_exec_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* Search PATH for name (no slash). Returns a malloc'd path or NULL. */
+static char *search_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path;;) {
+		const char *end = strchr(p, ':');
+		size_t dlen = end ? (size_t)(end - p) : strlen(p);
+		char buf[4096];
+		int n = dlen ? snprintf(buf, sizeof buf, "%.*s/%s", (int)dlen, p, name)
+		             : snprintf(buf, sizeof buf, "./%s", name);
+		/* A relative PATH entry would break once cwd is applied. */
+		if (n > 0 && (size_t)n < sizeof buf && is_exec_file(buf))
+			return buf[0] == '/' ? strdup(buf) : realpath(buf, NULL);
+		if (!end)
+			return NULL;
+		p = end + 1;
+	}
+}
+
+static int find_dlv(struct dlv *d, const char *opt)
+{
+	const struct gust_host *h = d->host;
+	if (!opt) {
+		d->dlv_path = search_path("dlv");
+		if (!d->dlv_path) {
+			h->set_error(d->ctx, DLV_NOT_FOUND);
+			return -ENOENT;
+		}
+		return 0;
+	}
+	if (!*opt) {
+		h->set_error(d->ctx, "/runner/dlv: expected a path to the dlv binary, got \"\"");
+		return -EINVAL;
+	}
+	if (!strchr(opt, '/')) {
+		d->dlv_path = search_path(opt);
+		if (!d->dlv_path) {
+			h->set_error(d->ctx, "/runner/dlv: \"%s\" not found on PATH; install Delve (apt-get install delve) or give its path",
+			             opt);
+			return -ENOENT;
+		}
+		return 0;
+	}
+	char buf[4096];
+	int n = opt[0] == '/' ? snprintf(buf, sizeof buf, "%s", opt)
+	                      : snprintf(buf, sizeof buf, "%s/%s", h->root(d->ctx), opt);
+	if (n < 0 || (size_t)n >= sizeof buf) {
+		h->set_error(d->ctx, "/runner/dlv: path too long");
+		return -ENAMETOOLONG;
+	}
+	struct stat st;
+	if (stat(buf, &st) < 0 || access(buf, X_OK) < 0) {
+		int e = errno;
+		h->set_error(d->ctx, "/runner/dlv: \"%s\": %s", buf, strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		h->set_error(d->ctx, "/runner/dlv: \"%s\": not a regular file", buf);
+		return -EINVAL;
+	}
+	d->dlv_path = strdup(buf);
+	return d->dlv_path ? 0 : -ENOMEM;
+}
+
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+	}
+	return false;
+}
+
+/* "HOST:PORT", "[V6]:PORT" or ":PORT" (loopback, not every interface as
+ * dlv would take it). Resolves HOST now so start() can test the address. */
+static int parse_listen(struct dlv *d, const char *s)
+{
+	const struct gust_host *h = d->host;
+	char host[256];
+	const char *port;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':' || (size_t)(close - s - 1) >= sizeof host)
+			goto bad;
+		memcpy(host, s + 1, (size_t)(close - s - 1));
+		host[close - s - 1] = '\0';
+		port = close + 2;
+	} else {
+		const char *colon = strrchr(s, ':');
+		if (!colon || memchr(s, ':', (size_t)(colon - s)) || (size_t)(colon - s) >= sizeof host)
+			goto bad;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+		port = colon + 1;
+	}
+	if (!*port || strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 ||
+	    atoi(port) < 1 || atoi(port) > 65535) {
+		h->set_error(d->ctx, "/runner/listen: expected a port from 1 to 65535 in \"%s\" (gust restarts dlv, so a random port would move each time)",
+		             s);
+		return -EINVAL;
+	}
+	int n;
+	if (!*host) {
+		snprintf(host, sizeof host, "127.0.0.1");
+		n = snprintf(d->listen, sizeof d->listen, "127.0.0.1:%s", port);
+	} else {
+		n = snprintf(d->listen, sizeof d->listen, "%s", s);
+	}
+	if (n < 0 || (size_t)n >= sizeof d->listen)
+		goto bad;
+
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	int r = getaddrinfo(host, port, &hints, &ai);
+	if (r != 0 || !ai) {
+		h->set_error(d->ctx, "/runner/listen: cannot resolve \"%s\": %s", host,
+		             r ? gai_strerror(r) : "no address");
+		return -EINVAL;
+	}
+	/* Go listens on the first address, preferring IPv4; so do we. */
+	const struct addrinfo *pick = ai;
+	for (const struct addrinfo *a = ai; a; a = a->ai_next)
+		if (a->ai_family == AF_INET) {
+			pick = a;
+			break;
+		}
+	memcpy(&d->addr, pick->ai_addr, pick->ai_addrlen);
+	d->addrlen = pick->ai_addrlen;
+	freeaddrinfo(ai);
+	if (!is_loopback(&d->addr))
+		h->log(d->ctx, GUST_LOG_WARN,
+		       "runner.listen \"%s\" is not a loopback address: Delve's API has no authentication, anyone who can reach it can run code as you",
+		       d->listen);
+	return 0;
+bad:
+	h->set_error(d->ctx, "/runner/listen: expected HOST:PORT, [IPV6]:PORT or :PORT, got \"%s\"", s);
+	return -EINVAL;
+}
+
+/* Nothing of a previous run exists when start() is called, so whoever
+ * holds the port now is someone else; dlv would only say "couldn't start
+ * listener" after it was started. SO_REUSEADDR as Go sets it, so a port
+ * that merely has connections in TIME_WAIT is not taken for busy. */
+static int check_listen_free(struct dlv *d)
+{
+	const struct gust_host *h = d->host;
+	int fd = socket(d->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		int e = errno;
+		h->set_error(d->ctx, "runner.listen \"%s\": cannot check the address: %s", d->listen, strerror(e));
+		return -e;
+	}
+	int one = 1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	int r = bind(fd, (const struct sockaddr *)&d->addr, d->addrlen);
+	int e = errno;
+	close(fd);
+	if (r == 0)
+		return 0;
+	if (e == EADDRINUSE)
+		h->set_error(d->ctx, "runner.listen \"%s\": address already in use by another process (nothing of gust's previous run is left); stop it or set runner.listen to a free address",
+		             d->listen);
+	else
+		h->set_error(d->ctx, "runner.listen \"%s\": cannot listen there: %s", d->listen, strerror(e));
+	return -e;
+}
+
+/* The debuggee's argv[0] as dlv gives it: the absolute, cleaned path of
+ * bin (Go's filepath.Abs). Used only to name the orphan in the log. */
+static void set_bin_abs(struct dlv *d)
+{
+	char joined[4096];
+	int n = d->bin[0] == '/' ? snprintf(joined, sizeof joined, "%s", d->bin)
+	                         : snprintf(joined, sizeof joined, "%s/%s", d->rc.cwd, d->bin);
+	d->bin_abs[0] = '\0';
+	if (n < 0 || (size_t)n >= sizeof joined)
+		return;
+	/* Drop "." components and duplicate slashes; ".." is rare enough to
+	 * keep as it is (the name then just won't be matched). */
+	char *o = d->bin_abs;
+	const char *p = joined;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (!(len == 1 && p[0] == '.')) {
+			if ((size_t)(o - d->bin_abs) + len + 2 >= sizeof d->bin_abs) {
+				d->bin_abs[0] = '\0';
+				return;
+			}
+			*o++ = '/';
+			memcpy(o, p, len);
+			o += len;
+		}
+		p += len;
+	}
+	*o = '\0';
+}
+
+/* A process that dlv left behind is now gust's child (gust is the
+ * subreaper). Find it by its argv[0] to name it in the log; the tree
+ * removes it either way. 0 if none. */
+static pid_t find_orphan(const struct dlv *d)
+{
+	if (!d->bin_abs[0])
+		return 0;
+	DIR *dir = opendir("/proc");
+	if (!dir)
+		return 0;
+	pid_t self = getpid(), found = 0;
+	struct dirent *de;
+	while (!found && (de = readdir(dir))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		char path[64], buf[4096];
+		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t len = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		const char *rp = strrchr(buf, ')');
+		char state;
+		long ppid;
+		if (!rp || sscanf(rp + 1, " %c %ld", &state, &ppid) != 2 || ppid != self || state == 'Z')
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		if (strcmp(buf, d->bin_abs) == 0)
+			found = (pid_t)pid;
+	}
+	closedir(dir);
+	return found;
+}
+
+static void describe(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status)) {
+		snprintf(buf, len, "exit status %d", WEXITSTATUS(status));
+	} else if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		const char *name = sig == SIGKILL ? "SIGKILL" : sig == SIGTERM ? "SIGTERM"
+		                 : sig == SIGHUP ? "SIGHUP" : sig == SIGINT ? "SIGINT"
+		                 : sig == SIGSEGV ? "SIGSEGV" : sig == SIGABRT ? "SIGABRT"
+		                 : sig == SIGQUIT ? "SIGQUIT" : NULL;
+		if (name)
+			snprintf(buf, len, "killed by signal %d, %s", sig, name);
+		else
+			snprintf(buf, len, "killed by signal %d", sig);
+	} else {
+		snprintf(buf, len, "status 0x%x", (unsigned)status);
+	}
+}
+
+static void on_dlv_exit(struct runcmd *rc, int status, void *arg)
+{
+	struct dlv *d = arg;
+	(void)rc;
+	char what[64];
+	describe(status, what, sizeof what);
+	pid_t orphan = find_orphan(d);
+	if (orphan)
+		d->host->log(d->ctx, GUST_LOG_WARN,
+		             "dlv (pid %ld) exited (%s) and left its debuggee running; removing the orphaned debuggee pid %ld (%s) and the rest of the run",
+		             (long)d->pid, what, (long)orphan, d->bin_abs);
+	else
+		d->host->log(d->ctx, GUST_LOG_WARN,
+		             "dlv (pid %ld) exited (%s); removing whatever is left of the run%s",
+		             (long)d->pid, what,
+		             WIFEXITED(status) && WEXITSTATUS(status) != 0 ? " (dlv's own message is above)" : "");
+}
+
+static void dlv_destroy(void *self)
+{
+	struct dlv *d = self;
+	if (!d)
+		return;
+	runcmd_fini(&d->rc);
+	free(d->argv);
+	free(d->dlv_path);
+	free(d);
+}
+
+static void *dlv_create(const struct gust_host *host, struct gust_ctx *ctx,
+                        const struct gust_opts *opts)
+{
+	if (host->opt_check_keys(ctx, opts, known_keys) < 0)
+		return NULL;
+	struct dlv *d = calloc(1, sizeof *d);
+	if (!d) {
+		host->set_error(ctx, "out of memory");
+		return NULL;
+	}
+	d->host = host;
+	d->ctx = ctx;
+	if (runcmd_init(&d->rc, host, ctx, opts) < 0) {
+		free(d);
+		return NULL;
+	}
+	d->rc.reap_tree_on_exit = true;
+	d->rc.on_exit = on_dlv_exit;
+	d->rc.on_exit_arg = d;
+
+	const char *listen, *log_output, *dlv_opt;
+	const char *const *args, *const *extra;
+	size_t nargs = 0, nextra = 0;
+	long long api;
+	bool headless, multi, cont, log;
+	if (host->opt_string(ctx, opts, "bin", "./tmp/main", &d->bin) < 0 ||
+	    host->opt_strv(ctx, opts, "args", &args, &nargs) < 0 ||
+	    host->opt_string(ctx, opts, "listen", "127.0.0.1:2345", &listen) < 0 ||
+	    host->opt_int(ctx, opts, "api_version", 2, 1, 2, &api) < 0 ||
+	    host->opt_bool(ctx, opts, "headless", true, &headless) < 0 ||
+	    host->opt_bool(ctx, opts, "accept_multiclient", true, &multi) < 0 ||
+	    host->opt_bool(ctx, opts, "continue", true, &cont) < 0 ||
+	    host->opt_bool(ctx, opts, "log", false, &log) < 0 ||
+	    host->opt_string(ctx, opts, "log_output", NULL, &log_output) < 0 ||
+	    host->opt_string(ctx, opts, "dlv", NULL, &dlv_opt) < 0 ||
+	    host->opt_strv(ctx, opts, "extra_args", &extra, &nextra) < 0)
+		goto fail;
+	if (!*d->bin) {
+		host->set_error(ctx, "/runner/bin: expected the path of the built program, got \"\"");
+		goto fail;
+	}
+	/* dlv 1.20 refuses these combinations only after it is started. */
+	if (cont && !headless) {
+		host->set_error(ctx, "/runner/continue: dlv runs --continue only with --headless; set runner.headless to true or runner.continue to false");
+		goto fail;
+	}
+	if (cont && !multi) {
+		host->set_error(ctx, "/runner/continue: dlv requires --accept-multiclient with --continue; set runner.accept_multiclient to true or runner.continue to false");
+		goto fail;
+	}
+	if (!headless && d->rc.stdin_mode != RUNCMD_STDIN_TTY) {
+		host->set_error(ctx, "/runner/headless: dlv's own terminal client needs a terminal; set runner.stdin to \"tty\" or runner.headless to true");
+		goto fail;
+	}
+	if (log_output && !*log_output)
+		log_output = NULL;
+	if (parse_listen(d, listen) < 0 || find_dlv(d, dlv_opt) < 0)
+		goto fail;
+	snprintf(d->api, sizeof d->api, "%lld", api);
+
+	size_t max = 14 + nextra + nargs;
+	d->argv = calloc(max, sizeof *d->argv);
+	if (!d->argv) {
+		host->set_error(ctx, "out of memory");
+		goto fail;
+	}
+	size_t n = 0;
+	d->argv[n++] = d->dlv_path;
+	d->argv[n++] = "exec";
+	if (headless)
+		d->argv[n++] = "--headless";
+	if (cont)
+		d->argv[n++] = "--continue";
+	if (multi)
+		d->argv[n++] = "--accept-multiclient";
+	d->argv[n++] = "--listen";
+	d->argv[n++] = d->listen;
+	d->argv[n++] = "--api-version";
+	d->argv[n++] = d->api;
+	/* dlv ignores --log-output without --log (with a warning). */
+	if (log || log_output)
+		d->argv[n++] = "--log";
+	if (log_output) {
+		d->argv[n++] = "--log-output";
+		d->argv[n++] = log_output;
+	}
+	for (size_t i = 0; i < nextra; i++)
+		d->argv[n++] = extra[i];
+	d->argv[n++] = d->bin;
+	if (nargs) {
+		d->argv[n++] = "--";
+		for (size_t i = 0; i < nargs; i++)
+			d->argv[n++] = args[i];
+	}
+	d->argv[n] = NULL;
+	set_bin_abs(d);
+	return d;
+fail:
+	dlv_destroy(d);
+	return NULL;
+}
+
+static int dlv_start(void *self)
+{
+	struct dlv *d = self;
+	const struct gust_host *h = d->host;
+	struct stat st;
+	if (d->bin_abs[0] && stat(d->bin_abs, &st) < 0) {
+		int e = errno;
+		h->set_error(d->ctx, "runner.bin \"%s\": %s (does the build write the program there?)",
+		             d->bin_abs, strerror(e));
+		return -e;
+	}
+	int r = check_listen_free(d);
+	if (r < 0)
+		return r;
+	r = runcmd_start(&d->rc, d->argv);
+	if (r < 0)
+		return r;
+	d->pid = d->rc.tree ? h->tree_pid(d->rc.tree) : 0;
+	h->log(d->ctx, GUST_LOG_INFO, "dlv (pid %ld) serving the debugger API v%s on %s: connect with dlv connect %s",
+	       (long)d->pid, d->api, d->listen, d->listen);
+	return 0;
+}
+
+static int dlv_stop(void *self, bool force)
+{
+	struct dlv *d = self;
+	return runcmd_stop(&d->rc, force);
+}
+
+static const struct gust_runner_ops dlv_ops = {
+	.size = sizeof(struct gust_runner_ops),
+	.create = dlv_create,
+	.start = dlv_start,
+	.stop = dlv_stop,
+	.destroy = dlv_destroy,
+};
+
+/* Plugins are built with -fvisibility=hidden: this is the one export. */
+__attribute__((visibility("default")))
+const struct gust_plugin_desc gust_plugin_desc = {
+	GUST_ABI_VERSION, sizeof(struct gust_plugin_desc), GUST_KIND_RUNNER,
+	"dlv", PACKAGE_VERSION, &dlv_ops,
+};

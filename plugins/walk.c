@@ -1,1 +1,1037 @@
+/* walk.c - the walker, ident table, snapshot and poller every watcher
+ * plugin shares. See walk.h. */
 #include "config.h"
+
+#include "walk.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void walker_init(struct walker *w, const struct gust_host *host,
+                 struct gust_ctx *ctx)
+{
+	w->host = host;
+	w->ctx = ctx;
+	w->root = host->root(ctx);
+	w->root_len = strlen(w->root);
+	w->follow = host->follow_symlinks(ctx);
+}
+
+int walk_abs(const struct walker *w, const char *rel, char *buf, size_t len)
+{
+	int n;
+
+	if (!*rel)
+		n = snprintf(buf, len, "%s", w->root);
+	else if (w->root_len == 1 && w->root[0] == '/')
+		n = snprintf(buf, len, "/%s", rel);
+	else
+		n = snprintf(buf, len, "%s/%s", w->root, rel);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+void walk_report(const struct walker *w, const char *rel,
+                 enum gust_change kind)
+{
+	char abs[PATH_MAX];
+
+	if (walk_abs(w, rel, abs, sizeof abs) == 0)
+		w->host->changed(w->ctx, abs, kind);
+}
+
+static void warn_unreadable(const struct walker *w, const char *rel, int err)
+{
+	w->host->log(w->ctx, GUST_LOG_WARN,
+	             "cannot read directory '%s': %s (skipped)", *rel ? rel : ".",
+	             strerror(err));
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+/* ------------------------------------------- visited directories (loops) */
+
+struct devino {
+	dev_t dev;
+	ino_t ino;
+	bool used;
+};
+
+struct visited {
+	struct devino *v;
+	size_t n, cap;
+};
+
+/* true if newly added; false if already there (or out of memory: then the
+ * walk stops descending rather than risk a loop) */
+static bool visited_add(struct visited *s, dev_t dev, ino_t ino)
+{
+	size_t i;
+
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct devino *v = calloc(cap, sizeof *v);
+		if (!v)
+			return false;
+		for (size_t k = 0; k < s->cap; k++) {
+			if (!s->v[k].used)
+				continue;
+			i = mix64((uint64_t)s->v[k].ino ^ ((uint64_t)s->v[k].dev << 40)) &
+			    (cap - 1);
+			while (v[i].used)
+				i = (i + 1) & (cap - 1);
+			v[i] = s->v[k];
+		}
+		free(s->v);
+		s->v = v;
+		s->cap = cap;
+	}
+	i = mix64((uint64_t)ino ^ ((uint64_t)dev << 40)) & (s->cap - 1);
+	while (s->v[i].used) {
+		if (s->v[i].dev == dev && s->v[i].ino == ino)
+			return false;
+		i = (i + 1) & (s->cap - 1);
+	}
+	s->v[i].dev = dev;
+	s->v[i].ino = ino;
+	s->v[i].used = true;
+	s->n++;
+	return true;
+}
+
+/* ----------------------------------------------------------- the walker */
+
+struct wstate {
+	const struct walker *w;
+	const struct walk_ops *ops;
+	void *arg;
+	struct visited vis;
+	char path[PATH_MAX];
+};
+
+/* Append name to st->path at len; the new length, or 0 if too long. */
+static size_t path_push(char *path, size_t len, const char *name)
+{
+	size_t nl = strlen(name);
+	size_t off = len ? len + 1 : 0;
+
+	if (off + nl >= PATH_MAX)
+		return 0;
+	if (len)
+		path[len] = '/';
+	memcpy(path + off, name, nl + 1);
+	return off + nl;
+}
+
+static int open_dir_at(const struct walker *w, int dfd, const char *name)
+{
+	return openat(dfd, name,
+	              O_RDONLY | O_DIRECTORY | O_CLOEXEC | (w->follow ? 0 : O_NOFOLLOW));
+}
+
+static int walk_dir(struct wstate *st, int dfd, size_t len, uintptr_t cookie)
+{
+	const struct walker *w = st->w;
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d) {
+		close(dfd);
+		return 0;
+	}
+	while (rc >= 0 && (de = readdir(d))) {
+		const char *name = de->d_name;
+		struct stat sb;
+		bool have = false, is_dir;
+		size_t nlen;
+
+		if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+			continue;
+		nlen = path_push(st->path, len, name);
+		if (!nlen)
+			continue;
+		if (de->d_type == DT_DIR) {
+			is_dir = true;
+		} else if (de->d_type == DT_UNKNOWN ||
+		           (de->d_type == DT_LNK && w->follow)) {
+			if (fstatat(dfd, name, &sb, w->follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0 &&
+			    fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			have = true;
+			is_dir = S_ISDIR(sb.st_mode);
+		} else {
+			is_dir = false;
+		}
+		if (is_dir) {
+			struct walk_entry e;
+			uintptr_t c2 = 0;
+			int cfd;
+
+			if (w->host->is_ignored(w->ctx, st->path, true))
+				continue;
+			cfd = open_dir_at(w, dfd, name);
+			if (cfd < 0) {
+				if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+					warn_unreadable(w, st->path, errno);
+				continue;
+			}
+			if (fstat(cfd, &sb) < 0 || !visited_add(&st->vis, sb.st_dev, sb.st_ino)) {
+				close(cfd);
+				continue;
+			}
+			e = (struct walk_entry){st->path, name, &sb, true, cookie};
+			rc = st->ops->dir(st->arg, &e, &c2);
+			if (rc <= 0) {
+				close(cfd);
+				continue;
+			}
+			rc = walk_dir(st, cfd, nlen, c2);
+		} else if (st->ops->file) {
+			struct walk_entry e;
+			if (st->ops->want_stat && !have) {
+				if (fstatat(dfd, name, &sb, w->follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0 &&
+				    fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+					continue;
+				have = true;
+			}
+			e = (struct walk_entry){st->path, name, have ? &sb : NULL, false, cookie};
+			rc = st->ops->file(st->arg, &e);
+		}
+	}
+	closedir(d);
+	return rc < 0 ? rc : 0;
+}
+
+int walk_tree(const struct walker *w, const char *rel, uintptr_t parent_cookie,
+              const struct walk_ops *ops, void *arg)
+{
+	struct wstate *st;
+	char abs[PATH_MAX];
+	struct stat sb;
+	struct walk_entry e;
+	uintptr_t cookie = 0;
+	const char *name;
+	int fd, rc;
+
+	if (*rel && w->host->is_ignored(w->ctx, rel, true))
+		return 0;
+	if (walk_abs(w, rel, abs, sizeof abs) < 0 || strlen(rel) >= PATH_MAX)
+		return 0;
+	fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	                   (*rel && !w->follow ? O_NOFOLLOW : 0));
+	if (fd < 0) {
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+			warn_unreadable(w, rel, errno);
+		return 0;
+	}
+	st = calloc(1, sizeof *st);
+	if (!st) {
+		close(fd);
+		return -ENOMEM;
+	}
+	st->w = w;
+	st->ops = ops;
+	st->arg = arg;
+	memcpy(st->path, rel, strlen(rel) + 1);
+	if (fstat(fd, &sb) < 0 || !visited_add(&st->vis, sb.st_dev, sb.st_ino)) {
+		close(fd);
+		rc = 0;
+		goto out;
+	}
+	name = strrchr(rel, '/');
+	name = name ? name + 1 : rel;
+	e = (struct walk_entry){st->path, name, &sb, true, parent_cookie};
+	rc = ops->dir(arg, &e, &cookie);
+	if (rc <= 0) {
+		close(fd);
+		goto out;
+	}
+	rc = walk_dir(st, fd, strlen(rel), cookie);
+out:
+	free(st->vis.v);
+	free(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* --------------------------------------------------------- ident -> path */
+
+struct pslot {
+	int ident;
+	char *path; /* NULL: empty */
+};
+
+struct walk_paths {
+	struct pslot *v;
+	size_t n, cap;
+};
+
+struct walk_paths *walk_paths_new(void)
+{
+	return calloc(1, sizeof(struct walk_paths));
+}
+
+void walk_paths_free(struct walk_paths *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->v[i].path);
+	free(t->v);
+	free(t);
+}
+
+static size_t pslot_home(int ident, size_t cap)
+{
+	return mix64((uint64_t)(unsigned)ident) & (cap - 1);
+}
+
+static struct pslot *paths_find(const struct walk_paths *t, int ident)
+{
+	if (!t->cap)
+		return NULL;
+	for (size_t i = pslot_home(ident, t->cap);; i = (i + 1) & (t->cap - 1)) {
+		if (!t->v[i].path)
+			return NULL;
+		if (t->v[i].ident == ident)
+			return &t->v[i];
+	}
+}
+
+int walk_paths_set(struct walk_paths *t, int ident, const char *rel)
+{
+	struct pslot *p = paths_find(t, ident);
+	char *copy = strdup(rel);
+	size_t i;
+
+	if (!copy)
+		return -ENOMEM;
+	if (p) {
+		free(p->path);
+		p->path = copy;
+		return 0;
+	}
+	if ((t->n + 1) * 4 > t->cap * 3) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct pslot *v = calloc(cap, sizeof *v);
+		if (!v) {
+			free(copy);
+			return -ENOMEM;
+		}
+		for (size_t k = 0; k < t->cap; k++) {
+			if (!t->v[k].path)
+				continue;
+			i = pslot_home(t->v[k].ident, cap);
+			while (v[i].path)
+				i = (i + 1) & (cap - 1);
+			v[i] = t->v[k];
+		}
+		free(t->v);
+		t->v = v;
+		t->cap = cap;
+	}
+	i = pslot_home(ident, t->cap);
+	while (t->v[i].path)
+		i = (i + 1) & (t->cap - 1);
+	t->v[i].ident = ident;
+	t->v[i].path = copy;
+	t->n++;
+	return 0;
+}
+
+const char *walk_paths_get(const struct walk_paths *t, int ident)
+{
+	const struct pslot *p = paths_find(t, ident);
+	return p ? p->path : NULL;
+}
+
+void walk_paths_del(struct walk_paths *t, int ident)
+{
+	struct pslot *p = paths_find(t, ident);
+	size_t i, j;
+
+	if (!p)
+		return;
+	free(p->path);
+	p->path = NULL;
+	t->n--;
+	/* backward-shift deletion keeps probe chains intact */
+	i = (size_t)(p - t->v);
+	for (j = (i + 1) & (t->cap - 1); t->v[j].path; j = (j + 1) & (t->cap - 1)) {
+		size_t h = pslot_home(t->v[j].ident, t->cap);
+		/* move j to i if its home is not cyclically in (i, j] */
+		if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
+			t->v[i] = t->v[j];
+			t->v[j].path = NULL;
+			i = j;
+		}
+	}
+}
+
+size_t walk_paths_count(const struct walk_paths *t) { return t->n; }
+
+static bool path_under(const char *path, const char *rel, size_t rl)
+{
+	if (!rl)
+		return true;
+	return strncmp(path, rel, rl) == 0 && (path[rl] == '\0' || path[rl] == '/');
+}
+
+void walk_paths_under(struct walk_paths *t, const char *rel,
+                      void (*fn)(void *arg, int ident, const char *path),
+                      void *arg)
+{
+	size_t rl = strlen(rel), k = 0;
+	int *ids;
+
+	if (!t->n)
+		return;
+	/* collect first: fn may delete, which shifts slots */
+	ids = malloc(t->n * sizeof *ids);
+	if (!ids)
+		return;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->v[i].path && path_under(t->v[i].path, rel, rl))
+			ids[k++] = t->v[i].ident;
+	for (size_t i = 0; i < k; i++) {
+		const char *p = walk_paths_get(t, ids[i]);
+		if (p)
+			fn(arg, ids[i], p);
+	}
+	free(ids);
+}
+
+/* -------------------------------------------------------------- snapshot */
+
+struct snap_ent {
+	uint64_t stamp;  /* mtime, size, inode, type mixed: "did it change" */
+	uint32_t parent; /* WALK_NONE for the root */
+	uint32_t name;   /* offset in the names arena */
+	uint32_t child;  /* first child, WALK_NONE if none */
+	uint32_t next;   /* next sibling (or next free entry) */
+	int32_t user;
+	uint8_t is_dir, mark, live, warned;
+};
+
+/* slot values: 0 empty, 1 deleted, id + 2 */
+struct walk_snap {
+	struct snap_ent *e;
+	uint32_t n, cap, free_head, live;
+	uint32_t *slot;
+	uint32_t nslot, used;
+	char *names;
+	size_t nlen, ncap, garbage;
+};
+
+static uint32_t key_hash(uint32_t parent, const char *name, size_t nl)
+{
+	uint64_t h = 1469598103934665603ull ^ ((uint64_t)parent * 0x9E3779B97F4A7C15ull);
+	for (size_t i = 0; i < nl; i++) {
+		h ^= (unsigned char)name[i];
+		h *= 1099511628211ull;
+	}
+	return (uint32_t)mix64(h);
+}
+
+static const char *ent_name(const struct walk_snap *s, uint32_t id)
+{
+	return s->names + s->e[id].name;
+}
+
+static int names_add(struct walk_snap *s, const char *name, size_t nl,
+                     uint32_t *off)
+{
+	if (s->nlen + nl + 1 > s->ncap) {
+		size_t cap = s->ncap ? s->ncap * 2 : 4096;
+		char *v;
+		while (cap < s->nlen + nl + 1)
+			cap *= 2;
+		if (cap > UINT32_MAX)
+			return -ENOMEM;
+		v = realloc(s->names, cap);
+		if (!v)
+			return -ENOMEM;
+		s->names = v;
+		s->ncap = cap;
+	}
+	memcpy(s->names + s->nlen, name, nl);
+	s->names[s->nlen + nl] = '\0';
+	*off = (uint32_t)s->nlen;
+	s->nlen += nl + 1;
+	return 0;
+}
+
+struct walk_snap *walk_snap_new(void)
+{
+	struct walk_snap *s = calloc(1, sizeof *s);
+	uint32_t off;
+
+	if (!s)
+		return NULL;
+	s->cap = 1024;
+	s->e = malloc(s->cap * sizeof *s->e);
+	s->nslot = 1024;
+	s->slot = calloc(s->nslot, sizeof *s->slot);
+	if (!s->e || !s->slot || names_add(s, "", 0, &off) < 0) {
+		walk_snap_free(s);
+		return NULL;
+	}
+	s->free_head = WALK_NONE;
+	s->e[0] = (struct snap_ent){0, WALK_NONE, off, WALK_NONE, WALK_NONE, -1, 1, 0, 1, 0};
+	s->n = 1;
+	s->live = 1;
+	return s;
+}
+
+void walk_snap_free(struct walk_snap *s)
+{
+	if (!s)
+		return;
+	free(s->e);
+	free(s->slot);
+	free(s->names);
+	free(s);
+}
+
+static uint32_t find_child(const struct walk_snap *s, uint32_t parent,
+                           const char *name, size_t nl)
+{
+	uint32_t mask = s->nslot - 1;
+	for (uint32_t i = key_hash(parent, name, nl) & mask;; i = (i + 1) & mask) {
+		uint32_t v = s->slot[i];
+		if (v == 0)
+			return WALK_NONE;
+		if (v == 1)
+			continue;
+		v -= 2;
+		if (s->e[v].parent == parent && strncmp(ent_name(s, v), name, nl) == 0 &&
+		    ent_name(s, v)[nl] == '\0')
+			return v;
+	}
+}
+
+static int rehash(struct walk_snap *s)
+{
+	uint32_t nslot = 1024, mask;
+	uint32_t *slot;
+
+	while (nslot < s->live * 2 + 2)
+		nslot *= 2;
+	slot = calloc(nslot, sizeof *slot);
+	if (!slot)
+		return -ENOMEM;
+	mask = nslot - 1;
+	for (uint32_t id = 1; id < s->n; id++) {
+		const char *nm;
+		uint32_t i;
+		if (!s->e[id].live)
+			continue;
+		nm = ent_name(s, id);
+		i = key_hash(s->e[id].parent, nm, strlen(nm)) & mask;
+		while (slot[i])
+			i = (i + 1) & mask;
+		slot[i] = id + 2;
+	}
+	free(s->slot);
+	s->slot = slot;
+	s->nslot = nslot;
+	s->used = s->live - 1;
+	return 0;
+}
+
+static void slot_del(struct walk_snap *s, uint32_t id)
+{
+	uint32_t mask = s->nslot - 1;
+	const char *nm = ent_name(s, id);
+	for (uint32_t i = key_hash(s->e[id].parent, nm, strlen(nm)) & mask;;
+	     i = (i + 1) & mask) {
+		if (s->slot[i] == 0)
+			return;
+		if (s->slot[i] == id + 2) {
+			s->slot[i] = 1;
+			return;
+		}
+	}
+}
+
+static uint32_t snap_add(struct walk_snap *s, uint32_t parent, const char *name,
+                         bool is_dir, uint64_t stamp)
+{
+	size_t nl = strlen(name);
+	uint32_t id, off, mask, i;
+
+	if ((s->used + 2) * 4 > s->nslot * 3 && rehash(s) < 0)
+		return WALK_NONE;
+	if (names_add(s, name, nl, &off) < 0)
+		return WALK_NONE;
+	if (s->free_head != WALK_NONE) {
+		id = s->free_head;
+		s->free_head = s->e[id].next;
+	} else {
+		if (s->n == s->cap) {
+			struct snap_ent *e;
+			if (s->cap >= UINT32_MAX / 2)
+				return WALK_NONE;
+			e = realloc(s->e, (size_t)s->cap * 2 * sizeof *e);
+			if (!e)
+				return WALK_NONE;
+			s->e = e;
+			s->cap *= 2;
+		}
+		id = s->n++;
+	}
+	s->e[id] = (struct snap_ent){stamp, parent, off, WALK_NONE, s->e[parent].child,
+	                             -1, is_dir, 1, 1, 0};
+	s->e[parent].child = id;
+	mask = s->nslot - 1;
+	i = key_hash(parent, name, nl) & mask;
+	while (s->slot[i] > 1)
+		i = (i + 1) & mask;
+	if (s->slot[i] == 0)
+		s->used++;
+	s->slot[i] = id + 2;
+	s->live++;
+	return id;
+}
+
+struct sstate {
+	struct walk_snap *s;
+	const struct walker *w;
+	walk_emit_fn emit;
+	void *arg;
+	struct visited vis;
+	int err;
+	char path[PATH_MAX];
+};
+
+static void snap_release(struct walk_snap *s, uint32_t id)
+{
+	slot_del(s, id);
+	s->garbage += strlen(ent_name(s, id)) + 1;
+	s->e[id].live = 0;
+	s->e[id].next = s->free_head;
+	s->free_head = id;
+	s->live--;
+}
+
+/* Remove id's children (emitting, deepest first); path holds id's path at
+ * len. */
+static void remove_children(struct sstate *st, uint32_t id, size_t len)
+{
+	struct walk_snap *s = st->s;
+	uint32_t c = s->e[id].child, next;
+
+	s->e[id].child = WALK_NONE;
+	for (; c != WALK_NONE; c = next) {
+		size_t cl = path_push(st->path, len, ent_name(s, c));
+		next = s->e[c].next;
+		if (s->e[c].is_dir)
+			remove_children(st, c, cl);
+		if (st->emit && cl)
+			st->emit(st->arg, s, c, st->path, GUST_CHANGE_REMOVE, s->e[c].is_dir);
+		snap_release(s, c);
+	}
+	st->path[len] = '\0';
+}
+
+static uint64_t stamp_of(const struct stat *sb)
+{
+	uint64_t t = (uint64_t)sb->st_mtim.tv_sec * 1000000000ull +
+	             (uint64_t)sb->st_mtim.tv_nsec;
+	return mix64(t ^ mix64((uint64_t)sb->st_size ^
+	                       mix64((uint64_t)sb->st_ino ^
+	                             ((uint64_t)(sb->st_mode & S_IFMT) << 48))));
+}
+
+static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
+                    bool recursive);
+
+/* Open and scan subdirectory id (named name in dfd) at path length len. */
+static int scan_sub(struct sstate *st, uint32_t id, int dfd, const char *name,
+                    size_t len, bool recursive)
+{
+	struct walk_snap *s = st->s;
+	int cfd = open_dir_at(st->w, dfd, name);
+
+	if (cfd < 0) {
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP &&
+		    !s->e[id].warned) {
+			s->e[id].warned = 1;
+			warn_unreadable(st->w, st->path, errno);
+		}
+		return 0;
+	}
+	s->e[id].warned = 0;
+	return scan_dir(st, id, cfd, len, recursive);
+}
+
+static void emit(struct sstate *st, uint32_t id, enum gust_change kind)
+{
+	if (st->emit)
+		st->emit(st->arg, st->s, id, st->path, kind, st->s->e[id].is_dir);
+}
+
+static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
+                    bool recursive)
+{
+	struct walk_snap *s = st->s;
+	const struct walker *w = st->w;
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+	uint32_t c, prev, next;
+
+	if (!d) {
+		close(dfd);
+		return 0;
+	}
+	while (!st->err && (de = readdir(d))) {
+		const char *name = de->d_name;
+		struct stat sb;
+		bool is_dir;
+		uint64_t stamp;
+		size_t nlen;
+		uint32_t id;
+
+		if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+			continue;
+		if (fstatat(dfd, name, &sb, w->follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0 &&
+		    fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		nlen = path_push(st->path, len, name);
+		if (!nlen)
+			continue;
+		is_dir = S_ISDIR(sb.st_mode);
+		if (is_dir && w->host->is_ignored(w->ctx, st->path, true))
+			continue; /* absent: removed below if it was known */
+		if (is_dir && !visited_add(&st->vis, sb.st_dev, sb.st_ino))
+			continue; /* a loop, or the same directory twice */
+		stamp = stamp_of(&sb);
+		id = find_child(s, dir, name, strlen(name));
+		if (id == WALK_NONE) {
+			id = snap_add(s, dir, name, is_dir, stamp);
+			if (id == WALK_NONE) {
+				st->err = -ENOMEM;
+				break;
+			}
+			emit(st, id, GUST_CHANGE_CREATE);
+			if (is_dir)
+				scan_sub(st, id, dfd, name, nlen, true);
+			continue;
+		}
+		s->e[id].mark = 1;
+		if ((bool)s->e[id].is_dir != is_dir) {
+			if (s->e[id].is_dir)
+				remove_children(st, id, nlen);
+			emit(st, id, GUST_CHANGE_REMOVE);
+			s->e[id].is_dir = is_dir;
+			s->e[id].stamp = stamp;
+			s->e[id].user = -1;
+			emit(st, id, GUST_CHANGE_CREATE);
+			if (is_dir)
+				scan_sub(st, id, dfd, name, nlen, true);
+			continue;
+		}
+		if (!is_dir) {
+			if (s->e[id].stamp != stamp) {
+				s->e[id].stamp = stamp;
+				emit(st, id, GUST_CHANGE_WRITE);
+			}
+		} else if (recursive) {
+			s->e[id].stamp = stamp;
+			scan_sub(st, id, dfd, name, nlen, true);
+		}
+	}
+	closedir(d);
+	st->path[len] = '\0';
+	if (st->err)
+		return st->err;
+	/* sweep: whatever was not seen is gone */
+	prev = WALK_NONE;
+	for (c = s->e[dir].child; c != WALK_NONE; c = next) {
+		next = s->e[c].next;
+		if (s->e[c].mark) {
+			s->e[c].mark = 0;
+			prev = c;
+			continue;
+		}
+		if (prev == WALK_NONE)
+			s->e[dir].child = next;
+		else
+			s->e[prev].next = next;
+		size_t cl = path_push(st->path, len, ent_name(s, c));
+		if (cl) {
+			if (s->e[c].is_dir)
+				remove_children(st, c, cl);
+			emit(st, c, GUST_CHANGE_REMOVE);
+		}
+		snap_release(s, c);
+		st->path[len] = '\0';
+	}
+	return 0;
+}
+
+static void compact_names(struct walk_snap *s)
+{
+	size_t want = s->nlen - s->garbage + 1, len = 0;
+	char *v;
+
+	if (s->garbage < 65536 || s->garbage * 2 < s->nlen)
+		return;
+	v = malloc(want);
+	if (!v)
+		return;
+	for (uint32_t id = 0; id < s->n; id++) {
+		const char *nm;
+		size_t nl;
+		if (!s->e[id].live)
+			continue;
+		nm = ent_name(s, id);
+		nl = strlen(nm) + 1;
+		memcpy(v + len, nm, nl);
+		s->e[id].name = (uint32_t)len;
+		len += nl;
+	}
+	free(s->names);
+	s->names = v;
+	s->nlen = len;
+	s->ncap = want;
+	s->garbage = 0;
+}
+
+uint32_t walk_snap_find(const struct walk_snap *s, const char *rel)
+{
+	uint32_t id = 0;
+
+	while (*rel) {
+		const char *e = strchr(rel, '/');
+		size_t nl = e ? (size_t)(e - rel) : strlen(rel);
+		if (nl) {
+			id = find_child(s, id, rel, nl);
+			if (id == WALK_NONE)
+				return WALK_NONE;
+		}
+		rel += nl;
+		while (*rel == '/')
+			rel++;
+	}
+	return id;
+}
+
+int walk_snap_scan(struct walk_snap *s, const struct walker *w,
+                   const char *rel, bool recursive, walk_emit_fn emitfn,
+                   void *arg)
+{
+	uint32_t id = walk_snap_find(s, rel);
+	struct sstate *st;
+	char abs[PATH_MAX];
+	struct stat sb;
+	int fd, rc;
+
+	if (id == WALK_NONE || !s->e[id].is_dir)
+		return -ENOENT;
+	if (walk_abs(w, rel, abs, sizeof abs) < 0)
+		return -ENAMETOOLONG;
+	fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	                   (id && !w->follow ? O_NOFOLLOW : 0));
+	if (fd < 0) {
+		rc = -errno;
+		if (rc == -ENOTDIR || rc == -ELOOP)
+			rc = -ENOENT;
+		if (rc != -ENOENT && !s->e[id].warned) {
+			s->e[id].warned = 1;
+			warn_unreadable(w, rel, -rc);
+		}
+		return rc == -ENOENT ? rc : 0;
+	}
+	st = calloc(1, sizeof *st);
+	if (!st) {
+		close(fd);
+		return -ENOMEM;
+	}
+	st->s = s;
+	st->w = w;
+	st->emit = emitfn;
+	st->arg = arg;
+	walk_snap_path(s, id, st->path, sizeof st->path);
+	if (fstat(fd, &sb) == 0)
+		visited_add(&st->vis, sb.st_dev, sb.st_ino);
+	s->e[id].warned = 0;
+	rc = scan_dir(st, id, fd, strlen(st->path), recursive);
+	free(st->vis.v);
+	free(st);
+	compact_names(s);
+	return rc;
+}
+
+int walk_snap_path(const struct walk_snap *s, uint32_t id, char *buf,
+                   size_t len)
+{
+	size_t total = 0, pos;
+	uint32_t i;
+
+	if (id >= s->n || !s->e[id].live)
+		return -ENOENT;
+	for (i = id; i != 0 && i != WALK_NONE; i = s->e[i].parent)
+		total += strlen(ent_name(s, i)) + (s->e[i].parent ? 1 : 0);
+	if (total >= len)
+		return -ENAMETOOLONG;
+	buf[total] = '\0';
+	pos = total;
+	for (i = id; i != 0 && i != WALK_NONE; i = s->e[i].parent) {
+		const char *nm = ent_name(s, i);
+		size_t nl = strlen(nm);
+		pos -= nl;
+		memcpy(buf + pos, nm, nl);
+		if (s->e[i].parent) {
+			pos--;
+			buf[pos] = '/';
+		}
+	}
+	return 0;
+}
+
+int walk_snap_restat(struct walk_snap *s, const struct walker *w, uint32_t id)
+{
+	char rel[PATH_MAX], abs[PATH_MAX];
+	struct stat sb;
+
+	if (walk_snap_path(s, id, rel, sizeof rel) < 0 ||
+	    walk_abs(w, rel, abs, sizeof abs) < 0)
+		return -ENOENT;
+	if ((w->follow ? stat(abs, &sb) : lstat(abs, &sb)) < 0 &&
+	    lstat(abs, &sb) < 0)
+		return -ENOENT;
+	if ((bool)S_ISDIR(sb.st_mode) != (bool)s->e[id].is_dir)
+		return -ENOENT;
+	s->e[id].stamp = stamp_of(&sb);
+	return 0;
+}
+
+bool walk_snap_is_dir(const struct walk_snap *s, uint32_t id)
+{
+	return id < s->n && s->e[id].live && s->e[id].is_dir;
+}
+
+int walk_snap_user(const struct walk_snap *s, uint32_t id)
+{
+	return id < s->n && s->e[id].live ? s->e[id].user : -1;
+}
+
+void walk_snap_set_user(struct walk_snap *s, uint32_t id, int user)
+{
+	if (id < s->n && s->e[id].live)
+		s->e[id].user = user;
+}
+
+void walk_snap_each(struct walk_snap *s,
+                    void (*fn)(void *arg, struct walk_snap *s, uint32_t id),
+                    void *arg)
+{
+	for (uint32_t id = 0; id < s->n; id++)
+		if (s->e[id].live)
+			fn(arg, s, id);
+}
+
+size_t walk_snap_count(const struct walk_snap *s) { return s->live; }
+
+size_t walk_snap_bytes(const struct walk_snap *s)
+{
+	return sizeof *s + (size_t)s->cap * sizeof *s->e +
+	       (size_t)s->nslot * sizeof *s->slot + s->ncap;
+}
+
+/* ---------------------------------------------------------------- poller */
+
+struct walk_poller {
+	struct walker w;
+	struct walk_snap *s;
+	unsigned interval;
+	uint64_t timer;
+	bool root_gone;
+};
+
+static void poller_emit(void *arg, struct walk_snap *s, uint32_t id,
+                        const char *rel, enum gust_change kind, bool is_dir)
+{
+	struct walk_poller *p = arg;
+	(void)s;
+	(void)id;
+	(void)is_dir;
+	walk_report(&p->w, rel, kind);
+}
+
+static void poller_tick(void *arg)
+{
+	struct walk_poller *p = arg;
+	int rc;
+
+	p->timer = 0;
+	rc = walk_snap_scan(p->s, &p->w, "", true, poller_emit, p);
+	if (rc == -ENOENT && !p->root_gone)
+		p->w.host->log(p->w.ctx, GUST_LOG_ERROR, "root '%s' is gone",
+		               p->w.root);
+	else if (rc < 0 && rc != -ENOENT)
+		p->w.host->log(p->w.ctx, GUST_LOG_ERROR, "scan failed: %s",
+		               strerror(-rc));
+	p->root_gone = rc == -ENOENT;
+	p->timer = p->w.host->timer_add(p->w.ctx, p->interval, poller_tick, p);
+	if (!p->timer)
+		p->w.host->log(p->w.ctx, GUST_LOG_ERROR,
+		               "cannot arm the poll timer: changes are no longer seen");
+}
+
+struct walk_poller *walk_poller_start(const struct walker *w,
+                                      unsigned interval_ms, bool log_errors)
+{
+	struct walk_poller *p = calloc(1, sizeof *p);
+	const char *why = NULL;
+	int rc;
+
+	if (!p || !(p->s = walk_snap_new())) {
+		why = "out of memory";
+		goto fail;
+	}
+	p->w = *w;
+	p->interval = interval_ms ? interval_ms : 1;
+	rc = walk_snap_scan(p->s, &p->w, "", true, NULL, NULL);
+	if (rc < 0) {
+		why = rc == -ENOENT ? "root is not a readable directory" : strerror(-rc);
+		goto fail;
+	}
+	p->timer = w->host->timer_add(w->ctx, p->interval, poller_tick, p);
+	if (!p->timer) {
+		why = "cannot arm the poll timer";
+		goto fail;
+	}
+	return p;
+fail:
+	if (log_errors)
+		w->host->log(w->ctx, GUST_LOG_ERROR, "poll: %s: %s", w->root, why);
+	else
+		w->host->set_error(w->ctx, "'%s': %s", w->root, why);
+	walk_poller_free(p);
+	return NULL;
+}
+
+void walk_poller_free(struct walk_poller *p)
+{
+	if (!p)
+		return;
+	if (p->timer)
+		p->w.host->timer_cancel(p->w.ctx, p->timer);
+	walk_snap_free(p->s);
+	free(p);
+}

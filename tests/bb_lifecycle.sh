@@ -1,3 +1,163 @@
 #!/bin/bash
+# The runner lifecycle through the real gust binary: for every process shape
+# that escapes a plain group kill, an edit restarts the program on the same
+# port with nothing of the old tree left, and gust's exit leaves nothing at
+# all. Also: exec failures name the binary and the reason; stop_signal takes
+# every standard signal name and the one configured is what is sent.
 . "$GUST_SRCDIR/tests/lib.sh"
+
+SHAPE=$GUST_HELPERS/shape
+
+# project NAME RUNNER_JSON_MEMBERS: a project whose build copies
+# src/version.txt to tmp/version.out; $V is the version in the program.
+project() {
+	P=$T/$1
+	mkdir -p "$P/src" "$P/tmp"
+	echo v1 >"$P/src/version.txt"
+	cat >"$P/gust.json" <<EOF
+{
+  "tmp_dir": "tmp",
+  "watch": { "include_ext": ["txt"], "debounce_ms": 20 },
+  "builder": { "plugin": "shell", "cmd": "cp src/version.txt tmp/version.out" },
+  "runner": { "plugin": "plain", $2 }
+}
+EOF
+}
+
+all_gone() { local p; for p in "$@"; do pid_gone "$p" || return 1; done; }
+
+# A zombie child of gust would show here: gust reaps everything.
+no_zombies() {
+	local p s
+	for p in /proc/[0-9]*; do
+		s=$(sed 's/.*) //' "$p/stat" 2>/dev/null) || continue
+		set -- $s
+		[ "$2" = "$GUST_PID" ] && [ "$1" = Z ] && return 1
+	done
+	return 0
+}
+
+# shape_case DESC KILL_DELAY_MS CMD: the restart and exit checks for one
+# shape. CMD is a shell command line; $PORT and the version are filled in.
+shape_case() {
+	local desc=$1 delay=$2 cmd=$3
+	PORT=$(free_port)
+	project "p$_tap_n" "\"kill_delay_ms\": $delay, \"cmd\": \"$cmd\""
+	sed -i "s/@PORT@/$PORT/g" "$P/gust.json"
+	start_gust "$P"
+	ok_run "$desc: the first run answers" wait_for 30 answers "$PORT" v1
+	local old
+	old=$(program_pids)
+	echo v2 >"$P/src/version.txt"
+	ok_run "$desc: after an edit the new run answers on the same port" wait_for 30 answers "$PORT" v2
+	# shellcheck disable=SC2086
+	ok_run "$desc: no process of the old tree is left ($(echo $old))" all_gone $old
+	stop_gust TERM
+	is "$GUST_STATUS" 0 "$desc: gust exits 0 on SIGTERM"
+	ok_run "$desc: nothing is left after gust exits" wait_for 5 no_marked_left
+	ok_run "$desc: the port is free" port_free "$PORT"
+}
+
+V='$(cat tmp/version.out)'
+# 1. a grandchild holding the port: sh -c 'server & wait'
+shape_case "grandchild" 2000 "'$SHAPE' serve @PORT@ $V & wait"
+# 2. a grandchild in a session of its own
+shape_case "setsid grandchild" 2000 "exec '$SHAPE' setsid serve @PORT@ $V"
+# 3. a double-forked daemon whose parent has exited
+shape_case "double-fork daemon" 2000 "exec '$SHAPE' daemon serve @PORT@ $V"
+# 4. SIGTERM ignored: SIGKILL after the delay, the new run binds the port
+shape_case "child ignoring SIGTERM" 300 "exec '$SHAPE' ignore-term serve @PORT@ $V"
+# 6. forked from a non-main thread, leaving the group; and setpgid(0,0)
+shape_case "thread-forked setsid child" 2000 "exec '$SHAPE' thread-fork serve @PORT@ $V"
+shape_case "child calling setpgid(0,0)" 2000 "exec '$SHAPE' grandchild setpgid serve @PORT@ $V"
+shape_case "setpgid child ignoring SIGTERM" 300 "exec '$SHAPE' grandchild setpgid ignore-term serve @PORT@ $V"
+# 7. sh -c 'a; b' wrappers: the shell stays as the parent
+shape_case "sh -c 'a; b' wrapper" 2000 "'$SHAPE' setsid serve @PORT@ $V; echo not reached"
+
+# 5. a SIGTERM handler that takes a second: the next run starts only after
+# it is done (the old server keeps its port until then: the new one would
+# fail to bind)
+PORT=$(free_port)
+project slow "\"kill_delay_ms\": 5000, \"cmd\": \"exec '$SHAPE' slow-term 1000 tmp/done-$V serve $PORT $V\""
+start_gust "$P"
+ok_run "slow SIGTERM handler: the first run answers" wait_for 30 answers "$PORT" v1
+old=$(program_pids)
+echo v2 >"$P/src/version.txt"
+ok_run "slow SIGTERM handler: the new run answers" wait_for 30 answers "$PORT" v2
+ok_run "slow SIGTERM handler: the old run finished its handler" test -e "$P/tmp/done-v1"
+like "$(gust_log)" "old tree gone in [0-9]{4,} ms" "slow SIGTERM handler: the stop waited for it (not SIGKILL)"
+# shellcheck disable=SC2086
+ok_run "slow SIGTERM handler: the old process is gone" all_gone $old
+stop_gust INT
+is "$GUST_STATUS" 0 "slow SIGTERM handler: gust exits 0 on SIGINT"
+ok_run "slow SIGTERM handler: SIGINT to gust waits for the handler too" test -e "$P/tmp/done-v2"
+ok_run "slow SIGTERM handler: nothing is left" wait_for 5 no_marked_left
+
+# 8. 20 edits within two seconds against a server
+PORT=$(free_port)
+project storm "\"cmd\": \"exec '$SHAPE' setsid serve $PORT $V\""
+start_gust "$P"
+ok_run "edit storm: the first run answers" wait_for 30 answers "$PORT" v1
+nfd_before=$(ls "/proc/$GUST_PID/fd" | wc -l)
+for i in $(seq 1 20); do
+	echo "s$i" >"$P/src/version.txt"
+	sleep 0.1
+done
+ok_run "edit storm: the last edit wins" wait_for 30 answers "$PORT" s20
+fd_settled() { [ "$(ls "/proc/$GUST_PID/fd" | wc -l)" -le "$nfd_before" ]; }
+one_server() { [ "$(program_pids | wc -l)" -eq 2 ]; } # setsid: parent + server
+ok_run "edit storm: exactly one run is alive" wait_for 5 one_server
+ok_run "edit storm: gust has no zombie children" wait_for 5 no_zombies
+ok_run "edit storm: gust's file descriptors did not grow ($nfd_before before)" wait_for 5 fd_settled
+stop_gust TERM
+ok_run "edit storm: nothing is left" wait_for 5 no_marked_left
+ok_run "edit storm: the port is free" port_free "$PORT"
+
+# ---- exec failures are reported with the binary and the reason ----
+project noexec '"bin": "./tmp/nosuch"'
+start_gust "$P"
+ok_run "a missing binary is reported" wait_for 30 log_has 'cannot execute "\./tmp/nosuch": No such file or directory'
+ok_run "gust keeps running after an exec failure" gust_running
+stop_gust TERM
+is "$GUST_STATUS" 0 "gust exits 0 after an exec failure and SIGTERM"
+
+project noperm '"bin": "src/version.txt"'
+start_gust "$P"
+ok_run "a binary without execute permission is reported" wait_for 30 log_has 'cannot execute "src/version\.txt": Permission denied'
+stop_gust TERM
+
+project nopath '"bin": "gust-no-such-program"'
+start_gust "$P"
+ok_run "a command not in PATH is reported" wait_for 30 log_has 'cannot execute "gust-no-such-program": .*not found in PATH'
+stop_gust TERM
+
+# ---- stop_signal ----
+# The configured signal is the one sent: the server ignores SIGTERM, so a
+# fast restart with a long kill delay proves SIGINT (default action) went.
+PORT=$(free_port)
+project stopsig "\"stop_signal\": \"SIGINT\", \"kill_delay_ms\": 60000, \"cmd\": \"exec '$SHAPE' ignore-term serve $PORT $V\""
+start_gust "$P"
+ok_run "stop_signal SIGINT: the first run answers" wait_for 30 answers "$PORT" v1
+echo v2 >"$P/src/version.txt"
+ok_run "stop_signal SIGINT: the restart does not wait for the kill delay" wait_for 20 answers "$PORT" v2
+stop_gust TERM
+
+# Every standard name is accepted, with or without SIG, in any case, and
+# numbers; a bad name is refused naming the key.
+names="HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS"
+bad=""
+for n in $names SIGTERM sigusr1 usr2 15 RTMIN RTMIN+1 SIGRTMAX; do
+	project "sig-$n" "\"stop_signal\": \"$n\", \"bin\": \"./tmp/nosuch\""
+	sed -i 's/"cmd": "cp src\/version.txt tmp\/version.out"/"cmd": "false"/' "$P/gust.json"
+	out=$(cd "$P" && timeout 0.7 "$GUST" 2>&1 </dev/null)
+	status=$?
+	# accepted: gust runs (a failing build keeps it waiting) until timeout
+	if [ "$status" != 124 ] || printf '%s' "$out" | grep -q stop_signal; then bad="$bad $n($status)"; fi
+done
+is "$bad" "" "every standard signal name and number is accepted as stop_signal"
+project sigbad '"stop_signal": "SIGFOO"'
+out=$(cd "$P" && "$GUST" 2>&1 </dev/null)
+is "$?" 2 "an unknown stop_signal: exit status 2"
+like "$out" 'stop_signal.*SIGFOO' "an unknown stop_signal is named"
+
 plan_done

@@ -78,7 +78,7 @@ wait_for() {
 marked_pids() {
 	local p
 	for p in /proc/[0-9]*; do
-		if tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qx "GUST_TEST_MARK=$GUST_TEST_MARK"; then
+		if tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -qx "GUST_TEST_MARK=$GUST_TEST_MARK"; then
 			echo "${p#/proc/}"
 		fi
 	done
@@ -114,7 +114,7 @@ port_free() { ! port_listening "$1"; }
 # The first line a server on 127.0.0.1:$1 sends, or nothing.
 answer() {
 	local line=""
-	if exec 9<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null; then
+	if { exec 9<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null; then
 		printf 'GET / HTTP/1.0\r\n\r\n' >&9 2>/dev/null
 		IFS= read -r -t 2 line <&9 || true
 		exec 9<&- 9>&-

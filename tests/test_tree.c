@@ -1,4 +1,820 @@
+/* Process trees: real fork/exec of tests/helpers/shape in the shapes that
+ * escape a group kill, the real event loop, real signals, real /proc. Each
+ * test runs in its own Check fork, which becomes the subreaper. */
 #include "config.h"
+
 #include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
-int main(void) { return 0; }
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "tree.h"
+
+struct rec {
+	int exited, stopped;
+	int status;
+	uint64_t stopped_at;
+	const char *marker;     /* checked when stopped arrives */
+	bool marker_at_stop;
+};
+
+static void on_exited(struct gust_tree *t, int status, void *arg)
+{
+	struct rec *r = arg;
+	(void)t;
+	r->exited++;
+	r->status = status;
+}
+
+static void on_stopped(struct gust_tree *t, void *arg)
+{
+	struct rec *r = arg;
+	(void)t;
+	r->stopped++;
+	r->stopped_at = loop_now_ms();
+	if (r->marker)
+		r->marker_at_stop = access(r->marker, F_OK) == 0;
+}
+
+static const struct gust_tree_events events = { sizeof(struct gust_tree_events), on_exited,
+	                                         on_stopped };
+
+struct fx {
+	char dir[256];
+	char state[300];
+	char pids[300];
+	char shape[512];
+	struct loop *loop;
+	struct treemgr *mgr;
+	char err[1024];
+};
+
+static void fx_init(struct fx *f)
+{
+	snprintf(f->dir, sizeof f->dir, "%s/t.XXXXXX", getenv("TEST_TREE_DIR"));
+	ck_assert_ptr_nonnull(mkdtemp(f->dir));
+	snprintf(f->state, sizeof f->state, "%s/gust.state", f->dir);
+	snprintf(f->pids, sizeof f->pids, "%s/pids", f->dir);
+	const char *h = getenv("GUST_HELPERS");
+	ck_assert_msg(h != NULL, "GUST_HELPERS is set by make check");
+	snprintf(f->shape, sizeof f->shape, "%s/shape", h);
+	setenv("SHAPE_PIDS", f->pids, 1);
+	f->loop = loop_new();
+	ck_assert_ptr_nonnull(f->loop);
+	f->mgr = treemgr_new(f->loop, f->state, f->err, sizeof f->err);
+	ck_assert_msg(f->mgr != NULL, "%s", f->err);
+}
+
+static void fx_fini(struct fx *f)
+{
+	treemgr_free(f->mgr);
+	ck_assert_int_ne(access(f->state, F_OK), 0); /* state file removed */
+	loop_free(f->loop);
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static bool run_until(struct loop *loop, const int *flag, unsigned ms)
+{
+	uint64_t deadline = loop_now_ms() + ms;
+	while (!*flag && loop_now_ms() < deadline)
+		ck_assert_int_eq(loop_once(loop, 20), 0);
+	return *flag;
+}
+
+static struct gust_tree *spawn(struct fx *f, const char *const *argv, const char *const *env,
+                               struct rec *r)
+{
+	struct gust_spawn sp = { sizeof sp, argv, env, NULL, -1, -1, -1, 0 };
+	struct gust_tree *t = tree_spawn(f->mgr, &sp, &events, r, f->err, sizeof f->err);
+	ck_assert_msg(t != NULL, "spawn failed: %s", f->err);
+	return t;
+}
+
+/* The pids shape noted, once there are n of them. */
+static int wait_pids(struct fx *f, pid_t *out, int n)
+{
+	uint64_t deadline = loop_now_ms() + 5000;
+	int got = 0;
+	while (loop_now_ms() < deadline) {
+		FILE *fp = fopen(f->pids, "r");
+		got = 0;
+		long p;
+		while (fp && got < 32 && fscanf(fp, "%ld", &p) == 1)
+			out[got++] = (pid_t)p;
+		if (fp)
+			fclose(fp);
+		if (got >= n)
+			return got;
+		loop_once(f->loop, 10);
+	}
+	return got;
+}
+
+static bool gone(pid_t pid)
+{
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%ld", (long)pid);
+	return access(p, F_OK) != 0; /* a zombie still has its /proc entry */
+}
+
+static char proc_state(pid_t pid)
+{
+	char p[64], buf[512];
+	snprintf(p, sizeof p, "/proc/%ld/stat", (long)pid);
+	FILE *fp = fopen(p, "r");
+	if (!fp)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	char *c = strrchr(buf, ')');
+	return c && c[1] ? c[2] : 0;
+}
+
+START_TEST(test_exit_status_then_stop)
+{
+	struct fx f;
+	fx_init(&f);
+	struct rec r = { 0 };
+	const char *argv[] = { f.shape, "exit", "3", NULL };
+	struct gust_tree *t = spawn(&f, argv, NULL, &r);
+	ck_assert_int_gt(tree_pid(t), 0);
+	ck_assert(run_until(f.loop, &r.exited, 5000));
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 3);
+	ck_assert(tree_alive(t)); /* until stopped */
+	ck_assert_int_eq(r.stopped, 0);
+	ck_assert_int_eq(tree_stop(t, SIGTERM, 2000), 0);
+	ck_assert(run_until(f.loop, &r.stopped, 2000));
+	ck_assert(!tree_alive(t));
+	ck_assert_int_eq(tree_stop(t, SIGTERM, 2000), -ESRCH);
+	for (int i = 0; i < 5; i++)
+		loop_once(f.loop, 10);
+	ck_assert_int_eq(r.stopped, 1);
+	ck_assert_int_eq(r.exited, 1);
+	tree_free(t);
+	fx_fini(&f);
+}
+END_TEST
+
+START_TEST(test_exec_failures_are_reported)
+{
+	struct fx f;
+	fx_init(&f);
+	struct rec r = { 0 };
+	struct gust_spawn sp = { sizeof sp, NULL, NULL, NULL, -1, -1, -1, 0 };
+
+	const char *a1[] = { "/nonexistent/prog", NULL };
+	sp.argv = a1;
+	ck_assert_ptr_null(tree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
+	ck_assert_str_eq(f.err, "cannot execute \"/nonexistent/prog\": No such file or directory");
+
+	const char *a2[] = { "gust-no-such-program", NULL };
+	sp.argv = a2;
+	ck_assert_ptr_null(tree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
+	ck_assert_msg(strstr(f.err, "\"gust-no-such-program\"") && strstr(f.err, "not found in PATH"),
+	              "%s", f.err);
+
+	char plain[400];
+	snprintf(plain, sizeof plain, "%s/not-executable", f.dir);
+	FILE *fp = fopen(plain, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("#!/bin/sh\n", fp);
+	fclose(fp);
+	const char *a3[] = { plain, NULL };
+	sp.argv = a3;
+	ck_assert_ptr_null(tree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
+	ck_assert_msg(strstr(f.err, "not-executable\": Permission denied") != NULL, "%s", f.err);
+
+	const char *a4[] = { f.shape, "exit", "0", NULL };
+	sp.argv = a4;
+	sp.cwd = "/nonexistent-dir";
+	ck_assert_ptr_null(tree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
+	ck_assert_str_eq(f.err, "cannot change to directory \"/nonexistent-dir\": No such file or directory");
+
+	/* no child of ours is left over (all were reaped by tree_spawn) */
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+	ck_assert_int_eq(r.exited + r.stopped, 0);
+	fx_fini(&f);
+}
+END_TEST
+
+/* A copy of shape held open for writing by another process for hold_ms. */
+static pid_t hold_open(const char *src, const char *dst, unsigned hold_ms)
+{
+	char cmd[1200];
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s' && chmod 755 '%s'", src, dst, dst);
+	ck_assert_int_eq(system(cmd), 0);
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(dst, O_WRONLY);
+		(void)!write(p[1], "x", 1);
+		struct timespec ts = { hold_ms / 1000, (long)(hold_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		close(fd);
+		_exit(0);
+	}
+	close(p[1]);
+	char c;
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	close(p[0]);
+	return pid;
+}
+
+START_TEST(test_etxtbsy_is_retried)
+{
+	struct fx f;
+	fx_init(&f);
+	char prog[400];
+	snprintf(prog, sizeof prog, "%s/prog", f.dir);
+	pid_t holder = hold_open(f.shape, prog, 200);
+	struct rec r = { 0 };
+	const char *argv[] = { prog, "exit", "7", NULL };
+	uint64_t t0 = loop_now_ms();
+	struct gust_tree *t = spawn(&f, argv, NULL, &r);
+	ck_assert_uint_ge(loop_now_ms() - t0, 100); /* it did have to wait */
+	ck_assert(run_until(f.loop, &r.exited, 5000));
+	ck_assert_int_eq(WEXITSTATUS(r.status), 7);
+	tree_free(t);
+	waitpid(holder, NULL, 0);
+
+	/* held longer than the retry window: the real reason comes back */
+	holder = hold_open(f.shape, prog, 3000);
+	struct gust_spawn sp = { sizeof sp, argv, NULL, NULL, -1, -1, -1, 0 };
+	ck_assert_ptr_null(tree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
+	ck_assert_msg(strstr(f.err, "Text file busy") != NULL, "%s", f.err);
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	fx_fini(&f);
+}
+END_TEST
+
+/* Every shape: a TERM stop ends with every noted process gone and reaped,
+ * without waiting for the kill delay. */
+static const struct {
+	const char *stages[4];
+	int nproc;
+} shapes[] = {
+	{ { NULL }, 1 },
+	{ { "grandchild" }, 2 },
+	{ { "setsid" }, 2 },
+	{ { "setsid", "setsid" }, 3 },
+	{ { "daemon" }, 3 },
+	{ { "thread-fork" }, 2 },
+	{ { "setpgid" }, 1 },
+	{ { "grandchild", "setpgid" }, 2 },
+	{ { "thread-fork", "daemon" }, 4 },
+};
+
+START_TEST(test_shapes_leave_nothing)
+{
+	struct fx f;
+	fx_init(&f);
+	const char *argv[8];
+	int k = 0;
+	argv[k++] = f.shape;
+	for (int i = 0; i < 4 && shapes[_i].stages[i]; i++)
+		argv[k++] = shapes[_i].stages[i];
+	argv[k++] = "pause";
+	argv[k] = NULL;
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn(&f, argv, NULL, &r);
+	pid_t pids[32];
+	int n = wait_pids(&f, pids, shapes[_i].nproc);
+	ck_assert_int_eq(n, shapes[_i].nproc);
+	uint64_t t0 = loop_now_ms();
+	ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+	ck_assert(run_until(f.loop, &r.stopped, 8000));
+	ck_assert_uint_lt(r.stopped_at - t0, 2500); /* no need for SIGKILL */
+	for (int i = 0; i < n; i++)
+		ck_assert_msg(gone(pids[i]), "shape %d: pid %ld survives (state %c)", _i, (long)pids[i],
+		              proc_state(pids[i]));
+	ck_assert_uint_eq(treemgr_count(f.mgr), 0);
+	tree_free(t);
+	fx_fini(&f);
+}
+END_TEST
+
+START_TEST(test_sigterm_ignored_gets_sigkill_after_delay)
+{
+	struct fx f;
+	fx_init(&f);
+	const char *argv[] = { f.shape, "ignore-term", "setsid", "pause", NULL };
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn(&f, argv, NULL, &r);
+	pid_t pids[32];
+	ck_assert_int_eq(wait_pids(&f, pids, 2), 2);
+	uint64_t t0 = loop_now_ms();
+	ck_assert_int_eq(tree_stop(t, SIGTERM, 300), 0);
+	ck_assert(run_until(f.loop, &r.stopped, 5000));
+	ck_assert_uint_ge(r.stopped_at - t0, 300);
+	ck_assert_uint_lt(r.stopped_at - t0, 2000);
+	ck_assert(gone(pids[0]) && gone(pids[1]));
+	ck_assert_int_eq(r.exited, 1);
+	ck_assert(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL);
+	tree_free(t);
+	fx_fini(&f);
+}
+END_TEST
+
+START_TEST(test_slow_term_is_waited_for)
+{
+	struct fx f;
+	fx_init(&f);
+	char marker[400];
+	snprintf(marker, sizeof marker, "%s/done", f.dir);
+	/* the escaped grandchild is the slow one */
+	const char *argv[] = { f.shape, "setsid", "slow-term", "400", marker, "pause", NULL };
+	struct rec r = { .marker = marker };
+	struct gust_tree *t = spawn(&f, argv, NULL, &r);
+	pid_t pids[32];
+	ck_assert_int_eq(wait_pids(&f, pids, 2), 2);
+	uint64_t t0 = loop_now_ms();
+	ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+	ck_assert(run_until(f.loop, &r.stopped, 8000));
+	ck_assert_uint_ge(r.stopped_at - t0, 400);
+	ck_assert_uint_lt(r.stopped_at - t0, 3000);
+	ck_assert(r.marker_at_stop);
+	ck_assert(gone(pids[1]));
+	tree_free(t);
+	fx_fini(&f);
+}
+END_TEST
+
+START_TEST(test_kill_escalates_a_stop)
+{
+	struct fx f;
+	fx_init(&f);
+	const char *argv[] = { f.shape, "ignore-term", "daemon", "pause", NULL };
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn(&f, argv, NULL, &r);
+	pid_t pids[32];
+	ck_assert_int_eq(wait_pids(&f, pids, 3), 3);
+	ck_assert_int_eq(tree_stop(t, SIGTERM, 60000), 0);
+	int dummy = 0;
+	run_until(f.loop, &dummy, 100);
+	ck_assert_int_eq(r.stopped, 0);
+	uint64_t t0 = loop_now_ms();
+	ck_assert_int_eq(tree_kill(t), 0);
+	ck_assert(run_until(f.loop, &r.stopped, 5000));
+	ck_assert_uint_lt(r.stopped_at - t0, 2000);
+	for (int i = 0; i < 3; i++)
+		ck_assert(gone(pids[i]));
+	tree_free(t);
+	fx_fini(&f);
+}
+END_TEST
+
+START_TEST(test_free_kills_synchronously)
+{
+	struct fx f;
+	fx_init(&f);
+	const char *argv[] = { f.shape, "ignore-term", "thread-fork", "setsid", "pause", NULL };
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn(&f, argv, NULL, &r);
+	pid_t pids[32];
+	ck_assert_int_eq(wait_pids(&f, pids, 3), 3);
+	tree_free(t);
+	for (int i = 0; i < 3; i++)
+		ck_assert_msg(gone(pids[i]), "pid %ld survives tree_free", (long)pids[i]);
+	ck_assert_int_eq(r.exited + r.stopped, 0); /* no callbacks after free */
+	fx_fini(&f);
+}
+END_TEST
+
+START_TEST(test_environment)
+{
+	struct fx f;
+	fx_init(&f);
+	char out[400], script[600];
+	snprintf(out, sizeof out, "%s/env.out", f.dir);
+	snprintf(script, sizeof script, "printf '%%s|%%s|%%s' \"$FOO\" \"${HOME-unset}\" \"$GUST_TREE\" >'%s'",
+	         out);
+	const char *argv[] = { "sh", "-c", script, NULL };
+	const char *env[] = { "FOO=1", "FOO=bar", "HOME", NULL };
+	setenv("GUST_TREE", "outer", 1); /* an outer gust's tag never leaks in */
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn(&f, argv, env, &r);
+	ck_assert(run_until(f.loop, &r.exited, 5000));
+	ck_assert_int_eq(r.status, 0);
+	char buf[256] = "";
+	FILE *fp = fopen(out, "r");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof buf, fp));
+	fclose(fp);
+	char want[64];
+	snprintf(want, sizeof want, "bar|unset|%ld.", (long)getpid());
+	ck_assert_msg(strncmp(buf, want, strlen(want)) == 0, "got %s", buf);
+	tree_free(t);
+	fx_fini(&f);
+}
+END_TEST
+
+static unsigned long long status_mask(pid_t pid, const char *key)
+{
+	char p[64], line[256];
+	snprintf(p, sizeof p, "/proc/%ld/status", (long)pid);
+	FILE *fp = fopen(p, "r");
+	unsigned long long v = ~0ull;
+	while (fp && fgets(line, sizeof line, fp))
+		if (strncmp(line, key, strlen(key)) == 0)
+			v = strtoull(line + strlen(key) + 1, NULL, 16);
+	if (fp)
+		fclose(fp);
+	return v;
+}
+
+START_TEST(test_child_gets_clean_signals_group_and_devnull)
+{
+	struct fx f;
+	fx_init(&f);
+	/* what a gust started in the background by a shell inherits */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	const char *argv[] = { f.shape, "pause", NULL };
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn(&f, argv, NULL, &r);
+	pid_t pid = tree_pid(t);
+	pid_t pids[4];
+	ck_assert_int_eq(wait_pids(&f, pids, 1), 1);
+	ck_assert_int_eq(pids[0], pid);
+	ck_assert_uint_eq(status_mask(pid, "SigIgn:"), 0);
+	ck_assert_uint_eq(status_mask(pid, "SigBlk:"), 0);
+	ck_assert_int_eq(getpgid(pid), pid);
+	char p[64], target[256];
+	snprintf(p, sizeof p, "/proc/%ld/fd/0", (long)pid);
+	ssize_t n = readlink(p, target, sizeof target - 1);
+	ck_assert_int_gt(n, 0);
+	target[n] = '\0';
+	ck_assert_str_eq(target, "/dev/null");
+	/* the state file records gust and the root */
+	FILE *fp = fopen(f.state, "r");
+	ck_assert_ptr_nonnull(fp);
+	long gpid, rpid;
+	ck_assert_int_eq(fscanf(fp, "gust %ld %*u %*s %ld", &gpid, &rpid), 2);
+	fclose(fp);
+	ck_assert_int_eq(gpid, getpid());
+	ck_assert_int_eq(rpid, pid);
+	tree_free(t);
+	ck_assert(gone(pid));
+	fx_fini(&f);
+}
+END_TEST
+
+/* A "gust" in a child process spawns a tree, records it, and is SIGKILLed.
+ * A new manager on the same state file removes exactly what it left. */
+START_TEST(test_recover_after_sigkill)
+{
+	struct fx f;
+	fx_init(&f);
+	treemgr_free(f.mgr); /* the test process is not the old gust's reaper */
+	f.mgr = NULL;
+	int ready[2];
+	ck_assert_int_eq(pipe(ready), 0);
+	pid_t old = fork();
+	ck_assert_int_ge(old, 0);
+	if (old == 0) {
+		close(ready[0]);
+		loop_free(f.loop);
+		struct loop *loop = loop_new();
+		char err[256];
+		struct treemgr *mgr = treemgr_new(loop, f.state, err, sizeof err);
+		const char *argv[] = { f.shape, "setsid", "setsid", "pause", NULL };
+		struct gust_spawn sp = { sizeof sp, argv, NULL, NULL, -1, -1, -1, 0 };
+		struct rec r = { 0 };
+		if (!mgr || !tree_spawn(mgr, &sp, &events, &r, err, sizeof err))
+			_exit(1);
+		/* wait for the 3 noted pids and a scan that records them */
+		int dummy = 0;
+		for (int i = 0; i < 1000; i++) {
+			loop_once(loop, 10);
+			FILE *fp = fopen(f.pids, "r");
+			int lines = 0, c;
+			while (fp && (c = fgetc(fp)) != EOF)
+				lines += c == '\n';
+			if (fp)
+				fclose(fp);
+			if (lines >= 3 && treemgr_count(mgr) >= 3)
+				break;
+			if (lines >= 3)
+				run_until(loop, &dummy, 100); /* until the periodic refresh */
+		}
+		(void)!write(ready[1], "x", 1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	char c;
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	pid_t pids[32];
+	ck_assert_int_eq(wait_pids(&f, pids, 3), 3);
+
+	/* an unrelated process of ours that must be left alone */
+	pid_t bystander = fork();
+	if (bystander == 0) {
+		execl(f.shape, f.shape, "pause", (char *)NULL);
+		_exit(127);
+	}
+	kill(old, SIGKILL);
+	waitpid(old, NULL, 0);
+
+	f.mgr = treemgr_new(f.loop, f.state, f.err, sizeof f.err);
+	ck_assert_ptr_nonnull(f.mgr);
+	char msg[256];
+	int n = treemgr_recover(f.mgr, msg, sizeof msg);
+	ck_assert_msg(n >= 2, "recover returned %d: %s", n, msg);
+	ck_assert_msg(strstr(msg, "removed") != NULL, "%s", msg);
+	for (int i = 0; i < 3; i++)
+		ck_assert_msg(gone(pids[i]) || proc_state(pids[i]) == 'Z', "pid %ld survives recovery",
+		              (long)pids[i]);
+	ck_assert_int_ne(access(f.state, F_OK), 0);
+	ck_assert(!gone(bystander) && proc_state(bystander) != 'Z');
+	kill(bystander, SIGKILL);
+	waitpid(bystander, NULL, 0);
+	/* nothing to do the second time */
+	ck_assert_int_eq(treemgr_recover(f.mgr, msg, sizeof msg), 0);
+	fx_fini(&f);
+}
+END_TEST
+
+START_TEST(test_recover_leaves_a_live_gust_alone)
+{
+	struct fx f;
+	fx_init(&f);
+	/* the "other gust" is our parent, alive; its recorded child is ours */
+	pid_t victim = fork();
+	if (victim == 0) {
+		execl(f.shape, f.shape, "pause", (char *)NULL);
+		_exit(127);
+	}
+	struct timespec ts = { 0, 50 * 1000000L };
+	nanosleep(&ts, NULL);
+	char buf[512];
+	unsigned long long pstart = 0, vstart = 0;
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%ld/stat", (long)getppid());
+	FILE *fp = fopen(p, "r");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof buf, fp));
+	fclose(fp);
+	sscanf(strrchr(buf, ')') + 2, "%*c %*d %*d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+	       &pstart);
+	snprintf(p, sizeof p, "/proc/%ld/stat", (long)victim);
+	fp = fopen(p, "r");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof buf, fp));
+	fclose(fp);
+	sscanf(strrchr(buf, ')') + 2, "%*c %*d %*d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+	       &vstart);
+	fp = fopen(f.state, "w");
+	fprintf(fp, "gust %ld %llu %ld.%llu.00\n%ld %llu\n", (long)getppid(), pstart, (long)getppid(), pstart,
+	        (long)victim, vstart);
+	fclose(fp);
+	char msg[256];
+	ck_assert_int_eq(treemgr_recover(f.mgr, msg, sizeof msg), -EBUSY);
+	ck_assert_msg(strstr(msg, "another gust") != NULL, "%s", msg);
+	ck_assert(!gone(victim) && proc_state(victim) != 'Z');
+
+	/* a dead gust, but the recorded start time no longer matches: the pid
+	 * was reused, so the process is not touched */
+	fp = fopen(f.state, "w");
+	fprintf(fp, "gust 999999999 1 999999999.1.00\n%ld %llu\n", (long)victim, vstart + 1);
+	fclose(fp);
+	ck_assert_int_eq(treemgr_recover(f.mgr, msg, sizeof msg), 0);
+	ck_assert(!gone(victim) && proc_state(victim) != 'Z');
+	kill(victim, SIGKILL);
+	waitpid(victim, NULL, 0);
+	fx_fini(&f);
+}
+END_TEST
+
+START_TEST(test_two_trees_are_independent)
+{
+	struct fx f;
+	fx_init(&f);
+	/* two trees stopped together; the events of both arrive */
+	const char *a1[] = { f.shape, "setsid", "pause", NULL };
+	const char *a2[] = { f.shape, "grandchild", "pause", NULL };
+	struct rec r1 = { 0 }, r2 = { 0 };
+	struct gust_tree *t1 = spawn(&f, a1, NULL, &r1);
+	struct gust_tree *t2 = spawn(&f, a2, NULL, &r2);
+	pid_t pids[32];
+	ck_assert_int_eq(wait_pids(&f, pids, 4), 4);
+	ck_assert_uint_eq(treemgr_count(f.mgr), 1 + 1); /* only roots known before a scan */
+	ck_assert_int_eq(tree_stop(t1, SIGTERM, 2000), 0);
+	ck_assert_int_eq(tree_stop(t1, SIGTERM, 2000), 0); /* again: nothing changes */
+	ck_assert(run_until(f.loop, &r1.stopped, 5000));
+	ck_assert(tree_alive(t2)); /* the other tree was not touched */
+	ck_assert_int_eq(r2.exited, 0);
+	tree_free(t1);
+	ck_assert_int_eq(tree_kill(t2), 0);
+	ck_assert(run_until(f.loop, &r2.stopped, 5000));
+	tree_free(t2);
+	for (int i = 0; i < 4; i++)
+		ck_assert(gone(pids[i]));
+	fx_fini(&f);
+}
+END_TEST
+
+/* The runner's pattern: free the stopped tree and start the next one from
+ * inside the stopped callback. */
+struct chain {
+	struct fx *f;
+	struct gust_tree *next;
+	struct rec r2;
+	int stopped;
+	const char *const *argv;
+};
+
+static void chain_stopped(struct gust_tree *t, void *arg)
+{
+	struct chain *c = arg;
+	tree_free(t);
+	c->next = spawn(c->f, c->argv, NULL, &c->r2);
+	c->stopped++;
+}
+
+static const struct gust_tree_events chain_events = { sizeof(struct gust_tree_events), NULL,
+	                                               chain_stopped };
+
+START_TEST(test_free_and_spawn_from_stopped)
+{
+	struct fx f;
+	fx_init(&f);
+	const char *argv[] = { f.shape, "setsid", "pause", NULL };
+	struct chain c = { .f = &f, .argv = argv };
+	struct gust_spawn sp = { sizeof sp, argv, NULL, NULL, -1, -1, -1, 0 };
+	struct gust_tree *t = tree_spawn(f.mgr, &sp, &chain_events, &c, f.err, sizeof f.err);
+	ck_assert_ptr_nonnull(t);
+	pid_t pids[32];
+	ck_assert_int_eq(wait_pids(&f, pids, 2), 2);
+	ck_assert_int_eq(tree_stop(t, SIGTERM, 2000), 0);
+	ck_assert(run_until(f.loop, &c.stopped, 5000));
+	ck_assert(gone(pids[0]) && gone(pids[1]));
+	ck_assert_int_eq(wait_pids(&f, pids, 4), 4);
+	ck_assert(tree_alive(c.next));
+	ck_assert_int_eq(tree_stop(c.next, SIGTERM, 2000), 0);
+	ck_assert(run_until(f.loop, &c.r2.stopped, 5000));
+	ck_assert(gone(pids[2]) && gone(pids[3]));
+	tree_free(c.next);
+	fx_fini(&f);
+}
+END_TEST
+
+/* GUST_SPAWN_FOREGROUND on a real pseudo-terminal: the program's group
+ * gets the terminal, gust gets it back once the tree is gone. */
+START_TEST(test_foreground_tty)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(m, 0);
+	ck_assert_int_eq(grantpt(m), 0);
+	ck_assert_int_eq(unlockpt(m), 0);
+	char *sname = ptsname(m);
+	ck_assert_ptr_nonnull(sname);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* a session with the pty as controlling terminal, like a shell's */
+		if (setsid() < 0)
+			_exit(10);
+		int s = open(sname, O_RDWR);
+		if (s < 0 || tcgetpgrp(s) != getpgrp())
+			_exit(11);
+		struct fx f;
+		fx_init(&f);
+		const char *argv[] = { f.shape, "pause", NULL };
+		struct rec r = { 0 };
+		struct gust_spawn sp = { sizeof sp, argv, NULL, NULL, -1, -1, -1, GUST_SPAWN_FOREGROUND };
+		struct gust_tree *t = tree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err);
+		if (!t)
+			_exit(12);
+		if (tcgetpgrp(s) != tree_pid(t))
+			_exit(13);
+		tree_stop(t, SIGTERM, 2000);
+		if (!run_until(f.loop, &r.stopped, 5000))
+			_exit(14);
+		if (tcgetpgrp(s) != getpgrp())
+			_exit(15);
+		tree_free(t);
+		fx_fini(&f);
+		_exit(0);
+	}
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	close(m);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("tree");
+	TCase *tc = tcase_create("tree");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_exit_status_then_stop);
+	tcase_add_test(tc, test_exec_failures_are_reported);
+	tcase_add_test(tc, test_etxtbsy_is_retried);
+	tcase_add_loop_test(tc, test_shapes_leave_nothing, 0, (int)(sizeof shapes / sizeof *shapes));
+	tcase_add_test(tc, test_sigterm_ignored_gets_sigkill_after_delay);
+	tcase_add_test(tc, test_slow_term_is_waited_for);
+	tcase_add_test(tc, test_kill_escalates_a_stop);
+	tcase_add_test(tc, test_free_kills_synchronously);
+	tcase_add_test(tc, test_environment);
+	tcase_add_test(tc, test_child_gets_clean_signals_group_and_devnull);
+	tcase_add_test(tc, test_recover_after_sigkill);
+	tcase_add_test(tc, test_recover_leaves_a_live_gust_alone);
+	tcase_add_test(tc, test_two_trees_are_independent);
+	tcase_add_test(tc, test_free_and_spawn_from_stopped);
+	tcase_add_test(tc, test_foreground_tty);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Whatever a failed test left running carries the mark: kill it, and count
+ * it as a failure of its own. */
+static int kill_marked(const char *mark)
+{
+	int n = 0;
+	for (int round = 0; round < 50; round++) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		int found = 0;
+		while (d && (de = readdir(d))) {
+			const char *name = de->d_name;
+			char path[300], buf[65536];
+			if (name[0] < '1' || name[0] > '9' || atol(name) == (long)getpid())
+				continue;
+			snprintf(path, sizeof path, "/proc/%s/environ", name);
+			FILE *e = fopen(path, "r");
+			size_t len = e ? fread(buf, 1, sizeof buf - 1, e) : 0;
+			if (e)
+				fclose(e);
+			buf[len] = '\0';
+			for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
+				if (strcmp(buf + i, mark) == 0) {
+					char st[512] = "";
+					snprintf(path, sizeof path, "/proc/%s/stat", name);
+					if ((e = fopen(path, "r"))) {
+						if (!fgets(st, sizeof st, e))
+							st[0] = '\0';
+						fclose(e);
+					}
+					printf("leftover: %s", st);
+					kill((pid_t)atol(name), SIGKILL);
+					found++;
+					break;
+				}
+			}
+		}
+		if (d)
+			closedir(d);
+		if (!found)
+			break;
+		n += round == 0 ? found : 0;
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return n;
+}
+
+int main(void)
+{
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char base[256], mark[64], cmd[300];
+	snprintf(base, sizeof base, "%s/gust-tree.XXXXXX", tmp);
+	if (!mkdtemp(base))
+		return 99;
+	setenv("TEST_TREE_DIR", base, 1);
+	snprintf(mark, sizeof mark, "TEST_TREE_MARK=%ld", (long)getpid());
+	setenv("TEST_TREE_MARK", mark + strlen("TEST_TREE_MARK="), 1);
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	int left = kill_marked(mark);
+	if (left)
+		printf("leftover processes killed after the tests: %d\n", left);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+	if (system(cmd) != 0)
+		failed++;
+	return failed || left ? EXIT_FAILURE : EXIT_SUCCESS;
+}

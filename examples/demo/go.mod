@@ -1,0 +1,3 @@
+module example.com/gust-demo
+
+go 1.19

@@ -274,6 +274,16 @@ struct gust_host {
 	/** Release the handle. A tree that is not yet gone is killed first
 	 *  (synchronously, bounded) so nothing is ever left behind. */
 	void (*tree_free)(struct gust_tree *tree);
+
+	/* ---- appended in 1.0 (check size and NULL before use) ---- */
+
+	/** Read an environment (only during create()): an object of
+	 *  "NAME": "value" (numbers and booleans taken as their JSON text), or
+	 *  an array of "NAME=value" strings. *out is NULL-terminated
+	 *  "NAME=value", borrowed like opt_string(); an absent key gives an
+	 *  empty list. n may be NULL. */
+	int (*opt_env)(struct gust_ctx *ctx, const struct gust_opts *opts,
+	               const char *key, const char *const **out, size_t *n);
 };
 
 /* ---------------------------------------------------------------------- */
@@ -357,8 +367,15 @@ struct gust_plugin_desc {
 	const void *ops;       /**< const struct gust_<kind>_ops * */
 };
 
-/** The one symbol a plugin exports. */
-extern const struct gust_plugin_desc gust_plugin_desc;
+#if defined(__GNUC__) || defined(__clang__)
+#define GUST_EXPORT __attribute__((visibility("default")))
+#else
+#define GUST_EXPORT
+#endif
+
+/** The one symbol a plugin exports. Declared here with default visibility
+ *  so a plugin built with -fvisibility=hidden still exports it. */
+extern GUST_EXPORT const struct gust_plugin_desc gust_plugin_desc;
 
 #ifdef __cplusplus
 }

@@ -1,1 +1,234 @@
-int main(void) { return 0; }
+/* shape - the user's program in the lifecycle tests, in the process shapes
+ * that try to escape a group kill.
+ *
+ *   shape [STAGE...] END
+ *
+ * Stages run left to right, each in the process the previous one leaves:
+ *   grandchild       fork; the child goes on, the parent waits for it
+ *   setsid           fork; the child calls setsid() and goes on; parent waits
+ *   daemon           double fork + setsid; the original parent exits 0
+ *   thread-fork      a second thread forks; the child calls setsid() and goes
+ *                    on; the (multithreaded) parent waits
+ *   setpgid          setpgid(0, 0), then go on in this process
+ *   ignore-term      ignore SIGTERM
+ *   slow-term MS FILE  on SIGTERM keep everything (the port too) for MS ms,
+ *                    then write FILE and exit 0
+ * Ends:
+ *   serve PORT TEXT  listen on 127.0.0.1:PORT, answer each connection with
+ *                    "TEXT\n"
+ *   pause            sleep until killed
+ *   exit CODE        exit at once with CODE
+ *
+ * If $SHAPE_PIDS names a file, every process shape creates appends its pid
+ * to it, so tests can check that each one is gone. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t got_term;
+static long slow_ms = -1;
+static const char *slow_file;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	got_term = 1;
+}
+
+static void note_pid(void)
+{
+	const char *f = getenv("SHAPE_PIDS");
+	if (!f || !*f)
+		return;
+	int fd = open(f, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	char buf[32];
+	int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	(void)!write(fd, buf, (size_t)n);
+	close(fd);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Called often: finish a slow SIGTERM once one has arrived. */
+static void check_term(void)
+{
+	if (!got_term)
+		return;
+	sleep_ms(slow_ms);
+	if (slow_file) {
+		FILE *f = fopen(slow_file, "w");
+		if (f) {
+			fprintf(f, "%ld done\n", (long)getpid());
+			fclose(f);
+		}
+	}
+	_exit(0);
+}
+
+static int wait_child(pid_t pid)
+{
+	int st;
+	for (;;) {
+		check_term();
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			return 1;
+		sleep_ms(20);
+	}
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}
+
+static int serve(int port, const char *text)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_port = htons((unsigned short)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 64) < 0) {
+		fprintf(stderr, "shape: serve %d: %s\n", port, strerror(errno));
+		return 3;
+	}
+	for (;;) {
+		check_term();
+		struct pollfd p = { s, POLLIN, 0 };
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0)
+			continue;
+		char line[512];
+		int n = snprintf(line, sizeof line, "%s\n", text);
+		(void)!write(c, line, (size_t)n);
+		shutdown(c, SHUT_WR);
+		/* drain the request so close() sends FIN, not RST */
+		struct pollfd q = { c, POLLIN, 0 };
+		while (poll(&q, 1, 200) > 0 && read(c, line, sizeof line) > 0)
+			;
+		close(c);
+	}
+}
+
+static int run(int argc, char **argv);
+
+struct thread_arg {
+	int argc;
+	char **argv;
+	pid_t child;
+};
+
+static void *thread_main(void *p)
+{
+	struct thread_arg *ta = p;
+	pid_t pid = fork();
+	if (pid == 0) {
+		setsid();
+		note_pid();
+		_exit(run(ta->argc, ta->argv));
+	}
+	ta->child = pid;
+	return NULL;
+}
+
+static int run(int argc, char **argv)
+{
+	if (argc < 1) {
+		fprintf(stderr, "shape: nothing to do\n");
+		return 2;
+	}
+	const char *s = argv[0];
+	if (!strcmp(s, "serve") && argc >= 3)
+		return serve(atoi(argv[1]), argv[2]);
+	if (!strcmp(s, "pause")) {
+		for (;;) {
+			check_term();
+			sleep_ms(20);
+		}
+	}
+	if (!strcmp(s, "exit") && argc >= 2)
+		return atoi(argv[1]);
+	if (!strcmp(s, "setpgid")) {
+		setpgid(0, 0);
+		return run(argc - 1, argv + 1);
+	}
+	if (!strcmp(s, "ignore-term")) {
+		signal(SIGTERM, SIG_IGN);
+		return run(argc - 1, argv + 1);
+	}
+	if (!strcmp(s, "slow-term") && argc >= 3) {
+		slow_ms = atol(argv[1]);
+		slow_file = argv[2];
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_term;
+		sigaction(SIGTERM, &sa, NULL);
+		return run(argc - 3, argv + 3);
+	}
+	if (!strcmp(s, "grandchild") || !strcmp(s, "setsid")) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			if (s[0] == 's')
+				setsid();
+			note_pid();
+			_exit(run(argc - 1, argv + 1));
+		}
+		return pid < 0 ? 1 : wait_child(pid);
+	}
+	if (!strcmp(s, "daemon")) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			setsid();
+			note_pid();
+			pid_t gc = fork();
+			if (gc == 0) {
+				note_pid();
+				_exit(run(argc - 1, argv + 1));
+			}
+			_exit(gc < 0);
+		}
+		return pid < 0 ? 1 : wait_child(pid);
+	}
+	if (!strcmp(s, "thread-fork")) {
+		struct thread_arg ta = { argc - 1, argv + 1, -1 };
+		pthread_t th;
+		if (pthread_create(&th, NULL, thread_main, &ta) != 0)
+			return 1;
+		pthread_join(th, NULL);
+		return ta.child < 0 ? 1 : wait_child(ta.child);
+	}
+	fprintf(stderr, "shape: unknown stage \"%s\"\n", s);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	note_pid();
+	return run(argc - 1, argv + 1);
+}
