@@ -93,8 +93,11 @@ static int create_instance(struct app *app, struct gust_ctx *ctx, const char *pa
 		/* An option error already names the config file and the JSON
 		 * path; anything else is the plugin's own reason. */
 		size_t wl = strlen(ctx->opts.where);
+		size_t pl = strlen(ctx->opts.path);
 		if (strncmp(ctx->err, ctx->opts.where, wl) == 0 && strncmp(ctx->err + wl, ": /", 3) == 0)
 			log_error("%s", ctx->err);
+		else if (strncmp(ctx->err, ctx->opts.path, pl) == 0 && (ctx->err[pl] == '/' || ctx->err[pl] == ':'))
+			log_error("%s: %s", ctx->opts.where, ctx->err); /* the plugin named its key */
 		else
 			log_error("%s: create failed: %s", ctx->plugin.file,
 			          ctx->err[0] ? ctx->err : "no reason given");

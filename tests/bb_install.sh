@@ -34,7 +34,7 @@ gust-print-dirs:
 	@echo "pkgdatadir=$(pkgdatadir)"
 	@echo "mandir=$(mandir)"
 	@echo "datadir=$(datadir)"
-	@echo "plugins=$(notdir $(pkglib_LTLIBRARIES:.la=.so))"
+	@echo "plugins='$(notdir $(pkglib_LTLIBRARIES:.la=.so))'"
 EOF
 eval "$(submake -s -C "$GUST_BUILDDIR" -f Makefile -f "$T/dirs.mk" gust-print-dirs)"
 ok_run "the configured directories are known" test -n "${bindir:-}" -a -n "${pkglibdir:-}"
