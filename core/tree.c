@@ -936,9 +936,20 @@ static void child_main(const struct child_plan *pl)
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
 	sigemptyset(&dfl.sa_mask);
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			(void)sigaction(s, &dfl, NULL);
+	for (int s = 1; s < NSIG; s++) {
+		if (s == SIGKILL || s == SIGSTOP)
+			continue;
+		if (sigaction(s, &dfl, NULL) == 0 || errno != EINVAL)
+			continue;
+#ifdef SYS_rt_sigaction
+		/* libc keeps a few real-time signals for itself and refuses to
+		 * touch them, yet an inherited SIG_IGN on them reaches the
+		 * program. All-zero is SIG_DFL, no flags, an empty mask, in every
+		 * architecture's layout of the kernel's struct sigaction. */
+		unsigned long ksa[8] = { 0 };
+		(void)syscall(SYS_rt_sigaction, s, ksa, NULL, (size_t)(NSIG - 1) / 8);
+#endif
+	}
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
