@@ -38,14 +38,14 @@ project() {
   "watch": { "include_ext": ["src"], "debounce_ms": 20 },
   "lifecycle": $3,
   "builder": { "plugin": "shell", "cmd": "sh ./build.sh", "kill_delay_ms": 300 },
-  "runner": { "plugin": "plain", "kill_delay_ms": 1000,
-              "cmd": "exec '$GUST_HELPERS/shape' serve $2 \"\$(cat out.bin)\"" }
+  "runner": { "plugin": "plain", "kill_delay_ms": 1000, "bin": "/bin/sh",
+              "args": ["-c", "exec \"\$0\" serve $2 \"\$(cat out.bin)\"", "$GUST_HELPERS/shape"] }
 }
 EOF
 }
 
 count() { # FILE REGEX
-	grep -Ec -- "$2" "$1" 2>/dev/null || true
+	if [ -f "$1" ]; then grep -Ec -- "$2" "$1"; else echo 0; fi
 }
 starts_at_least() { [ "$(count "$P/builds.log" '^start')" -ge "$1" ]; }
 all_gone() { # PIDS...
@@ -177,8 +177,8 @@ cat >"$P/gust.json" <<EOF
                "env": ["GREETING=hello"],
                "cwd": "sub",
                "log_file": "tmp/build.log" },
-  "runner": { "plugin": "plain",
-              "cmd": "exec '$GUST_HELPERS/shape' serve $PORT \"\$(cat version.src)\"" }
+  "runner": { "plugin": "plain", "bin": "/bin/sh",
+              "args": ["-c", "exec \"\$0\" serve $PORT \"\$(cat version.src)\"", "$GUST_HELPERS/shape"] }
 }
 EOF
 start_gust "$P"
@@ -211,7 +211,7 @@ cat >"$P/gust.json" <<EOF
   "watch": { "include_ext": ["src"] },
   "lifecycle": { "postpone_first": false },
   "builder": { "plugin": "shell", "pre_cmd": ["echo pre-failing; exit 4"], "cmd": "touch cmd-ran" },
-  "runner": { "plugin": "plain", "cmd": "touch program-ran; exec sleep 30" }
+  "runner": { "plugin": "plain", "bin": "/bin/sh", "args": ["-c", "touch program-ran; exec sleep 30"] }
 }
 EOF
 start_gust "$P"
@@ -227,7 +227,7 @@ P=$T/badkey
 mkdir -p "$P"
 cat >"$P/gust.json" <<EOF
 { "builder": { "plugin": "shell", "cmd": "touch built", "pre_cmds": ["true"] },
-  "runner": { "plugin": "plain", "cmd": "touch program-ran; exec sleep 30" } }
+  "runner": { "plugin": "plain", "bin": "/bin/sh", "args": ["-c", "touch program-ran; exec sleep 30"] } }
 EOF
 out=$(cd "$P" && GUST_TEST_MARK=$GUST_TEST_MARK "$GUST" 2>&1 </dev/null)
 status=$?
