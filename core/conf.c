@@ -26,9 +26,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* What the config owns for plugins: arrays handed out by opt_strv and
+ * opt_env, and the --set texts, so an option error can say where a value
+ * came from. */
 struct config_cache {
 	void **ptrs;
 	size_t n, cap;
+	char **sets;
 };
 
 static const char defaults_json[] =
@@ -158,9 +162,10 @@ static size_t edit_distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
-/* Up to a third of the word may be wrong (at least one edit, at most 3);
- * a word of 4+ characters that is a prefix of a key (or the key of it)
- * counts as 2 edits: "exclude" -> "exclude_dir", "debounce" -> "debounce_ms". */
+/* Up to about a third of the word may be wrong (1 to 3 edits); a word of
+ * 4+ characters that is a prefix of a key (or the key of it) counts as 1.5
+ * edits: "exclude" -> "exclude_dir", "debounce_max" -> "debounce_max_ms".
+ * Scores are in half edits. */
 const char *config_nearest(const char *word, const char *const *candidates)
 {
 	const char *best = NULL;
@@ -168,16 +173,17 @@ const char *config_nearest(const char *word, const char *const *candidates)
 	size_t wl = strlen(word);
 	for (size_t i = 0; candidates && candidates[i]; i++) {
 		size_t dd = edit_distance(word, candidates[i]);
+		dd = dd == SIZE_MAX ? dd : dd * 2;
 		size_t cl = strlen(candidates[i]);
 		size_t ml = wl < cl ? wl : cl;
-		if (dd > 2 && ml >= 4 && strncasecmp(word, candidates[i], ml) == 0)
-			dd = 2;
+		if (dd > 3 && ml >= 4 && strncasecmp(word, candidates[i], ml) == 0)
+			dd = 3;
 		if (dd < bestd) {
 			bestd = dd;
 			best = candidates[i];
 		}
 	}
-	size_t limit = wl <= 4 ? 1 : wl <= 8 ? 2 : 3;
+	size_t limit = wl <= 4 ? 2 : wl <= 8 ? 4 : 6;
 	return bestd <= limit ? best : NULL;
 }
 
@@ -578,12 +584,25 @@ static int set_str(json_t *o, const char *k, const char *v)
 	return json_object_set_new(o, k, json_string(v)) < 0 ? -ENOMEM : 0;
 }
 
+static const char *set_for(char *const *sets, const char *path);
+
+/* Where a value at path came from, for messages: "--set K=V" (in buf) if a
+ * --set wrote it, else the file or "defaults". */
+static const char *origin(const struct config *cfg, const char *where, const char *path, char *buf, size_t len)
+{
+	const char *set = set_for(cfg->cache->sets, path);
+	if (!set || snprintf(buf, len, "--set %s", set) >= (int)len)
+		return where;
+	return buf;
+}
+
 /* Fill cfg's fields from the validated cfg->json, resolving paths (and
  * writing the absolute ones back into the JSON, so a dump is
  * self-contained). base: the directory a relative root is taken from. */
 static int extract(struct config *cfg, const char *where, const char *base, char *err, size_t errlen)
 {
 	json_t *j = cfg->json;
+	char wbuf[600];
 	const char *root = json_string_value(json_object_get(j, "root"));
 	char *joined = join_path(base, root);
 	if (!joined)
@@ -591,14 +610,16 @@ static int extract(struct config *cfg, const char *where, const char *base, char
 	char real[PATH_MAX];
 	if (!realpath(joined, real)) {
 		int e = errno;
-		snprintf(err, errlen, "%s: /root: \"%s\": %s", where, joined, strerror(e));
+		snprintf(err, errlen, "%s: /root: \"%s\": %s", origin(cfg, where, "/root", wbuf, sizeof wbuf), joined,
+		         strerror(e));
 		free(joined);
 		return -EINVAL;
 	}
 	free(joined);
 	struct stat st;
 	if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: /root: \"%s\": not a directory", where, real);
+		snprintf(err, errlen, "%s: /root: \"%s\": not a directory", origin(cfg, where, "/root", wbuf, sizeof wbuf),
+		         real);
 		return -EINVAL;
 	}
 	json_t *w = json_object_get(j, "watch");
@@ -610,7 +631,8 @@ static int extract(struct config *cfg, const char *where, const char *base, char
 			snprintf(err, errlen,
 			         "%s: /root: refusing to watch \"%s\" (%s); "
 			         "set watch.allow_any_root to true if you mean it",
-			         where, real, is_home ? "your home directory" : "the whole file system");
+			         origin(cfg, where, "/root", wbuf, sizeof wbuf), real,
+			         is_home ? "your home directory" : "the whole file system");
 			return -EINVAL;
 		}
 	}
@@ -652,7 +674,8 @@ static int extract(struct config *cfg, const char *where, const char *base, char
 	if (wc->debounce_max_ms && wc->debounce_max_ms < wc->debounce_ms) {
 		snprintf(err, errlen,
 		         "%s: /watch/debounce_max_ms: expected 0 (no cap) or at least debounce_ms (%u), got %u",
-		         where, wc->debounce_ms, wc->debounce_max_ms);
+		         origin(cfg, where, "/watch/debounce_max_ms", wbuf, sizeof wbuf), wc->debounce_ms,
+		         wc->debounce_max_ms);
 		return -EINVAL;
 	}
 
@@ -679,7 +702,8 @@ static int extract(struct config *cfg, const char *where, const char *base, char
 	if (cfg->lifecycle.restart_max_delay_ms < cfg->lifecycle.restart_delay_ms) {
 		snprintf(err, errlen,
 		         "%s: /lifecycle/restart_max_delay_ms: expected at least restart_delay_ms (%u), got %u",
-		         where, cfg->lifecycle.restart_delay_ms, cfg->lifecycle.restart_max_delay_ms);
+		         origin(cfg, where, "/lifecycle/restart_max_delay_ms", wbuf, sizeof wbuf),
+		         cfg->lifecycle.restart_delay_ms, cfg->lifecycle.restart_max_delay_ms);
 		return -EINVAL;
 	}
 	cfg->watcher = json_object_get(j, "watcher");
@@ -736,6 +760,13 @@ int config_load(struct config *cfg, const char *file, const char *const *sets, c
 			snprintf(err, errlen, "cannot read \"%s\": %s", file, strerror(-r));
 			goto out;
 		}
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			close(fd);
+			r = -EISDIR;
+			snprintf(err, errlen, "cannot read \"%s\": %s", file, strerror(EISDIR));
+			goto out;
+		}
 		user = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
 		close(fd);
 		if (!user) {
@@ -751,6 +782,14 @@ int config_load(struct config *cfg, const char *file, const char *const *sets, c
 	} else if (!(user = json_object())) {
 		goto oom;
 	}
+	size_t nsets = 0;
+	while (sets && sets[nsets])
+		nsets++;
+	if (!(cfg->cache->sets = calloc(nsets + 1, sizeof *cfg->cache->sets)))
+		goto oom;
+	for (size_t i = 0; i < nsets; i++)
+		if (!(cfg->cache->sets[i] = strdup(sets[i])))
+			goto oom;
 	for (size_t i = 0; sets && sets[i]; i++) {
 		r = apply_set(user, sets[i], err, errlen);
 		if (r < 0)
@@ -763,8 +802,8 @@ int config_load(struct config *cfg, const char *file, const char *const *sets, c
 	}
 	if (!(cfg->json = overlay(defaults, user)))
 		goto oom;
-	/* the defaults are complete, so this can only fail on a --set that
-	 * emptied a section; say so rather than crash later */
+	/* a guard: the user layer was checked and the defaults are complete,
+	 * so every section names its plugin now */
 	if (validate(cfg->json, sets && sets[0] ? "--set" : where, true, err, errlen) < 0)
 		goto out;
 	r = extract(cfg, where, base, err, errlen);
@@ -796,6 +835,7 @@ void config_free(struct config *cfg)
 		for (size_t i = 0; i < cfg->cache->n; i++)
 			free(cfg->cache->ptrs[i]);
 		free(cfg->cache->ptrs);
+		strv_free(cfg->cache->sets);
 		free(cfg->cache);
 	}
 	json_decref(cfg->json);
@@ -1004,12 +1044,54 @@ static json_t *opt_get(const struct gust_opts *o, const char *key)
 	return json_object_get(o->obj, key);
 }
 
+/* The last of sets ("a.b=v") that wrote path ("/a/b/c"), or inside it, or
+ * around it; NULL if none did. */
+static const char *set_for(char *const *sets, const char *path)
+{
+	char spath[512];
+	size_t n = 0;
+	while (sets && sets[n])
+		n++;
+	while (n-- > 0) {
+		const char *eq = strchr(sets[n], '=');
+		int l = eq ? snprintf(spath, sizeof spath, "/%.*s", (int)(eq - sets[n]), sets[n]) : -1;
+		if (l < 0 || l >= (int)sizeof spath)
+			continue;
+		for (char *c = spath; *c; c++)
+			if (*c == '.')
+				*c = '/';
+		size_t sl = strlen(spath), el = strlen(path);
+		size_t ml = sl < el ? sl : el;
+		if (strncmp(spath, path, ml) == 0 && (sl == el || (sl < el ? path[sl] : spath[el]) == '/'))
+			return sets[n];
+	}
+	return NULL;
+}
+
+static const char *set_origin(const struct gust_opts *o, const char *key)
+{
+	char epath[512];
+	if (!o->cfg || !o->cfg->cache || snprintf(epath, sizeof epath, "%s/%s", o->path, key) >= (int)sizeof epath)
+		return NULL;
+	return set_for(o->cfg->cache->sets, epath);
+}
+
+/* An option error on a value given by --set says so: the file was fine. */
+static void add_origin(const struct gust_opts *o, const char *key, char *err, size_t errlen)
+{
+	const char *set = set_origin(o, key);
+	size_t l = strlen(err);
+	if (set && l < errlen)
+		snprintf(err + l, errlen - l, " (from --set %s)", set);
+}
+
 static int opt_err(const struct gust_opts *o, const char *key, const char *expected, json_t *v, char *err,
                    size_t errlen)
 {
 	char got[80];
 	got_text(v, got, sizeof got);
 	snprintf(err, errlen, "%s: %s/%s: expected %s, got %s", o->where, o->path, key, expected, got);
+	add_origin(o, key, err, errlen);
 	return -EINVAL;
 }
 
@@ -1063,6 +1145,7 @@ int config_opt_check_keys(const struct gust_opts *o, const char *const *known, c
 			cand[i] = known[i];
 		cand[n] = "plugin";
 		unknown_key(err, errlen, o->where, o->path, name, cand);
+		add_origin(o, name, err, errlen);
 		free(cand);
 		return -EINVAL;
 	}
@@ -1077,8 +1160,19 @@ int config_opt_string(const struct gust_opts *o, const char *key, const char *de
 		*out = def;
 		return 0;
 	}
-	if (!json_is_string(v))
+	if (!json_is_string(v)) {
+		/* --set builder.cmd=true means the command "true": a scalar
+		 * set exactly here is taken as the text it was given as */
+		const char *set = set_origin(o, key);
+		const char *eq = set ? strchr(set, '=') : NULL;
+		char epath[512];
+		int l = snprintf(epath, sizeof epath, "%s/%s", o->path, key);
+		if (eq && !json_is_object(v) && !json_is_array(v) && l == (int)(eq - set) + 1 && l < (int)sizeof epath) {
+			*out = eq + 1;
+			return 0;
+		}
 		return opt_err(o, key, "a string", v, err, errlen);
+	}
 	*out = json_string_value(v);
 	return 0;
 }
@@ -1197,6 +1291,7 @@ int config_opt_env(const struct gust_opts *o, const char *key, const char *const
 		if (!env_name_ok(name, strlen(name))) {
 			snprintf(err, errlen, "%s: %s/%s: invalid variable name (letters, digits and _ only)", o->where,
 			         o->path, sub);
+			add_origin(o, sub, err, errlen);
 			return -EINVAL;
 		}
 		char *s = NULL;
@@ -1287,6 +1382,28 @@ static const struct signame signames[] = {
 	{ NULL, 0 },
 };
 
+/* "RTMIN", "RTMIN+3", "RTMAX", "RTMAX-1" (SIG already stripped). */
+static int rt_signal(const char *name)
+{
+	int base, sign;
+	if (strncasecmp(name, "RTMIN", 5) == 0)
+		base = SIGRTMIN, sign = 1;
+	else if (strncasecmp(name, "RTMAX", 5) == 0)
+		base = SIGRTMAX, sign = -1;
+	else
+		return -1;
+	name += 5;
+	if (!*name)
+		return base;
+	if (*name != (sign > 0 ? '+' : '-') || !isdigit((unsigned char)name[1]))
+		return -1;
+	char *end;
+	long off = strtol(name + 1, &end, 10);
+	if (*end || off > SIGRTMAX - SIGRTMIN)
+		return -1;
+	return base + sign * (int)off;
+}
+
 int config_signal_from_name(const char *name)
 {
 	if (!name || !*name)
@@ -1301,15 +1418,28 @@ int config_signal_from_name(const char *name)
 	for (size_t i = 0; signames[i].name; i++)
 		if (strcasecmp(name, signames[i].name + 3) == 0)
 			return signames[i].sig;
-	return -1;
+	return rt_signal(name);
 }
 
-/* The first name listed for sig (aliases such as SIGIOT come later). */
+/* The first name listed for sig (aliases such as SIGIOT come later);
+ * real-time signals as SIGRTMIN+n (SIGRTMAX for the last). */
 const char *config_signal_name(int sig)
 {
+	static const char *const rt[] = {
+		"SIGRTMIN",    "SIGRTMIN+1",  "SIGRTMIN+2",  "SIGRTMIN+3",  "SIGRTMIN+4",  "SIGRTMIN+5",
+		"SIGRTMIN+6",  "SIGRTMIN+7",  "SIGRTMIN+8",  "SIGRTMIN+9",  "SIGRTMIN+10", "SIGRTMIN+11",
+		"SIGRTMIN+12", "SIGRTMIN+13", "SIGRTMIN+14", "SIGRTMIN+15", "SIGRTMIN+16", "SIGRTMIN+17",
+		"SIGRTMIN+18", "SIGRTMIN+19", "SIGRTMIN+20", "SIGRTMIN+21", "SIGRTMIN+22", "SIGRTMIN+23",
+		"SIGRTMIN+24", "SIGRTMIN+25", "SIGRTMIN+26", "SIGRTMIN+27", "SIGRTMIN+28", "SIGRTMIN+29",
+		"SIGRTMIN+30", "SIGRTMIN+31", "SIGRTMIN+32",
+	};
 	for (size_t i = 0; signames[i].name; i++)
 		if (signames[i].sig == sig)
 			return signames[i].name;
+	if (sig == SIGRTMAX)
+		return "SIGRTMAX";
+	if (sig >= SIGRTMIN && sig < SIGRTMAX && (size_t)(sig - SIGRTMIN) < sizeof rt / sizeof *rt)
+		return rt[sig - SIGRTMIN];
 	return NULL;
 }
 

@@ -1,3 +1,186 @@
 #!/bin/bash
+# The config as the user meets it through the real gust binary: bad configs
+# and bad --set give one line naming the file (or the --set) and the JSON
+# path, exit 2 and start nothing; --print-config output loads back to the
+# same config; --set reaches the plugins; gust init writes a preset, picks
+# it from the project's files and never overwrites. If python3's jsonschema
+# is installed, the presets and --print-config are checked against
+# configs/gust.schema.json.
 . "$GUST_SRCDIR/tests/lib.sh"
+
+skip() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n # SKIP $*"
+}
+
+# run_gust DIR ARGS...: gust in DIR, stdout+stderr in $out, status in $status
+run_gust() {
+	local dir=$1; shift
+	out=$(cd "$dir" && env GUST_TEST_MARK="$GUST_TEST_MARK" "$GUST" "$@" 2>&1 </dev/null)
+	status=$?
+}
+
+# ---- bad configs and bad --set: one line, exit 2, nothing started ----
+B=$T/bad
+mkdir -p "$B"
+bad() { # DESC JSON REGEX [ARGS...]
+	local desc=$1 json=$2 re=$3; shift 3
+	printf '%s\n' "$json" >"$B/gust.json"
+	rm -f "$B/started"
+	run_gust "$B" "$@"
+	is "$status" 2 "$desc: exit status 2"
+	like "$out" "$re" "$desc: message"
+	is "$(printf '%s\n' "$out" | wc -l)" 1 "$desc: one line"
+	ok_run "$desc: nothing started" test ! -e "$B/started"
+}
+GOOD='{ "builder": { "cmd": "touch started" }, "runner": { "cmd": "exec sleep 30" } }'
+bad "duplicate key" '{ "builder": { "cmd": "touch started", "cmd": "true" } }' \
+	"^gust: gust\\.json:1:[0-9]+: duplicate object key near '\"cmd\"'\$"
+bad "syntax error line:col" "$(printf '{\n  "builder": { "cmd": "touch started" }\n  "x": 1\n}')" \
+	'^gust: gust\.json:3:5: '"'}'"' expected near'
+bad "integer range" '{ "builder": { "cmd": "touch started" }, "lifecycle": { "restart_delay_ms": -5 } }' \
+	'^gust: gust\.json: /lifecycle/restart_delay_ms: expected integer between 0 and 3600000, got -5$'
+bad "bad regex" '{ "builder": { "cmd": "touch started" }, "watch": { "exclude_regex": ["("] } }' \
+	'^gust: gust\.json: /watch/exclude_regex/0: invalid regular expression "\(": '
+bad "enum" '{ "builder": { "cmd": "touch started" }, "log": { "color": "yes" } }' \
+	'^gust: gust\.json: /log/color: expected one of "auto", "always", "never", got "yes"$'
+bad "empty plugin name" '{ "builder": { "cmd": "touch started" }, "runner": { "plugin": "" } }' \
+	'^gust: gust\.json: /runner/plugin: expected a plugin name or path, got ""$'
+bad "root does not exist" '{ "root": "nowhere", "builder": { "cmd": "touch started" } }' \
+	'^gust: gust\.json: /root: ".*/bad/nowhere": No such file or directory$'
+bad "root / refused" '{ "root": "/", "builder": { "cmd": "touch started" } }' \
+	'^gust: gust\.json: /root: refusing to watch "/" .*set watch\.allow_any_root to true'
+bad "--set unknown key" "$GOOD" \
+	'^gust: --set watch\.debounc_ms=100: unknown key "debounc_ms" \(did you mean "debounce_ms"\?\)$' \
+	--set watch.debounc_ms=100
+bad "--set bad value" "$GOOD" \
+	'^gust: --set watch\.debounce_ms=fast: /watch/debounce_ms: expected integer >= 0, got "fast"$' \
+	--set watch.debounce_ms=fast
+bad "--set without =" "$GOOD" '^gust: --set watch\.debounce_ms: expected KEY\.PATH=VALUE$' \
+	--set watch.debounce_ms
+bad "--set plugin option checked by the plugin" "$GOOD" \
+	'^gust: gust\.json: /runner/kill_delay_ms: expected integer between 0 and [0-9]+, got "fast" \(from --set runner\.kill_delay_ms=fast\)$' \
+	--set runner.kill_delay_ms=fast
+bad "-c names the file" "$GOOD" '^gust: cannot read "nope\.json": No such file or directory$' -c nope.json
+
+# $HOME as root is refused too (HOME points into our temp dir).
+mkdir -p "$T/home"
+echo "$GOOD" >"$T/home/gust.json"
+rm -f "$T/home/started"
+out=$(cd "$T/home" && HOME=$T/home "$GUST" 2>&1 </dev/null)
+status=$?
+is "$status" 2 "root = \$HOME: exit status 2"
+like "$out" '^gust: gust\.json: /root: refusing to watch ".*/home" \(your home directory\); set watch\.allow_any_root to true if you mean it$' \
+	"root = \$HOME: message says which key to set"
+ok_run "root = \$HOME: nothing started" test ! -e "$T/home/started"
+out=$(cd "$T/home" && HOME=$T/home "$GUST" --set watch.allow_any_root=true --print-config 2>&1 </dev/null)
+is "$?" 0 "root = \$HOME with watch.allow_any_root: accepted"
+
+# ---- --print-config: the effective config, which loads back the same ----
+P=$T/proj
+mkdir -p "$P/conf" "$P/src"
+cat >"$P/conf/gust.json" <<'EOF'
+{
+  "root": "../src",
+  "tmp_dir": "out",
+  "watch": { "debounce_ms": 33, "exclude_dir": ["gen"] },
+  "runner": { "args": ["-a"], "env": { "X": "1" } }
+}
+EOF
+run_gust "$T" -c "$P/conf/gust.json" --set log.verbosity=verbose --print-config
+is "$status" 0 "--print-config exits 0"
+printf '%s\n' "$out" >"$T/printed.json"
+like "$out" "\"root\": \"$P/src\"" "root is relative to the config file's directory, made absolute"
+like "$out" "\"tmp_dir\": \"$P/src/out\"" "tmp_dir is relative to the root"
+like "$out" '"debounce_ms": 33' "file values are printed"
+like "$out" '"verbosity": "verbose"' "--set values are printed"
+like "$out" '"bin": "\./tmp/main"' "the default runner options are merged in"
+mkdir -p "$T/elsewhere"
+run_gust "$T/elsewhere" -c "$T/printed.json" --print-config
+is "$status" 0 "the printed config loads"
+is "$out" "$(cat "$T/printed.json")" "and prints back identically, from another directory"
+
+# ---- --set reaches the plugins: it is the config gust runs ----
+R=$T/run
+mkdir -p "$R"
+echo "$GOOD" >"$R/gust.json"
+start_gust "$R" --set 'builder.cmd=touch built-by-set' --set 'runner.cmd=exec sleep 30'
+ok_run "--set builder.cmd is the build that runs" wait_for 20 test -e "$R/built-by-set"
+ok_run "the file's own builder.cmd did not run" test ! -e "$R/started"
+stop_gust TERM
+is "$GUST_STATUS" 0 "gust exits 0 on SIGTERM"
+ok_run "nothing gust started is left" wait_for 5 no_marked_left
+
+# ---- init ----
+I=$T/init
+mkdir -p "$I"
+run_gust "$I" init
+is "$status" 0 "init exits 0"
+ok_run "init wrote gust.json" test -s "$I/gust.json"
+like "$(cat "$I/gust.json")" '"\$schema": "file://.*/gust\.schema\.json"' "it points editors at the schema"
+like "$(cat "$I/gust.json")" 'go build' "an empty directory gets the go preset"
+run_gust "$I" --print-config
+is "$status" 0 "the written file loads"
+before=$(md5sum <"$I/gust.json")
+run_gust "$I" init --preset c-make
+is "$status" 2 "init over an existing file: exit status 2"
+like "$out" '^gust: init: "gust\.json" already exists; not overwriting it$' "init says it does not overwrite"
+is "$(md5sum <"$I/gust.json")" "$before" "the existing file is unchanged"
+run_gust "$I" init --preset cobol other.json
+is "$status" 2 "init with an unknown preset: exit status 2"
+like "$out" 'unknown preset "cobol" \(known: go, go-dlv, c-make, rust-cargo, node, python\)' \
+	"the known presets are listed"
+ok_run "nothing written for an unknown preset" test ! -e "$I/other.json"
+run_gust "$I" init --preset go-dlv dlv.json
+is "$status" 0 "init --preset NAME FILE"
+like "$(cat "$I/dlv.json")" '"plugin": "dlv"' "the named preset is written to FILE"
+
+detect() { # MARKER PRESET REGEX
+	local d=$T/detect-$1
+	mkdir -p "$d"
+	touch "$d/$1"
+	run_gust "$d" init
+	is "$status" 0 "init beside $1: exit 0"
+	like "$(cat "$d/gust.json" 2>/dev/null)" "$3" "init beside $1 picks $2"
+	run_gust "$d" --print-config
+	is "$status" 0 "the $2 preset loads"
+}
+detect go.mod go '"cmd": "go build'
+detect Cargo.toml rust-cargo '"cmd": "cargo build"'
+detect Makefile c-make '"cmd": "make"'
+detect package.json node '"bin": "node"'
+detect requirements.txt python '"bin": "python3"'
+detect main.py python '"bin": "python3"'
+
+# ---- the JSON Schema agrees with the presets and the printed config ----
+if python3 -c 'import jsonschema' 2>/dev/null; then
+	cat >"$T/validate.py" <<'EOF'
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema)
+bad = 0
+for f in sys.argv[2:]:
+    for e in v.iter_errors(json.load(open(f))):
+        print("%s: /%s: %s" % (f, "/".join(map(str, e.path)), e.message))
+        bad = 1
+sys.exit(bad)
+EOF
+	S=$GUST_SRCDIR/configs/gust.schema.json
+	for f in "$GUST_SRCDIR"/configs/*.json; do
+		[ "$f" = "$S" ] && continue
+		ok_run "schema accepts preset $(basename "$f")" python3 "$T/validate.py" "$S" "$f"
+	done
+	ok_run "schema accepts --print-config output" python3 "$T/validate.py" "$S" "$T/printed.json"
+	ok_run "schema accepts an init'd file" python3 "$T/validate.py" "$S" "$I/gust.json"
+	printf '{ "watch": { "exclude_dirs": [] } }\n' >"$T/bad-schema.json"
+	if python3 "$T/validate.py" "$S" "$T/bad-schema.json" >/dev/null; then r=1; else r=0; fi
+	ok "$r" "schema rejects a misspelt key, as gust does"
+	printf '{ "runner": { "plugin": "plain", "kill_delay": 5 } }\n' >"$T/bad-schema.json"
+	if python3 "$T/validate.py" "$S" "$T/bad-schema.json" >/dev/null; then r=1; else r=0; fi
+	ok "$r" "schema rejects an unknown option of an in-tree plugin"
+else
+	skip "python3-jsonschema not installed: schema not checked"
+fi
+
 plan_done
