@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -74,51 +75,43 @@ void plugin_free_dirs(char **dirs)
 	free(dirs);
 }
 
+struct op {
+	const char *name;
+	size_t offset;
+};
+
+#define OP(type, member) { #member, offsetof(struct type, member) }
+static const struct op watcher_ops[] = {
+	OP(gust_watcher_ops, create), OP(gust_watcher_ops, start), OP(gust_watcher_ops, destroy), { NULL, 0 }
+};
+static const struct op builder_ops[] = {
+	OP(gust_builder_ops, create), OP(gust_builder_ops, start), OP(gust_builder_ops, cancel),
+	OP(gust_builder_ops, destroy), { NULL, 0 }
+};
+static const struct op runner_ops[] = {
+	OP(gust_runner_ops, create), OP(gust_runner_ops, start), OP(gust_runner_ops, stop),
+	OP(gust_runner_ops, destroy), { NULL, 0 }
+};
+#undef OP
+
+/* Every required op present, and the vtable at least as large as 1.0's. */
 static bool ops_complete(const struct gust_plugin_desc *d, const char **missing)
 {
-	switch (d->kind) {
-	case GUST_KIND_WATCHER: {
-		const struct gust_watcher_ops *o = d->ops;
-		if (o->size < sizeof *o)
-			return *missing = "size", false;
-		if (!o->create)
-			return *missing = "create", false;
-		if (!o->start)
-			return *missing = "start", false;
-		if (!o->destroy)
-			return *missing = "destroy", false;
-		return true;
+	static const size_t sizes[] = { 0, sizeof(struct gust_watcher_ops), sizeof(struct gust_builder_ops),
+		                        sizeof(struct gust_runner_ops) };
+	const struct op *ops = d->kind == GUST_KIND_WATCHER ? watcher_ops
+	                       : d->kind == GUST_KIND_BUILDER ? builder_ops
+	                                                      : runner_ops;
+	/* every vtable starts with its size */
+	if (*(const size_t *)d->ops < sizes[d->kind])
+		return *missing = "size", false;
+	for (size_t i = 0; ops[i].name; i++) {
+		void (*fn)(void);
+		memcpy(&fn, (const char *)d->ops + ops[i].offset, sizeof fn);
+		if (!fn)
+			return *missing = ops[i].name, false;
 	}
-	case GUST_KIND_BUILDER: {
-		const struct gust_builder_ops *o = d->ops;
-		if (o->size < sizeof *o)
-			return *missing = "size", false;
-		if (!o->create)
-			return *missing = "create", false;
-		if (!o->start)
-			return *missing = "start", false;
-		if (!o->cancel)
-			return *missing = "cancel", false;
-		if (!o->destroy)
-			return *missing = "destroy", false;
-		return true;
-	}
-	case GUST_KIND_RUNNER: {
-		const struct gust_runner_ops *o = d->ops;
-		if (o->size < sizeof *o)
-			return *missing = "size", false;
-		if (!o->create)
-			return *missing = "create", false;
-		if (!o->start)
-			return *missing = "start", false;
-		if (!o->stop)
-			return *missing = "stop", false;
-		if (!o->destroy)
-			return *missing = "destroy", false;
-		return true;
-	}
-	}
-	return false;
+	return true;
 }
 
 int plugin_open_file(struct plugin *p, const char *file, enum gust_kind kind,
