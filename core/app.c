@@ -309,13 +309,14 @@ static void start_build(struct app *app)
 		if (!app->building)
 			return;
 	}
-	if (app->nbuilding) {
-		if (app->nbuilding == 1)
-			log_msg(GUST_LOG_INFO, STAGE_WATCH, "%s changed", app->building[0]);
-		else
-			log_msg(GUST_LOG_INFO, STAGE_WATCH, "%s and %zu more changed", app->building[0],
-			        app->nbuilding - 1);
-	}
+	app->cycle[0] = '\0';
+	if (app->nbuilding == 1)
+		snprintf(app->cycle, sizeof app->cycle, "%s changed", app->building[0]);
+	else if (app->nbuilding > 1)
+		snprintf(app->cycle, sizeof app->cycle, "%s and %zu more changed", app->building[0],
+		         app->nbuilding - 1);
+	if (app->cycle[0])
+		log_msg(GUST_LOG_INFO, STAGE_WATCH, "%s", app->cycle);
 	if (app->cfg->clear_screen && isatty(STDOUT_FILENO))
 		(void)!write(STDOUT_FILENO, "\033[2J\033[H", 7);
 	char changed_file[4096];
@@ -365,6 +366,7 @@ void app_build_done(struct app *app, int status)
 		maybe_quit(app);
 		return;
 	}
+	app->build_ms = ms;
 	if (status == 0) {
 		log_msg(GUST_LOG_INFO, STAGE_BUILD, "ok in %llu ms", (unsigned long long)ms);
 		filter_commit(app->filter, (const char *const *)app->building);
@@ -410,7 +412,8 @@ static void start_run(struct app *app)
 	app->run = RUN_UP;
 	app->run_started_ms = loop_now_ms();
 	if (app->stop_started_ms)
-		log_msg(GUST_LOG_INFO, STAGE_RUN, "restarted (old tree gone in %llu ms, new started in %llu ms)",
+		log_msg(GUST_LOG_INFO, STAGE_RUN, "restarted: %s%sbuild %llu ms, old tree gone in %llu ms, started in %llu ms",
+		        app->cycle, app->cycle[0] ? ", " : "", (unsigned long long)app->build_ms,
 		        (unsigned long long)(t0 - app->stop_started_ms),
 		        (unsigned long long)(app->run_started_ms - t0));
 	else

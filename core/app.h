@@ -54,6 +54,8 @@ struct app {
 	size_t nbuilding;
 	bool build_running;
 	uint64_t build_started_ms;
+	uint64_t build_ms;  /* how long the last build took */
+	char cycle[256];    /* what changed, for the one-line cycle summary */
 
 	enum run_state run;
 	bool start_after_stop; /* a good build is waiting for the old run to go */
