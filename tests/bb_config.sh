@@ -153,7 +153,13 @@ detect requirements.txt python '"bin": "python3"'
 detect main.py python '"bin": "python3"'
 
 # ---- the JSON Schema agrees with the presets and the printed config ----
-if python3 -c 'import jsonschema' 2>/dev/null; then
+# Debian's python3-jsonschema serves /usr/bin/python3, which may not be the
+# python3 first on PATH (pyenv).
+PY=""
+for py in python3 /usr/bin/python3; do
+	if "$py" -c 'import jsonschema' 2>/dev/null; then PY=$py; break; fi
+done
+if [ -n "$PY" ]; then
 	cat >"$T/validate.py" <<'EOF'
 import json, sys, jsonschema
 schema = json.load(open(sys.argv[1]))
@@ -169,16 +175,18 @@ EOF
 	S=$GUST_SRCDIR/configs/gust.schema.json
 	for f in "$GUST_SRCDIR"/configs/*.json; do
 		[ "$f" = "$S" ] && continue
-		ok_run "schema accepts preset $(basename "$f")" python3 "$T/validate.py" "$S" "$f"
+		ok_run "schema accepts preset $(basename "$f")" "$PY" "$T/validate.py" "$S" "$f"
 	done
-	ok_run "schema accepts --print-config output" python3 "$T/validate.py" "$S" "$T/printed.json"
-	ok_run "schema accepts an init'd file" python3 "$T/validate.py" "$S" "$I/gust.json"
+	ok_run "schema accepts --print-config output" "$PY" "$T/validate.py" "$S" "$T/printed.json"
+	ok_run "schema accepts an init'd file" "$PY" "$T/validate.py" "$S" "$I/gust.json"
 	printf '{ "watch": { "exclude_dirs": [] } }\n' >"$T/bad-schema.json"
-	if python3 "$T/validate.py" "$S" "$T/bad-schema.json" >/dev/null; then r=1; else r=0; fi
+	if "$PY" "$T/validate.py" "$S" "$T/bad-schema.json" >/dev/null; then r=1; else r=0; fi
 	ok "$r" "schema rejects a misspelt key, as gust does"
 	printf '{ "runner": { "plugin": "plain", "kill_delay": 5 } }\n' >"$T/bad-schema.json"
-	if python3 "$T/validate.py" "$S" "$T/bad-schema.json" >/dev/null; then r=1; else r=0; fi
+	if "$PY" "$T/validate.py" "$S" "$T/bad-schema.json" >/dev/null; then r=1; else r=0; fi
 	ok "$r" "schema rejects an unknown option of an in-tree plugin"
+elif [ -n "${CI:-}" ]; then
+	ok 1 "python3-jsonschema is installed (CI installs it)"
 else
 	skip "python3-jsonschema not installed: schema not checked"
 fi
