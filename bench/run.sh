@@ -50,11 +50,14 @@ PIDS=() # every process started in the background here
 # Processes whose environment carries our marker (gust, the tools, and
 # everything they started, even after re-parenting).
 marked_pids() {
-	local p
+	local p e env
 	for p in /proc/[0-9]*; do
-		if tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qx "BENCH_MARK=$MARK"; then
-			echo "${p#/proc/}"
-		fi
+		[ "${p#/proc/}" = "$$" ] && continue
+		env=()
+		{ mapfile -d '' -t env <"$p/environ"; } 2>/dev/null || continue
+		for e in "${env[@]}"; do
+			if [ "$e" = "BENCH_MARK=$MARK" ]; then echo "${p#/proc/}"; break; fi
+		done
 	done
 }
 
@@ -146,10 +149,25 @@ static long long now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void append(const char *file, long long v)
+static long long mono_ns(void)
 {
-	char buf[32];
-	int n = snprintf(buf, sizeof buf, "%lld\n", v);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int gone(long pid)
+{
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%ld", pid);
+	return access(p, F_OK) < 0 && errno == ENOENT;
+}
+
+/* The line: realtime µs, monotonic ns (perf -k mono's clock), pid. */
+static void append(const char *file, long long v, long long mono)
+{
+	char buf[80];
+	int n = snprintf(buf, sizeof buf, "%lld %lld %ld\n", v, mono, (long)getpid());
 	int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n)
 		exit(1);
@@ -222,16 +240,48 @@ static int tree(int n, const char *pidfile)
 
 int main(int argc, char **argv)
 {
-	long long t = now_us();
+	long long t = now_us(), m = mono_ns();
 	if (argc >= 3 && strcmp(argv[1], "stamp") == 0) {
 		/* the program: record its first instruction's time, then wait */
 		if (argc > 3 && strcmp(argv[3], "ignore-term") == 0)
 			signal(SIGTERM, SIG_IGN);
-		append(argv[2], t);
+		append(argv[2], t, m);
 		for (;;) pause();
 	}
 	if (argc == 3 && strcmp(argv[1], "now") == 0) {
-		append(argv[2], t);
+		append(argv[2], t, m);
+		return 0;
+	}
+	if (argc == 4 && strcmp(argv[1], "write") == 0) {
+		/* the edit: its time is taken just before the file is opened */
+		t = now_us();
+		int fd = open(argv[2], O_WRONLY | O_TRUNC | O_CLOEXEC);
+		size_t len = strlen(argv[3]);
+		if (fd < 0 || write(fd, argv[3], len) != (ssize_t)len || close(fd) < 0)
+			return 1;
+		printf("%lld\n", t);
+		return 0;
+	}
+	if (argc >= 4 && strcmp(argv[1], "stopwait") == 0) {
+		/* stopwait PID PIDS...: SIGTERM to PID, then µs until every one
+		 * of PIDS is gone from /proc (a zombie is not gone), polled
+		 * every 50 µs, at most 60 s */
+		long target = atol(argv[2]);
+		m = mono_ns();
+		if (kill((pid_t)target, SIGTERM) < 0)
+			return 1;
+		for (;;) {
+			int left = 0;
+			for (int i = 3; i < argc; i++)
+				left += !gone(atol(argv[i]));
+			if (!left)
+				break;
+			if (mono_ns() - m > 60000000000LL)
+				return 1;
+			struct timespec d = { 0, 50000 };
+			nanosleep(&d, NULL);
+		}
+		printf("%lld\n", (mono_ns() - m) / 1000);
 		return 0;
 	}
 	if (argc == 6 && strcmp(argv[1], "files") == 0) {
@@ -243,11 +293,20 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "tree") == 0)
 		return tree(atoi(argv[2]), argv[3]);
 	fprintf(stderr, "usage: helper stamp FILE [ignore-term] | now FILE | "
+	        "write FILE TEXT | stopwait PID PIDS... | "
 	        "files DIR N PERDIR TAG | tree N PIDFILE\n");
 	return 2;
 }
 EOF
-"$CC" -O2 -std=gnu11 -o "$W/helper" "$W/helper.c" || die "cannot compile the helper with $CC"
+# Static, so that its main() is as close to the first instruction as a C
+# program gets (no dynamic loader); dynamic where no static libc exists.
+if "$CC" -O2 -std=gnu11 -static -o "$W/helper" "$W/helper.c" 2>/dev/null; then
+	HELPER_LINK=static
+else
+	"$CC" -O2 -std=gnu11 -o "$W/helper" "$W/helper.c" || die "cannot compile the helper with $CC"
+	HELPER_LINK=dynamic
+	note "no static libc: the program is dynamically linked, its first-instruction times include ld.so"
+fi
 H=$W/helper
 
 # ---- running gust ----
@@ -279,7 +338,7 @@ stop_gust() {
 config() {
 	cat >"$1" <<EOF
 {
-  $7
+  ${7:-}
   "root": "$2",
   "tmp_dir": "$W/gust-tmp",
   "watch": { "include_ext": ["txt"], "debounce_ms": $DEBOUNCE_MS,

@@ -208,11 +208,54 @@ static const char *relpath(const struct app *app, const char *path)
 	return path;
 }
 
+static uint64_t path_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ull; /* FNV-1a */
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
+
+/* The pending paths, deduplicated through an open-addressing set of
+ * indexes into app->pending, so a storm of n events costs O(n). */
+static bool pending_has(const struct app *app, const char *path, size_t *slot)
+{
+	size_t mask = app->capset - 1;
+	size_t i = (size_t)path_hash(path) & mask;
+	while (app->pendset[i]) {
+		if (strcmp(app->pending[app->pendset[i] - 1], path) == 0)
+			return true;
+		i = (i + 1) & mask;
+	}
+	*slot = i;
+	return false;
+}
+
+static int grow_set(struct app *app)
+{
+	size_t cap = app->capset ? app->capset * 2 : 64;
+	size_t *set = calloc(cap, sizeof *set);
+	if (!set)
+		return -ENOMEM;
+	free(app->pendset);
+	app->pendset = set;
+	app->capset = cap;
+	for (size_t k = 0; k < app->npending; k++) {
+		size_t i = (size_t)path_hash(app->pending[k]) & (cap - 1);
+		while (set[i])
+			i = (i + 1) & (cap - 1);
+		set[i] = k + 1;
+	}
+	return 0;
+}
+
 static void add_pending(struct app *app, const char *path)
 {
-	for (size_t i = 0; i < app->npending; i++)
-		if (strcmp(app->pending[i], path) == 0)
-			return;
+	size_t slot;
+	if ((app->npending + 1) * 2 > app->capset && grow_set(app) < 0)
+		return;
+	if (pending_has(app, path, &slot))
+		return;
 	if (app->npending + 1 >= app->cappending) {
 		size_t cap = app->cappending ? app->cappending * 2 : 16;
 		char **n = realloc(app->pending, cap * sizeof *n);
@@ -226,6 +269,7 @@ static void add_pending(struct app *app, const char *path)
 		return;
 	app->pending[app->npending++] = dup;
 	app->pending[app->npending] = NULL;
+	app->pendset[slot] = app->npending;
 }
 
 static void on_debounce(void *arg)
@@ -304,6 +348,8 @@ static void start_build(struct app *app)
 	app->nbuilding = app->npending;
 	app->pending = NULL;
 	app->npending = app->cappending = 0;
+	if (app->pendset)
+		memset(app->pendset, 0, app->capset * sizeof *app->pendset);
 	if (!app->building) {
 		app->building = calloc(1, sizeof *app->building);
 		if (!app->building)
@@ -564,6 +610,7 @@ void app_fini(struct app *app)
 	filter_free(app->filter);
 	plugin_free_dirs(app->dirs);
 	clear_list(&app->pending, &app->npending);
+	free(app->pendset);
 	clear_list(&app->building, &app->nbuilding);
 	loop_free(app->loop);
 	memset(app, 0, sizeof *app);

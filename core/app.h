@@ -47,6 +47,8 @@ struct app {
 	/* changes waiting for the debounce window to close */
 	char **pending;
 	size_t npending, cappending;
+	size_t *pendset; /* open-addressing set: index + 1 into pending, 0 empty */
+	size_t capset;   /* a power of two */
 	uint64_t debounce_timer;
 	uint64_t first_change_ms;
 	/* the paths of the build in progress */

@@ -46,7 +46,7 @@ static const char defaults_json[] =
 	"  \"exclude_dir\": [\"assets\", \"tmp\", \"vendor\", \"testdata\", \"node_modules\"],"
 	"  \"exclude_file\": [], \"exclude_regex\": [\"_test\\\\.go$\"],"
 	"  \"gitignore\": true, \"follow_symlinks\": false, \"exclude_unchanged\": true,"
-	"  \"allow_any_root\": false, \"debounce_ms\": 50, \"debounce_max_ms\": 500 },"
+	"  \"allow_any_root\": false, \"debounce_ms\": 50, \"debounce_max_ms\": 2000 },"
 	" \"log\": { \"color\": \"auto\", \"timestamps\": false, \"verbosity\": \"normal\" },"
 	" \"screen\": { \"clear\": false },"
 	" \"lifecycle\": { \"postpone_first\": false, \"stop_on_build_failure\": false,"

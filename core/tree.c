@@ -19,6 +19,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,9 @@
 #include <unistd.h>
 #ifdef HAVE_SYS_PRCTL_H
 #include <sys/prctl.h>
+#endif
+#ifdef __linux__
+#include <sys/vfs.h>
 #endif
 #ifdef HAVE_SYS_PROCCTL_H
 #include <sys/procctl.h>
@@ -45,6 +50,8 @@ extern char **environ;
 #define TXTBSY_MAX_MS 1000u  /* retry exec this long while ETXTBSY */
 #define RECOVER_MS 3000u
 #define TAG_VAR "GUST_TREE"
+#define CG_ENV "GUST_CGROUP"       /* documented override of the cgroup parent */
+#define CGROUP2_MAGIC 0x63677270L  /* statfs f_type of cgroup2 */
 
 /* One process as seen in /proc. */
 struct pinfo {
@@ -84,6 +91,8 @@ struct gust_tree {
 	struct member *m;
 	size_t nm;
 	int tty_fd; /* GUST_SPAWN_FOREGROUND: the terminal we must take back */
+	char *cg;   /* GUST_SPAWN_CGROUP: the tree's cgroup directory, until removed */
+	bool cg_warned;
 };
 
 struct treemgr {
@@ -304,6 +313,181 @@ static int send_sig(pid_t pid, unsigned long long start, int sig)
 	return kill(pid, sig) < 0 ? -errno : 0;
 }
 
+/* ---- cgroups (GUST_SPAWN_CGROUP) ---- */
+
+/* The pids listed in <cg>/cgroup.procs: malloc'd array, *n entries. */
+static int cg_pids(const char *cg, pid_t **out, size_t *n)
+{
+	char path[4200];
+	*out = NULL;
+	*n = 0;
+	if (snprintf(path, sizeof path, "%s/cgroup.procs", cg) >= (int)sizeof path)
+		return -ENAMETOOLONG;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	size_t cap = 0;
+	long pid;
+	int r = 0;
+	while (fscanf(f, "%ld", &pid) == 1) {
+		if (*n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			pid_t *np = realloc(*out, nc * sizeof *np);
+			if (!np) {
+				r = -ENOMEM;
+				break;
+			}
+			*out = np;
+			cap = nc;
+		}
+		(*out)[(*n)++] = (pid_t)pid;
+	}
+	fclose(f);
+	return r;
+}
+
+static int cg_write(const char *cg, const char *file, const char *val)
+{
+	char path[4200];
+	if (snprintf(path, sizeof path, "%s/%s", cg, file) >= (int)sizeof path)
+		return -ENAMETOOLONG;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = write(fd, val, strlen(val)) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+/* SIGKILL everything in the cgroup at once (Linux >= 5.14); -ENOENT
+ * before that, when the caller's per-pid SIGKILL must do. */
+static int cg_kill(const char *cg)
+{
+	return cg_write(cg, "cgroup.kill", "1");
+}
+
+/* Where this gust creates its per-tree cgroups: $GUST_CGROUP, or its own
+ * cgroup v2 (the "0::" line of /proc/self/cgroup below the cgroup2 mount). */
+static int cg_parent(char *out, size_t len)
+{
+	const char *env = getenv(CG_ENV);
+	if (env && *env) {
+		if (snprintf(out, len, "%s", env) >= (int)len)
+			return -ENAMETOOLONG;
+	} else {
+		char mnt[4096] = "", rel[4096] = "", *line = NULL;
+		size_t cap = 0;
+		FILE *f = fopen("/proc/self/mountinfo", "re");
+		while (f && !mnt[0] && getline(&line, &cap, f) > 0) {
+			char *dash = strstr(line, " - cgroup2 ");
+			char mp[4096];
+			if (dash && sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1) {
+				/* mountinfo escapes blanks as \040 and so on */
+				size_t k = 0;
+				for (const char *c = mp; *c && k + 1 < sizeof mnt; c++) {
+					if (c[0] == '\\' && c[1] >= '0' && c[1] <= '3' && c[2] && c[3]) {
+						mnt[k++] = (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0'));
+						c += 3;
+					} else {
+						mnt[k++] = *c;
+					}
+				}
+				mnt[k] = '\0';
+			}
+		}
+		if (f)
+			fclose(f);
+		f = fopen("/proc/self/cgroup", "re");
+		while (f && !rel[0] && getline(&line, &cap, f) > 0) {
+			if (strncmp(line, "0::", 3) == 0) {
+				line[strcspn(line, "\n")] = '\0';
+				snprintf(rel, sizeof rel, "%s", line + 3);
+			}
+		}
+		if (f)
+			fclose(f);
+		free(line);
+		if (!mnt[0] || !rel[0])
+			return -ENOENT;
+		if (snprintf(out, len, "%s%s", mnt, strcmp(rel, "/") ? rel : "") >= (int)len)
+			return -ENAMETOOLONG;
+	}
+#ifdef __linux__
+	struct statfs sf;
+	if (statfs(out, &sf) < 0)
+		return -errno;
+	if ((long)sf.f_type != CGROUP2_MAGIC)
+		return -ENOTDIR;
+#endif
+	return 0;
+}
+
+/* Create the tree's cgroup; *fd: its cgroup.procs, open for the child to
+ * move itself in before anything else. 0 or -errno with err set. */
+static int cg_create(struct treemgr *mgr, struct gust_tree *t, int *fd, char *err, size_t errlen)
+{
+	char parent[4096], path[4200];
+	int r = cg_parent(parent, sizeof parent);
+	if (r < 0) {
+		const char *where = getenv(CG_ENV) && *getenv(CG_ENV) ? getenv(CG_ENV) : "/proc/self/cgroup";
+		snprintf(err, errlen,
+		         r == -ENOTDIR ? "containment \"cgroup\": \"%.512s\" is not a cgroup v2 directory%s"
+		                       : "containment \"cgroup\": no cgroup v2 found from \"%.512s\"%s",
+		         r == -ENOTDIR ? parent : where,
+		         " (mount cgroup2, set " CG_ENV " to a writable cgroup v2 directory, or use \"auto\" or \"none\")");
+		return r == -ENOTDIR ? -ENOTSUP : r;
+	}
+	if (snprintf(path, sizeof path, "%s/gust-%ld-%lu", parent, (long)mgr->self, t->serial) >=
+	    (int)sizeof path) {
+		snprintf(err, errlen, "containment \"cgroup\": path too long under \"%.512s\"", parent);
+		return -ENAMETOOLONG;
+	}
+	if (mkdir(path, 0755) < 0 && (errno != EEXIST || rmdir(path) < 0 || mkdir(path, 0755) < 0)) {
+		int e = errno;
+		snprintf(err, errlen,
+		         "containment \"cgroup\": cannot create \"%.512s\": %s (needs a writable cgroup v2 "
+		         "directory: run gust under `systemd-run --user --scope -p Delegate=yes`, set " CG_ENV
+		         " to one, or use \"auto\" or \"none\")",
+		         path, strerror(e));
+		return -e;
+	}
+	char procs[4300];
+	snprintf(procs, sizeof procs, "%s/cgroup.procs", path);
+	*fd = open(procs, O_WRONLY | O_CLOEXEC);
+	if (*fd < 0 || !(t->cg = strdup(path))) {
+		int e = *fd < 0 ? errno : ENOMEM;
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		rmdir(path);
+		snprintf(err, errlen, "containment \"cgroup\": cannot open \"%.512s\": %s", procs, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* Remove the tree's cgroup once it is empty: 0 (gone), -EBUSY (processes
+ * remain) or another -errno. */
+static int cg_remove(struct gust_tree *t)
+{
+	if (!t->cg)
+		return 0;
+	if (rmdir(t->cg) < 0 && errno != ENOENT) {
+		int e = errno;
+		if (e == EBUSY)
+			return -EBUSY;
+		if (!t->cg_warned) {
+			t->cg_warned = true;
+			log_msg(GUST_LOG_WARN, STAGE_RUN, "cannot remove the cgroup \"%s\": %s", t->cg,
+			        strerror(e));
+		}
+		return -e;
+	}
+	free(t->cg);
+	t->cg = NULL;
+	return 0;
+}
+
 /* ---- the manager ---- */
 
 static void state_write(struct treemgr *mgr);
@@ -443,6 +627,22 @@ static int scan(struct treemgr *mgr)
 		free(s.p);
 		return r;
 	}
+	/* A cgroup's members are the tree's, whatever else they did; nothing
+	 * leaves a cgroup without privileges. */
+	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
+		pid_t *cp;
+		size_t ncp;
+		if (!live(t) || !t->cg || cg_pids(t->cg, &cp, &ncp) < 0)
+			continue;
+		for (size_t k = 0; k < ncp; k++) {
+			long i = snap_find(&s, cp[k]);
+			if (i >= 0 && cp[k] != mgr->self) {
+				a.st[i] = 2;
+				a.own[i] = t;
+			}
+		}
+		free(cp);
+	}
 	for (size_t i = 0; i < s.n; i++)
 		attribute(&a, i);
 	bool changed = false;
@@ -539,6 +739,8 @@ static void sweep(struct gust_tree *t)
 			m->signalled = true;
 		}
 	} else if (t->phase == PH_KILL) {
+		if (t->cg)
+			(void)cg_kill(t->cg); /* atomic: nothing forks past it */
 		if (group_present(t))
 			(void)killpg(t->pid, SIGKILL);
 		for (size_t i = 0; i < t->nm; i++) {
@@ -560,7 +762,7 @@ static void service(struct treemgr *mgr)
 	for (struct gust_tree *t = mgr->trees; t && stopping; t = t->next) {
 		if (t->phase != PH_TERM && t->phase != PH_KILL)
 			continue;
-		if (t->nm == 0) {
+		if (t->nm == 0 && cg_remove(t) != -EBUSY) {
 			t->phase = PH_DONE;
 			t->stopped_pending = true;
 			tty_release(t);
@@ -714,9 +916,12 @@ static void state_write(struct treemgr *mgr)
 		goto fail;
 	}
 	fprintf(f, "gust %ld %llu %s\n", (long)mgr->self, mgr->self_start, mgr->tag);
-	for (struct gust_tree *t = mgr->trees; t; t = t->next)
+	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
 		for (size_t i = 0; live(t) && i < t->nm; i++)
 			fprintf(f, "%ld %llu\n", (long)t->m[i].pid, t->m[i].start);
+		if (t->cg)
+			fprintf(f, "cgroup %s\n", t->cg);
+	}
 	if (fclose(f) != 0 || rename(tmp, mgr->state_path) < 0) {
 		unlink(tmp);
 		goto fail;
@@ -777,7 +982,29 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 	}
 	long pid;
 	unsigned long long start;
-	while (fscanf(f, "%ld %llu", &pid, &start) == 2) {
+	char *line = NULL, **cgs = NULL;
+	size_t lcap = 0, ncg = 0;
+	ssize_t llen;
+	while ((llen = getline(&line, &lcap, f)) > 0) {
+		while (llen > 0 && line[llen - 1] == '\n')
+			line[--llen] = '\0';
+		if (strncmp(line, "cgroup /", 8) == 0) {
+			/* only a cgroup that gust named after itself is its own */
+			char pre[64];
+			snprintf(pre, sizeof pre, "/gust-%ld-", opid);
+			const char *base = strrchr(line, '/');
+			char **ncgs = strncmp(base, pre, strlen(pre)) == 0 && !strstr(line, "/../")
+			                  ? realloc(cgs, (ncg + 1) * sizeof *cgs)
+			                  : NULL;
+			if (ncgs) {
+				cgs = ncgs;
+				if ((cgs[ncg] = strdup(line + 7)))
+					ncg++;
+			}
+			continue;
+		}
+		if (sscanf(line, "%ld %llu", &pid, &start) != 2)
+			continue;
 		if (nrec == caprec) {
 			size_t cap = caprec ? caprec * 2 : 32;
 			struct recorded *n = realloc(rec, cap * sizeof *n);
@@ -790,9 +1017,13 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 		}
 		rec[nrec++] = (struct recorded){ (pid_t)pid, start };
 	}
+	free(line);
 	fclose(f);
 	if (r < 0) {
 		free(rec);
+		for (size_t i = 0; i < ncg; i++)
+			free(cgs[i]);
+		free(cgs);
 		snprintf(msg, msglen, "out of memory");
 		return r;
 	}
@@ -800,6 +1031,9 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 	if ((pid_t)opid != mgr->self && proc_stat((pid_t)opid, &pi) == 0 && pi.start == ostart &&
 	    pi.state != 'Z') {
 		free(rec);
+		for (size_t i = 0; i < ncg; i++)
+			free(cgs[i]);
+		free(cgs);
 		snprintf(msg, msglen, "another gust (pid %ld) is running in this project (\"%s\")", opid,
 		         mgr->state_path);
 		return -EBUSY;
@@ -817,6 +1051,24 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 		if ((r = snap_take(&s)) < 0)
 			break;
 		left = 0;
+		pid_t *cgp = NULL;
+		size_t ncgp = 0;
+		for (size_t c = 0; c < ncg; c++) {
+			pid_t *one;
+			size_t n1;
+			if (cg_pids(cgs[c], &one, &n1) < 0)
+				continue;
+			(void)cg_kill(cgs[c]);
+			pid_t *np = n1 ? realloc(cgp, (ncgp + n1) * sizeof *np) : NULL;
+			if (np) {
+				cgp = np;
+				memcpy(cgp + ncgp, one, n1 * sizeof *one);
+				ncgp += n1;
+			}
+			free(one);
+			if (n1 > 0 || (rmdir(cgs[c]) < 0 && errno == EBUSY))
+				left++; /* empty and removed next round */
+		}
 		for (size_t i = 0; i < s.n; i++) {
 			const struct pinfo *p = &s.p[i];
 			bool ours = false, mine = p->pid == mgr->self;
@@ -826,6 +1078,8 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 				continue;
 			for (size_t j = 0; j < nrec && !ours; j++)
 				ours = rec[j].pid == p->pid && rec[j].start == p->start;
+			for (size_t j = 0; j < ncgp && !ours; j++)
+				ours = cgp[j] == p->pid;
 			if (!ours)
 				ours = env_tag(p->pid, otag) >= 0;
 			if (!ours)
@@ -849,6 +1103,7 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 			}
 		}
 		free(s.p);
+		free(cgp);
 		if (!left || loop_now_ms() >= deadline)
 			break;
 		struct timespec ts = { 0, 5 * 1000000L };
@@ -856,6 +1111,9 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 	}
 	free(rec);
 	free(killed);
+	for (size_t i = 0; i < ncg; i++)
+		free(cgs[i]);
+	free(cgs);
 	if (r < 0) {
 		snprintf(msg, msglen, "cannot scan /proc: %s", strerror(-r));
 		return r;
@@ -874,7 +1132,8 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 
 /* ---- spawning ---- */
 
-enum child_stage { ST_SETPGID = 1, ST_PDEATH, ST_STDIO, ST_CHDIR, ST_EXEC };
+enum child_stage { ST_SETPGID = 1, ST_PDEATH, ST_STDIO, ST_CHDIR, ST_EXEC, ST_CGROUP, ST_USERNS,
+	           ST_FORK };
 
 struct child_report {
 	int stage;
@@ -891,6 +1150,11 @@ struct child_plan {
 	int tty_fd;
 	pid_t parent;
 	int report;
+	int report_rd;       /* the parent's end, closed in the child */
+	int cg_fd;           /* GUST_SPAWN_CGROUP: the cgroup's cgroup.procs */
+	bool pidns;          /* started by clone() as pid 1 of a new namespace */
+	bool userns;         /* ... together with a new user namespace */
+	char uid_map[32], gid_map[32];
 };
 
 static void child_fail(const struct child_plan *pl, int stage, int e)
@@ -900,9 +1164,50 @@ static void child_fail(const struct child_plan *pl, int stage, int e)
 	_exit(127);
 }
 
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t len = strlen(s);
+	int r = write(fd, s, len) == (ssize_t)len ? 0 : -errno;
+	close(fd);
+	return r;
+}
+
+/* The init of a PID namespace: all signals stay blocked (the program gets
+ * gust's signals itself, as a member of the group); reap whatever
+ * re-parents here; leave with the program, so the kernel kills the rest of
+ * the namespace. */
+static void ns_init(pid_t prog)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 0u, ~0u, 0u) < 0)
+#endif
+		for (int fd = 0; fd < 4096; fd++)
+			(void)close(fd);
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	(void)sigaction(SIGCHLD, &dfl, NULL);
+	for (;;) {
+		int st;
+		pid_t r = waitpid(-1, &st, 0);
+		if (r == prog)
+			_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0));
+		if (r < 0 && errno != EINTR)
+			_exit(127);
+	}
+}
+
 /* After fork: async-signal-safe calls only, no allocation. */
 static void child_main(const struct child_plan *pl)
 {
+	if (pl->report_rd >= 0)
+		close(pl->report_rd);
+	/* first of all: whatever this process becomes is inside the cgroup */
+	if (pl->cg_fd >= 0 && write(pl->cg_fd, "0", 1) < 0)
+		child_fail(pl, ST_CGROUP, errno);
 	if (setpgid(0, 0) < 0)
 		child_fail(pl, ST_SETPGID, errno);
 	if (pl->tty_fd >= 0)
@@ -910,9 +1215,38 @@ static void child_main(const struct child_plan *pl)
 #ifdef PR_SET_PDEATHSIG
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_fail(pl, ST_PDEATH, errno);
-	if (getppid() != pl->parent)
+	if (pl->pidns) {
+		/* gust is outside the namespace, getppid() is 0: a pipe whose
+		 * only reader is gust tells instead */
+		struct pollfd pfd = { pl->report, POLLOUT, 0 };
+		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLERR))
+			_exit(127);
+	} else if (getppid() != pl->parent) {
 		_exit(127); /* gust died before we could arm the death signal */
+	}
 #endif
+	if (pl->userns) {
+		int r = write_file("/proc/self/setgroups", "deny");
+		if (r == 0 || r == -ENOENT)
+			r = write_file("/proc/self/uid_map", pl->uid_map);
+		if (r == 0)
+			r = write_file("/proc/self/gid_map", pl->gid_map);
+		if (r < 0)
+			child_fail(pl, ST_USERNS, -r);
+	}
+	if (pl->pidns) {
+		/* the program runs as pid 2: as pid 1 it would ignore every
+		 * signal it has no handler for, SIGTERM included */
+		pid_t prog = fork();
+		if (prog < 0)
+			child_fail(pl, ST_FORK, errno);
+		if (prog > 0)
+			ns_init(prog);
+#ifdef PR_SET_PDEATHSIG
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+			child_fail(pl, ST_PDEATH, errno);
+#endif
+	}
 	int src[3];
 	for (int i = 0; i < 3; i++) {
 		src[i] = -1;
@@ -1091,6 +1425,32 @@ static char **exec_paths(const char *argv0, char **envp, bool no_path)
 	return v;
 }
 
+/* fork() into a new PID namespace (and user namespace): the child is its
+ * pid 1. Raw clone without CLONE_VM returns in the child like fork(). */
+static pid_t clone_ns(struct child_plan *pl)
+{
+#if defined(__linux__) && defined(SYS_clone) && defined(CLONE_NEWPID) && defined(CLONE_NEWUSER)
+	for (;;) {
+		unsigned long fl = CLONE_NEWPID | (pl->userns ? CLONE_NEWUSER : 0) | SIGCHLD;
+#if defined(__s390__) || defined(__CRIS__)
+		long pid = syscall(SYS_clone, 0L, fl, 0L, 0L, 0L);
+#else
+		long pid = syscall(SYS_clone, fl, 0L, 0L, 0L, 0L);
+#endif
+		/* root without CAP_SYS_ADMIN (a container): try a user namespace */
+		if (pid < 0 && errno == EPERM && !pl->userns) {
+			pl->userns = true;
+			continue;
+		}
+		return (pid_t)pid;
+	}
+#else
+	(void)pl;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
                              const struct gust_tree_events *ev, void *arg, char *err, size_t errlen)
 {
@@ -1103,6 +1463,7 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 	struct gust_tree *t = calloc(1, sizeof *t);
 	char **argv = NULL, **envp = NULL, **paths = NULL;
 	int pfd[2] = { -1, -1 };
+	int cgfd = -1;
 	int e = ENOMEM;
 	if (!t)
 		goto oom;
@@ -1125,7 +1486,29 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 	    !(paths = exec_paths(argv[0], envp, spec->flags & GUST_SPAWN_NO_PATH)))
 		goto oom;
 
-	struct child_plan pl = { argv, envp, paths, spec->cwd, { -1, -1, -1 }, false, -1, getpid(), -1 };
+	struct child_plan pl = { argv, envp, paths, spec->cwd, { -1, -1, -1 }, false, -1, getpid(), -1,
+		                 -1, -1, false, false, "", "" };
+	bool contain_try = spec->flags & GUST_SPAWN_CONTAIN_TRY;
+	if (spec->flags & GUST_SPAWN_CGROUP) {
+		char why[1024];
+		int r = cg_create(mgr, t, &cgfd, why, sizeof why);
+		if (r < 0 && !contain_try) {
+			e = -r;
+			snprintf(err, errlen, "%s", why);
+			goto fail;
+		}
+		if (r < 0)
+			log_msg(GUST_LOG_DEBUG, STAGE_RUN, "%s; running without a cgroup", why);
+		pl.cg_fd = cgfd;
+	}
+	if (spec->flags & GUST_SPAWN_PIDNS) {
+		pl.pidns = true;
+		pl.userns = geteuid() != 0;
+		snprintf(pl.uid_map, sizeof pl.uid_map, "%lu %lu 1", (unsigned long)geteuid(),
+		         (unsigned long)geteuid());
+		snprintf(pl.gid_map, sizeof pl.gid_map, "%lu %lu 1", (unsigned long)getegid(),
+		         (unsigned long)getegid());
+	}
 	pl.fd[0] = spec->stdin_fd;
 	pl.fd[1] = spec->stdout_fd;
 	pl.fd[2] = spec->stderr_fd;
@@ -1145,12 +1528,19 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 		goto fail;
 	}
 	pl.report = pfd[1];
+	pl.report_rd = pfd[0];
 
 	/* Nothing may run gust's handlers in the child before they are reset. */
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid_t pid = fork();
+	pid_t pid = pl.pidns ? clone_ns(&pl) : fork();
+	if (pid < 0 && pl.pidns && contain_try) {
+		log_msg(GUST_LOG_DEBUG, STAGE_RUN, "cannot create a pid namespace: %s; running without one",
+		        strerror(errno));
+		pl.pidns = pl.userns = false;
+		pid = fork();
+	}
 	if (pid == 0)
 		child_main(&pl);
 	e = errno;
@@ -1162,6 +1552,17 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(pfd[1]);
 	pfd[1] = -1;
+	if (cgfd >= 0)
+		close(cgfd);
+	cgfd = -1;
+	if (pid < 0 && pl.pidns) {
+		snprintf(err, errlen,
+		         "containment \"pidns\": cannot create a %spid namespace: %s (needs unprivileged "
+		         "user namespaces: sysctl user.max_user_namespaces > 0 and, on Debian, "
+		         "kernel.unprivileged_userns_clone=1; or use \"none\")",
+		         pl.userns ? "user and " : "", strerror(e));
+		goto fail;
+	}
 	if (pid < 0) {
 		snprintf(err, errlen, "cannot fork: %s", strerror(e));
 		goto fail;
@@ -1184,6 +1585,15 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 		switch (rep.stage) {
 		case ST_CHDIR:
 			snprintf(err, errlen, "cannot change to directory \"%s\": %s", spec->cwd, strerror(e));
+			break;
+		case ST_CGROUP:
+			snprintf(err, errlen, "containment \"cgroup\": cannot move the process into \"%s\": %s",
+			         t->cg ? t->cg : "?", strerror(e));
+			break;
+		case ST_USERNS:
+			snprintf(err, errlen,
+			         "containment \"pidns\": cannot map uid and gid into the user namespace: %s",
+			         strerror(e));
 			break;
 		case ST_EXEC:
 			snprintf(err, errlen, "cannot execute \"%s\": %s%s", argv[0], strerror(e),
@@ -1227,6 +1637,12 @@ fail:
 	free_strv(paths);
 	if (t && t->tty_fd >= 0)
 		close(t->tty_fd);
+	if (cgfd >= 0)
+		close(cgfd);
+	if (t && t->cg) {
+		(void)rmdir(t->cg);
+		free(t->cg);
+	}
 	free(t);
 	errno = e;
 	return NULL;
@@ -1301,6 +1717,7 @@ static void kill_sync(struct treemgr *mgr, struct gust_tree *only)
 		for (struct gust_tree *t = mgr->trees; t; t = t->next) {
 			if (!live(t) || (only && t != only))
 				continue;
+			size_t before = left;
 			for (size_t i = 0; i < t->nm; i++) {
 				struct member *m = &t->m[i];
 				int st;
@@ -1312,6 +1729,8 @@ static void kill_sync(struct treemgr *mgr, struct gust_tree *only)
 				left++;
 			}
 			sweep(t);
+			if (left == before && cg_remove(t) == -EBUSY)
+				left++;
 		}
 		if (!left)
 			break;
@@ -1334,6 +1753,15 @@ static void kill_sync(struct treemgr *mgr, struct gust_tree *only)
 	}
 }
 
+static void tree_release(struct gust_tree *t)
+{
+	tty_release(t);
+	(void)cg_remove(t);
+	free(t->cg);
+	free(t->m);
+	free(t);
+}
+
 void tree_free(struct gust_tree *t)
 {
 	if (!t)
@@ -1341,15 +1769,13 @@ void tree_free(struct gust_tree *t)
 	struct treemgr *mgr = t->mgr;
 	if (live(t))
 		kill_sync(mgr, t);
-	tty_release(t);
 	for (struct gust_tree **pp = &mgr->trees; *pp; pp = &(*pp)->next) {
 		if (*pp == t) {
 			*pp = t->next;
 			break;
 		}
 	}
-	free(t->m);
-	free(t);
+	tree_release(t);
 	state_write(mgr);
 	reschedule(mgr);
 }
@@ -1362,9 +1788,7 @@ void treemgr_free(struct treemgr *mgr)
 	while (mgr->trees) {
 		struct gust_tree *t = mgr->trees;
 		mgr->trees = t->next;
-		tty_release(t);
-		free(t->m);
-		free(t);
+		tree_release(t);
 	}
 	if (mgr->timer)
 		loop_timer_cancel(mgr->loop, mgr->timer);

@@ -48,7 +48,7 @@ int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx
 	memset(rc, 0, sizeof *rc);
 	rc->host = host;
 	rc->ctx = ctx;
-	const char *cwd, *in;
+	const char *cwd, *in, *contain;
 	long long delay;
 	size_t nenv = 0;
 	const char *const *env = NULL;
@@ -58,6 +58,7 @@ int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx
 	    host->opt_signal(ctx, opts, "stop_signal", SIGTERM, &rc->stop_signal) < 0 ||
 	    host->opt_int(ctx, opts, "kill_delay_ms", 2000, 0, MAX_KILL_DELAY_MS, &delay) < 0 ||
 	    host->opt_string(ctx, opts, "stdin", "null", &in) < 0 ||
+	    host->opt_string(ctx, opts, "containment", "none", &contain) < 0 ||
 	    host->opt_strv(ctx, opts, "env_files", &rc->env_files, NULL) < 0 ||
 	    (have_opt_env ? host->opt_env(ctx, opts, "env", &env, &nenv)
 	                  : host->opt_strv(ctx, opts, "env", &env, &nenv)) < 0)
@@ -71,6 +72,20 @@ int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx
 		rc->stdin_mode = RUNCMD_STDIN_TTY;
 	else {
 		host->set_error(ctx, "stdin: expected \"null\", \"inherit\" or \"tty\", got \"%s\"", in);
+		return -EINVAL;
+	}
+	if (!strcmp(contain, "none"))
+		rc->contain_flags = 0;
+	else if (!strcmp(contain, "auto"))
+		rc->contain_flags = GUST_SPAWN_CGROUP | GUST_SPAWN_CONTAIN_TRY;
+	else if (!strcmp(contain, "cgroup"))
+		rc->contain_flags = GUST_SPAWN_CGROUP;
+	else if (!strcmp(contain, "pidns"))
+		rc->contain_flags = GUST_SPAWN_PIDNS;
+	else {
+		host->set_error(ctx,
+		                "containment: expected \"none\", \"auto\", \"cgroup\" or \"pidns\", got \"%s\"",
+		                contain);
 		return -EINVAL;
 	}
 	rc->env = calloc(nenv + 1, sizeof *rc->env);
@@ -328,7 +343,8 @@ int runcmd_start(struct runcmd *rc, const char *const *argv)
 		.stdin_fd = rc->stdin_mode == RUNCMD_STDIN_INHERIT ? 0 : -1,
 		.stdout_fd = -1,
 		.stderr_fd = -1,
-		.flags = rc->stdin_mode == RUNCMD_STDIN_TTY ? GUST_SPAWN_FOREGROUND : 0,
+		.flags = (rc->stdin_mode == RUNCMD_STDIN_TTY ? GUST_SPAWN_FOREGROUND : 0u) |
+		         rc->contain_flags,
 	};
 	errno = 0;
 	rc->tree = h->tree_spawn(rc->ctx, &sp, &rc_events, rc);

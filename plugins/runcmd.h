@@ -17,6 +17,12 @@
  *   kill_delay_ms  grace period before SIGKILL, default 2000
  *   stdin          "null" (default) | "inherit" | "tty" (own foreground
  *                  process group, terminal handed back on stop)
+ *   containment    "none" (default) | "auto" | "cgroup" | "pidns": stronger
+ *                  than the group/subreaper/scan mechanism: "cgroup" runs
+ *                  each run in a cgroup v2 of its own (GUST_SPAWN_CGROUP),
+ *                  "pidns" in a PID namespace (GUST_SPAWN_PIDNS); both fail
+ *                  the start where unavailable; "auto" is "cgroup" where a
+ *                  writable cgroup v2 exists, else "none"
  */
 #ifndef GUST_RUNCMD_H
 #define GUST_RUNCMD_H
@@ -27,7 +33,8 @@
 #include <stdint.h>
 
 #define RUNCMD_COMMON_KEYS \
-	"env", "env_files", "cwd", "stop_signal", "kill_delay_ms", "stdin"
+	"env", "env_files", "cwd", "stop_signal", "kill_delay_ms", "stdin", \
+	"containment"
 
 enum runcmd_stdin { RUNCMD_STDIN_NULL = 0, RUNCMD_STDIN_INHERIT, RUNCMD_STDIN_TTY };
 
@@ -39,6 +46,7 @@ struct runcmd {
 	int stop_signal;
 	unsigned kill_delay_ms;
 	enum runcmd_stdin stdin_mode;
+	unsigned contain_flags;   /* GUST_SPAWN_CGROUP/PIDNS/CONTAIN_TRY */
 	const char *const *env_files;
 	char **env;               /* "K=V" from the "env" object, NULL-terminated */
 	/* When the root process exits by itself, also remove the rest of its

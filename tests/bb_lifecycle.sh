@@ -189,4 +189,41 @@ out=$(cd "$P" && "$GUST" 2>&1 </dev/null)
 is "$?" 2 "an unknown stop_signal: exit status 2"
 like "$out" 'stop_signal.*SIGFOO' "an unknown stop_signal is named"
 
+# ---- containment ----
+# A server that execs with an empty environment (no GUST_TREE tag), leaves
+# the group and is orphaned before any scan escapes the default mechanism;
+# "cgroup" and "pidns" must still remove it on restart and on exit. It
+# carries no test marker, so whatever survives is killed here by its port.
+kill_port_owner() {
+	local p
+	for p in $(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2); do kill -9 "$p"; done
+}
+cgdir=$(sed -n 's/^0:://p' /proc/self/cgroup)
+cgmnt=$(awk '/ - cgroup2 /{print $5; exit}' /proc/self/mountinfo)
+for mode in cgroup pidns; do
+	if [ "$mode" = cgroup ] && ! { [ -n "$cgmnt" ] && [ -w "$cgmnt$cgdir" ]; }; then
+		echo "# skip: containment cgroup: no writable cgroup v2 here"; continue
+	fi
+	if [ "$mode" = pidns ] && ! unshare -Upr --fork true 2>/dev/null; then
+		echo "# skip: containment pidns: no pid namespaces here"; continue
+	fi
+	PORT=$(free_port)
+	# pidns: the program must live on (its namespace dies with it)
+	stages="clearenv daemon"; [ "$mode" = pidns ] && stages="setsid clearenv"
+	project "contain-$mode" "\"containment\": \"$mode\", \"kill_delay_ms\": 5000, \"cmd\": \"exec '$SHAPE' $stages serve $PORT $V\""
+	start_gust "$P"
+	ok_run "containment $mode: the escaping server answers" wait_for 30 answers "$PORT" v1
+	echo v2 >"$P/src/version.txt"
+	ok_run "containment $mode: the restart removed the escaped server" wait_for 20 answers "$PORT" v2
+	gpid=$GUST_PID
+	stop_gust TERM
+	ok_run "containment $mode: nothing holds the port after gust exits" wait_for 10 port_free "$PORT"
+	kill_port_owner "$PORT"
+	left=$(ls -d "$cgmnt$cgdir"/gust-"$gpid"-* 2>/dev/null; true)
+	is "$left" "" "containment $mode: no cgroup of gust is left"
+done
+project contain-bad '"containment": "jail"'
+out=$(cd "$P" && "$GUST" 2>&1 </dev/null)
+like "$out" 'containment.*jail' "an unknown containment is named"
+
 plan_done

@@ -66,7 +66,7 @@ tests_helpers_shape_SOURCES = tests/helpers/shape.c
 tests_helpers_shape_LDADD = $(LIBS)
 tests_helpers_tcpcheck_SOURCES = tests/helpers/tcpcheck.c
 
-BLACKBOX_TESTS = tests/bb_basic.sh tests/bb_config.sh tests/bb_lifecycle.sh \
+BLACKBOX_TESTS = tests/bb_basic.sh tests/bb_config.sh tests/bb_lifecycle.sh tests/bb_filter.sh \
 	tests/bb_build.sh tests/bb_watch.sh tests/bb_dlv.sh tests/bb_install.sh
 dist_check_SCRIPTS += $(BLACKBOX_TESTS)
 TESTS += $(BLACKBOX_TESTS)

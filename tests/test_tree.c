@@ -725,6 +725,279 @@ START_TEST(test_foreground_tty)
 }
 END_TEST
 
+/* ---- containment: cgroup and pid namespace ---- */
+
+static struct gust_tree *spawn_flags(struct fx *f, const char *const *argv, unsigned flags,
+                                     struct rec *r)
+{
+	struct gust_spawn sp = { sizeof sp, argv, NULL, NULL, -1, -1, -1, flags };
+	return tree_spawn(f->mgr, &sp, &events, r, f->err, sizeof f->err);
+}
+
+/* The cgroup v2 directory pid is in, or "" when none. */
+static void cgroup_of(pid_t pid, char *out, size_t len)
+{
+	char mnt[100] = "", line[2048], path[64];
+	out[0] = '\0';
+	FILE *fp = fopen("/proc/self/mountinfo", "r");
+	while (fp && !mnt[0] && fgets(line, sizeof line, fp))
+		if (strstr(line, " - cgroup2 "))
+			sscanf(line, "%*s %*s %*s %*s %99s", mnt);
+	if (fp)
+		fclose(fp);
+	snprintf(path, sizeof path, "/proc/%ld/cgroup", (long)pid);
+	fp = fopen(path, "r");
+	while (fp && mnt[0] && fgets(line, sizeof line, fp))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, len, "%s%.900s", mnt, line + 3);
+		}
+	if (fp)
+		fclose(fp);
+}
+
+static pid_t ppid_of(pid_t pid)
+{
+	char p[64], buf[512];
+	snprintf(p, sizeof p, "/proc/%ld/stat", (long)pid);
+	FILE *fp = fopen(p, "r");
+	if (!fp)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	char *c = strrchr(buf, ')');
+	int pp = -1;
+	if (c)
+		sscanf(c + 2, "%*c %d", &pp);
+	return (pid_t)pp;
+}
+
+static bool cgroup_writable(void)
+{
+	char cg[1024];
+	cgroup_of(getpid(), cg, sizeof cg);
+	return cg[0] && access(cg, W_OK) == 0;
+}
+
+/* A process that clears its environment (exec with env -i), leaves the
+ * group and double-forks so its parent is dead before any scan: invisible
+ * to the pid/tag/group mechanism, yet inside the cgroup. */
+START_TEST(test_cgroup_catches_what_escapes_the_scan)
+{
+	if (!cgroup_writable()) {
+		printf("skip: no writable cgroup v2 here\n");
+		return;
+	}
+	struct fx f;
+	fx_init(&f);
+	const char *argv[] = { f.shape, "clearenv", "daemon", "pause", NULL };
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn_flags(&f, argv, GUST_SPAWN_CGROUP, &r);
+	ck_assert_msg(t != NULL, "spawn failed: %s", f.err);
+	pid_t pids[32];
+	ck_assert_int_eq(wait_pids(&f, pids, 3), 3);
+	pid_t gc = pids[2];
+	char cg[1024], cgroot[1024];
+	cgroup_of(gc, cg, sizeof cg);
+	cgroup_of(tree_pid(t), cgroot, sizeof cgroot);
+	ck_assert_msg(strstr(cg, "/gust-") != NULL, "grandchild in cgroup \"%s\"", cg);
+	ck_assert_str_eq(cg, cgroot);
+	ck_assert(run_until(f.loop, &r.exited, 5000)); /* the root returns */
+	uint64_t deadline = loop_now_ms() + 5000;
+	while (ppid_of(gc) != getpid() && loop_now_ms() < deadline)
+		loop_once(f.loop, 10);
+	ck_assert_int_eq(ppid_of(gc), getpid()); /* orphaned, re-parented to us */
+	ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+	ck_assert(run_until(f.loop, &r.stopped, 8000));
+	for (int i = 0; i < 3; i++)
+		ck_assert_msg(gone(pids[i]), "pid %ld survives (state %c)", (long)pids[i],
+		              proc_state(pids[i]));
+	ck_assert_msg(access(cg, F_OK) != 0, "cgroup \"%s\" is left", cg);
+	tree_free(t);
+	fx_fini(&f);
+}
+END_TEST
+
+/* SIGKILL escalation goes through the cgroup too; tree_free removes it. */
+START_TEST(test_cgroup_kill_and_free)
+{
+	if (!cgroup_writable()) {
+		printf("skip: no writable cgroup v2 here\n");
+		return;
+	}
+	struct fx f;
+	fx_init(&f);
+	const char *argv[] = { f.shape, "clearenv", "setsid", "ignore-term", "pause", NULL };
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn_flags(&f, argv, GUST_SPAWN_CGROUP, &r);
+	ck_assert_msg(t != NULL, "spawn failed: %s", f.err);
+	pid_t pids[32];
+	ck_assert_int_eq(wait_pids(&f, pids, 2), 2);
+	char cg[1024];
+	cgroup_of(pids[1], cg, sizeof cg);
+	ck_assert_msg(strstr(cg, "/gust-") != NULL, "child in cgroup \"%s\"", cg);
+	tree_free(t); /* synchronous kill */
+	for (int i = 0; i < 2; i++)
+		ck_assert_msg(gone(pids[i]), "pid %ld survives (state %c)", (long)pids[i],
+		              proc_state(pids[i]));
+	ck_assert_msg(access(cg, F_OK) != 0, "cgroup \"%s\" is left", cg);
+	fx_fini(&f);
+}
+END_TEST
+
+/* GUST_CGROUP (documented) names where cgroups are made; a directory that
+ * is not cgroup v2 makes "cgroup" fail with one line, and the best-effort
+ * flag fall back to none. */
+START_TEST(test_cgroup_unavailable)
+{
+	struct fx f;
+	fx_init(&f);
+	setenv("GUST_CGROUP", f.dir, 1);
+	const char *argv[] = { f.shape, "exit", "0", NULL };
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn_flags(&f, argv, GUST_SPAWN_CGROUP, &r);
+	ck_assert_ptr_null(t);
+	ck_assert_msg(strstr(f.err, "is not a cgroup v2 directory") && strstr(f.err, f.dir) &&
+	                  !strchr(f.err, '\n'),
+	              "error: %s", f.err);
+	char missing[400];
+	snprintf(missing, sizeof missing, "%s/nonexistent", f.dir);
+	setenv("GUST_CGROUP", missing, 1);
+	t = spawn_flags(&f, argv, GUST_SPAWN_CGROUP, &r);
+	ck_assert_ptr_null(t);
+	ck_assert_msg(strstr(f.err, missing) && strstr(f.err, "GUST_CGROUP"), "error: %s", f.err);
+	t = spawn_flags(&f, argv, GUST_SPAWN_CGROUP | GUST_SPAWN_CONTAIN_TRY, &r);
+	ck_assert_msg(t != NULL, "best effort fails: %s", f.err);
+	ck_assert(run_until(f.loop, &r.exited, 5000));
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	unsetenv("GUST_CGROUP");
+	tree_free(t);
+	fx_fini(&f);
+}
+END_TEST
+
+static bool pidns_allowed(void)
+{
+	return system("unshare -Upr --fork true >/dev/null 2>&1") == 0;
+}
+
+static bool ns_of(pid_t pid, char *out, size_t len)
+{
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%ld/ns/pid", (long)pid);
+	ssize_t n = readlink(p, out, len - 1);
+	if (n < 0)
+		return false;
+	out[n] = '\0';
+	return true;
+}
+
+/* Processes in the pid namespace ns (SIGKILLed: a failing test leaves
+ * nothing), or 0. */
+static int ns_members(const char *ns)
+{
+	int n = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char link[128];
+		long pid = atol(de->d_name);
+		if (pid <= 0 || pid == (long)getpid() || !ns_of((pid_t)pid, link, sizeof link))
+			continue;
+		if (!strcmp(link, ns) && proc_state((pid_t)pid) != 'Z') {
+			kill((pid_t)pid, SIGKILL);
+			n++;
+		}
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The program exits at once, its escaped daemon does not outlive it: the
+ * namespace dies with its init. */
+START_TEST(test_pidns_daemon_dies_with_the_program)
+{
+	if (!pidns_allowed()) {
+		printf("skip: no pid namespaces here\n");
+		return;
+	}
+	struct fx f;
+	fx_init(&f);
+	const char *argv[] = { f.shape, "clearenv", "daemon", "pause", NULL };
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn_flags(&f, argv, GUST_SPAWN_PIDNS, &r);
+	ck_assert_msg(t != NULL, "spawn failed: %s", f.err);
+	char ns[128], mine[128];
+	ck_assert(ns_of(tree_pid(t), ns, sizeof ns));
+	ck_assert(ns_of(getpid(), mine, sizeof mine));
+	ck_assert_str_ne(ns, mine);
+	ck_assert(run_until(f.loop, &r.exited, 5000));
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "status %#x", r.status);
+	ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+	ck_assert(run_until(f.loop, &r.stopped, 8000));
+	ck_assert_int_eq(ns_members(ns), 0);
+	tree_free(t);
+	fx_fini(&f);
+}
+END_TEST
+
+/* A running program without a SIGTERM handler, with an escaped child:
+ * SIGTERM ends both at once (the program is pid 2, not pid 1), and
+ * nothing of the namespace is left. */
+START_TEST(test_pidns_stop_is_graceful)
+{
+	if (!pidns_allowed()) {
+		printf("skip: no pid namespaces here\n");
+		return;
+	}
+	struct fx f;
+	fx_init(&f);
+	const char *argv[] = { f.shape, "setsid", "clearenv", "pause", NULL };
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn_flags(&f, argv, GUST_SPAWN_PIDNS, &r);
+	ck_assert_msg(t != NULL, "spawn failed: %s", f.err);
+	char ns[128];
+	ck_assert(ns_of(tree_pid(t), ns, sizeof ns));
+	pid_t pids[32];
+	ck_assert_int_eq(wait_pids(&f, pids, 2), 2);
+	ck_assert_int_eq(pids[0], 2); /* as seen inside: the program is pid 2 */
+	uint64_t t0 = loop_now_ms();
+	ck_assert_int_eq(tree_stop(t, SIGTERM, 10000), 0);
+	ck_assert(run_until(f.loop, &r.stopped, 15000));
+	ck_assert_uint_lt(r.stopped_at - t0, 5000); /* no SIGKILL needed */
+	ck_assert_int_eq(ns_members(ns), 0);
+	tree_free(t);
+	fx_fini(&f);
+}
+END_TEST
+
+/* Exit status and exec failures come back as without a namespace. */
+START_TEST(test_pidns_status_and_exec_failure)
+{
+	if (!pidns_allowed()) {
+		printf("skip: no pid namespaces here\n");
+		return;
+	}
+	struct fx f;
+	fx_init(&f);
+	const char *argv[] = { f.shape, "exit", "7", NULL };
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn_flags(&f, argv, GUST_SPAWN_PIDNS, &r);
+	ck_assert_msg(t != NULL, "spawn failed: %s", f.err);
+	ck_assert(run_until(f.loop, &r.exited, 5000));
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 7, "status %#x", r.status);
+	tree_free(t);
+	const char *bad[] = { "/nonexistent/gust-prog", NULL };
+	t = spawn_flags(&f, bad, GUST_SPAWN_PIDNS, &r);
+	ck_assert_ptr_null(t);
+	ck_assert_msg(strstr(f.err, "cannot execute \"/nonexistent/gust-prog\": No such file"),
+	              "error: %s", f.err);
+	fx_fini(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("tree");
@@ -746,6 +1019,15 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_free_and_spawn_from_stopped);
 	tcase_add_test(tc, test_foreground_tty);
 	suite_add_tcase(s, tc);
+	TCase *tcc = tcase_create("containment");
+	tcase_set_timeout(tcc, 60);
+	tcase_add_test(tcc, test_cgroup_catches_what_escapes_the_scan);
+	tcase_add_test(tcc, test_cgroup_kill_and_free);
+	tcase_add_test(tcc, test_cgroup_unavailable);
+	tcase_add_test(tcc, test_pidns_daemon_dies_with_the_program);
+	tcase_add_test(tcc, test_pidns_stop_is_graceful);
+	tcase_add_test(tcc, test_pidns_status_and_exec_failure);
+	suite_add_tcase(s, tcc);
 	return s;
 }
 

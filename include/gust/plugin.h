@@ -121,6 +121,25 @@ typedef void (*gust_exit_cb)(pid_t pid, int status, void *arg);
 #define GUST_SPAWN_FOREGROUND 1u
 /** Do not search PATH for argv[0]. */
 #define GUST_SPAWN_NO_PATH 2u
+/** (Linux) Start the tree in a cgroup v2 of its own, created below gust's
+ *  cgroup (or below $GUST_CGROUP): every process of the tree stays in it
+ *  whatever it does (environment, group, reparenting), a stop kills it
+ *  with cgroup.kill, and the cgroup is removed once the tree is gone.
+ *  The spawn fails when no writable cgroup v2 directory exists, unless
+ *  GUST_SPAWN_CONTAIN_TRY is also set. Since 1.0. */
+#define GUST_SPAWN_CGROUP 4u
+/** (Linux) Start the tree in a new PID namespace (and a user namespace
+ *  mapping only gust's uid and gid when gust is not root): a tiny init
+ *  (the tree's pid) runs the program as pid 2; when the program exits or
+ *  the init is killed, the kernel kills everything else in the namespace.
+ *  The program's exit by signal N is reported as exit status 128+N. The
+ *  spawn fails when namespaces are not allowed, unless
+ *  GUST_SPAWN_CONTAIN_TRY is also set. Since 1.0. */
+#define GUST_SPAWN_PIDNS 8u
+/** With GUST_SPAWN_CGROUP or GUST_SPAWN_PIDNS: where that containment is
+ *  not available, start the tree without it (logged at debug level)
+ *  instead of failing. Since 1.0. */
+#define GUST_SPAWN_CONTAIN_TRY 16u
 
 /** How to start a process tree. All pointers are borrowed for the call. */
 struct gust_spawn {

@@ -10,6 +10,9 @@
  *   thread-fork      a second thread forks; the child calls setsid() and goes
  *                    on; the (multithreaded) parent waits
  *   setpgid          setpgid(0, 0), then go on in this process
+ *   clearenv         re-exec itself with an empty environment (as env -i
+ *                    does; the pid file is still noted), then go on in
+ *                    this process
  *   ignore-term      ignore SIGTERM
  *   slow-term MS FILE  on SIGTERM keep everything (the port too) for MS ms,
  *                    then write FILE and exit 0
@@ -41,6 +44,7 @@
 static volatile sig_atomic_t got_term;
 static long slow_ms = -1;
 static const char *slow_file;
+static char pids_file[4096]; /* $SHAPE_PIDS, kept across clearenv */
 
 static void on_term(int sig)
 {
@@ -52,6 +56,8 @@ static void note_pid(void)
 {
 	const char *f = getenv("SHAPE_PIDS");
 	if (!f || !*f)
+		f = pids_file;
+	if (!*f)
 		return;
 	int fd = open(f, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -174,6 +180,23 @@ static int run(int argc, char **argv)
 	}
 	if (!strcmp(s, "exit") && argc >= 2)
 		return atoi(argv[1]);
+	if (!strcmp(s, "clearenv")) {
+		/* clearenv() alone leaves /proc/PID/environ as it was: exec */
+		const char *f = getenv("SHAPE_PIDS");
+		char opt[4200];
+		snprintf(opt, sizeof opt, "--pids=%s", f ? f : pids_file);
+		char **nv = calloc((size_t)argc + 2, sizeof *nv);
+		if (!nv)
+			return 1;
+		nv[0] = (char *)"shape";
+		nv[1] = opt;
+		for (int i = 1; i < argc; i++)
+			nv[i + 1] = argv[i];
+		char *none[] = { NULL };
+		execve("/proc/self/exe", nv, none);
+		fprintf(stderr, "shape: clearenv: %s\n", strerror(errno));
+		return 1;
+	}
 	if (!strcmp(s, "setpgid")) {
 		setpgid(0, 0);
 		return run(argc - 1, argv + 1);
@@ -229,6 +252,11 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strncmp(argv[1], "--pids=", 7)) {
+		/* re-executed by clearenv: already noted */
+		snprintf(pids_file, sizeof pids_file, "%s", argv[1] + 7);
+		return run(argc - 2, argv + 2);
+	}
 	note_pid();
 	return run(argc - 1, argv + 1);
 }
