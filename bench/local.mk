@@ -1,4 +1,9 @@
+# `make bench`: the performance harness (bench/run.sh); results as a table
+# on stdout and as JSON in bench/results.json. Environment: BENCH_RUNS,
+# BENCH_IDLE_SECS (10; the issue's figure is 30), BENCH_QUICK=1,
+# BENCH_ONLY="overhead spawn storm idle scale teardown", BENCH_OUT.
 EXTRA_DIST += bench/run.sh
+CLEANFILES += bench/results.json
 bench: all
 	$(SHELL) $(srcdir)/bench/run.sh
 .PHONY: bench

@@ -17,11 +17,13 @@ static void h_log(struct gust_ctx *ctx, enum gust_log_level level, const char *f
 {
 	va_list ap;
 	va_start(ap, fmt);
-	/* Plugins' info lines are detail: shown with -v; warnings and errors
-	 * always. */
-	if (level == GUST_LOG_INFO && !log_enabled(GUST_LOG_DEBUG) && ctx->kind == GUST_KIND_WATCHER)
-		level = GUST_LOG_DEBUG;
-	log_vmsg(level, ctx->stage, NULL, fmt, ap);
+	/* A watcher's info lines (what it watches) are detail, shown with -v;
+	 * plugins' debug lines need -vv; warnings and errors always show. */
+	int v = log_verbosity();
+	bool show = level <= GUST_LOG_WARN || (level == GUST_LOG_INFO && (v >= 1 || (v == 0 && ctx->kind != GUST_KIND_WATCHER))) ||
+	            (level == GUST_LOG_DEBUG && v >= 2);
+	if (show)
+		log_vmsg(level == GUST_LOG_DEBUG ? GUST_LOG_INFO : level, ctx->stage, NULL, fmt, ap);
 	va_end(ap);
 }
 

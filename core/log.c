@@ -29,6 +29,11 @@ void log_setup(enum color_mode color, int verbosity, bool timestamps)
 	log_state.timestamps = timestamps;
 }
 
+int log_verbosity(void)
+{
+	return log_state.verbosity;
+}
+
 bool log_color(void)
 {
 	return log_state.color;
@@ -43,7 +48,7 @@ bool log_enabled(enum gust_log_level level)
 	case GUST_LOG_INFO:
 		return log_state.verbosity >= 0;
 	case GUST_LOG_DEBUG:
-		return log_state.verbosity >= 2;
+		return log_state.verbosity >= 1;
 	}
 	return false;
 }

@@ -12,11 +12,12 @@
 
 enum log_stage { STAGE_GUST = 0, STAGE_WATCH, STAGE_BUILD, STAGE_RUN };
 
-/* verbosity: -1 errors and warnings only, 0 normal, 1 verbose (info from
- * plugins), 2 debug. */
+/* verbosity: -1 errors and warnings only, 0 normal, 1 verbose (the core's
+ * detail and the watcher's info lines), 2 debug (plugins' debug lines too). */
 void log_setup(enum color_mode color, int verbosity, bool timestamps);
 bool log_enabled(enum gust_log_level level);
 bool log_color(void);
+int log_verbosity(void);
 void log_msg(enum gust_log_level level, enum log_stage stage, const char *fmt,
              ...) GUST_PRINTF(3, 4);
 void log_vmsg(enum gust_log_level level, enum log_stage stage,

@@ -38,7 +38,7 @@ struct ino_watcher {
 	struct walk_poller *poller;
 	bool started;    /* start() returned: errors go to the log */
 	bool report;     /* the walk in progress reports what it finds */
-	char errmsg[512]; /* why the last add_watch failed hard */
+	char errmsg[4608]; /* why the last add_watch failed hard */
 };
 
 static long read_sysctl(const char *name)

@@ -41,6 +41,18 @@ is "$GUST_STATUS" 0 "gust exits 0 after Ctrl-C"
 ok_run "nothing gust started is left" wait_for 5 no_marked_left
 ok_run "the port is free" port_free "$PORT"
 
+# ---- verbosity: -v shows the core's detail, -q only warnings and errors ----
+start_gust "$P" -v
+ok_run "-v: the program answers again" wait_for 30 answers "$PORT" v3
+touch "$P/src/version.txt"
+ok_run "-v shows why a touch caused no build" wait_for 10 log_has 'src/version.txt: content unchanged, ignored'
+stop_gust TERM
+start_gust "$P" -q
+ok_run "-q: the program answers" wait_for 30 answers "$PORT" v3
+stop_gust TERM
+is "$(gust_log)" "" "-q: a start and a clean stop print nothing"
+ok_run "nothing is left after the -v and -q runs" wait_for 5 no_marked_left
+
 # ---- bad configs: one line naming file and key, exit 2, nothing started ----
 B=$T/bad
 mkdir -p "$B"
