@@ -49,3 +49,11 @@ install-exec-hook: gust-remove-la
 gust-remove-la:
 	rm -f $(DESTDIR)$(pkglibdir)/*.la
 .PHONY: gust-remove-la
+# ... and so libtool's uninstall, which goes by the .la files, misses them.
+uninstall-hook: gust-uninstall-plugins
+gust-uninstall-plugins:
+	for p in $(pkglib_LTLIBRARIES); do \
+	  rm -f "$(DESTDIR)$(pkglibdir)/`basename $$p .la`.so"; \
+	done
+	-rmdir "$(DESTDIR)$(pkglibdir)" 2>/dev/null
+.PHONY: gust-uninstall-plugins
