@@ -1035,3 +1035,19 @@ void walk_poller_free(struct walk_poller *p)
 	walk_snap_free(p->s);
 	free(p);
 }
+
+int walk_fallback_opts(const struct gust_host *host, struct gust_ctx *ctx,
+                       const struct gust_opts *opts, bool *fallback,
+                       unsigned *poll_ms)
+{
+	static const char *const known[] = {"fallback_to_poll", "poll_interval_ms",
+	                                    NULL};
+	long long ms;
+
+	if (host->opt_check_keys(ctx, opts, known) < 0 ||
+	    host->opt_bool(ctx, opts, "fallback_to_poll", true, fallback) < 0 ||
+	    host->opt_int(ctx, opts, "poll_interval_ms", 500, 10, 3600000, &ms) < 0)
+		return -EINVAL;
+	*poll_ms = (unsigned)ms;
+	return 0;
+}

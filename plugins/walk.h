@@ -146,4 +146,11 @@ void walk_poller_free(struct walk_poller *p);
 void walk_report(const struct walker *w, const char *rel,
                  enum gust_change kind);
 
+/* The options of the event-driven watchers (inotify, kqueue), which fall
+ * back to polling: {"fallback_to_poll": bool, "poll_interval_ms": int}.
+ * Rejects unknown keys. 0 or -EINVAL with host->set_error() called. */
+int walk_fallback_opts(const struct gust_host *host, struct gust_ctx *ctx,
+                       const struct gust_opts *opts, bool *fallback,
+                       unsigned *poll_ms);
+
 #endif

@@ -272,15 +272,11 @@ static void on_readable(int fd, unsigned events, void *arg)
 static void *ino_create(const struct gust_host *host, struct gust_ctx *ctx,
                         const struct gust_opts *opts)
 {
-	static const char *const known[] = {"fallback_to_poll", "poll_interval_ms",
-	                                    NULL};
 	struct ino_watcher *iw;
 	bool fallback;
-	long long ms;
+	unsigned ms;
 
-	if (host->opt_check_keys(ctx, opts, known) < 0 ||
-	    host->opt_bool(ctx, opts, "fallback_to_poll", true, &fallback) < 0 ||
-	    host->opt_int(ctx, opts, "poll_interval_ms", 500, 10, 3600000, &ms) < 0)
+	if (walk_fallback_opts(host, ctx, opts, &fallback, &ms) < 0)
 		return NULL;
 	iw = calloc(1, sizeof *iw);
 	if (!iw) {
@@ -290,7 +286,7 @@ static void *ino_create(const struct gust_host *host, struct gust_ctx *ctx,
 	iw->host = host;
 	iw->ctx = ctx;
 	iw->fallback = fallback;
-	iw->poll_ms = (unsigned)ms;
+	iw->poll_ms = ms;
 	iw->fd = -1;
 	return iw;
 }

@@ -255,15 +255,11 @@ static void kq_readable(int fd, unsigned events, void *arg)
 static void *kq_create(const struct gust_host *host, struct gust_ctx *ctx,
                        const struct gust_opts *opts)
 {
-	static const char *const known[] = {"fallback_to_poll", "poll_interval_ms",
-	                                    NULL};
 	struct kq_watcher *kw;
 	bool fallback;
-	long long ms;
+	unsigned ms;
 
-	if (host->opt_check_keys(ctx, opts, known) < 0 ||
-	    host->opt_bool(ctx, opts, "fallback_to_poll", true, &fallback) < 0 ||
-	    host->opt_int(ctx, opts, "poll_interval_ms", 500, 10, 3600000, &ms) < 0)
+	if (walk_fallback_opts(host, ctx, opts, &fallback, &ms) < 0)
 		return NULL;
 	kw = calloc(1, sizeof *kw);
 	if (!kw) {
@@ -273,7 +269,7 @@ static void *kq_create(const struct gust_host *host, struct gust_ctx *ctx,
 	kw->host = host;
 	kw->ctx = ctx;
 	kw->fallback = fallback;
-	kw->poll_ms = (unsigned)ms;
+	kw->poll_ms = ms;
 	kw->kq = -1;
 	return kw;
 }
