@@ -422,6 +422,7 @@ struct hrec {
 	char *path; /* root-relative */
 	uint64_t hash;
 	bool gone; /* missing at the last commit: any content is a change */
+	bool built; /* hash is from filter_commit(), not a first sighting */
 };
 
 struct htab {
@@ -475,6 +476,7 @@ static struct hrec *htab_find(struct htab *t, const char *path, bool add)
 		return NULL;
 	t->v[i].hash = 0;
 	t->v[i].gone = false;
+	t->v[i].built = false;
 	t->n++;
 	return &t->v[i];
 }
@@ -1146,19 +1148,29 @@ static int abs_path(const struct filter *f, const char *path, const char *rel,
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* The current content hash of path (absolute or root-relative) and its
+ * root-relative name in rbuf; -1 when there is none to compare. */
+static int content_hash(struct filter *f, const char *path, char *rbuf, const char **rel,
+                        uint64_t *h)
+{
+	char abuf[PATH_MAX];
+
+	if (!f->unchanged || !path)
+		return -1;
+	*rel = to_rel(f, path, rbuf, PATH_MAX);
+	if (!*rel || !**rel || abs_path(f, path, *rel, abuf, sizeof abuf) < 0)
+		return -1;
+	return hash_file(abuf, h) < 0 ? -1 : 0;
+}
+
 bool filter_unchanged(struct filter *f, const char *path)
 {
-	char rbuf[PATH_MAX], abuf[PATH_MAX];
+	char rbuf[PATH_MAX];
 	const char *rel;
 	struct hrec *r;
 	uint64_t h;
 
-	if (!f->unchanged || !path)
-		return false;
-	rel = to_rel(f, path, rbuf, sizeof rbuf);
-	if (!rel || !*rel || abs_path(f, path, rel, abuf, sizeof abuf) < 0)
-		return false;
-	if (hash_file(abuf, &h) < 0)
+	if (content_hash(f, path, rbuf, &rel, &h) < 0)
 		return false;
 	r = htab_find(&f->hashes, rel, false);
 	if (r)
@@ -1193,6 +1205,20 @@ void filter_commit(struct filter *f, const char *const *paths)
 		if (r) {
 			r->hash = h;
 			r->gone = false;
+			r->built = true;
 		}
 	}
+}
+
+bool filter_as_built(struct filter *f, const char *path)
+{
+	char rbuf[PATH_MAX];
+	const char *rel;
+	struct hrec *r;
+	uint64_t h;
+
+	if (content_hash(f, path, rbuf, &rel, &h) < 0)
+		return false;
+	r = htab_find(&f->hashes, rel, false);
+	return r && r->built && !r->gone && r->hash == h;
 }

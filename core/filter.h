@@ -24,6 +24,10 @@ bool filter_ignored(struct filter *f, const char *path, bool is_dir);
  * the last filter_commit() (or the first time the file was seen). A
  * missing file is always a change. */
 bool filter_unchanged(struct filter *f, const char *path);
+/* exclude_unchanged: true when path's content is exactly what the last
+ * build that included it saw (filter_commit()); false for a file no build
+ * has seen, or a missing one. */
+bool filter_as_built(struct filter *f, const char *path);
 /* Record the current hashes of the given changed paths as "built". */
 void filter_commit(struct filter *f, const char *const *paths);
 

@@ -31,6 +31,11 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen);
 
 /* Number of processes currently known to belong to live trees. */
 size_t treemgr_count(struct treemgr *mgr);
+/* How many membership scans read all of /proc, and how many only what was
+ * created since an earlier one; whether the next may be of the second kind
+ * (it can once a view INFLIGHT_MS old exists; see tree.c). */
+void treemgr_scans(const struct treemgr *mgr, unsigned long *full, unsigned long *delta);
+bool treemgr_incremental(const struct treemgr *mgr);
 
 struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
                              const struct gust_tree_events *ev, void *arg,

@@ -309,6 +309,48 @@ START_TEST(test_shapes_leave_nothing)
 }
 END_TEST
 
+/* Once gust reads only what was created since an earlier scan, a process
+ * that escapes the group after that is still found and stopped. */
+START_TEST(test_incremental_scan_finds_late_escapes)
+{
+	struct fx f;
+	fx_init(&f);
+	char go[300];
+	snprintf(go, sizeof go, "%s/go", f.dir);
+	const char *argv[] = { f.shape, "await", go, "setsid", "setsid", "pause", NULL };
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn(&f, argv, NULL, &r);
+	/* scans happen when trees are freed: free short ones until two views
+	 * are INFLIGHT_MS apart */
+	const char *pause_argv[] = { f.shape, "pause", NULL };
+	uint64_t deadline = loop_now_ms() + 20000;
+	while (!treemgr_incremental(f.mgr) && loop_now_ms() < deadline) {
+		struct rec rb = { 0 };
+		tree_free(spawn(&f, pause_argv, NULL, &rb));
+		loop_once(f.loop, 250);
+	}
+	ck_assert(treemgr_incremental(f.mgr));
+	unlink(f.pids); /* only the tree's own pids from here */
+	int fd = open(go, O_WRONLY | O_CREAT, 0644);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	pid_t pids[32];
+	ck_assert_int_eq(wait_pids(&f, pids, 2), 2); /* the two setsid'd ones */
+	unsigned long full0, delta0, full1, delta1;
+	treemgr_scans(f.mgr, &full0, &delta0);
+	ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+	ck_assert(run_until(f.loop, &r.stopped, 8000));
+	for (int i = 0; i < 2; i++)
+		ck_assert_msg(gone(pids[i]), "pid %ld survives (state %c)", (long)pids[i],
+		              proc_state(pids[i]));
+	treemgr_scans(f.mgr, &full1, &delta1);
+	ck_assert_uint_eq(full1, full0); /* not by reading all of /proc */
+	ck_assert_uint_gt(delta1, delta0);
+	tree_free(t);
+	fx_fini(&f);
+}
+END_TEST
+
 START_TEST(test_sigterm_ignored_gets_sigkill_after_delay)
 {
 	struct fx f;
@@ -1007,6 +1049,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_exec_failures_are_reported);
 	tcase_add_test(tc, test_etxtbsy_is_retried);
 	tcase_add_loop_test(tc, test_shapes_leave_nothing, 0, (int)(sizeof shapes / sizeof *shapes));
+	tcase_add_test(tc, test_incremental_scan_finds_late_escapes);
 	tcase_add_test(tc, test_sigterm_ignored_gets_sigkill_after_delay);
 	tcase_add_test(tc, test_slow_term_is_waited_for);
 	tcase_add_test(tc, test_kill_escalates_a_stop);

@@ -14,6 +14,7 @@
  *                    does; the pid file is still noted), then go on in
  *                    this process
  *   ignore-term      ignore SIGTERM
+ *   await FILE       wait (at most 60 s) until FILE exists, then go on
  *   slow-term MS FILE  on SIGTERM keep everything (the port too) for MS ms,
  *                    then write FILE and exit 0
  * Ends:
@@ -200,6 +201,13 @@ static int run(int argc, char **argv)
 	if (!strcmp(s, "setpgid")) {
 		setpgid(0, 0);
 		return run(argc - 1, argv + 1);
+	}
+	if (!strcmp(s, "await") && argc >= 2) {
+		for (int i = 0; i < 3000 && access(argv[1], F_OK) != 0; i++) {
+			check_term();
+			sleep_ms(20);
+		}
+		return run(argc - 2, argv + 2);
 	}
 	if (!strcmp(s, "ignore-term")) {
 		signal(SIGTERM, SIG_IGN);
