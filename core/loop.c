@@ -6,6 +6,7 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,7 +26,7 @@ struct loop_io {
 
 struct loop_timer {
 	uint64_t id;
-	uint64_t due;
+	uint64_t due; /* us on the monotonic clock */
 	gust_timer_cb cb;
 	void *arg;
 	struct loop_timer *next; /* sorted by due, then id */
@@ -72,11 +73,18 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
-uint64_t loop_now_ms(void)
+/* Timers keep microseconds: a debounce of 20 ms ends 20 ms after the last
+ * event, not up to a millisecond later. */
+static uint64_t now_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t loop_now_ms(void)
+{
+	return now_us() / 1000u;
 }
 
 static int set_cloexec_nonblock(int fd)
@@ -222,7 +230,7 @@ uint64_t loop_timer_add(struct loop *loop, unsigned ms, gust_timer_cb cb,
 		return 0;
 	}
 	t->id = loop->next_timer_id++;
-	t->due = loop_now_ms() + ms;
+	t->due = now_us() + (uint64_t)ms * 1000u;
 	t->cb = cb;
 	t->arg = arg;
 	struct loop_timer **pp = &loop->timers;
@@ -328,7 +336,7 @@ static void drain_signals(struct loop *loop)
 
 static void run_timers(struct loop *loop)
 {
-	uint64_t now = loop_now_ms();
+	uint64_t now = now_us();
 	/* Only timers due now; timers added by callbacks wait for the next
 	 * iteration, so a zero-delay timer cannot starve fds. */
 	uint64_t limit = loop->next_timer_id;
@@ -346,11 +354,13 @@ static void run_timers(struct loop *loop)
 
 int loop_once(struct loop *loop, int timeout_ms)
 {
+	/* the wait in us: the caller's bound, or the first timer's */
+	int64_t wait_us = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000;
 	if (loop->timers) {
-		uint64_t now = loop_now_ms();
-		int until = loop->timers->due <= now ? 0 : (int)(loop->timers->due - now);
-		if (timeout_ms < 0 || until < timeout_ms)
-			timeout_ms = until;
+		uint64_t now = now_us();
+		int64_t until = loop->timers->due <= now ? 0 : (int64_t)(loop->timers->due - now);
+		if (wait_us < 0 || until < wait_us)
+			wait_us = until;
 	}
 	size_t n = loop->nio + 1;
 	if (n > loop->cappfd) {
@@ -370,7 +380,13 @@ int loop_once(struct loop *loop, int timeout_ms)
 			ev |= POLLOUT;
 		loop->pfd[i + 1] = (struct pollfd){ loop->io[i].fd, ev, 0 };
 	}
-	int r = poll(loop->pfd, nio + 1, timeout_ms);
+#ifdef HAVE_PPOLL
+	struct timespec ts = { (time_t)(wait_us / 1000000), (long)(wait_us % 1000000) * 1000 };
+	int r = ppoll(loop->pfd, nio + 1, wait_us < 0 ? NULL : &ts, NULL);
+#else
+	int r = poll(loop->pfd, nio + 1,
+	             wait_us < 0 ? -1 : wait_us > INT_MAX / 2 ? INT_MAX / 2 : (int)((wait_us + 999) / 1000));
+#endif
 	if (r < 0 && errno != EINTR)
 		return -errno;
 	if (r > 0 && loop->pfd[0].revents)
