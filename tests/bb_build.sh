@@ -201,6 +201,32 @@ like "$blog" "failed \(exit 3\)" "log_file: the result"
 stop_gust TERM
 ok_run "nothing left after the options run" wait_for 5 no_marked_left
 
+# ---- a step with nothing for a shell to do runs without one ----
+P=$T/plain
+PORT=$(free_port)
+mkdir -p "$P"
+echo v1 >"$P/version.src"
+cat >"$P/gust.json" <<EOF
+{
+  "tmp_dir": "tmp",
+  "watch": { "include_ext": ["src"], "debounce_ms": 20 },
+  "builder": { "plugin": "shell",
+               "pre_cmd": ["printenv GREETING", "cd ."],
+               "cmd": "GREETING=viashell printenv GREETING",
+               "env": ["GREETING=hello"] },
+  "runner": { "plugin": "plain", "bin": "$GUST_HELPERS/shape", "args": ["serve", "$PORT", "up"] }
+}
+EOF
+start_gust "$P" -vv
+ok_run "plain: the first build runs" wait_for 30 answers "$PORT" up
+like "$(gust_log)" "printenv GREETING \\(no shell needed\\)" "a plain command runs without /bin/sh"
+like "$(gust_log)" "build\\| hello" "with the step's environment"
+unlike "$(gust_log)" "cd \\. \\(no shell needed\\)" "a shell builtin runs in the shell"
+unlike "$(gust_log)" "GREETING=viashell printenv GREETING \\(no shell needed\\)" "an assignment first runs in the shell"
+like "$(gust_log)" "build\\| viashell" "and the shell does the assignment"
+stop_gust TERM
+ok_run "nothing left after the plain run" wait_for 5 no_marked_left
+
 # A failing pre_cmd ends the build before cmd.
 P=$T/prefail
 mkdir -p "$P"
