@@ -302,7 +302,8 @@ static int snap_take(struct snap *s)
 		s->p[s->n++] = pi;
 	}
 	closedir(d);
-	qsort(s->p, s->n, sizeof *s->p, cmp_pinfo);
+	if (s->n > 1)
+		qsort(s->p, s->n, sizeof *s->p, cmp_pinfo);
 	return 0;
 }
 
@@ -821,7 +822,8 @@ static int scan(struct treemgr *mgr)
 		}
 		if (d)
 			closedir(d);
-		if (r == 0)
+		/* s.p is NULL when nothing was found: qsort must not see it */
+		if (r == 0 && s.n > 1)
 			qsort(s.p, s.n, sizeof *s.p, cmp_pinfo);
 	} else {
 		mgr->full_scans++;

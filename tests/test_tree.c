@@ -351,6 +351,38 @@ START_TEST(test_incremental_scan_finds_late_escapes)
 }
 END_TEST
 
+/* Bug: a delta scan that found nothing (the members gone, what was created
+ * since the base gone too) handed qsort a NULL array; under UBSan gust died
+ * with status 1 at the next stop. */
+START_TEST(test_incremental_scan_of_nothing)
+{
+	struct fx f;
+	fx_init(&f);
+	const char *pause_argv[] = { f.shape, "pause", NULL };
+	uint64_t deadline = loop_now_ms() + 20000;
+	while (!treemgr_incremental(f.mgr) && loop_now_ms() < deadline) {
+		struct rec rb = { 0 };
+		tree_free(spawn(&f, pause_argv, NULL, &rb));
+		loop_once(f.loop, 250);
+	}
+	ck_assert(treemgr_incremental(f.mgr));
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn(&f, pause_argv, NULL, &r);
+	unsigned long full0, delta0, full1, delta1;
+	treemgr_scans(f.mgr, &full0, &delta0);
+	ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+	/* processes created and gone while the stop is under way */
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(system("exit 0"), 0);
+	ck_assert(run_until(f.loop, &r.stopped, 8000));
+	treemgr_scans(f.mgr, &full1, &delta1);
+	ck_assert_uint_eq(full1, full0);
+	ck_assert_uint_gt(delta1, delta0);
+	tree_free(t);
+	fx_fini(&f);
+}
+END_TEST
+
 START_TEST(test_sigterm_ignored_gets_sigkill_after_delay)
 {
 	struct fx f;
@@ -1050,6 +1082,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_etxtbsy_is_retried);
 	tcase_add_loop_test(tc, test_shapes_leave_nothing, 0, (int)(sizeof shapes / sizeof *shapes));
 	tcase_add_test(tc, test_incremental_scan_finds_late_escapes);
+	tcase_add_test(tc, test_incremental_scan_of_nothing);
 	tcase_add_test(tc, test_sigterm_ignored_gets_sigkill_after_delay);
 	tcase_add_test(tc, test_slow_term_is_waited_for);
 	tcase_add_test(tc, test_kill_escalates_a_stop);
