@@ -311,6 +311,20 @@ END_TEST
 
 /* Once gust reads only what was created since an earlier scan, a process
  * that escapes the group after that is still found and stopped. */
+/* Scans happen when trees are freed: free short ones until two views are
+ * INFLIGHT_MS apart and scans can be incremental. */
+static void await_incremental(struct fx *f)
+{
+	const char *pause_argv[] = { f->shape, "pause", NULL };
+	uint64_t deadline = loop_now_ms() + 20000;
+	while (!treemgr_incremental(f->mgr) && loop_now_ms() < deadline) {
+		struct rec rb = { 0 };
+		tree_free(spawn(f, pause_argv, NULL, &rb));
+		loop_once(f->loop, 250);
+	}
+	ck_assert(treemgr_incremental(f->mgr));
+}
+
 START_TEST(test_incremental_scan_finds_late_escapes)
 {
 	struct fx f;
@@ -320,16 +334,7 @@ START_TEST(test_incremental_scan_finds_late_escapes)
 	const char *argv[] = { f.shape, "await", go, "setsid", "setsid", "pause", NULL };
 	struct rec r = { 0 };
 	struct gust_tree *t = spawn(&f, argv, NULL, &r);
-	/* scans happen when trees are freed: free short ones until two views
-	 * are INFLIGHT_MS apart */
-	const char *pause_argv[] = { f.shape, "pause", NULL };
-	uint64_t deadline = loop_now_ms() + 20000;
-	while (!treemgr_incremental(f.mgr) && loop_now_ms() < deadline) {
-		struct rec rb = { 0 };
-		tree_free(spawn(&f, pause_argv, NULL, &rb));
-		loop_once(f.loop, 250);
-	}
-	ck_assert(treemgr_incremental(f.mgr));
+	await_incremental(&f);
 	unlink(f.pids); /* only the tree's own pids from here */
 	int fd = open(go, O_WRONLY | O_CREAT, 0644);
 	ck_assert_int_ge(fd, 0);
@@ -358,14 +363,8 @@ START_TEST(test_incremental_scan_of_nothing)
 {
 	struct fx f;
 	fx_init(&f);
+	await_incremental(&f);
 	const char *pause_argv[] = { f.shape, "pause", NULL };
-	uint64_t deadline = loop_now_ms() + 20000;
-	while (!treemgr_incremental(f.mgr) && loop_now_ms() < deadline) {
-		struct rec rb = { 0 };
-		tree_free(spawn(&f, pause_argv, NULL, &rb));
-		loop_once(f.loop, 250);
-	}
-	ck_assert(treemgr_incremental(f.mgr));
 	struct rec r = { 0 };
 	struct gust_tree *t = spawn(&f, pause_argv, NULL, &r);
 	unsigned long full0, delta0, full1, delta1;
