@@ -485,7 +485,9 @@ fi
 # tracepoints: the kernel stamps gust's fork() of the run and the child's
 # execve() with CLOCK_MONOTONIC, the clock the program itself reads at the
 # top of main() (static, so no dynamic loader before it). Skipped without
-# perf or without permission to trace.
+# perf or without permission to trace. A build is any child of gust that
+# executes something other than the helper (/bin/sh, or `true` itself when
+# the step needs no shell).
 # ----------------------------------------------------------------------
 spawn_case() {
 	local root=$W/sp-root stamps=$W/sp-stamps data=$W/perf.data ppid i n
@@ -525,7 +527,7 @@ spawn_case() {
 		/sched_process_fork/ && $1 == g {
 			for (i = 4; i <= NF; i++) if ($i ~ /^child_pid=/) { c = substr($i, 11); fork[c] = ns($2) }
 		}
-		/sched_process_exec/ && index($0, "filename=/bin/sh ") { build[$1] = 1 }
+		/sched_process_exec/ && ($1 in fork) && !index($0, "filename=" h " ") { build[$1] = 1 }
 		/sched_process_exit/ && ($1 in build) { bend = ns($2); sig = dead = 0 }
 		/signal_generate/ && $1 == g && / sig=15 / && / comm=helper / && bend && !sig {
 			sig = ns($2); for (i = 4; i <= NF; i++) if ($i ~ /^pid=/) victim = substr($i, 5)

@@ -133,7 +133,7 @@ struct treemgr {
 	size_t nhist;
 	uint64_t last_full; /* when all of /proc was last read */
 	unsigned refresh_ms; /* PH_RUN refresh interval, REFRESH_MS.. */
-	unsigned long full_scans, delta_scans; /* for the tests and -vv */
+	unsigned long full_scans, delta_scans, quick_scans; /* for the tests and -vv */
 };
 
 /* ---- /proc ---- */
@@ -155,6 +155,27 @@ static int read_small(const char *path, char *buf, size_t len)
 	return (int)n;
 }
 
+/* The forks since boot. The kernel counts a fork in the same locked step
+ * that makes the new process visible in /proc (copy_process()), so an
+ * unchanged count means nothing appeared in between. */
+static int read_forks(unsigned long long *forks)
+{
+	FILE *f = fopen("/proc/stat", "re");
+	if (!f)
+		return -1;
+	char *line = NULL;
+	size_t cap = 0;
+	int r = -1;
+	while (getline(&line, &cap, f) > 0)
+		if (sscanf(line, "processes %llu", forks) == 1) {
+			r = 0;
+			break;
+		}
+	free(line);
+	fclose(f);
+	return r;
+}
+
 static int read_counters(struct counters *c)
 {
 	char buf[256];
@@ -167,20 +188,7 @@ static int read_counters(struct counters *c)
 	if (read_small("/proc/sys/kernel/pid_max", buf, sizeof buf) <= 0 ||
 	    sscanf(buf, "%ld", &c->pid_max) != 1)
 		return -1;
-	FILE *f = fopen("/proc/stat", "re");
-	if (!f)
-		return -1;
-	char *line = NULL;
-	size_t cap = 0;
-	int r = -1;
-	while (getline(&line, &cap, f) > 0)
-		if (sscanf(line, "processes %llu", &c->forks) == 1) {
-			r = 0;
-			break;
-		}
-	free(line);
-	fclose(f);
-	return r;
+	return read_forks(&c->forks);
 }
 
 static int proc_stat(pid_t pid, struct pinfo *pi)
@@ -683,6 +691,23 @@ static void refresh_known(struct treemgr *mgr)
 	}
 }
 
+/* A scan that found nothing new: the members are all there is. */
+static void quick_scan(struct treemgr *mgr)
+{
+	size_t before = 0, after = 0;
+	for (struct gust_tree *t = mgr->trees; t; t = t->next)
+		before += live(t) ? t->nm : 0;
+	refresh_known(mgr);
+	for (struct gust_tree *t = mgr->trees; t; t = t->next)
+		after += live(t) ? t->nm : 0;
+	if (after != before) {
+		mgr->refresh_ms = REFRESH_MS;
+		state_write(mgr);
+	} else if (mgr->refresh_ms < REFRESH_MAX_MS) {
+		mgr->refresh_ms *= 2;
+	}
+}
+
 static struct gust_tree *member_of(struct treemgr *mgr, pid_t pid, unsigned long long start)
 {
 	for (struct gust_tree *t = mgr->trees; t; t = t->next)
@@ -779,6 +804,18 @@ static int scan(struct treemgr *mgr)
 		any |= live(t);
 	if (!any)
 		return 0;
+	unsigned long long forks;
+	if (mgr->nhist && read_forks(&forks) == 0 && forks == mgr->hist[mgr->nhist - 1].c.forks &&
+	    loop_now_ms() < mgr->last_full + FULL_EVERY_MS) {
+		/* Nothing appeared since the newest view: a process that was
+		 * half forked then is still invisible, for a later scan to find
+		 * as before, and what is left is who exited or moved. */
+		struct counters same = mgr->hist[mgr->nhist - 1].c;
+		mgr->quick_scans++;
+		quick_scan(mgr);
+		view_push(mgr, loop_now_ms(), &same);
+		return 0;
+	}
 	struct counters now;
 	bool now_ok = read_counters(&now) == 0;
 	uint64_t at = loop_now_ms(); /* after: the view is no older than this */
@@ -790,7 +827,7 @@ static int scan(struct treemgr *mgr)
 	if (delta && now.last_pid == base->last_pid) {
 		/* nothing created: the members are all there is */
 		mgr->delta_scans++;
-		refresh_known(mgr);
+		quick_scan(mgr);
 		view_push(mgr, at, &now);
 		return 0;
 	}
@@ -1139,6 +1176,11 @@ void treemgr_scans(const struct treemgr *mgr, unsigned long *full, unsigned long
 {
 	*full = mgr->full_scans;
 	*delta = mgr->delta_scans;
+}
+
+unsigned long treemgr_quick_scans(const struct treemgr *mgr)
+{
+	return mgr->quick_scans;
 }
 
 bool treemgr_incremental(const struct treemgr *mgr)
@@ -1787,6 +1829,19 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 	pl.report = pfd[1];
 	pl.report_rd = pfd[0];
 
+	/* Is the membership of every tree exact right now (no tree alive, or
+	 * nothing appeared since the newest view)? Then it is after the fork
+	 * too if the fork was the only one, and the next scan can be quick. */
+	unsigned long long forks0 = 0;
+	bool exact = false;
+	if (!pl.pidns) {
+		bool any = false;
+		for (struct gust_tree *o = mgr->trees; o; o = o->next)
+			any |= live(o);
+		exact = read_forks(&forks0) == 0 &&
+		        (!any || (mgr->nhist && forks0 == mgr->hist[mgr->nhist - 1].c.forks));
+	}
+
 	/* Nothing may run gust's handlers in the child before they are reset. */
 	sigset_t all, old;
 	sigfillset(&all);
@@ -1877,6 +1932,9 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 	t->next = mgr->trees;
 	mgr->trees = t;
 	mgr->refresh_ms = REFRESH_MS;
+	struct counters c1;
+	if (exact && t->nm == 1 && read_counters(&c1) == 0 && c1.forks == forks0 + 1)
+		view_push(mgr, loop_now_ms(), &c1);
 	free_strv(argv);
 	free_strv(envp);
 	free_strv(paths);

@@ -36,6 +36,9 @@ size_t treemgr_count(struct treemgr *mgr);
  * (it can once a view INFLIGHT_MS old exists; see tree.c). */
 void treemgr_scans(const struct treemgr *mgr, unsigned long *full, unsigned long *delta);
 bool treemgr_incremental(const struct treemgr *mgr);
+/* Scans that re-read the members only, no fork having happened since the
+ * scan before (or since a spawn that was the only fork). */
+unsigned long treemgr_quick_scans(const struct treemgr *mgr);
 
 struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
                              const struct gust_tree_events *ev, void *arg,

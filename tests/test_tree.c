@@ -382,6 +382,30 @@ START_TEST(test_incremental_scan_of_nothing)
 }
 END_TEST
 
+/* With no fork anywhere since the scan before, a scan re-reads the members
+ * only; the stop still ends with the tree gone. Other tests fork while this
+ * one runs, so it tries until one stop had such a quiet moment. */
+START_TEST(test_quick_scan_without_forks)
+{
+	struct fx f;
+	fx_init(&f);
+	const char *pause_argv[] = { f.shape, "pause", NULL };
+	uint64_t deadline = loop_now_ms() + 15000;
+	unsigned long q0 = treemgr_quick_scans(f.mgr);
+	while (treemgr_quick_scans(f.mgr) == q0 && loop_now_ms() < deadline) {
+		struct rec r = { 0 };
+		struct gust_tree *t = spawn(&f, pause_argv, NULL, &r);
+		pid_t pid = tree_pid(t);
+		ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+		ck_assert(run_until(f.loop, &r.stopped, 8000));
+		ck_assert_msg(gone(pid), "pid %ld survives", (long)pid);
+		tree_free(t);
+	}
+	ck_assert_uint_gt(treemgr_quick_scans(f.mgr), q0);
+	fx_fini(&f);
+}
+END_TEST
+
 START_TEST(test_sigterm_ignored_gets_sigkill_after_delay)
 {
 	struct fx f;
@@ -1082,6 +1106,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, test_shapes_leave_nothing, 0, (int)(sizeof shapes / sizeof *shapes));
 	tcase_add_test(tc, test_incremental_scan_finds_late_escapes);
 	tcase_add_test(tc, test_incremental_scan_of_nothing);
+	tcase_add_test(tc, test_quick_scan_without_forks);
 	tcase_add_test(tc, test_sigterm_ignored_gets_sigkill_after_delay);
 	tcase_add_test(tc, test_slow_term_is_waited_for);
 	tcase_add_test(tc, test_kill_escalates_a_stop);
