@@ -69,6 +69,10 @@ struct app {
 	int signals;   /* SIGINT/SIGTERM/SIGHUP received */
 	bool quitting;
 	int exit_code;
+	/* <tmp_dir>/gust-changed.txt, kept open while it exists */
+	bool changed_open;
+	int changed_fd;
+	size_t changed_len;
 };
 
 

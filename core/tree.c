@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -134,6 +135,7 @@ struct treemgr {
 	uint64_t last_full; /* when all of /proc was last read */
 	unsigned refresh_ms; /* PH_RUN refresh interval, REFRESH_MS.. */
 	unsigned long full_scans, delta_scans, quick_scans; /* for the tests and -vv */
+	void *child_stack; /* fork_fast()'s, CHILD_STACK bytes, mapped once */
 };
 
 /* ---- /proc ---- */
@@ -176,7 +178,9 @@ static int read_forks(unsigned long long *forks)
 	return r;
 }
 
-static int read_counters(struct counters *c)
+/* forks: the count if just read (first, as scan() does: the 300 pids of
+ * slack in the wrap bound cover the forks between the two reads), or NULL */
+static int read_counters(struct counters *c, const unsigned long long *forks)
 {
 	char buf[256];
 	long run, thr, last;
@@ -188,6 +192,10 @@ static int read_counters(struct counters *c)
 	if (read_small("/proc/sys/kernel/pid_max", buf, sizeof buf) <= 0 ||
 	    sscanf(buf, "%ld", &c->pid_max) != 1)
 		return -1;
+	if (forks) {
+		c->forks = *forks;
+		return 0;
+	}
 	return read_forks(&c->forks);
 }
 
@@ -805,7 +813,8 @@ static int scan(struct treemgr *mgr)
 	if (!any)
 		return 0;
 	unsigned long long forks;
-	if (mgr->nhist && read_forks(&forks) == 0 && forks == mgr->hist[mgr->nhist - 1].c.forks &&
+	bool forks_ok = read_forks(&forks) == 0;
+	if (forks_ok && mgr->nhist && forks == mgr->hist[mgr->nhist - 1].c.forks &&
 	    loop_now_ms() < mgr->last_full + FULL_EVERY_MS) {
 		/* Nothing appeared since the newest view: a process that was
 		 * half forked then is still invisible, for a later scan to find
@@ -817,7 +826,7 @@ static int scan(struct treemgr *mgr)
 		return 0;
 	}
 	struct counters now;
-	bool now_ok = read_counters(&now) == 0;
+	bool now_ok = forks_ok && read_counters(&now, &forks) == 0;
 	uint64_t at = loop_now_ms(); /* after: the view is no older than this */
 	const struct view *bv = scan_base(mgr);
 	const struct counters *base = bv ? &bv->c : NULL;
@@ -1750,6 +1759,54 @@ static pid_t clone_ns(struct child_plan *pl)
 #endif
 }
 
+/* AddressSanitizer cannot follow a child onto another stack: plain fork */
+#if defined(__SANITIZE_ADDRESS__)
+#define GUST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GUST_ASAN 1
+#endif
+#endif
+#if defined(__linux__) && defined(CLONE_VM) && defined(CLONE_VFORK) && !defined(GUST_ASAN)
+#define CHILD_STACK (64u * 1024u)
+static int child_entry(void *arg)
+{
+	child_main(arg);
+	return 127;
+}
+#endif
+
+/* fork() as posix_spawn() does it: the child shares gust's memory and gust
+ * waits until it has called execve() or exited. No page tables are copied
+ * and gust takes no copy-on-write faults afterwards: ~0.1 ms less per
+ * start. child_main() allocates nothing, writes only its own stack (a
+ * separate one) and errno, and resets its copy of the signal handlers
+ * before unblocking signals. gust waited for the exec anyway (the report
+ * pipe), so nothing changes for it. */
+static pid_t fork_fast(struct treemgr *mgr, struct child_plan *pl)
+{
+#ifdef CHILD_STACK
+	if (!mgr->child_stack) {
+		/* the lowest page stays inaccessible: an overflow faults */
+		void *st = mmap(NULL, CHILD_STACK, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		long pg = sysconf(_SC_PAGESIZE);
+		if (st != MAP_FAILED && pg > 0 && (size_t)pg < CHILD_STACK &&
+		    mprotect((char *)st + pg, CHILD_STACK - (size_t)pg, PROT_READ | PROT_WRITE) == 0)
+			mgr->child_stack = st;
+		else if (st != MAP_FAILED)
+			munmap(st, CHILD_STACK);
+	}
+	if (mgr->child_stack)
+		return clone(child_entry, (char *)mgr->child_stack + CHILD_STACK,
+		             CLONE_VM | CLONE_VFORK | SIGCHLD, pl);
+#endif
+	(void)mgr;
+	pid_t pid = fork();
+	if (pid == 0)
+		child_main(pl);
+	return pid;
+}
+
 struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
                              const struct gust_tree_events *ev, void *arg, char *err, size_t errlen)
 {
@@ -1846,15 +1903,15 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid_t pid = pl.pidns ? clone_ns(&pl) : fork();
+	pid_t pid = pl.pidns ? clone_ns(&pl) : fork_fast(mgr, &pl);
+	if (pid == 0)
+		child_main(&pl); /* in the new namespace */
 	if (pid < 0 && pl.pidns && contain_try) {
 		log_msg(GUST_LOG_DEBUG, STAGE_RUN, "cannot create a pid namespace: %s; running without one",
 		        strerror(errno));
 		pl.pidns = pl.userns = false;
-		pid = fork();
+		pid = fork_fast(mgr, &pl);
 	}
-	if (pid == 0)
-		child_main(&pl);
 	e = errno;
 	if (pid > 0) {
 		(void)setpgid(pid, pid); /* closes the race with the child's own */
@@ -1933,7 +1990,7 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 	mgr->trees = t;
 	mgr->refresh_ms = REFRESH_MS;
 	struct counters c1;
-	if (exact && t->nm == 1 && read_counters(&c1) == 0 && c1.forks == forks0 + 1)
+	if (exact && t->nm == 1 && read_counters(&c1, NULL) == 0 && c1.forks == forks0 + 1)
 		view_push(mgr, loop_now_ms(), &c1);
 	free_strv(argv);
 	free_strv(envp);
@@ -2113,6 +2170,10 @@ void treemgr_free(struct treemgr *mgr)
 		unlink(mgr->state_path);
 	if (mgr->state_fd >= 0)
 		close(mgr->state_fd);
+#ifdef CHILD_STACK
+	if (mgr->child_stack)
+		munmap(mgr->child_stack, CHILD_STACK);
+#endif
 	free(mgr->state_path);
 	free(mgr);
 }

@@ -198,6 +198,12 @@ blog=$(cat "$P/tmp/build.log" 2>/dev/null)
 is "$(printf '%s\n' "$blog" | grep -c '^==== gust build [0-9]* at ')" 3 "log_file: one header per build"
 like "$blog" "no newline at the end" "log_file: the build's output"
 like "$blog" "failed \(exit 3\)" "log_file: the result"
+# the list is rewritten in place: a shorter one keeps nothing of a longer one
+changed_is() { [ "$(cat "$P/changed_file.txt" 2>/dev/null)" = "$1" ]; }
+echo x >"$P/a-much-longer-name-than-the-other.src"
+ok_run "GUST_CHANGED_FILE: a long name" wait_for 30 changed_is a-much-longer-name-than-the-other.src
+set_version "$P" "FAIL v4"
+ok_run "GUST_CHANGED_FILE: a shorter list keeps nothing of the longer one" wait_for 30 changed_is version.src
 stop_gust TERM
 ok_run "nothing left after the options run" wait_for 5 no_marked_left
 
