@@ -699,6 +699,18 @@ static void refresh_known(struct treemgr *mgr)
 	}
 }
 
+/* After a scan: a changed membership goes to the state file and brings
+ * the refresh back to REFRESH_MS; an unchanged one backs it off. */
+static void membership_settled(struct treemgr *mgr, bool changed)
+{
+	if (changed) {
+		mgr->refresh_ms = REFRESH_MS;
+		state_write(mgr);
+	} else if (mgr->refresh_ms < REFRESH_MAX_MS) {
+		mgr->refresh_ms *= 2;
+	}
+}
+
 /* A scan that found nothing new: the members are all there is. */
 static void quick_scan(struct treemgr *mgr)
 {
@@ -708,12 +720,7 @@ static void quick_scan(struct treemgr *mgr)
 	refresh_known(mgr);
 	for (struct gust_tree *t = mgr->trees; t; t = t->next)
 		after += live(t) ? t->nm : 0;
-	if (after != before) {
-		mgr->refresh_ms = REFRESH_MS;
-		state_write(mgr);
-	} else if (mgr->refresh_ms < REFRESH_MAX_MS) {
-		mgr->refresh_ms *= 2;
-	}
+	membership_settled(mgr, after != before);
 }
 
 static struct gust_tree *member_of(struct treemgr *mgr, pid_t pid, unsigned long long start)
@@ -957,12 +964,7 @@ static int scan(struct treemgr *mgr)
 		view_push(mgr, at, &now);
 	else
 		mgr->nhist = 0;
-	if (changed) {
-		mgr->refresh_ms = REFRESH_MS;
-		state_write(mgr);
-	} else if (mgr->refresh_ms < REFRESH_MAX_MS) {
-		mgr->refresh_ms *= 2;
-	}
+	membership_settled(mgr, changed);
 	return r;
 }
 
