@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 void walker_init(struct walker *w, const struct gust_host *host,
@@ -416,15 +417,31 @@ void walk_paths_under(struct walk_paths *t, const char *rel,
 
 /* -------------------------------------------------------------- snapshot */
 
+#define STAMP_BITS 58 /* the rest of the word holds the flags */
+
+/* 24 bytes: with 100,000 files, every byte here is 100 kB. */
 struct snap_ent {
-	uint64_t stamp;  /* mtime, size, inode, type mixed: "did it change" */
-	uint32_t parent; /* WALK_NONE for the root */
-	uint32_t name;   /* offset in the names arena */
-	uint32_t child;  /* first child, WALK_NONE if none */
-	uint32_t next;   /* next sibling (or next free entry) */
-	int32_t user;
-	uint8_t is_dir, mark, live, warned;
+	/* files: mtime, size, inode, type mixed ("did it change");
+	 * directories: dir_stamp(), 0 for "list it" */
+	uint64_t stamp : STAMP_BITS;
+	uint64_t is_dir : 1, mark : 1, live : 1, warned : 1;
+	uint64_t hide : 2; /* 0, or why the entry is kept but not shown */
+	uint32_t parent;   /* WALK_NONE for the root */
+	uint32_t name;     /* offset in the names arena */
+	uint32_t child;    /* first child, WALK_NONE if none */
+	uint32_t next;     /* next sibling (or next free entry) */
 };
+
+/* A hidden entry is a directory the walk does not enter, kept so that a
+ * scan that does not list its parent still notices when that changes. */
+#define HIDE_IGNORED 1u /* the filter ignores it (re-asked at every scan) */
+#define HIDE_VISITED 2u /* met before: a symlink loop, or a second way in */
+
+/* How recent a directory's mtime or ctime may be for its listing to be
+ * trusted next time (see dir_stamp()), and how often a directory is listed
+ * whatever its stamp says. */
+#define RACY_MS 2000u
+#define RELIST_EVERY 16u
 
 /* slot values: 0 empty, 1 deleted, id + 2 */
 struct walk_snap {
@@ -432,8 +449,12 @@ struct walk_snap {
 	uint32_t n, cap, free_head, live;
 	uint32_t *slot;
 	uint32_t nslot, used;
+	int32_t *user; /* per entry, cap long; NULL until a watcher sets one */
 	char *names;
 	size_t nlen, ncap, garbage;
+	uint32_t rounds;          /* recursive scans so far */
+	unsigned racy_ms;         /* RACY_MS */
+	uint64_t listed, skipped; /* directories listed / checked unlisted */
 };
 
 static uint32_t key_hash(uint32_t parent, const char *name, size_t nl)
@@ -490,7 +511,9 @@ struct walk_snap *walk_snap_new(void)
 		return NULL;
 	}
 	s->free_head = WALK_NONE;
-	s->e[0] = (struct snap_ent){0, WALK_NONE, off, WALK_NONE, WALK_NONE, -1, 1, 0, 1, 0};
+	s->racy_ms = RACY_MS;
+	s->e[0] = (struct snap_ent){.parent = WALK_NONE, .name = off, .child = WALK_NONE,
+	                            .next = WALK_NONE, .is_dir = 1, .live = 1};
 	s->n = 1;
 	s->live = 1;
 	return s;
@@ -501,6 +524,7 @@ void walk_snap_free(struct walk_snap *s)
 	if (!s)
 		return;
 	free(s->e);
+	free(s->user);
 	free(s->slot);
 	free(s->names);
 	free(s);
@@ -585,6 +609,12 @@ static uint32_t snap_add(struct walk_snap *s, uint32_t parent, const char *name,
 			struct snap_ent *e;
 			if (s->cap >= UINT32_MAX / 2)
 				return WALK_NONE;
+			if (s->user) {
+				int32_t *u = realloc(s->user, (size_t)s->cap * 2 * sizeof *u);
+				if (!u)
+					return WALK_NONE;
+				s->user = u;
+			}
 			e = realloc(s->e, (size_t)s->cap * 2 * sizeof *e);
 			if (!e)
 				return WALK_NONE;
@@ -593,8 +623,11 @@ static uint32_t snap_add(struct walk_snap *s, uint32_t parent, const char *name,
 		}
 		id = s->n++;
 	}
-	s->e[id] = (struct snap_ent){stamp, parent, off, WALK_NONE, s->e[parent].child,
-	                             -1, is_dir, 1, 1, 0};
+	s->e[id] = (struct snap_ent){.stamp = stamp, .parent = parent, .name = off,
+	                             .child = WALK_NONE, .next = s->e[parent].child,
+	                             .is_dir = is_dir, .mark = 1, .live = 1};
+	if (s->user)
+		s->user[id] = -1;
 	s->e[parent].child = id;
 	mask = s->nslot - 1;
 	i = key_hash(parent, name, nl) & mask;
@@ -607,6 +640,12 @@ static uint32_t snap_add(struct walk_snap *s, uint32_t parent, const char *name,
 	return id;
 }
 
+/* A pending subdirectory of a directory being checked without listing. */
+struct pend {
+	uint32_t id;
+	struct stat sb;
+};
+
 struct sstate {
 	struct walk_snap *s;
 	const struct walker *w;
@@ -614,6 +653,9 @@ struct sstate {
 	void *arg;
 	struct visited vis;
 	int err;
+	int64_t trust_before; /* ns: a dir stamp older than this is trusted */
+	struct pend *pend;
+	size_t npend, cpend;
 	char path[PATH_MAX];
 };
 
@@ -628,7 +670,7 @@ static void snap_release(struct walk_snap *s, uint32_t id)
 }
 
 /* Remove id's children (emitting, deepest first); path holds id's path at
- * len. */
+ * len. Hidden entries go silently: nobody heard of them. */
 static void remove_children(struct sstate *st, uint32_t id, size_t len)
 {
 	struct walk_snap *s = st->s;
@@ -640,7 +682,7 @@ static void remove_children(struct sstate *st, uint32_t id, size_t len)
 		next = s->e[c].next;
 		if (s->e[c].is_dir)
 			remove_children(st, c, cl);
-		if (st->emit && cl)
+		if (st->emit && cl && !s->e[c].hide)
 			st->emit(st->arg, s, c, st->path, GUST_CHANGE_REMOVE, s->e[c].is_dir);
 		snap_release(s, c);
 	}
@@ -653,18 +695,56 @@ static uint64_t stamp_of(const struct stat *sb)
 	             (uint64_t)sb->st_mtim.tv_nsec;
 	return mix64(t ^ mix64((uint64_t)sb->st_size ^
 	                       mix64((uint64_t)sb->st_ino ^
-	                             ((uint64_t)(sb->st_mode & S_IFMT) << 48))));
+	                             ((uint64_t)(sb->st_mode & S_IFMT) << 48)))) >>
+	       (64 - STAMP_BITS);
+}
+
+static int64_t ns_of(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+/* The stamp a directory listed right after sb was taken earns: mtime,
+ * ctime, inode, size and links; 0 (list it next time too) when its mtime
+ * or ctime is so recent that a change in the same clock tick, after the
+ * listing, would leave both as they are. */
+static uint64_t dir_stamp(const struct sstate *st, const struct stat *sb)
+{
+	uint64_t h;
+
+	if (ns_of(&sb->st_mtim) >= st->trust_before ||
+	    ns_of(&sb->st_ctim) >= st->trust_before)
+		return 0;
+	h = mix64((uint64_t)ns_of(&sb->st_mtim) ^
+	          mix64((uint64_t)ns_of(&sb->st_ctim) ^
+	                mix64((uint64_t)sb->st_ino ^ ((uint64_t)sb->st_dev << 32) ^
+	                      mix64((uint64_t)sb->st_size ^
+	                            ((uint64_t)sb->st_nlink << 40))))) >>
+	    (64 - STAMP_BITS);
+	return h ? h : 1;
+}
+
+static int stat_at(const struct walker *w, int dfd, const char *name,
+                   struct stat *sb)
+{
+	if (fstatat(dfd, name, sb, w->follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0 ||
+	    fstatat(dfd, name, sb, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	return -1;
 }
 
 static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
-                    bool recursive);
+                    bool recursive, bool may_skip);
 
-/* Open and scan subdirectory id (named name in dfd) at path length len. */
+/* Open and scan subdirectory id (named name in dfd, stat sb taken before)
+ * at path length len. may_skip: when its stamp is unchanged, check the
+ * entries it had without listing it. */
 static int scan_sub(struct sstate *st, uint32_t id, int dfd, const char *name,
-                    size_t len, bool recursive)
+                    size_t len, const struct stat *sb, bool may_skip)
 {
 	struct walk_snap *s = st->s;
-	int cfd = open_dir_at(st->w, dfd, name);
+	uint64_t ds = dir_stamp(st, sb);
+	int cfd = open_dir_at(st->w, dfd, name), rc;
 
 	if (cfd < 0) {
 		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP &&
@@ -672,10 +752,19 @@ static int scan_sub(struct sstate *st, uint32_t id, int dfd, const char *name,
 			s->e[id].warned = 1;
 			warn_unreadable(st->w, st->path, errno);
 		}
+		s->e[id].stamp = 0;
 		return 0;
 	}
 	s->e[id].warned = 0;
-	return scan_dir(st, id, cfd, len, recursive);
+	/* every RELIST_EVERY rounds a directory is listed whatever its stamp:
+	 * a bound on what a clock that lies (a skewed file server) can hide */
+	may_skip = may_skip && ds && s->e[id].stamp == ds &&
+	           (id + s->rounds) % RELIST_EVERY != 0;
+	s->e[id].stamp = ds;
+	rc = scan_dir(st, id, cfd, len, true, may_skip);
+	if (rc < 0)
+		s->e[id].stamp = 0;
+	return rc;
 }
 
 static void emit(struct sstate *st, uint32_t id, enum gust_change kind)
@@ -684,19 +773,134 @@ static void emit(struct sstate *st, uint32_t id, enum gust_change kind)
 		st->emit(st->arg, st->s, id, st->path, kind, st->s->e[id].is_dir);
 }
 
+/* Why directory sb (path in st->path) is hidden, or 0: ignored by the
+ * filter, or a directory met before (a loop, or the same one twice). Not
+ * hidden means visited from now on. */
+static unsigned dir_hide(struct sstate *st, const struct stat *sb)
+{
+	if (st->w->host->is_ignored(st->w->ctx, st->path, true))
+		return HIDE_IGNORED;
+	if (!visited_add(&st->vis, sb->st_dev, sb->st_ino))
+		return HIDE_VISITED;
+	return 0;
+}
+
+/* Known entry id is a directory, stat sb; st->path holds its path at nlen.
+ * Hide it, bring it back, or scan it. */
+static void known_dir(struct sstate *st, uint32_t id, int dfd, size_t nlen,
+                      const struct stat *sb, bool recursive)
+{
+	struct walk_snap *s = st->s;
+	unsigned hide = dir_hide(st, sb);
+
+	if (hide) {
+		if (!s->e[id].hide) {
+			remove_children(st, id, nlen);
+			emit(st, id, GUST_CHANGE_REMOVE);
+			walk_snap_set_user(s, id, -1);
+		}
+		s->e[id].hide = hide;
+		s->e[id].stamp = 0;
+	} else if (s->e[id].hide) {
+		s->e[id].hide = 0;
+		emit(st, id, GUST_CHANGE_CREATE);
+		scan_sub(st, id, dfd, ent_name(s, id), nlen, sb, false);
+	} else if (recursive) {
+		scan_sub(st, id, dfd, ent_name(s, id), nlen, sb, true);
+	}
+}
+
+static int pend_push(struct sstate *st, uint32_t id, const struct stat *sb)
+{
+	if (st->npend == st->cpend) {
+		size_t cap = st->cpend ? st->cpend * 2 : 64;
+		struct pend *v = realloc(st->pend, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		st->pend = v;
+		st->cpend = cap;
+	}
+	st->pend[st->npend].id = id;
+	st->pend[st->npend].sb = *sb;
+	st->npend++;
+	return 0;
+}
+
+/* Directory dir kept its stamp, so it holds the names it held: stat those
+ * without listing it. 1 done; 0 when something says it changed after all
+ * (a name gone, a type changed), for the caller to list it; <0 an error. */
+static int scan_known(struct sstate *st, uint32_t dir, int dfd, size_t len)
+{
+	struct walk_snap *s = st->s;
+	size_t base = st->npend, end;
+
+	for (uint32_t c = s->e[dir].child; c != WALK_NONE; c = s->e[c].next) {
+		const char *name = ent_name(s, c);
+		struct stat sb;
+		bool is_dir;
+		uint64_t stamp;
+
+		if (s->e[c].hide == HIDE_VISITED)
+			continue; /* its parent did not change: neither did it */
+		if (stat_at(st->w, dfd, name, &sb) < 0)
+			goto relist;
+		is_dir = S_ISDIR(sb.st_mode);
+		if (is_dir != (bool)s->e[c].is_dir)
+			goto relist;
+		if (is_dir) {
+			if (pend_push(st, c, &sb) < 0) {
+				st->npend = base;
+				return -ENOMEM;
+			}
+			continue;
+		}
+		stamp = stamp_of(&sb);
+		if (s->e[c].stamp != stamp) {
+			s->e[c].stamp = stamp;
+			if (path_push(st->path, len, name))
+				emit(st, c, GUST_CHANGE_WRITE);
+			st->path[len] = '\0';
+		}
+	}
+	/* then the subdirectories, whose scans push and pop above end */
+	end = st->npend;
+	for (size_t i = base; i < end && !st->err; i++) {
+		struct pend p = st->pend[i];
+		size_t nlen = path_push(st->path, len, ent_name(s, p.id));
+		if (nlen)
+			known_dir(st, p.id, dfd, nlen, &p.sb, true);
+		st->path[len] = '\0';
+	}
+	st->npend = base;
+	s->skipped++;
+	return st->err ? st->err : 1;
+relist:
+	st->npend = base;
+	return 0;
+}
+
 static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
-                    bool recursive)
+                    bool recursive, bool may_skip)
 {
 	struct walk_snap *s = st->s;
 	const struct walker *w = st->w;
-	DIR *d = fdopendir(dfd);
+	DIR *d;
 	struct dirent *de;
 	uint32_t c, prev, next;
 
+	if (may_skip) {
+		int rc = scan_known(st, dir, dfd, len);
+		if (rc != 0) {
+			close(dfd);
+			return rc < 0 ? rc : 0;
+		}
+	}
+	d = fdopendir(dfd);
 	if (!d) {
 		close(dfd);
 		return 0;
 	}
+	s->listed++;
 	while (!st->err && (de = readdir(d))) {
 		const char *name = de->d_name;
 		struct stat sb;
@@ -704,54 +908,59 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 		uint64_t stamp;
 		size_t nlen;
 		uint32_t id;
+		unsigned hide;
 
 		if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
 			continue;
-		if (fstatat(dfd, name, &sb, w->follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0 &&
-		    fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		if (stat_at(w, dfd, name, &sb) < 0)
 			continue;
 		nlen = path_push(st->path, len, name);
 		if (!nlen)
 			continue;
 		is_dir = S_ISDIR(sb.st_mode);
-		if (is_dir && w->host->is_ignored(w->ctx, st->path, true))
-			continue; /* absent: removed below if it was known */
-		if (is_dir && !visited_add(&st->vis, sb.st_dev, sb.st_ino))
-			continue; /* a loop, or the same directory twice */
-		stamp = stamp_of(&sb);
+		stamp = is_dir ? 0 : stamp_of(&sb);
 		id = find_child(s, dir, name, strlen(name));
 		if (id == WALK_NONE) {
+			hide = is_dir ? dir_hide(st, &sb) : 0;
 			id = snap_add(s, dir, name, is_dir, stamp);
 			if (id == WALK_NONE) {
 				st->err = -ENOMEM;
 				break;
 			}
+			s->e[id].hide = hide;
+			if (hide)
+				continue;
 			emit(st, id, GUST_CHANGE_CREATE);
 			if (is_dir)
-				scan_sub(st, id, dfd, name, nlen, true);
+				scan_sub(st, id, dfd, name, nlen, &sb, false);
 			continue;
 		}
 		s->e[id].mark = 1;
-		if ((bool)s->e[id].is_dir != is_dir) {
-			if (s->e[id].is_dir)
-				remove_children(st, id, nlen);
-			emit(st, id, GUST_CHANGE_REMOVE);
-			s->e[id].is_dir = is_dir;
-			s->e[id].stamp = stamp;
-			s->e[id].user = -1;
-			emit(st, id, GUST_CHANGE_CREATE);
-			if (is_dir)
-				scan_sub(st, id, dfd, name, nlen, true);
+		if (is_dir && s->e[id].is_dir) {
+			known_dir(st, id, dfd, nlen, &sb, recursive);
 			continue;
 		}
-		if (!is_dir) {
-			if (s->e[id].stamp != stamp) {
-				s->e[id].stamp = stamp;
-				emit(st, id, GUST_CHANGE_WRITE);
+		if (is_dir != (bool)s->e[id].is_dir) {
+			/* replaced by something of another type */
+			if (!s->e[id].hide) {
+				if (s->e[id].is_dir)
+					remove_children(st, id, nlen);
+				emit(st, id, GUST_CHANGE_REMOVE);
 			}
-		} else if (recursive) {
+			s->e[id].is_dir = is_dir;
 			s->e[id].stamp = stamp;
-			scan_sub(st, id, dfd, name, nlen, true);
+			walk_snap_set_user(s, id, -1);
+			s->e[id].hide = hide = is_dir ? dir_hide(st, &sb) : 0;
+			if (hide)
+				continue;
+			emit(st, id, GUST_CHANGE_CREATE);
+			if (is_dir)
+				scan_sub(st, id, dfd, name, nlen, &sb, false);
+			continue;
+		}
+		if (s->e[id].stamp != stamp) {
+			s->e[id].stamp = stamp;
+			emit(st, id, GUST_CHANGE_WRITE);
 		}
 	}
 	closedir(d);
@@ -772,7 +981,7 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 		else
 			s->e[prev].next = next;
 		size_t cl = path_push(st->path, len, ent_name(s, c));
-		if (cl) {
+		if (cl && !s->e[c].hide) {
 			if (s->e[c].is_dir)
 				remove_children(st, c, cl);
 			emit(st, c, GUST_CHANGE_REMOVE);
@@ -820,7 +1029,7 @@ uint32_t walk_snap_find(const struct walk_snap *s, const char *rel)
 		size_t nl = e ? (size_t)(e - rel) : strlen(rel);
 		if (nl) {
 			id = find_child(s, id, rel, nl);
-			if (id == WALK_NONE)
+			if (id == WALK_NONE || s->e[id].hide)
 				return WALK_NONE;
 		}
 		rel += nl;
@@ -838,6 +1047,7 @@ int walk_snap_scan(struct walk_snap *s, const struct walker *w,
 	struct sstate *st;
 	char abs[PATH_MAX];
 	struct stat sb;
+	struct timespec now;
 	int fd, rc;
 
 	if (id == WALK_NONE || !s->e[id].is_dir)
@@ -865,12 +1075,24 @@ int walk_snap_scan(struct walk_snap *s, const struct walker *w,
 	st->w = w;
 	st->emit = emitfn;
 	st->arg = arg;
+	clock_gettime(CLOCK_REALTIME, &now);
+	st->trust_before = ns_of(&now) - (int64_t)s->racy_ms * 1000000;
+	if (recursive)
+		s->rounds++;
 	walk_snap_path(s, id, st->path, sizeof st->path);
-	if (fstat(fd, &sb) == 0)
+	if (fstat(fd, &sb) == 0) {
 		visited_add(&st->vis, sb.st_dev, sb.st_ino);
+		s->e[id].stamp = dir_stamp(st, &sb);
+	} else {
+		s->e[id].stamp = 0;
+	}
 	s->e[id].warned = 0;
-	rc = scan_dir(st, id, fd, strlen(st->path), recursive);
+	/* rel itself is always listed: the caller has a reason to ask */
+	rc = scan_dir(st, id, fd, strlen(st->path), recursive, false);
+	if (rc < 0)
+		s->e[id].stamp = 0;
 	free(st->vis.v);
+	free(st->pend);
 	free(st);
 	compact_names(s);
 	return rc;
@@ -920,20 +1142,33 @@ int walk_snap_restat(struct walk_snap *s, const struct walker *w, uint32_t id)
 	return 0;
 }
 
+static bool shown(const struct walk_snap *s, uint32_t id)
+{
+	return id < s->n && s->e[id].live && !s->e[id].hide;
+}
+
 bool walk_snap_is_dir(const struct walk_snap *s, uint32_t id)
 {
-	return id < s->n && s->e[id].live && s->e[id].is_dir;
+	return shown(s, id) && s->e[id].is_dir;
 }
 
 int walk_snap_user(const struct walk_snap *s, uint32_t id)
 {
-	return id < s->n && s->e[id].live ? s->e[id].user : -1;
+	return s->user && id < s->n && s->e[id].live ? s->user[id] : -1;
 }
 
 void walk_snap_set_user(struct walk_snap *s, uint32_t id, int user)
 {
-	if (id < s->n && s->e[id].live)
-		s->e[id].user = user;
+	if (id >= s->n || !s->e[id].live || (!s->user && user == -1))
+		return;
+	if (!s->user) {
+		s->user = malloc((size_t)s->cap * sizeof *s->user);
+		if (!s->user)
+			return; /* kqueue then opens the entry again later */
+		for (uint32_t i = 0; i < s->cap; i++)
+			s->user[i] = -1;
+	}
+	s->user[id] = user;
 }
 
 void walk_snap_each(struct walk_snap *s,
@@ -941,15 +1176,31 @@ void walk_snap_each(struct walk_snap *s,
                     void *arg)
 {
 	for (uint32_t id = 0; id < s->n; id++)
-		if (s->e[id].live)
+		if (shown(s, id))
 			fn(arg, s, id);
 }
 
-size_t walk_snap_count(const struct walk_snap *s) { return s->live; }
+size_t walk_snap_count(const struct walk_snap *s)
+{
+	size_t n = 0;
+	for (uint32_t id = 0; id < s->n; id++)
+		n += shown(s, id);
+	return n;
+}
+
+void walk_snap_stats(const struct walk_snap *s, uint64_t *listed,
+                     uint64_t *skipped)
+{
+	*listed = s->listed;
+	*skipped = s->skipped;
+}
+
+void walk_snap_set_racy_ms(struct walk_snap *s, unsigned ms) { s->racy_ms = ms; }
 
 size_t walk_snap_bytes(const struct walk_snap *s)
 {
 	return sizeof *s + (size_t)s->cap * sizeof *s->e +
+	       (s->user ? (size_t)s->cap * sizeof *s->user : 0) +
 	       (size_t)s->nslot * sizeof *s->slot + s->ncap;
 }
 

@@ -103,7 +103,18 @@ void walk_snap_free(struct walk_snap *s);
  * CREATE for a new path (new directories are scanned whole), WRITE for a
  * non-directory whose stamp changed (mtime, size, inode or type), REMOVE
  * for a path gone (or newly ignored). recursive: rescan the known
- * subdirectories too. 0, -ENOENT if rel is unknown or gone, -ENOMEM. */
+ * subdirectories too. 0, -ENOENT if rel is unknown or gone, -ENOMEM.
+ *
+ * rel is always listed. In a recursive scan a subdirectory whose mtime,
+ * ctime, inode, size and link count are those it had when it was last
+ * listed holds the same names: its entries are stat'ed by name, without
+ * listing it. A listing counts for that only when the directory's mtime and
+ * ctime were at least racy_ms (2 s) old when it began, since a change in
+ * the same clock tick leaves them as they were; and every directory is
+ * listed at least every 16th recursive scan whatever its stamp says. Ignored
+ * directories (and ones met twice: symlink loops) are kept as hidden
+ * entries, so that one the filter lets in again is found without listing
+ * its parent; hidden entries are invisible to every function below. */
 int walk_snap_scan(struct walk_snap *s, const struct walker *w,
                    const char *rel, bool recursive, walk_emit_fn emit,
                    void *arg);
@@ -130,6 +141,13 @@ void walk_snap_each(struct walk_snap *s,
 size_t walk_snap_count(const struct walk_snap *s);
 /* Heap bytes held (for benchmarks). */
 size_t walk_snap_bytes(const struct walk_snap *s);
+/* Directories listed, and checked without listing, since the snapshot
+ * began (for tests and benchmarks). */
+void walk_snap_stats(const struct walk_snap *s, uint64_t *listed,
+                     uint64_t *skipped);
+/* How old a directory's mtime and ctime must be for its listing to be
+ * trusted (default 2000 ms; tests shorten it). */
+void walk_snap_set_racy_ms(struct walk_snap *s, unsigned ms);
 
 /* ---- poller: a full rescan every interval, changes to host->changed ---- */
 

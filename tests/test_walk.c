@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -497,6 +498,143 @@ START_TEST(test_snapshot_one_dir)
 }
 END_TEST
 
+/* Wait until ms have passed on the wall clock, so that what was changed
+ * before is at least that old for the racy rule of dir_stamp(). */
+static void wait_past(unsigned ms)
+{
+	struct timespec t0, t, d = {0, 5000000};
+	clock_gettime(CLOCK_REALTIME, &t0);
+	for (int i = 0; i < 2000; i++) {
+		clock_gettime(CLOCK_REALTIME, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= ms)
+			return;
+		nanosleep(&d, NULL);
+	}
+	ck_abort_msg("the clock did not move");
+}
+
+static uint64_t listed(const struct walk_snap *snap)
+{
+	uint64_t l, k;
+	walk_snap_stats(snap, &l, &k);
+	return l;
+}
+
+/* A directory whose stamp is unchanged is not listed: its entries are
+ * stat'ed by name. What that must still see, and when it must list. */
+START_TEST(test_snapshot_unlisted_dirs)
+{
+	struct walk_snap *snap = walk_snap_new();
+	struct seen s;
+	uint64_t l0, k0, k1;
+
+	walk_snap_set_racy_ms(snap, 100);
+	setup_tree(false);
+	sh("cd '%s' && mkdir -p a/b c && touch a/f a/b/g c/h", root);
+	rescan(snap, &s, "", true);
+	ck_assert_uint_eq(listed(snap), 4);
+	/* listed while their mtimes were recent: listed again */
+	rescan(snap, &s, "", true);
+	ck_assert_uint_eq(listed(snap), 8);
+	wait_past(150);
+	rescan(snap, &s, "", true); /* this listing is trusted from now on */
+	ck_assert_uint_eq(listed(snap), 12);
+	/* 16 scans of an unchanged tree: the root every time, and each of the
+	 * three directories exactly once (the periodic listing) */
+	l0 = listed(snap);
+	walk_snap_stats(snap, &l0, &k0);
+	for (int i = 0; i < 16; i++) {
+		rescan(snap, &s, "", true);
+		ck_assert_msg(s.len == 0, "spurious: %s", s.text);
+	}
+	walk_snap_stats(snap, &l0, &k1);
+	ck_assert_uint_eq(l0, 12 + 16 + 3);
+	ck_assert_uint_eq(k1 - k0, 16 * 3 - 3);
+	/* a write in place leaves the directory as it was: seen by its stat */
+	sh("cd '%s' && printf x > a/b/g", root);
+	rescan(snap, &s, "", true);
+	ck_assert_msg(s.len == strlen("W a/b/g\n") && seen_has(&s, 'W', "a/b/g"), "%s", s.text);
+	/* a new name changes the directory */
+	sh("cd '%s' && touch a/b/new", root);
+	rescan(snap, &s, "", true);
+	ck_assert_msg(s.len == strlen("C a/b/new\n") && seen_has(&s, 'C', "a/b/new"), "%s",
+	              s.text);
+	/* vim's save: write a temporary file, rename it over */
+	wait_past(150);
+	rescan(snap, &s, "", true);
+	sh("cd '%s' && printf yy > a/b/.g.swp && mv a/b/.g.swp a/b/g", root);
+	rescan(snap, &s, "", true);
+	ck_assert_msg(seen_has(&s, 'W', "a/b/g") && !seen_has(&s, 'R', "a/b/g"), "%s", s.text);
+	/* a directory whose mtime is in the future is listed at every scan:
+	 * a change in its clock tick would not move it */
+	sh("cd '%s' && touch -d 'now + 1 hour' c", root);
+	wait_past(150);
+	rescan(snap, &s, "", true);
+	l0 = listed(snap);
+	rescan(snap, &s, "", true);
+	rescan(snap, &s, "", true);
+	ck_assert_uint_ge(listed(snap) - l0, 4); /* root and c, twice */
+	/* a name gone while the stamp stayed (only a lying clock does that):
+	 * the failed stat lists the directory */
+	sh("cd '%s' && touch -d '2001-01-01' c", root);
+	wait_past(150);
+	rescan(snap, &s, "", true);
+	rescan(snap, &s, "", true);
+	sh("cd '%s' && mv c/h c/h2 && touch -d '2001-01-01' c", root);
+	rescan(snap, &s, "", true); /* ctime moved: listed */
+	ck_assert_msg(seen_has(&s, 'R', "c/h") && seen_has(&s, 'C', "c/h2"), "%s", s.text);
+	walk_snap_free(snap);
+	teardown_tree();
+}
+END_TEST
+
+/* An ignored directory is kept, hidden: when the filter lets it in again
+ * it is found even though its parent is not listed. */
+START_TEST(test_snapshot_unignored_dir)
+{
+	struct walk_snap *snap = walk_snap_new();
+	struct seen s;
+	int i;
+
+	walk_snap_set_racy_ms(snap, 100);
+	setup_tree(false);
+	sh("cd '%s' && mkdir -p a/gen/deep && touch a/gen/x.go a/gen/deep/y.go a/m.go "
+	   "&& printf 'gen/\\n' > a/.gitignore",
+	   root);
+	ck_assert(filter_ignored(ctx.filter, "a/gen", true));
+	rescan(snap, &s, "", true);
+	ck_assert_msg(!strstr(s.text, "gen/"), "%s", s.text);
+	ck_assert_uint_eq(walk_snap_find(snap, "a/gen"), WALK_NONE);
+	ck_assert_uint_eq(walk_snap_count(snap), 4); /* root, a, a/m.go, a/.gitignore */
+	wait_past(150);
+	rescan(snap, &s, "", true);
+	rescan(snap, &s, "", true);
+	ck_assert_msg(s.len == 0, "spurious: %s", s.text);
+	/* rewritten in place: a keeps its stamp */
+	sh("cd '%s' && printf 'nop\\n' > a/.gitignore", root);
+	for (i = 0; i < 400 && filter_ignored(ctx.filter, "a/gen", true); i++)
+		wait_past(5);
+	ck_assert(!filter_ignored(ctx.filter, "a/gen", true));
+	rescan(snap, &s, "", true);
+	ck_assert_msg(seen_has(&s, 'C', "a/gen") && seen_has(&s, 'C', "a/gen/x.go") &&
+	                  seen_has(&s, 'C', "a/gen/deep/y.go") && seen_has(&s, 'W', "a/.gitignore"),
+	              "%s", s.text);
+	ck_assert_uint_ne(walk_snap_find(snap, "a/gen/deep/y.go"), WALK_NONE);
+	/* and ignored again: its contents go */
+	sh("cd '%s' && printf 'gen/\\n' > a/.gitignore", root);
+	for (i = 0; i < 400 && !filter_ignored(ctx.filter, "a/gen", true); i++)
+		wait_past(5);
+	rescan(snap, &s, "", true);
+	ck_assert_msg(seen_has(&s, 'R', "a/gen") && seen_has(&s, 'R', "a/gen/x.go") &&
+	                  seen_has(&s, 'R', "a/gen/deep/y.go"),
+	              "%s", s.text);
+	ck_assert_uint_eq(walk_snap_find(snap, "a/gen"), WALK_NONE);
+	ck_assert_uint_eq(walk_snap_count(snap), 4);
+	walk_snap_free(snap);
+	teardown_tree();
+}
+END_TEST
+
 /* 5,000 files (file creation is slow on some CI disks): compact, and entries freed by removals are reused. */
 START_TEST(test_snapshot_compact)
 {
@@ -540,6 +678,8 @@ static Suite *walk_suite(void)
 	tcase_add_test(tc, test_snapshot_diff);
 	tcase_add_test(tc, test_snapshot_one_dir);
 	tcase_add_test(tc, test_snapshot_compact);
+	tcase_add_test(tc, test_snapshot_unlisted_dirs);
+	tcase_add_test(tc, test_snapshot_unignored_dir);
 	suite_add_tcase(s, tc);
 	return s;
 }
