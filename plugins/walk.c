@@ -454,6 +454,7 @@ struct walk_snap {
 	size_t nlen, ncap, garbage;
 	uint32_t rounds;          /* recursive scans so far */
 	unsigned racy_ms;         /* RACY_MS */
+	bool trust_dirs;          /* skip listings at all */
 	uint64_t listed, skipped; /* directories listed / checked unlisted */
 };
 
@@ -512,6 +513,7 @@ struct walk_snap *walk_snap_new(void)
 	}
 	s->free_head = WALK_NONE;
 	s->racy_ms = RACY_MS;
+	s->trust_dirs = true;
 	s->e[0] = (struct snap_ent){.parent = WALK_NONE, .name = off, .child = WALK_NONE,
 	                            .next = WALK_NONE, .is_dir = 1, .live = 1};
 	s->n = 1;
@@ -758,7 +760,7 @@ static int scan_sub(struct sstate *st, uint32_t id, int dfd, const char *name,
 	s->e[id].warned = 0;
 	/* every RELIST_EVERY rounds a directory is listed whatever its stamp:
 	 * a bound on what a clock that lies (a skewed file server) can hide */
-	may_skip = may_skip && ds && s->e[id].stamp == ds &&
+	may_skip = may_skip && s->trust_dirs && ds && s->e[id].stamp == ds &&
 	           (id + s->rounds) % RELIST_EVERY != 0;
 	s->e[id].stamp = ds;
 	rc = scan_dir(st, id, cfd, len, true, may_skip);
@@ -1197,6 +1199,11 @@ void walk_snap_stats(const struct walk_snap *s, uint64_t *listed,
 
 void walk_snap_set_racy_ms(struct walk_snap *s, unsigned ms) { s->racy_ms = ms; }
 
+void walk_snap_set_trust_dirs(struct walk_snap *s, bool trust)
+{
+	s->trust_dirs = trust;
+}
+
 size_t walk_snap_bytes(const struct walk_snap *s)
 {
 	return sizeof *s + (size_t)s->cap * sizeof *s->e +
@@ -1245,7 +1252,8 @@ static void poller_tick(void *arg)
 }
 
 struct walk_poller *walk_poller_start(const struct walker *w,
-                                      unsigned interval_ms, bool log_errors)
+                                      unsigned interval_ms, bool trust_dirs,
+                                      bool log_errors)
 {
 	struct walk_poller *p = calloc(1, sizeof *p);
 	const char *why = NULL;
@@ -1257,6 +1265,7 @@ struct walk_poller *walk_poller_start(const struct walker *w,
 	}
 	p->w = *w;
 	p->interval = interval_ms ? interval_ms : 1;
+	walk_snap_set_trust_dirs(p->s, trust_dirs);
 	rc = walk_snap_scan(p->s, &p->w, "", true, NULL, NULL);
 	if (rc < 0) {
 		why = rc == -ENOENT ? "root is not a readable directory" : strerror(-rc);

@@ -148,6 +148,9 @@ void walk_snap_stats(const struct walk_snap *s, uint64_t *listed,
 /* How old a directory's mtime and ctime must be for its listing to be
  * trusted (default 2000 ms; tests shorten it). */
 void walk_snap_set_racy_ms(struct walk_snap *s, unsigned ms);
+/* false: list every directory at every scan (for file systems that do not
+ * keep directory times). Default true. */
+void walk_snap_set_trust_dirs(struct walk_snap *s, bool trust);
 
 /* ---- poller: a full rescan every interval, changes to host->changed ---- */
 
@@ -155,9 +158,11 @@ struct walk_poller;
 
 /* Takes the first snapshot silently (warning about unreadable dirs) and
  * arms the timer. NULL with the reason set via host->set_error(), or logged
- * when log_errors (after create(), set_error no longer reaches anyone). */
+ * when log_errors (after create(), set_error no longer reaches anyone).
+ * trust_dirs: see walk_snap_set_trust_dirs(). */
 struct walk_poller *walk_poller_start(const struct walker *w,
-                                      unsigned interval_ms, bool log_errors);
+                                      unsigned interval_ms, bool trust_dirs,
+                                      bool log_errors);
 void walk_poller_free(struct walk_poller *p);
 
 /* Report kind for root-relative rel as an absolute path. */

@@ -162,7 +162,7 @@ static int fall_back(struct ino_watcher *iw)
 	}
 	iw->host->log(iw->ctx, GUST_LOG_WARN, "%s; falling back to polling every %u ms",
 	              iw->errmsg, iw->poll_ms);
-	iw->poller = walk_poller_start(&iw->w, iw->poll_ms, iw->started);
+	iw->poller = walk_poller_start(&iw->w, iw->poll_ms, true, iw->started);
 	return iw->poller ? 0 : -EIO;
 }
 

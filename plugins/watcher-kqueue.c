@@ -154,7 +154,7 @@ static int kq_fall_back(struct kq_watcher *kw, bool started)
 	}
 	kw->host->log(kw->ctx, GUST_LOG_WARN, "%s; falling back to polling every %u ms",
 	              msg, kw->poll_ms);
-	kw->poller = walk_poller_start(&kw->w, kw->poll_ms, started);
+	kw->poller = walk_poller_start(&kw->w, kw->poll_ms, true, started);
 	return kw->poller ? 0 : -EIO;
 }
 

@@ -1,6 +1,9 @@
 /* watcher-poll.c - the portable watcher: a snapshot of the tree (stat only,
  * no content hashing) compared with a fresh scan every interval. The answer
- * for file systems that send no events (Docker bind mounts, NFS, WSL). */
+ * for file systems that send no events (Docker bind mounts, NFS, WSL).
+ * Directories whose times say nothing was added, removed or renamed in
+ * them are not listed again (walk.h); trust_dir_mtime: false lists them
+ * all at every scan. */
 #include "config.h"
 
 #include <gust/plugin.h>
@@ -14,18 +17,21 @@ struct poll_watcher {
 	struct gust_ctx *ctx;
 	struct walker w;
 	unsigned interval_ms;
+	bool trust_dirs;
 	struct walk_poller *poller;
 };
 
 static void *poll_create(const struct gust_host *host, struct gust_ctx *ctx,
                          const struct gust_opts *opts)
 {
-	static const char *const known[] = {"interval_ms", NULL};
+	static const char *const known[] = {"interval_ms", "trust_dir_mtime", NULL};
 	struct poll_watcher *p;
 	long long ms;
+	bool trust;
 
 	if (host->opt_check_keys(ctx, opts, known) < 0 ||
-	    host->opt_int(ctx, opts, "interval_ms", 500, 10, 3600000, &ms) < 0)
+	    host->opt_int(ctx, opts, "interval_ms", 500, 10, 3600000, &ms) < 0 ||
+	    host->opt_bool(ctx, opts, "trust_dir_mtime", true, &trust) < 0)
 		return NULL;
 	p = calloc(1, sizeof *p);
 	if (!p) {
@@ -35,6 +41,7 @@ static void *poll_create(const struct gust_host *host, struct gust_ctx *ctx,
 	p->host = host;
 	p->ctx = ctx;
 	p->interval_ms = (unsigned)ms;
+	p->trust_dirs = trust;
 	return p;
 }
 
@@ -43,7 +50,7 @@ static int poll_start(void *self)
 	struct poll_watcher *p = self;
 
 	walker_init(&p->w, p->host, p->ctx);
-	p->poller = walk_poller_start(&p->w, p->interval_ms, false);
+	p->poller = walk_poller_start(&p->w, p->interval_ms, p->trust_dirs, false);
 	if (!p->poller)
 		return -EIO;
 	p->host->log(p->ctx, GUST_LOG_DEBUG, "polling '%s' every %u ms", p->w.root,

@@ -16,6 +16,14 @@ builds_are() { [ "$(builds "$1")" = "$2" ]; }
 # (poll interval 100 ms) and the debounce (300 ms) a window to misbehave.
 quiet_window() { sleep 1; }
 
+# The poll watcher trusts a directory's listing once its mtime and ctime
+# are 2 s old; this one's are 3.
+dir_aged() { # DIR
+	local m c
+	m=$(stat -c %Y "$1") && c=$(stat -c %Z "$1") || return 1
+	[ $(($(date +%s) - (m > c ? m : c))) -ge 3 ]
+}
+
 write_config() { # DIR WATCHER_JSON BUILDS PORT
 	cat >"$1/gust.json" <<EOF
 {
@@ -54,6 +62,8 @@ edits inside excluded directories|echo x > node_modules/pkg/x.go && echo x > web
 a file that does not match include_ext|echo x > src/notes.txt|0
 a storm of 1000 files|mkdir -p src/storm && (cd src/storm && touch $(seq -f 'f%04g.go' 1 1000))|1
 removing a whole directory|rm -rf src/a|1
+an edit in a directory unchanged for 3 s (poll does not list it)|wait_for 15 dir_aged src && echo '// aged' >> src/main.go|1
+a new file in a directory unchanged for 3 s|wait_for 15 dir_aged src && echo 'package main' > src/late.go|1
 EOF
 )
 
@@ -116,6 +126,27 @@ for w in inotify poll; do
 	is "$status" 2 "$w: an unknown option is a config error (exit 2)"
 	like "$out" "intervall_ms" "$w: the message names the unknown key"
 done
+
+# poll with trust_dir_mtime off lists every directory at every scan
+if [ -f "$GUST_PLUGIN_PATH/watcher-poll.so" ]; then
+	P=$T/poll-list B=$T/builds-poll-list
+	mkdir -p "$P/src/deep"
+	echo 'package main' >"$P/src/main.go"
+	port=$(free_port)
+	write_config "$P" '{ "plugin": "poll", "interval_ms": 100, "trust_dir_mtime": false }' "$B" "$port"
+	start_gust "$P"
+	ok_run "poll, trust_dir_mtime off: the first build runs" wait_for 30 builds_are "$B" 1
+	echo 'package deep' >"$P/src/deep/d.go"
+	ok_run "poll, trust_dir_mtime off: a new file builds" wait_for 15 builds_are "$B" 2
+	echo '// edit' >>"$P/src/deep/d.go"
+	ok_run "poll, trust_dir_mtime off: an edit builds" wait_for 15 builds_are "$B" 3
+	stop_gust INT
+	ok_run "poll, trust_dir_mtime off: nothing left" wait_for 10 no_marked_left
+	write_config "$P" '{ "plugin": "poll", "trust_dir_mtime": "no" }' "$B" "$port"
+	out=$(cd "$P" && "$GUST" 2>&1 </dev/null)
+	is "$?" 2 "poll: a trust_dir_mtime that is not a boolean is a config error"
+	like "$out" "trust_dir_mtime" "poll: the message names the key"
+fi
 
 # ---- inotify limits, inside a user namespace (per-namespace limits) ----
 if [ -f "$GUST_PLUGIN_PATH/watcher-inotify.so" ] &&
