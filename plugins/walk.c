@@ -656,8 +656,11 @@ struct sstate {
 	struct visited vis;
 	int err;
 	int64_t trust_before; /* ns: a dir stamp older than this is trusted */
+	bool recursive;
 	struct pend *pend;
 	size_t npend, cpend;
+	uint32_t *defer; /* HIDE_VISITED entries met, re-checked at the end */
+	size_t ndefer, cdefer;
 	char path[PATH_MAX];
 };
 
@@ -787,13 +790,40 @@ static unsigned dir_hide(struct sstate *st, const struct stat *sb)
 	return 0;
 }
 
+static int defer_push(struct sstate *st, uint32_t id)
+{
+	if (st->ndefer == st->cdefer) {
+		size_t cap = st->cdefer ? st->cdefer * 2 : 16;
+		uint32_t *v = realloc(st->defer, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		st->defer = v;
+		st->cdefer = cap;
+	}
+	st->defer[st->ndefer++] = id;
+	return 0;
+}
+
 /* Known entry id is a directory, stat sb; st->path holds its path at nlen.
  * Hide it, bring it back, or scan it. */
 static void known_dir(struct sstate *st, uint32_t id, int dfd, size_t nlen,
                       const struct stat *sb, bool recursive)
 {
 	struct walk_snap *s = st->s;
-	unsigned hide = dir_hide(st, sb);
+	unsigned hide;
+
+	if (st->w->host->is_ignored(st->w->ctx, st->path, true)) {
+		hide = HIDE_IGNORED;
+	} else if (s->e[id].hide == HIDE_VISITED) {
+		/* The copy that is shown keeps its place, whichever order this
+		 * scan meets them in; this one comes back only if, once the
+		 * scan is over, nothing shown was that directory (unhide()). */
+		if (st->recursive && defer_push(st, id) < 0)
+			st->err = -ENOMEM;
+		return;
+	} else {
+		hide = visited_add(&st->vis, sb->st_dev, sb->st_ino) ? 0 : HIDE_VISITED;
+	}
 
 	if (hide) {
 		if (!s->e[id].hide) {
@@ -842,8 +872,6 @@ static int scan_known(struct sstate *st, uint32_t dir, int dfd, size_t len)
 		bool is_dir;
 		uint64_t stamp;
 
-		if (s->e[c].hide == HIDE_VISITED)
-			continue; /* its parent did not change: neither did it */
 		if (stat_at(st->w, dfd, name, &sb) < 0)
 			goto relist;
 		is_dir = S_ISDIR(sb.st_mode);
@@ -852,7 +880,7 @@ static int scan_known(struct sstate *st, uint32_t dir, int dfd, size_t len)
 		if (is_dir) {
 			if (pend_push(st, c, &sb) < 0) {
 				st->npend = base;
-				return -ENOMEM;
+				return st->err = -ENOMEM;
 			}
 			continue;
 		}
@@ -889,6 +917,7 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 	DIR *d;
 	struct dirent *de;
 	uint32_t c, prev, next;
+	int read_err = 0;
 
 	if (may_skip) {
 		int rc = scan_known(st, dir, dfd, len);
@@ -900,10 +929,16 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 	d = fdopendir(dfd);
 	if (!d) {
 		close(dfd);
+		s->e[dir].stamp = 0;
 		return 0;
 	}
 	s->listed++;
-	while (!st->err && (de = readdir(d))) {
+	for (;;) {
+		errno = 0;
+		if (st->err || !(de = readdir(d))) {
+			read_err = st->err ? 0 : errno;
+			break;
+		}
 		const char *name = de->d_name;
 		struct stat sb;
 		bool is_dir;
@@ -914,8 +949,17 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 
 		if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
 			continue;
-		if (stat_at(w, dfd, name, &sb) < 0)
+		if (stat_at(w, dfd, name, &sb) < 0) {
+			if (errno != ENOENT) {
+				/* not known to be gone: keep what was known, and
+				 * list this directory again next time */
+				id = find_child(s, dir, name, strlen(name));
+				if (id != WALK_NONE)
+					s->e[id].mark = 1;
+				s->e[dir].stamp = 0;
+			}
 			continue;
+		}
 		nlen = path_push(st->path, len, name);
 		if (!nlen)
 			continue;
@@ -969,6 +1013,13 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 	st->path[len] = '\0';
 	if (st->err)
 		return st->err;
+	if (read_err) {
+		/* a listing cut short says nothing of what it did not reach */
+		for (c = s->e[dir].child; c != WALK_NONE; c = s->e[c].next)
+			s->e[c].mark = 0;
+		s->e[dir].stamp = 0;
+		return 0;
+	}
 	/* sweep: whatever was not seen is gone */
 	prev = WALK_NONE;
 	for (c = s->e[dir].child; c != WALK_NONE; c = next) {
@@ -992,6 +1043,34 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 		st->path[len] = '\0';
 	}
 	return 0;
+}
+
+/* After a recursive scan: a directory kept hidden as met twice whose
+ * other way in is gone (nothing shown was that directory) is shown again,
+ * and scanned. */
+static void unhide(struct sstate *st, uint32_t id)
+{
+	struct walk_snap *s = st->s;
+	char abs[PATH_MAX];
+	struct stat sb;
+	int fd;
+
+	if (id >= s->n || !s->e[id].live || s->e[id].hide != HIDE_VISITED ||
+	    walk_snap_path(s, id, st->path, sizeof st->path) < 0 ||
+	    walk_abs(st->w, st->path, abs, sizeof abs) < 0)
+		return;
+	fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (st->w->follow ? 0 : O_NOFOLLOW));
+	if (fd < 0)
+		return; /* its parent's next listing says what it became */
+	if (fstat(fd, &sb) < 0 || !visited_add(&st->vis, sb.st_dev, sb.st_ino)) {
+		close(fd);
+		return;
+	}
+	s->e[id].hide = 0;
+	emit(st, id, GUST_CHANGE_CREATE);
+	s->e[id].stamp = dir_stamp(st, &sb);
+	if (scan_dir(st, id, fd, strlen(st->path), true, false) < 0)
+		s->e[id].stamp = 0;
 }
 
 static void compact_names(struct walk_snap *s)
@@ -1079,6 +1158,7 @@ int walk_snap_scan(struct walk_snap *s, const struct walker *w,
 	st->arg = arg;
 	clock_gettime(CLOCK_REALTIME, &now);
 	st->trust_before = ns_of(&now) - (int64_t)s->racy_ms * 1000000;
+	st->recursive = recursive;
 	if (recursive)
 		s->rounds++;
 	walk_snap_path(s, id, st->path, sizeof st->path);
@@ -1093,8 +1173,13 @@ int walk_snap_scan(struct walk_snap *s, const struct walker *w,
 	rc = scan_dir(st, id, fd, strlen(st->path), recursive, false);
 	if (rc < 0)
 		s->e[id].stamp = 0;
+	for (size_t i = 0; rc == 0 && !st->err && i < st->ndefer; i++)
+		unhide(st, st->defer[i]); /* may defer more: ndefer grows */
+	if (rc == 0)
+		rc = st->err;
 	free(st->vis.v);
 	free(st->pend);
+	free(st->defer);
 	free(st);
 	compact_names(s);
 	return rc;
@@ -1159,18 +1244,19 @@ int walk_snap_user(const struct walk_snap *s, uint32_t id)
 	return s->user && id < s->n && s->e[id].live ? s->user[id] : -1;
 }
 
-void walk_snap_set_user(struct walk_snap *s, uint32_t id, int user)
+int walk_snap_set_user(struct walk_snap *s, uint32_t id, int user)
 {
 	if (id >= s->n || !s->e[id].live || (!s->user && user == -1))
-		return;
+		return 0;
 	if (!s->user) {
 		s->user = malloc((size_t)s->cap * sizeof *s->user);
 		if (!s->user)
-			return; /* kqueue then opens the entry again later */
+			return -ENOMEM;
 		for (uint32_t i = 0; i < s->cap; i++)
 			s->user[i] = -1;
 	}
 	s->user[id] = user;
+	return 0;
 }
 
 void walk_snap_each(struct walk_snap *s,

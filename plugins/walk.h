@@ -131,9 +131,9 @@ int walk_snap_path(const struct walk_snap *s, uint32_t id, char *buf,
                    size_t len);
 bool walk_snap_is_dir(const struct walk_snap *s, uint32_t id);
 /* One int of the watcher's own per entry (kqueue: the open fd); -1 when
- * new. */
+ * new. Setting one: 0, or -ENOMEM (the first one allocates the table). */
 int walk_snap_user(const struct walk_snap *s, uint32_t id);
-void walk_snap_set_user(struct walk_snap *s, uint32_t id, int user);
+int walk_snap_set_user(struct walk_snap *s, uint32_t id, int user);
 /* Call fn for every entry (the root included). */
 void walk_snap_each(struct walk_snap *s,
                     void (*fn)(void *arg, struct walk_snap *s, uint32_t id),

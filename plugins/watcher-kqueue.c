@@ -95,8 +95,11 @@ static void kq_open_entry(struct kq_watcher *kw, uint32_t id, const char *rel)
 		close(fd);
 		return;
 	}
+	if (walk_snap_set_user(kw->snap, id, fd) < 0) {
+		close(fd); /* closing drops the registration too */
+		return;
+	}
 	kw->fd_ent[fd] = id;
-	walk_snap_set_user(kw->snap, id, fd);
 }
 
 static void kq_emit(void *arg, struct walk_snap *s, uint32_t id,

@@ -635,6 +635,89 @@ START_TEST(test_snapshot_unignored_dir)
 }
 END_TEST
 
+/* Two symlinks to one directory (follow_symlinks): one is shown, the
+ * other kept hidden. Scans of an unchanged tree never swap them, whatever
+ * order they meet them in (listed or not); when the shown one goes, the
+ * other is shown in the same scan. */
+START_TEST(test_snapshot_dir_met_twice)
+{
+	struct walk_snap *snap = walk_snap_new();
+	struct seen s;
+	char shown[32], other[32], p[64];
+
+	walk_snap_set_racy_ms(snap, 100);
+	setup_tree(true);
+	sh("cd '%s' && mkdir -p node_modules/x g/p1 g/p2 && touch node_modules/x/f && "
+	   "ln -s ../../node_modules/x g/p1/a && ln -s ../../node_modules/x g/p2/b",
+	   root);
+	rescan(snap, &s, "", true);
+	ck_assert_msg(seen_count(&s, 'C') == 5, "%s", s.text); /* g, p1, p2, a|b, f */
+	ck_assert((walk_snap_find(snap, "g/p1/a") == WALK_NONE) !=
+	          (walk_snap_find(snap, "g/p2/b") == WALK_NONE));
+	strcpy(shown, walk_snap_find(snap, "g/p1/a") != WALK_NONE ? "g/p1/a" : "g/p2/b");
+	strcpy(other, strcmp(shown, "g/p1/a") == 0 ? "g/p2/b" : "g/p1/a");
+	wait_past(150);
+	for (int i = 0; i < 40; i++) {
+		rescan(snap, &s, "", true);
+		ck_assert_msg(s.len == 0, "scan %d: %s", i, s.text);
+	}
+	ck_assert_uint_ne(walk_snap_find(snap, shown), WALK_NONE);
+	sh("rm '%s/%s'", root, shown);
+	rescan(snap, &s, "", true);
+	FMT(p, "%s/f", other);
+	ck_assert_msg(seen_has(&s, 'R', shown) && seen_has(&s, 'C', other) && seen_has(&s, 'C', p),
+	              "%s", s.text);
+	rescan(snap, &s, "", true);
+	ck_assert_msg(s.len == 0, "spurious: %s", s.text);
+	walk_snap_free(snap);
+	teardown_tree();
+}
+END_TEST
+
+/* A name that cannot be stat'ed for a reason other than ENOENT (here a
+ * directory that can be read but not searched) is not known to be gone:
+ * no remove, and no create when it can be stat'ed again. As nobody, in a
+ * child, since root searches through any mode. */
+START_TEST(test_snapshot_stat_error_keeps_entry)
+{
+	char path[PATH_MAX + 8], text[4096];
+	int pfd[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	setup_tree(false);
+	sh("cd '%s' && chmod 755 . && mkdir -p d && touch d/f && chown -R 65534:65534 d", root);
+	FMT(path, "%s/d", root);
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct walk_snap *snap = walk_snap_new();
+		static struct seen s;
+		close(pfd[0]);
+		if (geteuid() == 0 &&
+		    (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0))
+			_exit(3);
+		if (walk_snap_scan(snap, &w, "", true, NULL, NULL) < 0 || chmod(path, 0644) < 0 ||
+		    walk_snap_scan(snap, &w, "", true, on_change, &s) < 0 || chmod(path, 0755) < 0 ||
+		    walk_snap_scan(snap, &w, "", true, on_change, &s) < 0)
+			_exit(4);
+		if (write(pfd[1], s.text, s.len) < 0)
+			_exit(5);
+		_exit(0);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], text, sizeof text - 1);
+	close(pfd[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	ck_assert_int_ge(n, 0);
+	text[n] = '\0';
+	ck_assert_msg(n == 0, "reported: %s", text);
+	teardown_tree();
+}
+END_TEST
+
 /* 5,000 files (file creation is slow on some CI disks): compact, and entries freed by removals are reused. */
 START_TEST(test_snapshot_compact)
 {
@@ -680,6 +763,8 @@ static Suite *walk_suite(void)
 	tcase_add_test(tc, test_snapshot_compact);
 	tcase_add_test(tc, test_snapshot_unlisted_dirs);
 	tcase_add_test(tc, test_snapshot_unignored_dir);
+	tcase_add_test(tc, test_snapshot_dir_met_twice);
+	tcase_add_test(tc, test_snapshot_stat_error_keeps_entry);
 	suite_add_tcase(s, tc);
 	return s;
 }
