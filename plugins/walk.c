@@ -443,12 +443,12 @@ struct snap_ent {
 #define RACY_MS 2000u
 #define RELIST_EVERY 16u
 
-/* slot values: 0 empty, 1 deleted, id + 2 */
+/* No index by name: a directory's children are kept in the order its last
+ * listing gave, and the next listing is matched against them in step (an
+ * index of one directory is built only when the orders part). */
 struct walk_snap {
 	struct snap_ent *e;
 	uint32_t n, cap, free_head, live;
-	uint32_t *slot;
-	uint32_t nslot, used;
 	int32_t *user; /* per entry, cap long; NULL until a watcher sets one */
 	char *names;
 	size_t nlen, ncap, garbage;
@@ -458,9 +458,9 @@ struct walk_snap {
 	uint64_t listed, skipped; /* directories listed / checked unlisted */
 };
 
-static uint32_t key_hash(uint32_t parent, const char *name, size_t nl)
+static uint32_t name_hash(const char *name, size_t nl)
 {
-	uint64_t h = 1469598103934665603ull ^ ((uint64_t)parent * 0x9E3779B97F4A7C15ull);
+	uint64_t h = 1469598103934665603ull;
 	for (size_t i = 0; i < nl; i++) {
 		h ^= (unsigned char)name[i];
 		h *= 1099511628211ull;
@@ -505,9 +505,7 @@ struct walk_snap *walk_snap_new(void)
 		return NULL;
 	s->cap = 1024;
 	s->e = malloc(s->cap * sizeof *s->e);
-	s->nslot = 1024;
-	s->slot = calloc(s->nslot, sizeof *s->slot);
-	if (!s->e || !s->slot || names_add(s, "", 0, &off) < 0) {
+	if (!s->e || names_add(s, "", 0, &off) < 0) {
 		walk_snap_free(s);
 		return NULL;
 	}
@@ -527,80 +525,30 @@ void walk_snap_free(struct walk_snap *s)
 		return;
 	free(s->e);
 	free(s->user);
-	free(s->slot);
 	free(s->names);
 	free(s);
 }
 
+/* Child name (nl bytes) of parent, by walking its children. */
 static uint32_t find_child(const struct walk_snap *s, uint32_t parent,
                            const char *name, size_t nl)
 {
-	uint32_t mask = s->nslot - 1;
-	for (uint32_t i = key_hash(parent, name, nl) & mask;; i = (i + 1) & mask) {
-		uint32_t v = s->slot[i];
-		if (v == 0)
-			return WALK_NONE;
-		if (v == 1)
-			continue;
-		v -= 2;
-		if (s->e[v].parent == parent && strncmp(ent_name(s, v), name, nl) == 0 &&
-		    ent_name(s, v)[nl] == '\0')
-			return v;
+	for (uint32_t c = s->e[parent].child; c != WALK_NONE; c = s->e[c].next) {
+		const char *nm = ent_name(s, c);
+		if (strncmp(nm, name, nl) == 0 && nm[nl] == '\0')
+			return c;
 	}
+	return WALK_NONE;
 }
 
-static int rehash(struct walk_snap *s)
-{
-	uint32_t nslot = 1024, mask;
-	uint32_t *slot;
-
-	while (nslot < s->live * 2 + 2)
-		nslot *= 2;
-	slot = calloc(nslot, sizeof *slot);
-	if (!slot)
-		return -ENOMEM;
-	mask = nslot - 1;
-	for (uint32_t id = 1; id < s->n; id++) {
-		const char *nm;
-		uint32_t i;
-		if (!s->e[id].live)
-			continue;
-		nm = ent_name(s, id);
-		i = key_hash(s->e[id].parent, nm, strlen(nm)) & mask;
-		while (slot[i])
-			i = (i + 1) & mask;
-		slot[i] = id + 2;
-	}
-	free(s->slot);
-	s->slot = slot;
-	s->nslot = nslot;
-	s->used = s->live - 1;
-	return 0;
-}
-
-static void slot_del(struct walk_snap *s, uint32_t id)
-{
-	uint32_t mask = s->nslot - 1;
-	const char *nm = ent_name(s, id);
-	for (uint32_t i = key_hash(s->e[id].parent, nm, strlen(nm)) & mask;;
-	     i = (i + 1) & mask) {
-		if (s->slot[i] == 0)
-			return;
-		if (s->slot[i] == id + 2) {
-			s->slot[i] = 1;
-			return;
-		}
-	}
-}
-
+/* A new entry, first among parent's children (scan_dir() puts them in
+ * listing order afterwards). */
 static uint32_t snap_add(struct walk_snap *s, uint32_t parent, const char *name,
                          bool is_dir, uint64_t stamp)
 {
 	size_t nl = strlen(name);
-	uint32_t id, off, mask, i;
+	uint32_t id, off;
 
-	if ((s->used + 2) * 4 > s->nslot * 3 && rehash(s) < 0)
-		return WALK_NONE;
 	if (names_add(s, name, nl, &off) < 0)
 		return WALK_NONE;
 	if (s->free_head != WALK_NONE) {
@@ -631,13 +579,6 @@ static uint32_t snap_add(struct walk_snap *s, uint32_t parent, const char *name,
 	if (s->user)
 		s->user[id] = -1;
 	s->e[parent].child = id;
-	mask = s->nslot - 1;
-	i = key_hash(parent, name, nl) & mask;
-	while (s->slot[i] > 1)
-		i = (i + 1) & mask;
-	if (s->slot[i] == 0)
-		s->used++;
-	s->slot[i] = id + 2;
 	s->live++;
 	return id;
 }
@@ -661,12 +602,15 @@ struct sstate {
 	size_t npend, cpend;
 	uint32_t *defer; /* HIDE_VISITED entries met, re-checked at the end */
 	size_t ndefer, cdefer;
+	/* stacks shared by the directories being listed, nested: the ids in
+	 * listing order, and the by-name indexes */
+	uint32_t *ord, *idx;
+	size_t nord, cord, nidx, cidx;
 	char path[PATH_MAX];
 };
 
 static void snap_release(struct walk_snap *s, uint32_t id)
 {
-	slot_del(s, id);
 	s->garbage += strlen(ent_name(s, id)) + 1;
 	s->e[id].live = 0;
 	s->e[id].next = s->free_head;
@@ -909,6 +853,99 @@ relist:
 	return 0;
 }
 
+/* Grow stack *v (n used, *cap) to hold more; 0 or -ENOMEM. */
+static int stack_reserve(uint32_t **v, size_t n, size_t *cap, size_t more)
+{
+	if (n + more > *cap) {
+		size_t c = *cap ? *cap : 256;
+		uint32_t *nv;
+		while (c < n + more)
+			c *= 2;
+		nv = realloc(*v, c * sizeof *nv);
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	return 0;
+}
+
+static int ord_push(struct sstate *st, uint32_t id)
+{
+	if (stack_reserve(&st->ord, st->nord, &st->cord, 1) < 0)
+		return st->err = -ENOMEM;
+	st->ord[st->nord++] = id;
+	return 0;
+}
+
+/* One listing of directory dir matched against its children, which are in
+ * the order of the listing before: a cursor that moves along them, and an
+ * index of them (on the idx stack) once the orders part. */
+struct listing {
+	uint32_t head; /* the children before this listing */
+	uint32_t cur;
+	size_t ibase; /* SIZE_MAX: no index yet */
+	uint32_t imask;
+};
+
+static int listing_index(struct sstate *st, struct listing *l)
+{
+	struct walk_snap *s = st->s;
+	size_t n = 0, m = 16;
+	uint32_t *ix;
+
+	for (uint32_t c = l->head; c != WALK_NONE; c = s->e[c].next)
+		n++;
+	while (m < 2 * n)
+		m *= 2;
+	if (stack_reserve(&st->idx, st->nidx, &st->cidx, m) < 0)
+		return -ENOMEM;
+	l->ibase = st->nidx;
+	l->imask = (uint32_t)(m - 1);
+	st->nidx += m;
+	ix = st->idx + l->ibase;
+	memset(ix, 0, m * sizeof *ix);
+	for (uint32_t c = l->head; c != WALK_NONE; c = s->e[c].next) {
+		const char *nm = ent_name(s, c);
+		uint32_t i = name_hash(nm, strlen(nm)) & l->imask;
+		while (ix[i])
+			i = (i + 1) & l->imask;
+		ix[i] = c + 1;
+	}
+	return 0;
+}
+
+/* The child named name from before this listing, or WALK_NONE. */
+static uint32_t listing_find(struct sstate *st, struct listing *l,
+                             const char *name)
+{
+	struct walk_snap *s = st->s;
+	uint32_t id = WALK_NONE;
+
+	if (l->head == WALK_NONE)
+		return WALK_NONE;
+	if (l->cur != WALK_NONE && strcmp(ent_name(s, l->cur), name) == 0) {
+		id = l->cur;
+	} else {
+		if (l->ibase == SIZE_MAX && listing_index(st, l) < 0) {
+			st->err = -ENOMEM;
+			return WALK_NONE;
+		}
+		for (uint32_t i = name_hash(name, strlen(name)) & l->imask;;
+		     i = (i + 1) & l->imask) {
+			uint32_t v = st->idx[l->ibase + i];
+			if (!v)
+				return WALK_NONE;
+			if (strcmp(ent_name(s, v - 1), name) == 0) {
+				id = v - 1;
+				break;
+			}
+		}
+	}
+	l->cur = s->e[id].next; /* in step again after an insertion or a removal */
+	return id;
+}
+
 static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
                     bool recursive, bool may_skip)
 {
@@ -918,6 +955,8 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 	struct dirent *de;
 	uint32_t c, prev, next;
 	int read_err = 0;
+	struct listing l = {s->e[dir].child, s->e[dir].child, SIZE_MAX, 0};
+	size_t obase = st->nord, ibase = st->nidx;
 
 	if (may_skip) {
 		int rc = scan_known(st, dir, dfd, len);
@@ -953,8 +992,8 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 			if (errno != ENOENT) {
 				/* not known to be gone: keep what was known, and
 				 * list this directory again next time */
-				id = find_child(s, dir, name, strlen(name));
-				if (id != WALK_NONE)
+				id = listing_find(st, &l, name);
+				if (id != WALK_NONE && !ord_push(st, id))
 					s->e[id].mark = 1;
 				s->e[dir].stamp = 0;
 			}
@@ -965,11 +1004,13 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 			continue;
 		is_dir = S_ISDIR(sb.st_mode);
 		stamp = is_dir ? 0 : stamp_of(&sb);
-		id = find_child(s, dir, name, strlen(name));
+		id = listing_find(st, &l, name);
+		if (st->err)
+			break;
 		if (id == WALK_NONE) {
 			hide = is_dir ? dir_hide(st, &sb) : 0;
 			id = snap_add(s, dir, name, is_dir, stamp);
-			if (id == WALK_NONE) {
+			if (id == WALK_NONE || ord_push(st, id) < 0) {
 				st->err = -ENOMEM;
 				break;
 			}
@@ -981,6 +1022,8 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 				scan_sub(st, id, dfd, name, nlen, &sb, false);
 			continue;
 		}
+		if (ord_push(st, id) < 0)
+			break;
 		s->e[id].mark = 1;
 		if (is_dir && s->e[id].is_dir) {
 			known_dir(st, id, dfd, nlen, &sb, recursive);
@@ -1011,14 +1054,14 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 	}
 	closedir(d);
 	st->path[len] = '\0';
-	if (st->err)
-		return st->err;
-	if (read_err) {
+	st->nidx = ibase;
+	if (st->err || read_err) {
 		/* a listing cut short says nothing of what it did not reach */
 		for (c = s->e[dir].child; c != WALK_NONE; c = s->e[c].next)
 			s->e[c].mark = 0;
 		s->e[dir].stamp = 0;
-		return 0;
+		st->nord = obase;
+		return st->err;
 	}
 	/* sweep: whatever was not seen is gone */
 	prev = WALK_NONE;
@@ -1042,6 +1085,14 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 		snap_release(s, c);
 		st->path[len] = '\0';
 	}
+	/* what is left is what was seen: keep it in listing order */
+	next = WALK_NONE;
+	for (size_t i = st->nord; i-- > obase;) {
+		s->e[st->ord[i]].next = next;
+		next = st->ord[i];
+	}
+	s->e[dir].child = next;
+	st->nord = obase;
 	return 0;
 }
 
@@ -1180,6 +1231,8 @@ int walk_snap_scan(struct walk_snap *s, const struct walker *w,
 	free(st->vis.v);
 	free(st->pend);
 	free(st->defer);
+	free(st->ord);
+	free(st->idx);
 	free(st);
 	compact_names(s);
 	return rc;
@@ -1293,8 +1346,7 @@ void walk_snap_set_trust_dirs(struct walk_snap *s, bool trust)
 size_t walk_snap_bytes(const struct walk_snap *s)
 {
 	return sizeof *s + (size_t)s->cap * sizeof *s->e +
-	       (s->user ? (size_t)s->cap * sizeof *s->user : 0) +
-	       (size_t)s->nslot * sizeof *s->slot + s->ncap;
+	       (s->user ? (size_t)s->cap * sizeof *s->user : 0) + s->ncap;
 }
 
 /* ---------------------------------------------------------------- poller */

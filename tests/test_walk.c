@@ -718,6 +718,47 @@ START_TEST(test_snapshot_stat_error_keeps_entry)
 }
 END_TEST
 
+/* A listing is matched against the children in the order of the listing
+ * before, with an index once the orders part: removals, insertions and
+ * renames in a large directory, each reported exactly once. */
+START_TEST(test_snapshot_listing_order)
+{
+	struct walk_snap *snap = walk_snap_new();
+	struct seen *s = calloc(1, sizeof *s);
+
+	ck_assert_ptr_nonnull(s);
+	setup_tree(false);
+	sh("cd '%s' && mkdir d && cd d && touch $(seq -f 'f%%03g' 1 300)", root);
+	rescan(snap, s, "", true);
+	ck_assert_uint_eq(seen_count(s, 'C'), 301);
+	rescan(snap, s, "", true);
+	ck_assert_msg(s->len == 0, "spurious: %s", s->text);
+	/* 100 removed, 60 new, 20 renamed, 5 written */
+	sh("cd '%s/d' && rm $(seq -f 'f%%03g' 1 3 300) && touch $(seq -f 'n%%03g' 1 60) && "
+	   "for i in $(seq -f '%%03g' 2 3 60); do mv f$i r$i; done && "
+	   "for i in 003 006 051 102 300; do printf x >> f$i; done",
+	   root);
+	memset(s, 0, sizeof *s);
+	ck_assert_int_eq(walk_snap_scan(snap, &w, "", true, on_change, s), 0);
+	ck_assert_msg(seen_count(s, 'R') == 120 && seen_count(s, 'C') == 80 &&
+	                  seen_count(s, 'W') == 5,
+	              "R %zu C %zu W %zu", seen_count(s, 'R'), seen_count(s, 'C'),
+	              seen_count(s, 'W'));
+	ck_assert(seen_has(s, 'R', "d/f001") && seen_has(s, 'C', "d/n060") &&
+	          seen_has(s, 'R', "d/f059") && seen_has(s, 'C', "d/r059") &&
+	          seen_has(s, 'W', "d/f300"));
+	ck_assert_uint_eq(walk_snap_count(snap), 1 + 1 + 300 - 100 + 60);
+	ck_assert_uint_ne(walk_snap_find(snap, "d/r002"), WALK_NONE);
+	ck_assert_uint_eq(walk_snap_find(snap, "d/f002"), WALK_NONE);
+	memset(s, 0, sizeof *s);
+	ck_assert_int_eq(walk_snap_scan(snap, &w, "", true, on_change, s), 0);
+	ck_assert_msg(s->len == 0, "spurious: %s", s->text);
+	free(s);
+	walk_snap_free(snap);
+	teardown_tree();
+}
+END_TEST
+
 /* 5,000 files (file creation is slow on some CI disks): compact, and entries freed by removals are reused. */
 START_TEST(test_snapshot_compact)
 {
@@ -765,6 +806,7 @@ static Suite *walk_suite(void)
 	tcase_add_test(tc, test_snapshot_unignored_dir);
 	tcase_add_test(tc, test_snapshot_dir_met_twice);
 	tcase_add_test(tc, test_snapshot_stat_error_keeps_entry);
+	tcase_add_test(tc, test_snapshot_listing_order);
 	suite_add_tcase(s, tc);
 	return s;
 }
