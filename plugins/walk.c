@@ -879,55 +879,80 @@ static int ord_push(struct sstate *st, uint32_t id)
 }
 
 /* One listing of directory dir matched against its children, which are in
- * the order of the listing before: a cursor that moves along them, and an
- * index of them (on the idx stack) once the orders part. */
+ * the order of the listing before: a cursor that moves along them, and,
+ * from the first name the cursor does not give, an index (on the idx stack,
+ * whose top it stays while the listing runs) of those children and of the
+ * ones this listing adds, so that a name listed twice is found too. */
 struct listing {
 	uint32_t head; /* the children before this listing */
 	uint32_t cur;
 	size_t ibase; /* SIZE_MAX: no index yet */
-	uint32_t imask;
+	uint32_t imask, icount;
 };
 
-static int listing_index(struct sstate *st, struct listing *l)
+static void index_put(const struct walk_snap *s, uint32_t *ix, uint32_t mask,
+                      uint32_t id)
+{
+	const char *nm = ent_name(s, id);
+	uint32_t i = name_hash(nm, strlen(nm)) & mask;
+
+	while (ix[i])
+		i = (i + 1) & mask;
+	ix[i] = id + 1;
+}
+
+/* Make the index hold one more name (building it the first time). */
+static int listing_room(struct sstate *st, struct listing *l)
 {
 	struct walk_snap *s = st->s;
-	size_t n = 0, m = 16;
+	size_t n = 0, m = 16, old;
 	uint32_t *ix;
 
-	for (uint32_t c = l->head; c != WALK_NONE; c = s->e[c].next)
-		n++;
-	while (m < 2 * n)
+	if (l->ibase != SIZE_MAX && (l->icount + 1) * 2 <= l->imask + 1)
+		return 0;
+	if (l->ibase == SIZE_MAX) {
+		for (uint32_t c = l->head; c != WALK_NONE; c = s->e[c].next)
+			n++;
+		old = 0;
+		l->ibase = st->nidx;
+	} else {
+		n = l->icount;
+		old = (size_t)l->imask + 1;
+	}
+	while (m < 2 * (n + 1))
 		m *= 2;
+	/* the new table goes above the old one, then down into its place */
 	if (stack_reserve(&st->idx, st->nidx, &st->cidx, m) < 0)
 		return -ENOMEM;
-	l->ibase = st->nidx;
-	l->imask = (uint32_t)(m - 1);
-	st->nidx += m;
-	ix = st->idx + l->ibase;
+	ix = st->idx + st->nidx;
 	memset(ix, 0, m * sizeof *ix);
-	for (uint32_t c = l->head; c != WALK_NONE; c = s->e[c].next) {
-		const char *nm = ent_name(s, c);
-		uint32_t i = name_hash(nm, strlen(nm)) & l->imask;
-		while (ix[i])
-			i = (i + 1) & l->imask;
-		ix[i] = c + 1;
+	if (old) {
+		for (size_t i = 0; i < old; i++)
+			if (st->idx[l->ibase + i])
+				index_put(s, ix, (uint32_t)(m - 1), st->idx[l->ibase + i] - 1);
+	} else {
+		for (uint32_t c = l->head; c != WALK_NONE; c = s->e[c].next)
+			index_put(s, ix, (uint32_t)(m - 1), c);
+		l->icount = (uint32_t)n;
 	}
+	memmove(st->idx + l->ibase, ix, m * sizeof *ix);
+	l->imask = (uint32_t)(m - 1);
+	st->nidx = l->ibase + m;
 	return 0;
 }
 
-/* The child named name from before this listing, or WALK_NONE. */
+/* The child named name (from before this listing or added by it), or
+ * WALK_NONE. */
 static uint32_t listing_find(struct sstate *st, struct listing *l,
                              const char *name)
 {
 	struct walk_snap *s = st->s;
 	uint32_t id = WALK_NONE;
 
-	if (l->head == WALK_NONE)
-		return WALK_NONE;
 	if (l->cur != WALK_NONE && strcmp(ent_name(s, l->cur), name) == 0) {
 		id = l->cur;
 	} else {
-		if (l->ibase == SIZE_MAX && listing_index(st, l) < 0) {
+		if (l->ibase == SIZE_MAX && listing_room(st, l) < 0) {
 			st->err = -ENOMEM;
 			return WALK_NONE;
 		}
@@ -942,7 +967,8 @@ static uint32_t listing_find(struct sstate *st, struct listing *l,
 			}
 		}
 	}
-	l->cur = s->e[id].next; /* in step again after an insertion or a removal */
+	if (!s->e[id].mark)
+		l->cur = s->e[id].next; /* in step again after an insertion or a removal */
 	return id;
 }
 
@@ -955,7 +981,7 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 	struct dirent *de;
 	uint32_t c, prev, next;
 	int read_err = 0;
-	struct listing l = {s->e[dir].child, s->e[dir].child, SIZE_MAX, 0};
+	struct listing l = {s->e[dir].child, s->e[dir].child, SIZE_MAX, 0, 0};
 	size_t obase = st->nord, ibase = st->nidx;
 
 	if (may_skip) {
@@ -993,7 +1019,7 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 				/* not known to be gone: keep what was known, and
 				 * list this directory again next time */
 				id = listing_find(st, &l, name);
-				if (id != WALK_NONE && !ord_push(st, id))
+				if (id != WALK_NONE && !s->e[id].mark && !ord_push(st, id))
 					s->e[id].mark = 1;
 				s->e[dir].stamp = 0;
 			}
@@ -1007,13 +1033,24 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 		id = listing_find(st, &l, name);
 		if (st->err)
 			break;
+		if (id != WALK_NONE && s->e[id].mark)
+			continue; /* listed twice (NFS or FUSE after a cookie reset) */
 		if (id == WALK_NONE) {
-			hide = is_dir ? dir_hide(st, &sb) : 0;
-			id = snap_add(s, dir, name, is_dir, stamp);
-			if (id == WALK_NONE || ord_push(st, id) < 0) {
+			/* room first: once added, the entry must be in both */
+			if (listing_room(st, &l) < 0 ||
+			    stack_reserve(&st->ord, st->nord, &st->cord, 1) < 0) {
 				st->err = -ENOMEM;
 				break;
 			}
+			hide = is_dir ? dir_hide(st, &sb) : 0;
+			id = snap_add(s, dir, name, is_dir, stamp);
+			if (id == WALK_NONE) {
+				st->err = -ENOMEM;
+				break;
+			}
+			index_put(s, st->idx + l.ibase, l.imask, id);
+			l.icount++;
+			st->ord[st->nord++] = id;
 			s->e[id].hide = hide;
 			if (hide)
 				continue;

@@ -124,7 +124,9 @@ int walk_snap_scan(struct walk_snap *s, const struct walker *w,
  * 0, or -ENOENT when it is gone (the parent's rescan will say so). */
 int walk_snap_restat(struct walk_snap *s, const struct walker *w, uint32_t id);
 
-/* The entry for rel, or WALK_NONE. 0 is the root. */
+/* The entry for rel, or WALK_NONE. 0 is the root. Walks the children of
+ * each directory on the way (no index by name is kept): linear in their
+ * number. */
 uint32_t walk_snap_find(const struct walk_snap *s, const char *rel);
 /* The path of an entry into buf; -ENAMETOOLONG or -ENOENT. */
 int walk_snap_path(const struct walk_snap *s, uint32_t id, char *buf,
