@@ -51,6 +51,8 @@ extern char **environ;
 #define SYNC_KILL_MS 5000u   /* bound of the synchronous kill at teardown */
 #define TXTBSY_MAX_MS 1000u  /* retry exec this long while ETXTBSY */
 #define RECOVER_MS 3000u
+#define UNSURE_MS 250u       /* how long an empty environ may be a passing exec */
+#define SETTLED_MAX 32
 #define TAG_VAR "GUST_TREE"
 #define CG_ENV "GUST_CGROUP"       /* documented override of the cgroup parent */
 #define CGROUP2_MAGIC 0x63677270L  /* statfs f_type of cgroup2 */
@@ -133,6 +135,12 @@ struct treemgr {
 	struct view hist[HIST];
 	size_t nhist;
 	uint64_t last_full; /* when all of /proc was last read */
+	/* An orphan of ours whose environ read empty (met in the middle of an
+	 * exec) may belong to any tree: until it reads again (or UNSURE_MS
+	 * passed), no tree is taken to be gone and scans are not quick. */
+	uint64_t unsure_since; /* 0: none */
+	struct { pid_t pid; unsigned long long start; } settled[SETTLED_MAX];
+	size_t nsettled;     /* ones that stayed empty: env -i, not an exec */
 	unsigned refresh_ms; /* PH_RUN refresh interval, REFRESH_MS.. */
 	unsigned long full_scans, delta_scans, quick_scans; /* for the tests and -vv */
 	void *child_stack; /* fork_fast()'s, CHILD_STACK bytes, mapped once */
@@ -255,6 +263,10 @@ static long env_tag(pid_t pid, const char *prefix)
 	close(fd);
 	if (!buf)
 		return -1;
+	if (len == 0) {
+		free(buf);
+		return -2;
+	}
 	buf[len] = '\0';
 	long serial = -1;
 	size_t plen = strlen(prefix);
@@ -598,6 +610,8 @@ static void reschedule(struct treemgr *mgr)
 		if (best < 0 || d < best)
 			best = d;
 	}
+	if (best > (long)RESCAN_MIN_MS && mgr->unsure_since)
+		best = RESCAN_MIN_MS; /* look again at the one met mid-exec */
 	if (best < 0) {
 		if (mgr->timer)
 			loop_timer_cancel(mgr->loop, mgr->timer);
@@ -626,7 +640,28 @@ struct attr {
 	const struct snap *s;
 	struct gust_tree **own;
 	unsigned char *st;
+	bool give_up; /* UNSURE_MS passed: empty environs are settled */
+	bool unsure;  /* an orphan of ours read an empty environ */
 };
+
+static bool settled_has(const struct treemgr *mgr, pid_t pid, unsigned long long start)
+{
+	for (size_t i = 0; i < mgr->nsettled; i++)
+		if (mgr->settled[i].pid == pid && mgr->settled[i].start == start)
+			return true;
+	return false;
+}
+
+static void settled_add(struct treemgr *mgr, pid_t pid, unsigned long long start)
+{
+	if (mgr->nsettled == SETTLED_MAX) {
+		memmove(mgr->settled, mgr->settled + 1, (SETTLED_MAX - 1) * sizeof *mgr->settled);
+		mgr->nsettled--;
+	}
+	mgr->settled[mgr->nsettled].pid = pid;
+	mgr->settled[mgr->nsettled].start = start;
+	mgr->nsettled++;
+}
 
 static bool descends_from_gust(const struct attr *a, size_t i)
 {
@@ -658,8 +693,9 @@ static struct gust_tree *attribute(struct attr *a, size_t i)
 	for (t = a->mgr->trees; t && !found; t = t->next)
 		if (live(t) && member_find(t, p->pid, p->start))
 			found = t;
+	long serial = -1;
 	if (!found) {
-		long serial = env_tag(p->pid, a->mgr->tag);
+		serial = env_tag(p->pid, a->mgr->tag);
 		for (t = a->mgr->trees; t && !found && serial >= 0; t = t->next)
 			if (live(t) && t->serial == (unsigned long)serial)
 				found = t;
@@ -673,6 +709,16 @@ static struct gust_tree *attribute(struct attr *a, size_t i)
 	for (t = a->mgr->trees; t && !found; t = t->next)
 		if (live(t) && p->pgrp == t->pid)
 			found = t;
+	/* Ours (it descends from gust) and its environ read empty: that is
+	 * what a process shows in the middle of an exec, for a moment. Look
+	 * again before taking it as no tree's (unless it stayed so). */
+	if (!found && serial == -2 && p->state != 'Z' &&
+	    !settled_has(a->mgr, p->pid, p->start)) {
+		if (a->give_up)
+			settled_add(a->mgr, p->pid, p->start);
+		else
+			a->unsure = true;
+	}
 done:
 	a->st[i] = 2;
 	a->own[i] = found;
@@ -817,11 +863,14 @@ static int scan(struct treemgr *mgr)
 	bool any = false;
 	for (struct gust_tree *t = mgr->trees; t; t = t->next)
 		any |= live(t);
-	if (!any)
+	if (!any) {
+		mgr->unsure_since = 0;
 		return 0;
+	}
 	unsigned long long forks;
 	bool forks_ok = read_forks(&forks) == 0;
-	if (forks_ok && mgr->nhist && forks == mgr->hist[mgr->nhist - 1].c.forks &&
+	if (forks_ok && !mgr->unsure_since && mgr->nhist &&
+	    forks == mgr->hist[mgr->nhist - 1].c.forks &&
 	    loop_now_ms() < mgr->last_full + FULL_EVERY_MS) {
 		/* Nothing appeared since the newest view: a process that was
 		 * half forked then is still invisible, for a later scan to find
@@ -840,7 +889,7 @@ static int scan(struct treemgr *mgr)
 	bool delta = now_ok && base && at < mgr->last_full + FULL_EVERY_MS && now.forks >= base->forks &&
 	             2 * (now.forks - base->forks) + (unsigned long long)base->threads + 1 <
 	                 (unsigned long long)(now.pid_max > 300 ? now.pid_max - 300 : 0);
-	if (delta && now.last_pid == base->last_pid) {
+	if (delta && !mgr->unsure_since && now.last_pid == base->last_pid) {
 		/* nothing created: the members are all there is */
 		mgr->delta_scans++;
 		quick_scan(mgr);
@@ -883,7 +932,8 @@ static int scan(struct treemgr *mgr)
 		mgr->last_full = at;
 		r = snap_take(&s);
 	}
-	struct attr a = { mgr, &s, NULL, NULL };
+	struct attr a = { mgr, &s, NULL, NULL,
+		          mgr->unsure_since && loop_now_ms() >= mgr->unsure_since + UNSURE_MS, false };
 	if (r == 0) {
 		a.own = calloc(s.n ? s.n : 1, sizeof *a.own);
 		a.st = calloc(s.n ? s.n : 1, 1);
@@ -958,11 +1008,18 @@ static int scan(struct treemgr *mgr)
 	free(a.own);
 	free(a.st);
 	free(s.p);
+	if (a.unsure) {
+		if (!mgr->unsure_since)
+			mgr->unsure_since = loop_now_ms();
+	} else {
+		mgr->unsure_since = 0;
+	}
 	/* complete as of the counters read before looking: a process created
-	 * while we looked has a later pid, for the next scan to find */
-	if (r == 0 && now_ok)
+	 * while we looked has a later pid, for the next scan to find (a scan
+	 * with a process unsure is not complete: it leaves no view) */
+	if (r == 0 && now_ok && !a.unsure)
 		view_push(mgr, at, &now);
-	else
+	else if (r != 0 || !now_ok)
 		mgr->nhist = 0;
 	membership_settled(mgr, changed);
 	return r;
@@ -1044,7 +1101,7 @@ static void service(struct treemgr *mgr)
 	for (struct gust_tree *t = mgr->trees; t && stopping; t = t->next) {
 		if (t->phase != PH_TERM && t->phase != PH_KILL)
 			continue;
-		if (t->nm == 0 && cg_remove(t) != -EBUSY) {
+		if (t->nm == 0 && !mgr->unsure_since && cg_remove(t) != -EBUSY) {
 			t->phase = PH_DONE;
 			t->stopped_pending = true;
 			tty_release(t);
@@ -2107,7 +2164,7 @@ static void kill_sync(struct treemgr *mgr, struct gust_tree *only)
 			if (left == before && cg_remove(t) == -EBUSY)
 				left++;
 		}
-		if (!left)
+		if (!left && !mgr->unsure_since)
 			break;
 		if (loop_now_ms() >= deadline) {
 			log_msg(GUST_LOG_WARN, STAGE_RUN,

@@ -356,6 +356,47 @@ START_TEST(test_incremental_scan_finds_late_escapes)
 }
 END_TEST
 
+/* Bug: a process in the middle of an exec shows an empty
+ * /proc/PID/environ for a moment. An orphan met then (its parent, the root,
+ * gone; in a session of its own; its tag unreadable) was taken as no
+ * tree's, and the stop ended with it alive. Each round the root starts an
+ * orphan that execs itself 20 times, and exits at once; the stop must
+ * leave nothing. */
+START_TEST(test_orphan_met_mid_exec_is_stopped)
+{
+	struct fx f;
+	fx_init(&f);
+	char esc[300], cmd[1024];
+	snprintf(esc, sizeof esc, "%s/esc.sh", f.dir);
+	FILE *fp = fopen(esc, "w");
+	ck_assert_ptr_nonnull(fp);
+	/* 20 execs in a row, then the sleep */
+	fprintf(fp, "n=${1:-0}; [ $n -lt 20 ] && exec sh '%s' $((n + 1)); exec sleep 30\n", esc);
+	ck_assert_int_eq(fclose(fp), 0);
+	snprintf(cmd, sizeof cmd,
+	         "setsid sh '%s' </dev/null >/dev/null 2>&1 & echo $! >'%s'; exit 0", esc, f.pids);
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	for (int round = 0; round < 100; round++) {
+		struct rec r = { 0 };
+		unlink(f.pids);
+		struct gust_tree *t = spawn(&f, argv, NULL, &r);
+		ck_assert(run_until(f.loop, &r.exited, 8000));
+		ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+		ck_assert(run_until(f.loop, &r.stopped, 8000));
+		pid_t pid[1];
+		ck_assert_int_eq(wait_pids(&f, pid, 1), 1);
+		char st = proc_state(pid[0]);
+		bool g = gone(pid[0]);
+		if (!g)
+			kill(pid[0], SIGKILL); /* not left behind by a failing test */
+		ck_assert_msg(g, "round %d: the orphan %ld survives the stop (state %c)", round,
+		              (long)pid[0], st);
+		tree_free(t);
+	}
+	fx_fini(&f);
+}
+END_TEST
+
 /* Bug: a delta scan that found nothing (the members gone, what was created
  * since the base gone too) handed qsort a NULL array; under UBSan gust died
  * with status 1 at the next stop. */
@@ -1106,6 +1147,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, test_shapes_leave_nothing, 0, (int)(sizeof shapes / sizeof *shapes));
 	tcase_add_test(tc, test_incremental_scan_finds_late_escapes);
 	tcase_add_test(tc, test_incremental_scan_of_nothing);
+	tcase_add_test(tc, test_orphan_met_mid_exec_is_stopped);
 	tcase_add_test(tc, test_quick_scan_without_forks);
 	tcase_add_test(tc, test_sigterm_ignored_gets_sigkill_after_delay);
 	tcase_add_test(tc, test_slow_term_is_waited_for);
