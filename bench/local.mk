@@ -1,6 +1,6 @@
 # `make bench`: the performance harness (bench/run.sh); results as a table
 # on stdout and as JSON in bench/results.json. Environment: BENCH_RUNS,
-# BENCH_IDLE_SECS (10; the issue's figure is 30), BENCH_QUICK=1,
+# BENCH_IDLE_SECS (30, the issue's figure; 10 with BENCH_QUICK), BENCH_QUICK=1,
 # BENCH_ONLY="overhead spawn storm idle scale teardown", BENCH_OUT.
 EXTRA_DIST += bench/run.sh
 CLEANFILES += bench/results.json

@@ -4,7 +4,9 @@
 # installed. Run from the build directory after `make`:
 #
 #   1. overhead  file write -> the new program's first instruction, with a
-#                build command that does nothing, minus the debounce window
+#                build command that does nothing, minus the debounce window;
+#                and its floor: `true` started and waited for, then the
+#                program started, with nothing watching or supervising
 #   2. storm     1,000 and 10,000 files written in one burst -> builds, and
 #                time until settled
 #   3. idle      CPU and RSS over BENCH_IDLE_SECS watching 10,000 files in
@@ -150,9 +152,13 @@ cat >"$W/helper.c" <<'EOF'
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <spawn.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static long long now_us(void)
 {
@@ -203,6 +209,53 @@ static int files(const char *dir, long n, long perdir, const char *tag)
 			return 1;
 		close(fd);
 	}
+	return 0;
+}
+
+/* floor FILE N: what a restart with build "true" costs with no watcher
+ * and no supervisor: start `true` (found on PATH) and wait for it, then
+ * start the program (this helper, "stamp FILE"). Prints, N times, the µs
+ * from just before the first start to the program's first instruction. */
+static int floor_cmd(const char *file, int n)
+{
+	char self[4096];
+	ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (k < 0)
+		return 1;
+	self[k] = '\0';
+	for (int i = 0; i < n; i++) {
+		char *targv[] = {"true", NULL};
+		char *pargv[] = {self, "stamp", (char *)file, NULL};
+		long long t0, t1 = -1, v;
+		pid_t p;
+		int st;
+		unlink(file);
+		t0 = now_us();
+		if (posix_spawnp(&p, "true", NULL, NULL, targv, environ) != 0 ||
+		    waitpid(p, &st, 0) != p ||
+		    posix_spawn(&p, self, NULL, NULL, pargv, environ) != 0)
+			return 1;
+		for (int w = 0; w < 200000 && t1 < 0; w++) {
+			FILE *f = fopen(file, "r");
+			if (f) {
+				if (fscanf(f, "%lld", &v) == 1)
+					t1 = v;
+				fclose(f);
+			}
+			if (t1 < 0) {
+				struct timespec d = {0, 50000};
+				nanosleep(&d, NULL);
+			}
+		}
+		kill(p, SIGTERM);
+		waitpid(p, &st, 0);
+		if (t1 < 0)
+			return 1;
+		printf("%lld\n", t1 - t0);
+		struct timespec gap = {0, 200000000}; /* spaced like the edits */
+		nanosleep(&gap, NULL);
+	}
+	unlink(file);
 	return 0;
 }
 
@@ -302,11 +355,13 @@ int main(int argc, char **argv)
 			printf("%lld\n", t);
 		return r;
 	}
+	if (argc == 4 && strcmp(argv[1], "floor") == 0)
+		return floor_cmd(argv[2], atoi(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "tree") == 0)
 		return tree(atoi(argv[2]), argv[3]);
 	fprintf(stderr, "usage: helper stamp FILE [ignore-term] | now FILE | "
 	        "write FILE TEXT | stopwait PID PIDS... | "
-	        "files DIR N PERDIR TAG | tree N PIDFILE\n");
+	        "files DIR N PERDIR TAG | tree N PIDFILE | floor FILE N\n");
 	return 2;
 }
 EOF
@@ -477,6 +532,12 @@ if want overhead; then
 		overhead_case gust "$w"
 	done
 	for t in "${TOOLS[@]}"; do overhead_case "$t"; done
+	# The floor under this measure: two program starts, nothing watching
+	mapfile -t fl < <("$H" floor "$W/floor-stamp" $((RUNS * 4))) ||
+		die "the floor measurement failed"
+	vals=()
+	for x in "${fl[@]}"; do vals+=("$(us_to_ms "$x")"); done
+	record overhead "floor: start true, then the program" none ms "" "${vals[@]}"
 fi
 
 # ----------------------------------------------------------------------
