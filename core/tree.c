@@ -52,7 +52,8 @@ extern char **environ;
 #define TXTBSY_MAX_MS 1000u  /* retry exec this long while ETXTBSY */
 #define RECOVER_MS 3000u
 #define UNSURE_MS 250u       /* how long an empty environ may be a passing exec */
-#define SETTLED_MAX 32
+#define UNSURE_MAX 32
+#define SETTLED_MAX 64
 #define TAG_VAR "GUST_TREE"
 #define CG_ENV "GUST_CGROUP"       /* documented override of the cgroup parent */
 #define CGROUP2_MAGIC 0x63677270L  /* statfs f_type of cgroup2 */
@@ -135,12 +136,16 @@ struct treemgr {
 	struct view hist[HIST];
 	size_t nhist;
 	uint64_t last_full; /* when all of /proc was last read */
-	/* An orphan of ours whose environ read empty (met in the middle of an
-	 * exec) may belong to any tree: until it reads again (or UNSURE_MS
-	 * passed), no tree is taken to be gone and scans are not quick. */
-	uint64_t unsure_since; /* 0: none */
+	/* A process of ours met in the middle of an exec (its environ and
+	 * command line read empty) may belong to any tree: until it reads
+	 * again, or UNSURE_MS after it was first met, no tree is taken to be
+	 * gone, scans are not quick and come every RESCAN_MIN_MS. */
+	struct unsure { pid_t pid; unsigned long long start; uint64_t first; } unsure[UNSURE_MAX];
+	size_t nunsure;
+	uint64_t unsure_until; /* 0: nothing unsure */
+	unsigned long unsure_scans;
 	struct { pid_t pid; unsigned long long start; } settled[SETTLED_MAX];
-	size_t nsettled;     /* ones that stayed empty: env -i, not an exec */
+	size_t nsettled;     /* ones whose environ is empty for good (env -i) */
 	unsigned refresh_ms; /* PH_RUN refresh interval, REFRESH_MS.. */
 	unsigned long full_scans, delta_scans, quick_scans; /* for the tests and -vv */
 	void *child_stack; /* fork_fast()'s, CHILD_STACK bytes, mapped once */
@@ -589,6 +594,11 @@ static void arm(struct treemgr *mgr, unsigned ms)
 	mgr->timer_due = due;
 }
 
+static bool unsure_now(const struct treemgr *mgr)
+{
+	return mgr->unsure_until && loop_now_ms() < mgr->unsure_until;
+}
+
 static void reschedule(struct treemgr *mgr)
 {
 	uint64_t now = loop_now_ms();
@@ -610,7 +620,7 @@ static void reschedule(struct treemgr *mgr)
 		if (best < 0 || d < best)
 			best = d;
 	}
-	if (best > (long)RESCAN_MIN_MS && mgr->unsure_since)
+	if (best > (long)RESCAN_MIN_MS && unsure_now(mgr))
 		best = RESCAN_MIN_MS; /* look again at the one met mid-exec */
 	if (best < 0) {
 		if (mgr->timer)
@@ -640,8 +650,9 @@ struct attr {
 	const struct snap *s;
 	struct gust_tree **own;
 	unsigned char *st;
-	bool give_up; /* UNSURE_MS passed: empty environs are settled */
-	bool unsure;  /* an orphan of ours read an empty environ */
+	struct unsure *nu; /* the unsure ones met by this scan */
+	size_t nnu;
+	bool unsure;
 };
 
 static bool settled_has(const struct treemgr *mgr, pid_t pid, unsigned long long start)
@@ -650,6 +661,20 @@ static bool settled_has(const struct treemgr *mgr, pid_t pid, unsigned long long
 		if (mgr->settled[i].pid == pid && mgr->settled[i].start == start)
 			return true;
 	return false;
+}
+
+/* Is /proc/PID/cmdline empty (or unreadable)? A process in the middle of
+ * an exec shows both its command line and its environ empty. */
+static bool cmdline_empty(pid_t pid)
+{
+	char path[64], c;
+	snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	ssize_t n = read(fd, &c, 1);
+	close(fd);
+	return n <= 0;
 }
 
 static void settled_add(struct treemgr *mgr, pid_t pid, unsigned long long start)
@@ -694,8 +719,12 @@ static struct gust_tree *attribute(struct attr *a, size_t i)
 		if (live(t) && member_find(t, p->pid, p->start))
 			found = t;
 	long serial = -1;
+	bool mid_exec = false;
 	if (!found) {
 		serial = env_tag(p->pid, a->mgr->tag);
+		/* an exec sets the command line just before the environ */
+		if (serial == -2 && !(mid_exec = cmdline_empty(p->pid)))
+			serial = env_tag(p->pid, a->mgr->tag);
 		for (t = a->mgr->trees; t && !found && serial >= 0; t = t->next)
 			if (live(t) && t->serial == (unsigned long)serial)
 				found = t;
@@ -709,15 +738,23 @@ static struct gust_tree *attribute(struct attr *a, size_t i)
 	for (t = a->mgr->trees; t && !found; t = t->next)
 		if (live(t) && p->pgrp == t->pid)
 			found = t;
-	/* Ours (it descends from gust) and its environ read empty: that is
-	 * what a process shows in the middle of an exec, for a moment. Look
-	 * again before taking it as no tree's (unless it stayed so). */
+	/* Ours (it descends from gust) and its environ read empty: in the
+	 * middle of an exec (the command line is empty too) look again before
+	 * taking it as no tree's, for UNSURE_MS at most; with a command line,
+	 * the environ is empty for good (env -i). */
 	if (!found && serial == -2 && p->state != 'Z' &&
 	    !settled_has(a->mgr, p->pid, p->start)) {
-		if (a->give_up)
-			settled_add(a->mgr, p->pid, p->start);
-		else
+		struct treemgr *mgr = a->mgr;
+		uint64_t first = loop_now_ms();
+		for (size_t k = 0; k < mgr->nunsure; k++)
+			if (mgr->unsure[k].pid == p->pid && mgr->unsure[k].start == p->start)
+				first = mgr->unsure[k].first;
+		if (!mid_exec || loop_now_ms() >= first + UNSURE_MS || a->nnu == UNSURE_MAX) {
+			settled_add(mgr, p->pid, p->start);
+		} else {
+			a->nu[a->nnu++] = (struct unsure){ p->pid, p->start, first };
 			a->unsure = true;
+		}
 	}
 done:
 	a->st[i] = 2;
@@ -864,12 +901,13 @@ static int scan(struct treemgr *mgr)
 	for (struct gust_tree *t = mgr->trees; t; t = t->next)
 		any |= live(t);
 	if (!any) {
-		mgr->unsure_since = 0;
+		mgr->nunsure = 0;
+		mgr->unsure_until = 0;
 		return 0;
 	}
 	unsigned long long forks;
 	bool forks_ok = read_forks(&forks) == 0;
-	if (forks_ok && !mgr->unsure_since && mgr->nhist &&
+	if (forks_ok && !unsure_now(mgr) && mgr->nhist &&
 	    forks == mgr->hist[mgr->nhist - 1].c.forks &&
 	    loop_now_ms() < mgr->last_full + FULL_EVERY_MS) {
 		/* Nothing appeared since the newest view: a process that was
@@ -889,7 +927,7 @@ static int scan(struct treemgr *mgr)
 	bool delta = now_ok && base && at < mgr->last_full + FULL_EVERY_MS && now.forks >= base->forks &&
 	             2 * (now.forks - base->forks) + (unsigned long long)base->threads + 1 <
 	                 (unsigned long long)(now.pid_max > 300 ? now.pid_max - 300 : 0);
-	if (delta && !mgr->unsure_since && now.last_pid == base->last_pid) {
+	if (delta && !unsure_now(mgr) && now.last_pid == base->last_pid) {
 		/* nothing created: the members are all there is */
 		mgr->delta_scans++;
 		quick_scan(mgr);
@@ -932,8 +970,8 @@ static int scan(struct treemgr *mgr)
 		mgr->last_full = at;
 		r = snap_take(&s);
 	}
-	struct attr a = { mgr, &s, NULL, NULL,
-		          mgr->unsure_since && loop_now_ms() >= mgr->unsure_since + UNSURE_MS, false };
+	struct unsure nu[UNSURE_MAX];
+	struct attr a = { mgr, &s, NULL, NULL, nu, 0, false };
 	if (r == 0) {
 		a.own = calloc(s.n ? s.n : 1, sizeof *a.own);
 		a.st = calloc(s.n ? s.n : 1, 1);
@@ -1008,12 +1046,14 @@ static int scan(struct treemgr *mgr)
 	free(a.own);
 	free(a.st);
 	free(s.p);
-	if (a.unsure) {
-		if (!mgr->unsure_since)
-			mgr->unsure_since = loop_now_ms();
-	} else {
-		mgr->unsure_since = 0;
-	}
+	/* the ones not met again resolved (or are gone) */
+	memcpy(mgr->unsure, nu, a.nnu * sizeof *nu);
+	mgr->nunsure = a.nnu;
+	mgr->unsure_until = 0;
+	for (size_t k = 0; k < a.nnu; k++)
+		if (nu[k].first + UNSURE_MS > mgr->unsure_until)
+			mgr->unsure_until = nu[k].first + UNSURE_MS;
+	mgr->unsure_scans += a.unsure;
 	/* complete as of the counters read before looking: a process created
 	 * while we looked has a later pid, for the next scan to find (a scan
 	 * with a process unsure is not complete: it leaves no view) */
@@ -1021,7 +1061,8 @@ static int scan(struct treemgr *mgr)
 		view_push(mgr, at, &now);
 	else if (r != 0 || !now_ok)
 		mgr->nhist = 0;
-	membership_settled(mgr, changed);
+	if (changed || !a.unsure) /* an unsure rescan is no quiet refresh */
+		membership_settled(mgr, changed);
 	return r;
 }
 
@@ -1101,7 +1142,7 @@ static void service(struct treemgr *mgr)
 	for (struct gust_tree *t = mgr->trees; t && stopping; t = t->next) {
 		if (t->phase != PH_TERM && t->phase != PH_KILL)
 			continue;
-		if (t->nm == 0 && !mgr->unsure_since && cg_remove(t) != -EBUSY) {
+		if (t->nm == 0 && !unsure_now(mgr) && cg_remove(t) != -EBUSY) {
 			t->phase = PH_DONE;
 			t->stopped_pending = true;
 			tty_release(t);
@@ -1249,6 +1290,11 @@ void treemgr_scans(const struct treemgr *mgr, unsigned long *full, unsigned long
 unsigned long treemgr_quick_scans(const struct treemgr *mgr)
 {
 	return mgr->quick_scans;
+}
+
+unsigned long treemgr_unsure_scans(const struct treemgr *mgr)
+{
+	return mgr->unsure_scans;
 }
 
 bool treemgr_incremental(const struct treemgr *mgr)
@@ -2164,7 +2210,7 @@ static void kill_sync(struct treemgr *mgr, struct gust_tree *only)
 			if (left == before && cg_remove(t) == -EBUSY)
 				left++;
 		}
-		if (!left && !mgr->unsure_since)
+		if (!left && !unsure_now(mgr))
 			break;
 		if (loop_now_ms() >= deadline) {
 			log_msg(GUST_LOG_WARN, STAGE_RUN,

@@ -39,6 +39,9 @@ bool treemgr_incremental(const struct treemgr *mgr);
 /* Scans that re-read the members only, no fork having happened since the
  * scan before (or since a spawn that was the only fork). */
 unsigned long treemgr_quick_scans(const struct treemgr *mgr);
+/* Scans that met a process of gust's in the middle of an exec (its
+ * environ and command line empty) and so left the membership open. */
+unsigned long treemgr_unsure_scans(const struct treemgr *mgr);
 
 struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
                              const struct gust_tree_events *ev, void *arg,

@@ -5,9 +5,11 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,6 +395,71 @@ START_TEST(test_orphan_met_mid_exec_is_stopped)
 		              (long)pid[0], st);
 		tree_free(t);
 	}
+	fx_fini(&f);
+}
+END_TEST
+
+/* Fault injection for the moment of an exec, which a test cannot time:
+ * while empty_opens lasts, /proc/PID/environ and /proc/PID/cmdline of any
+ * process but empty_except read as /dev/null does, as they do then. */
+static int empty_opens;
+static pid_t empty_except;
+
+int open(const char *path, int flags, ...)
+{
+	static int (*real)(const char *, int, ...);
+	mode_t mode = 0;
+	if (!real)
+		real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+	if (flags & O_CREAT) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	if (empty_opens > 0 && strncmp(path, "/proc/", 6) == 0) {
+		char *end;
+		long pid = strtol(path + 6, &end, 10);
+		if (pid != empty_except && (strcmp(end, "/environ") == 0 || strcmp(end, "/cmdline") == 0)) {
+			empty_opens--;
+			return real("/dev/null", O_RDONLY | O_CLOEXEC);
+		}
+	}
+	return real(path, flags, mode);
+}
+
+/* The same, made certain: the root starts an orphan in a session of its
+ * own and exits; the first two looks at the orphan find its environ and
+ * command line empty. The stop must wait and end with it gone. */
+START_TEST(test_orphan_mid_exec_injected)
+{
+	struct fx f;
+	fx_init(&f);
+	char cmd[1024];
+	/* the root leaves once the orphan is in its own session (a scan before
+	 * that finds it in the tree's process group) */
+	snprintf(cmd, sizeof cmd,
+	         "setsid sh -c 'echo $$ >\"$1\"; exec sleep 30' sh '%s' </dev/null >/dev/null 2>&1 & "
+	         "while [ ! -s '%s' ]; do :; done; exit 0",
+	         f.pids, f.pids);
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct rec r = { 0 };
+	unsigned long u0 = treemgr_unsure_scans(f.mgr);
+	struct gust_tree *t = spawn(&f, argv, NULL, &r);
+	empty_except = tree_pid(t);
+	empty_opens = 4;
+	ck_assert(run_until(f.loop, &r.exited, 8000));
+	ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+	ck_assert(run_until(f.loop, &r.stopped, 8000));
+	empty_opens = 0;
+	pid_t pid[1];
+	ck_assert_int_eq(wait_pids(&f, pid, 1), 1);
+	bool g = gone(pid[0]);
+	if (!g)
+		kill(pid[0], SIGKILL); /* not left behind by a failing test */
+	ck_assert_msg(g, "the orphan %ld survives the stop", (long)pid[0]);
+	ck_assert_uint_gt(treemgr_unsure_scans(f.mgr), u0);
+	tree_free(t);
 	fx_fini(&f);
 }
 END_TEST
@@ -1148,6 +1215,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_incremental_scan_finds_late_escapes);
 	tcase_add_test(tc, test_incremental_scan_of_nothing);
 	tcase_add_test(tc, test_orphan_met_mid_exec_is_stopped);
+	tcase_add_test(tc, test_orphan_mid_exec_injected);
 	tcase_add_test(tc, test_quick_scan_without_forks);
 	tcase_add_test(tc, test_sigterm_ignored_gets_sigkill_after_delay);
 	tcase_add_test(tc, test_slow_term_is_waited_for);
