@@ -533,8 +533,9 @@ if want overhead; then
 	done
 	for t in "${TOOLS[@]}"; do overhead_case "$t"; done
 	# The floor under this measure: two program starts, nothing watching
-	mapfile -t fl < <("$H" floor "$W/floor-stamp" $((RUNS * 4))) ||
-		die "the floor measurement failed"
+	mapfile -t fl < <("$H" floor "$W/floor-stamp" $((RUNS * 4)))
+	[ ${#fl[@]} -eq $((RUNS * 4)) ] ||
+		note "overhead floor: ${#fl[@]} of $((RUNS * 4)) runs measured (helper floor failed)"
 	vals=()
 	for x in "${fl[@]}"; do vals+=("$(us_to_ms "$x")"); done
 	record overhead "floor: start true, then the program" none ms "" "${vals[@]}"
