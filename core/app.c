@@ -396,6 +396,7 @@ static void start_build(struct app *app)
 		log_msg(GUST_LOG_INFO, STAGE_BUILD, "newer changes: cancelling the running build");
 		bops(app)->cancel(app->builder.self);
 		app->build_running = false;
+		filter_unstage(app->filter, (const char *const *)app->building);
 		/* the paths of the cancelled build still need building */
 		for (size_t i = 0; i < app->nbuilding; i++)
 			add_pending(app, app->building[i]);
@@ -429,10 +430,13 @@ static void start_build(struct app *app)
 		.changed = (const char *const *)app->building,
 		.changed_file = changed_file[0] ? changed_file : NULL,
 	};
+	/* what this build sees: an edit made while it runs is not built */
+	filter_stage(app->filter, (const char *const *)app->building);
 	app->build_started_ms = loop_now_ms();
 	app->builder.err[0] = '\0';
 	int r = bops(app)->start(app->builder.self, &req);
 	if (r < 0) {
+		filter_unstage(app->filter, (const char *const *)app->building);
 		log_msg(GUST_LOG_ERROR, STAGE_BUILD, "cannot start the build: %s",
 		        app->builder.err[0] ? app->builder.err : strerror(-r));
 		return;
@@ -486,6 +490,7 @@ void app_build_done(struct app *app, int status)
 		}
 		return;
 	}
+	filter_unstage(app->filter, (const char *const *)app->building);
 	char what[128];
 	describe_status(status, what, sizeof what);
 	log_msg(GUST_LOG_ERROR, STAGE_BUILD, "failed (%s) in %llu ms%s", what, (unsigned long long)ms,

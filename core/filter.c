@@ -58,6 +58,13 @@
  * hash is recorded and it counts as a change. Only filter_commit() replaces a
  * recorded hash, so a truncate followed by an identical write compares equal
  * in the end. A missing or unreadable file is always a change.
+ *
+ * The hashes a build commits are taken when it starts (filter_stage()), not
+ * when it ends: an edit made while the build runs is not what it built, and
+ * must still count as a change when its event comes after the build. While
+ * a build runs, its staged hash is the baseline of the files it builds: a
+ * second identical save (format on save) is no change, and going back to the
+ * old content is one.
  */
 #include "config.h"
 
@@ -423,6 +430,9 @@ struct hrec {
 	uint64_t hash;
 	bool gone; /* missing at the last commit: any content is a change */
 	bool built; /* hash is from filter_commit(), not a first sighting */
+	bool staged; /* a running build started from st_hash/st_gone */
+	bool st_gone;
+	uint64_t st_hash;
 };
 
 struct htab {
@@ -477,6 +487,7 @@ static struct hrec *htab_find(struct htab *t, const char *path, bool add)
 	t->v[i].hash = 0;
 	t->v[i].gone = false;
 	t->v[i].built = false;
+	t->v[i].staged = false;
 	t->n++;
 	return &t->v[i];
 }
@@ -1173,6 +1184,8 @@ bool filter_unchanged(struct filter *f, const char *path)
 	if (content_hash(f, path, rbuf, &rel, &h) < 0)
 		return false;
 	r = htab_find(&f->hashes, rel, false);
+	if (r && r->staged)
+		return !r->st_gone && r->st_hash == h;
 	if (r)
 		return !r->gone && r->hash == h;
 	r = htab_find(&f->hashes, rel, true);
@@ -1181,7 +1194,11 @@ bool filter_unchanged(struct filter *f, const char *path)
 	return false;
 }
 
-void filter_commit(struct filter *f, const char *const *paths)
+/* Calls fn on the record of each of paths (root-relative or absolute), with
+ * its content hash now (ok false: missing or unreadable); add: make a
+ * record for a path that has none. */
+static void each_record(struct filter *f, const char *const *paths, bool add, bool hash,
+                        void (*fn)(struct hrec *r, bool fresh, bool ok, uint64_t h))
 {
 	char rbuf[PATH_MAX], abuf[PATH_MAX];
 
@@ -1190,24 +1207,64 @@ void filter_commit(struct filter *f, const char *const *paths)
 	for (size_t i = 0; paths && paths[i]; i++) {
 		const char *rel = to_rel(f, paths[i], rbuf, sizeof rbuf);
 		struct hrec *r;
-		uint64_t h;
+		uint64_t h = 0;
+		bool ok = false, fresh = false;
 
-		if (!rel || !*rel || abs_path(f, paths[i], rel, abuf, sizeof abuf) < 0)
+		if (!rel || !*rel)
 			continue;
-		if (hash_file(abuf, &h) < 0) {
-			/* gone: a later re-creation must count as a change */
-			r = htab_find(&f->hashes, rel, false);
-			if (r)
-				r->gone = true;
-			continue;
+		if (hash)
+			ok = abs_path(f, paths[i], rel, abuf, sizeof abuf) == 0 && hash_file(abuf, &h) == 0;
+		r = htab_find(&f->hashes, rel, false);
+		if (!r && add) {
+			r = htab_find(&f->hashes, rel, true);
+			fresh = true;
 		}
-		r = htab_find(&f->hashes, rel, true);
-		if (r) {
-			r->hash = h;
-			r->gone = false;
-			r->built = true;
-		}
+		if (r)
+			fn(r, fresh, ok, h);
 	}
+}
+
+static void stage_one(struct hrec *r, bool fresh, bool ok, uint64_t h)
+{
+	r->staged = true;
+	r->st_gone = !ok;
+	r->st_hash = h;
+	if (fresh) { /* seen for the first time, as filter_unchanged() would */
+		r->hash = h;
+		r->gone = !ok;
+	}
+}
+
+static void commit_one(struct hrec *r, bool fresh, bool ok, uint64_t h)
+{
+	(void)fresh, (void)ok, (void)h;
+	if (!r->staged)
+		return;
+	r->staged = false;
+	r->hash = r->st_hash;
+	r->gone = r->st_gone;
+	r->built = !r->st_gone;
+}
+
+static void unstage_one(struct hrec *r, bool fresh, bool ok, uint64_t h)
+{
+	(void)fresh, (void)ok, (void)h;
+	r->staged = false;
+}
+
+void filter_stage(struct filter *f, const char *const *paths)
+{
+	each_record(f, paths, true, true, stage_one);
+}
+
+void filter_commit(struct filter *f, const char *const *paths)
+{
+	each_record(f, paths, false, false, commit_one);
+}
+
+void filter_unstage(struct filter *f, const char *const *paths)
+{
+	each_record(f, paths, false, false, unstage_one);
 }
 
 bool filter_as_built(struct filter *f, const char *path)
@@ -1220,5 +1277,7 @@ bool filter_as_built(struct filter *f, const char *path)
 	if (content_hash(f, path, rbuf, &rel, &h) < 0)
 		return false;
 	r = htab_find(&f->hashes, rel, false);
+	if (r && r->staged)
+		return !r->st_gone && r->st_hash == h;
 	return r && r->built && !r->gone && r->hash == h;
 }

@@ -21,14 +21,19 @@ void filter_free(struct filter *f);
 bool filter_ignored(struct filter *f, const char *path, bool is_dir);
 
 /* exclude_unchanged: true when path's content hash equals the one recorded at
- * the last filter_commit() (or the first time the file was seen). A
- * missing file is always a change. */
+ * the last filter_commit() (or the first time the file was seen), or, while
+ * a build of it runs, the one that build started from. A missing file is
+ * always a change. */
 bool filter_unchanged(struct filter *f, const char *path);
 /* exclude_unchanged: true when path's content is exactly what the last
- * build that included it saw (filter_commit()); false for a file no build
- * has seen, or a missing one. */
+ * build that included it saw (filter_commit()), or what the running build
+ * of it started from; false for a file no build has seen, or a missing one. */
 bool filter_as_built(struct filter *f, const char *path);
-/* Record the current hashes of the given changed paths as "built". */
+/* A build of paths starts: record their hashes now, as what it builds. */
+void filter_stage(struct filter *f, const char *const *paths);
+/* That build succeeded: its staged hashes become the "built" ones. */
 void filter_commit(struct filter *f, const char *const *paths);
+/* That build failed or was cancelled: forget its staged hashes. */
+void filter_unstage(struct filter *f, const char *const *paths);
 
 #endif

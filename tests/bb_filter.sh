@@ -103,6 +103,30 @@ stop_gust TERM
 is "$GUST_STATUS" 0 "gust exits 0"
 ok_run "nothing gust started is left" wait_for 10 no_marked_left
 
+# A file edited while a build runs was not built: it builds once more (a
+# bug: the hashes were taken when the build ended, so the edit counted as
+# built and was dropped as unchanged). The second build edits a source
+# itself, the way a user saving again mid-build would.
+P=$T/proj-mid B=$T/builds-mid
+mkdir -p "$P/src"
+printf 'package main\n' >"$P/src/main.go"
+cat >"$P/gust.json" <<EOF
+{
+  "watch": { "include_ext": ["go"], "debounce_ms": 300 },
+  "builder": { "plugin": "shell",
+               "cmd": "echo build >> '$B'; if [ \"\$(wc -l < '$B')\" = 2 ]; then echo '// mid-build' >> src/main.go; fi" },
+  "runner": { "plugin": "plain", "bin": "$GUST_HELPERS/shape", "args": ["serve", "$(free_port)", "up"] }
+}
+EOF
+start_gust "$P" -v
+ok_run "mid-build edit: the first build runs" wait_for 30 builds_are 1
+printf 'package main\n// 2\n' >"$P/src/main.go"
+ok_run "an edit made while the build runs builds once more" wait_for 30 builds_are 3
+quiet_window
+is "$(builds)" 3 "and only once"
+stop_gust TERM
+ok_run "mid-build edit: nothing left" wait_for 10 no_marked_left
+
 # The root may not be / or $HOME unless allowed.
 H=$T/home
 mkdir -p "$H"
