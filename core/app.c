@@ -132,6 +132,16 @@ int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
 			return r;
 		}
 	} else {
+		/* a path is relative to the root, like every other path in
+		 * the config, not to wherever gust was started */
+		char file[4096];
+		if (spec && strchr(spec, '/') && spec[0] != '/') {
+			if (snprintf(file, sizeof file, "%s/%s", app->cfg->root, spec) >= (int)sizeof file) {
+				log_error("%s: %s: plugin path too long", ctx->opts.where, path);
+				return -ENAMETOOLONG;
+			}
+			spec = file;
+		}
 		r = plugin_load(&ctx->plugin, kind, spec, app->dirs, err, sizeof err);
 		if (r < 0) {
 			log_error("%s", err);

@@ -81,6 +81,17 @@ bad_config "wrong plugin kind by path" "{ \"builder\": { \"plugin\": \"$GUST_FIX
 	'^gust: .*wrong-kind\.so: plugin "wrongkind" is a runner plugin, not a builder plugin$'
 bad_config "plugin create fails" "{ \"builder\": { \"cmd\": \"touch started\" }, \"runner\": { \"plugin\": \"$GUST_FIXTURES/create-fails.so\" } }" \
 	'^gust: .*create-fails\.so: create failed: fixture refuses to start$'
+# a plugin path is relative to the root (here the config's directory), not
+# to where gust was started
+mkdir -p "$B/fx"
+cp "$GUST_FIXTURES/create-fails.so" "$B/fx/"
+printf '{ "builder": { "cmd": "touch started" }, "runner": { "plugin": "fx/create-fails.so" } }\n' >"$B/gust.json"
+out=$(cd "$T" && "$GUST" -c "$B/gust.json" 2>&1 </dev/null)
+like "$out" "^gust: $B/fx/create-fails\\.so: create failed" "a relative plugin path is found under the root"
+printf '{ "builder": { "cmd": "touch started" }, "runner": { "plugin": "fx/nosuch.so" } }\n' >"$B/gust.json"
+out=$(cd "$T" && "$GUST" -c "$B/gust.json" 2>&1 </dev/null)
+is "$?" 2 "a missing relative plugin path: exit status 2"
+like "$out" "^gust: $B/fx/nosuch\\.so: runner plugin: No such file" "the message names the path under the root"
 out=$(cd "$B" && "$GUST" -c "$B/missing.json" 2>&1 </dev/null)
 is "$?" 2 "a missing -c file: exit status 2"
 like "$out" 'missing\.json' "a missing -c file is named"
