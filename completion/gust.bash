@@ -23,7 +23,7 @@ _gust_config_keys() {
 		runner.kill_delay_ms runner.stdin \
 		runner.listen runner.api_version runner.headless \
 		runner.accept_multiclient runner.continue runner.log \
-		runner.log_output runner.dlv runner.extra_args
+		runner.log_output runner.dlv runner.extra_args runner.exit_with_program
 }
 
 _gust() {
@@ -80,7 +80,7 @@ _gust() {
 				lifecycle.postpone_first | lifecycle.stop_on_build_failure | \
 				lifecycle.restart_on_exit | watcher.fallback_to_poll | \
 				runner.headless | runner.accept_multiclient | runner.continue | \
-				runner.log) choices='true false' ;;
+				runner.log | runner.exit_with_program) choices='true false' ;;
 				esac ;;
 			esac
 			COMPREPLY=($(compgen -W "$choices" -- "$val"))

@@ -492,6 +492,7 @@ void app_build_done(struct app *app, int status)
 			loop_timer_cancel(app->loop, app->restart_timer);
 			app->restart_timer = 0;
 		}
+		app->restart_after_exit = false; /* this start is the build's */
 		if (app->run == RUN_NONE) {
 			start_run(app);
 		} else {
@@ -529,7 +530,11 @@ static void start_run(struct app *app)
 	}
 	app->run = RUN_UP;
 	app->run_started_ms = loop_now_ms();
-	if (app->stop_started_ms)
+	if (app->restart_after_exit)
+		log_msg(GUST_LOG_INFO, STAGE_RUN, "restarted after the program exited: old tree gone in %llu ms, started in %llu ms",
+		        (unsigned long long)(app->stop_started_ms ? t0 - app->stop_started_ms : 0),
+		        (unsigned long long)(app->run_started_ms - t0));
+	else if (app->stop_started_ms)
 		log_msg(GUST_LOG_INFO, STAGE_RUN, "restarted: %s%sbuild %llu ms, old tree gone in %llu ms, started in %llu ms",
 		        app->cycle, app->cycle[0] ? ", " : "", (unsigned long long)app->build_ms,
 		        (unsigned long long)(t0 - app->stop_started_ms),
@@ -537,6 +542,7 @@ static void start_run(struct app *app)
 	else
 		log_msg(GUST_LOG_INFO, STAGE_RUN, "started");
 	app->stop_started_ms = 0;
+	app->restart_after_exit = false;
 }
 
 static void on_restart_timer(void *arg)
@@ -545,6 +551,7 @@ static void on_restart_timer(void *arg)
 	app->restart_timer = 0;
 	if (app->quitting || app->run == RUN_STOPPING || app->run == RUN_UP)
 		return;
+	app->restart_after_exit = true;
 	if (app->run == RUN_EXITED) {
 		app->start_after_stop = true;
 		stop_run(app, false);

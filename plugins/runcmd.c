@@ -258,8 +258,8 @@ static void drop_tree(struct runcmd *rc)
 static void rc_exited(struct gust_tree *tree, int status, void *arg)
 {
 	struct runcmd *rc = arg;
-	if (rc->stopping)
-		return; /* the stop we were asked for goes on */
+	if (rc->stopping || rc->exit_stop)
+		return; /* the stop we were asked for, or runcmd_end()'s, goes on */
 	rc->exited = true;
 	if (rc->on_exit)
 		rc->on_exit(rc, status, rc->on_exit_arg);
@@ -290,6 +290,21 @@ static void rc_stopped(struct gust_tree *tree, void *arg)
 		rc->exit_stop = false;
 		rc->host->run_exited(rc->ctx, rc->exit_status);
 	}
+}
+
+int runcmd_end(struct runcmd *rc, int status)
+{
+	if (!rc->tree || rc->stopping || rc->exit_stop || rc->exited)
+		return -EALREADY;
+	rc->exited = true;
+	rc->exit_stop = true;
+	rc->exit_status = status;
+	if (rc->host->tree_kill(rc->tree) < 0 && !rc->host->tree_alive(rc->tree)) {
+		rc->exit_stop = false;
+		drop_tree(rc);
+		rc->host->run_exited(rc->ctx, status);
+	}
+	return 0;
 }
 
 static void free_cstrv(const char **v, size_t nowned)

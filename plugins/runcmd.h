@@ -74,6 +74,10 @@ int runcmd_start(struct runcmd *rc, const char *const *argv);
 /* Stop the run (host->stop_done follows); force: SIGKILL now. With no run
  * alive, stop_done is reported at once. */
 int runcmd_stop(struct runcmd *rc, bool force);
+/* The run is over though its root still lives (dlv after its debuggee
+ * exited): kill the whole tree now and, once it is gone, report status to
+ * the core as the run's exit. -EALREADY when no run is up. */
+int runcmd_end(struct runcmd *rc, int status);
 /* Free; kills a run that is still alive (bounded). */
 void runcmd_fini(struct runcmd *rc);
 

@@ -14,6 +14,14 @@
  *   - dlv refuses --continue without --headless, and headless --continue
  *     without --accept-multiclient: rejected here, before anything runs.
  *   - ":2345" makes dlv listen on every interface; gust means loopback.
+ *   - When the program exits by itself, headless dlv keeps running and
+ *     waiting for clients (RPCServer.State answers "Process N has exited
+ *     with status S"), and a SIGTERM then takes dlv ~1.7 s. So (option
+ *     exit_with_program, default true): the debuggee is found among dlv's
+ *     children, watched with a pidfd (or polled where there is none), and
+ *     when it is gone dlv is asked for the status, the tree is killed (no
+ *     debuggee is left to lose) and the status is the run's exit. A
+ *     debuggee that dlv restarts (a client's "restart") is found again.
  */
 #include "config.h"
 
@@ -28,6 +36,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,11 +62,22 @@ struct dlv {
 	const char **argv;       /* owned array; strings borrowed or above */
 	char bin_abs[4096];      /* the debuggee's argv[0] as dlv passes it */
 	pid_t pid;               /* dlv's pid in the current run */
+	/* exit_with_program: the debuggee of the current run */
+	bool exit_with_program;
+	uint64_t timer;          /* finding it, polling it, or asking its status */
+	unsigned delay_ms;       /* the next finding or asking, backing off */
+	unsigned tries;
+	int pidfd;               /* -1 when not watched that way */
+	pid_t debuggee;          /* 0 until found */
+	bool asking;             /* it is gone: asking dlv for its status */
+	dev_t bin_dev;           /* the program file when the run started */
+	ino_t bin_ino;
 };
 
 static const char *const known_keys[] = {
 	"bin", "args", "listen", "api_version", "headless", "accept_multiclient",
-	"continue", "log", "log_output", "dlv", "extra_args", RUNCMD_COMMON_KEYS,
+	"continue", "log", "log_output", "dlv", "extra_args", "exit_with_program",
+	RUNCMD_COMMON_KEYS,
 	NULL
 };
 
@@ -322,6 +343,250 @@ static pid_t find_orphan(const struct dlv *d)
 	return found;
 }
 
+/* ---- the debuggee's own exit (exit_with_program) ---- */
+
+#define FIND_FIRST_MS 20
+#define FIND_MAX_MS 1000
+#define POLL_MS 250       /* without a pidfd */
+#define ASK_MS 20         /* asking for the status after it is gone */
+#define ASK_TRIES 50      /* ~1 s: then it was restarted, or dlv is mute */
+
+static void watch_tick(void *arg);
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* Is pid the program: does it run the file the run started with (through
+ * symlinks and ".."), or is its argv[0] bin_abs, as dlv passes it? */
+static bool is_debuggee(const struct dlv *d, long pid)
+{
+	char path[64], buf[4096];
+	struct stat st;
+	snprintf(path, sizeof path, "/proc/%ld/exe", pid);
+	if (d->bin_ino && stat(path, &st) == 0 && st.st_dev == d->bin_dev && st.st_ino == d->bin_ino)
+		return true;
+	snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+	return read_small(path, buf, sizeof buf) > 0 && strcmp(buf, d->bin_abs) == 0;
+}
+
+/* The debuggee among the descendants of the tree's root (dlv, or the init
+ * of a PID namespace before it), by /proc/PID/task/TID/children. 0 if not
+ * (yet) there. */
+static pid_t find_debuggee(const struct dlv *d)
+{
+	long queue[64];
+	size_t head = 0, tail = 0;
+	queue[tail++] = d->pid;
+	while (head < tail) {
+		long p = queue[head++];
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%ld/task", p);
+		DIR *dir = opendir(path);
+		if (!dir)
+			continue;
+		struct dirent *de;
+		while ((de = readdir(dir))) {
+			char cpath[320], buf[1024];
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(cpath, sizeof cpath, "/proc/%ld/task/%s/children", p, de->d_name);
+			if (read_small(cpath, buf, sizeof buf) <= 0)
+				continue;
+			for (char *q = buf, *end; *q; q = end) {
+				long c = strtol(q, &end, 10);
+				if (end == q)
+					break;
+				if (is_debuggee(d, c)) {
+					closedir(dir);
+					return (pid_t)c;
+				}
+				if (tail < sizeof queue / sizeof *queue)
+					queue[tail++] = c;
+			}
+		}
+		closedir(dir);
+	}
+	return 0;
+}
+
+/* Gone, or a zombie dlv has not reaped yet. */
+static bool pid_done(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if (read_small(path, buf, sizeof buf) <= 0)
+		return true;
+	const char *rp = strrchr(buf, ')');
+	return !rp || rp[1] != ' ' || rp[2] == 'Z' || rp[2] == 'X';
+}
+
+/* Ask dlv (RPCServer.State, not blocking): 1 and *code when it says the
+ * debuggee exited, 0 when it answers otherwise (running, halted, a new
+ * debuggee), -1 when it does not answer. Loopback, 0.25 s per step at
+ * most. */
+static int ask_exit_status(const struct dlv *d, int *code)
+{
+	static const char req[] = "{\"method\":\"RPCServer.State\",\"params\":[{\"NonBlocking\":true}],\"id\":1}\n";
+	char buf[4096];
+	size_t n = 0;
+	int fd = socket(d->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct timeval tv = {0, 250000};
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (connect(fd, (const struct sockaddr *)&d->addr, d->addrlen) < 0 ||
+	    write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) {
+		close(fd);
+		return -1;
+	}
+	while (n < sizeof buf - 1) {
+		ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (memchr(buf + n - (size_t)r, '\n', (size_t)r))
+			break;
+	}
+	close(fd);
+	buf[n] = '\0';
+	const char *x = strstr(buf, "has exited with status ");
+	if (x && sscanf(x + strlen("has exited with status "), "%d", code) == 1)
+		return 1;
+	return strstr(buf, "\"id\":1") ? 0 : -1;
+}
+
+static void watch_end(struct dlv *d)
+{
+	const struct gust_host *h = d->host;
+	if (d->timer)
+		h->timer_cancel(d->ctx, d->timer);
+	d->timer = 0;
+	if (d->pidfd >= 0) {
+		h->io_del(d->ctx, d->pidfd);
+		close(d->pidfd);
+	}
+	d->pidfd = -1;
+	d->debuggee = 0;
+	d->asking = false;
+}
+
+static void watch_after(struct dlv *d, unsigned ms)
+{
+	d->timer = d->host->timer_add(d->ctx, ms, watch_tick, d);
+}
+
+/* Look for the debuggee from now on (a run starts, or dlv restarted it). */
+static void watch_begin(struct dlv *d)
+{
+	watch_end(d);
+	if (!d->exit_with_program || !d->bin_abs[0])
+		return;
+	d->tries = 0;
+	d->delay_ms = FIND_FIRST_MS;
+	watch_after(d, d->delay_ms);
+}
+
+static bool run_is_up(const struct dlv *d)
+{
+	return d->rc.tree && !d->rc.stopping && !d->rc.exited && !d->rc.exit_stop;
+}
+
+static void debuggee_gone(struct dlv *d)
+{
+	if (d->pidfd >= 0) {
+		d->host->io_del(d->ctx, d->pidfd);
+		close(d->pidfd);
+		d->pidfd = -1;
+	}
+	d->asking = true;
+	d->tries = 0;
+	watch_tick(d);
+}
+
+static void on_pidfd(int fd, unsigned events, void *arg)
+{
+	(void)fd, (void)events;
+	debuggee_gone(arg);
+}
+
+static void watch_tick(void *arg)
+{
+	struct dlv *d = arg;
+	const struct gust_host *h = d->host;
+	int code = 0, r;
+	d->timer = 0;
+	if (!run_is_up(d))
+		return;
+	if (d->asking) {
+		r = ask_exit_status(d, &code);
+		if (r == 0 && ++d->tries >= ASK_TRIES) {
+			/* dlv says it runs: a client restarted it */
+			h->log(d->ctx, GUST_LOG_DEBUG, "debuggee pid %ld gone, dlv runs on: looking for the new one",
+			       (long)d->debuggee);
+			watch_begin(d);
+			return;
+		}
+		if (r == 0 || (r < 0 && (d->tries += ASK_TRIES / 5) < ASK_TRIES)) {
+			watch_after(d, ASK_MS);
+			return;
+		}
+		if (r > 0)
+			h->log(d->ctx, GUST_LOG_INFO, "the program (pid %ld) exited with status %d; dlv stopped with it (exit_with_program)",
+			       (long)d->debuggee, code);
+		else
+			h->log(d->ctx, GUST_LOG_WARN, "the program (pid %ld) exited and dlv does not say how (reported as status 255); dlv stopped with it",
+			       (long)d->debuggee);
+		watch_end(d);
+		runcmd_end(&d->rc, W_EXITCODE(r > 0 ? code & 0xff : 255, 0));
+		return;
+	}
+	if (d->debuggee) { /* no pidfd: polled */
+		if (pid_done(d->debuggee))
+			debuggee_gone(d);
+		else
+			watch_after(d, POLL_MS);
+		return;
+	}
+	pid_t pid = find_debuggee(d);
+	if (pid) {
+		d->debuggee = pid;
+#ifdef SYS_pidfd_open
+		d->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
+		if (d->pidfd >= 0 && h->io_add(d->ctx, d->pidfd, GUST_IO_READ, on_pidfd, d) < 0) {
+			close(d->pidfd);
+			d->pidfd = -1;
+		}
+		if (d->pidfd < 0)
+			watch_after(d, POLL_MS);
+		/* it may have exited before the pidfd was opened */
+		else if (pid_done(pid))
+			debuggee_gone(d);
+		return;
+	}
+	/* not there: not started yet, or already gone (a program that exits
+	 * at once); after a few looks, ask dlv */
+	if (++d->tries >= 4 && ask_exit_status(d, &code) > 0) {
+		d->asking = true;
+		d->tries = 0;
+		watch_tick(d);
+		return;
+	}
+	d->delay_ms = d->delay_ms * 2 > FIND_MAX_MS ? FIND_MAX_MS : d->delay_ms * 2;
+	watch_after(d, d->delay_ms);
+}
+
 static void describe(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status)) {
@@ -346,6 +611,7 @@ static void on_dlv_exit(struct runcmd *rc, int status, void *arg)
 	struct dlv *d = arg;
 	(void)rc;
 	char what[64];
+	watch_end(d);
 	describe(status, what, sizeof what);
 	pid_t orphan = find_orphan(d);
 	if (orphan)
@@ -364,6 +630,7 @@ static void dlv_destroy(void *self)
 	struct dlv *d = self;
 	if (!d)
 		return;
+	watch_end(d);
 	runcmd_fini(&d->rc);
 	free(d->argv);
 	free(d->dlv_path);
@@ -382,6 +649,7 @@ static void *dlv_create(const struct gust_host *host, struct gust_ctx *ctx,
 	}
 	d->host = host;
 	d->ctx = ctx;
+	d->pidfd = -1;
 	if (runcmd_init(&d->rc, host, ctx, opts) < 0) {
 		free(d);
 		return NULL;
@@ -405,8 +673,12 @@ static void *dlv_create(const struct gust_host *host, struct gust_ctx *ctx,
 	    host->opt_bool(ctx, opts, "log", false, &log) < 0 ||
 	    host->opt_string(ctx, opts, "log_output", NULL, &log_output) < 0 ||
 	    host->opt_string(ctx, opts, "dlv", NULL, &dlv_opt) < 0 ||
-	    host->opt_strv(ctx, opts, "extra_args", &extra, &nextra) < 0)
+	    host->opt_strv(ctx, opts, "extra_args", &extra, &nextra) < 0 ||
+	    host->opt_bool(ctx, opts, "exit_with_program", true, &d->exit_with_program) < 0)
 		goto fail;
+	/* dlv's own terminal client says the program exited and offers a
+	 * restart: the user is there to decide */
+	d->exit_with_program = d->exit_with_program && headless;
 	if (!*d->bin) {
 		host->set_error(ctx, "/runner/bin: expected the path of the built program, got \"\"");
 		goto fail;
@@ -483,6 +755,8 @@ static int dlv_start(void *self)
 		             d->bin_abs, strerror(e));
 		return -e;
 	}
+	d->bin_dev = d->bin_abs[0] ? st.st_dev : 0;
+	d->bin_ino = d->bin_abs[0] ? st.st_ino : 0;
 	int r = check_listen_free(d);
 	if (r < 0)
 		return r;
@@ -490,6 +764,7 @@ static int dlv_start(void *self)
 	if (r < 0)
 		return r;
 	d->pid = d->rc.tree ? h->tree_pid(d->rc.tree) : 0;
+	watch_begin(d);
 	h->log(d->ctx, GUST_LOG_INFO, "dlv (pid %ld) serving the debugger API v%s on %s: connect with dlv connect %s",
 	       (long)d->pid, d->api, d->listen, d->listen);
 	return 0;
@@ -498,6 +773,7 @@ static int dlv_start(void *self)
 static int dlv_stop(void *self, bool force)
 {
 	struct dlv *d = self;
+	watch_end(d);
 	return runcmd_stop(&d->rc, force);
 }
 

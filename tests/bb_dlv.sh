@@ -37,11 +37,11 @@ cat >"$P/gust.json" <<EOF
 }
 EOF
 
-# The body of GET / (the last line of the response), or nothing.
+# The body of GET ${2:-/} (the last line of the response), or nothing.
 http_body() {
 	local line last=""
 	if { exec 8<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null; then
-		printf 'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n' >&8 2>/dev/null
+		printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "${2:-/}" >&8 2>/dev/null
 		while IFS= read -r -t 5 line <&8; do last=$line; done
 		exec 8<&- 8>&-
 	fi
@@ -111,10 +111,27 @@ like "$(dlv_version "$DPORT")" '"APIVersion":2' "and its debugger answers"
 dlv3=$(pid_of dlv)
 main3=$(pid_of main)
 
+# The program exits by itself (GET /exit: status 3). Headless dlv would stay
+# and wait for clients, so no restart_on_exit could ever happen; gust ends
+# the run and reports the program's own status.
+http_body "$PPORT" /exit >/dev/null
+ok_run "the program's own exit ends the run (dlv $dlv3, debuggee $main3)" \
+	wait_for 30 all_gone "$dlv3" "$main3"
+ok_run "its exit status is the run's" wait_for 10 log_has 'program exited \(exit status 3\)'
+like "$(gust_log)" "the program \\(pid $main3\\) exited with status 3; dlv stopped with it" \
+	"gust says dlv was stopped because the program exited"
+ok_run "the debugger's port is free once the program exited" wait_for 10 port_free "$DPORT"
+ok_run "gust keeps running after the program exited" gust_running
+ok_run "nothing of the exited run is left" wait_for 10 test -z "$(program_pids)"
+sed -i 's/"v3"/"v4"/' "$P/main.go"
+ok_run "the next edit starts it again, answering v4" wait_for 180 serves "$PPORT" v4
+dlv4=$(pid_of dlv)
+main4=$(pid_of main)
+
 stop_gust TERM
 is "$GUST_STATUS" 0 "gust exits 0 on SIGTERM"
 ok_run "nothing gust started is left" wait_for 10 no_marked_left
-ok_run "dlv and the debuggee of the last run are gone" all_gone "$dlv3" "$main3"
+ok_run "dlv and the debuggee of the last run are gone" all_gone "$dlv4" "$main4"
 ok_run "the program's port is free" port_free "$PPORT"
 ok_run "the debugger's port is free" port_free "$DPORT"
 

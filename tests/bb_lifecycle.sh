@@ -8,8 +8,9 @@
 
 SHAPE=$GUST_HELPERS/shape
 
-# project NAME RUNNER_JSON_MEMBERS: a project whose build copies
+# project NAME RUNNER_JSON_MEMBERS [MEMBERS]: a project whose build copies
 # src/version.txt to tmp/version.out; $V is the version in the program.
+# MEMBERS: more top-level members of gust.json.
 project() {
 	P=$T/$1
 	mkdir -p "$P/src" "$P/tmp"
@@ -19,7 +20,8 @@ project() {
   "tmp_dir": "tmp",
   "watch": { "include_ext": ["txt"], "debounce_ms": 20 },
   "builder": { "plugin": "shell", "cmd": "cp src/version.txt tmp/version.out" },
-  "runner": { "plugin": "plain", $2 }
+  "runner": { "plugin": "plain", $2 }${3:+,
+  $3}
 }
 EOF
 }
@@ -198,6 +200,37 @@ kill_port_owner() {
 	local p
 	for p in $(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2); do kill -9 "$p"; done
 }
+# ---- a program that exits by itself ----
+# Without restart_on_exit it stays down until the next build; with it, it
+# starts again after restart_delay_ms, the delay doubling up to
+# restart_max_delay_ms.
+runs() { if [ -f "$T/runs-$1" ]; then wc -l <"$T/runs-$1" | tr -d ' '; else echo 0; fi; }
+runs_at_least() { [ "$(runs "$1")" -ge "$2" ]; }
+project exits "\"cmd\": \"echo run >> '$T/runs-exits'; exec '$SHAPE' exit 3\""
+start_gust "$P"
+ok_run "a program that exits: it ran" wait_for 30 runs_at_least exits 1
+ok_run "its exit is reported with its status" wait_for 10 log_has 'program exited \(exit status 3\)'
+sleep 1 # nothing to wait for: a window in which nothing may start it
+is "$(runs exits)" 1 "without restart_on_exit it is not started again"
+echo v2 >"$P/src/version.txt"
+ok_run "the next build starts it again" wait_for 30 runs_at_least exits 2
+stop_gust TERM
+is "$GUST_STATUS" 0 "a program that exits: gust exits 0"
+
+project exitr "\"cmd\": \"echo run >> '$T/runs-exitr'; exec '$SHAPE' exit 3\"" \
+	'"lifecycle": { "restart_on_exit": true, "restart_delay_ms": 100, "restart_max_delay_ms": 400 }'
+start_gust "$P"
+ok_run "restart_on_exit: the program is started again and again" wait_for 30 runs_at_least exitr 6
+stop_gust TERM
+is "$GUST_STATUS" 0 "restart_on_exit: gust exits 0"
+ok_run "restart_on_exit: nothing is left" wait_for 10 no_marked_left
+log=$(gust_log | tr "\n" " ") # one line: the order matters
+like "$log" 'restarting in 100 ms.*restarting in 200 ms.*restarting in 400 ms.*restarting in 400 ms' \
+	"restart_on_exit: the delay doubles up to restart_max_delay_ms"
+unlike "$log" 'restarting in 800 ms' "restart_on_exit: and stays there"
+like "$log" 'restarted after the program exited' "restart_on_exit: a restart says why"
+unlike "$log" 'restarted: build' "restart_on_exit: and is not reported as a build's"
+
 cgdir=$(sed -n 's/^0:://p' /proc/self/cgroup)
 cgmnt=$(awk '/ - cgroup2 /{print $5; exit}' /proc/self/mountinfo)
 for mode in cgroup pidns; do
