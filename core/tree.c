@@ -1458,12 +1458,17 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 	struct recorded *killed = NULL;
 	size_t nkilled = 0, capkilled = 0;
 	uint64_t deadline = loop_now_ms() + RECOVER_MS;
-	size_t left = 0;
+	/* a process met in the middle of an exec shows an empty environ and
+	 * command line: its tag cannot be read yet, so look again, for
+	 * UNSURE_MS at most (as a scan does, see attribute()) */
+	uint64_t unsure_until = loop_now_ms() + UNSURE_MS;
+	size_t left = 0, unsure = 0;
 	for (;;) {
 		struct snap s = { 0 };
 		if ((r = snap_take(&s)) < 0)
 			break;
 		left = 0;
+		unsure = 0;
 		pid_t *cgp = NULL;
 		size_t ncgp = 0;
 		for (size_t c = 0; c < ncg; c++) {
@@ -1493,8 +1498,15 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 				ours = rec[j].pid == p->pid && rec[j].start == p->start;
 			for (size_t j = 0; j < ncgp && !ours; j++)
 				ours = cgp[j] == p->pid;
-			if (!ours)
-				ours = env_tag(p->pid, otag) >= 0;
+			if (!ours) {
+				long tag = env_tag(p->pid, otag);
+				bool mid_exec = false;
+				if (tag == -2 && !(mid_exec = cmdline_empty(p->pid)))
+					tag = env_tag(p->pid, otag);
+				if (tag == -2 && mid_exec)
+					unsure++;
+				ours = tag >= 0;
+			}
 			if (!ours)
 				continue;
 			left++;
@@ -1517,7 +1529,7 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 		}
 		free(s.p);
 		free(cgp);
-		if (!left || loop_now_ms() >= deadline)
+		if ((!left && (!unsure || loop_now_ms() >= unsure_until)) || loop_now_ms() >= deadline)
 			break;
 		struct timespec ts = { 0, 5 * 1000000L };
 		nanosleep(&ts, NULL);
