@@ -94,10 +94,22 @@ no_marked_left() { [ -z "$(marked_pids)" ]; }
 # A process that is a zombie still counts: it was not reaped.
 pid_gone() { [ ! -e "/proc/$1" ]; }
 
+# A port nothing listens on, outside the kernel's ephemeral range: a port
+# in it can be taken by any outgoing connection (parallel tests make many on
+# loopback) between the pick and the listen, and the program's bind then
+# fails with "address already in use" (seen once under ASan in bb_dlv).
 free_port() {
-	local p
+	local p lo=32768 hi=60999 base span
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+	if [ "$lo" -gt 11024 ]; then
+		base=10000 span=$((lo - 10000))
+	elif [ "$hi" -lt 64511 ]; then
+		base=$((hi + 1)) span=$((65535 - hi))
+	else
+		base=20000 span=40000 # no room outside it
+	fi
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		p=$((base + (RANDOM * 32768 + RANDOM) % span))
 		port_free "$p" && { echo "$p"; return; }
 	done
 }
