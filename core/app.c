@@ -327,8 +327,9 @@ void app_changed(struct app *app, const char *path, enum gust_change kind)
 	if (kind != GUST_CHANGE_RESCAN) {
 		if (filter_ignored(app->filter, path, false))
 			return;
-		if (app->cfg->watch.exclude_unchanged && kind != GUST_CHANGE_REMOVE &&
-		    kind != GUST_CHANGE_RENAME && filter_unchanged(app->filter, path)) {
+		/* asked for removals too: a build running may have seen it */
+		bool same = app->cfg->watch.exclude_unchanged && filter_unchanged(app->filter, path);
+		if (same && kind != GUST_CHANGE_REMOVE && kind != GUST_CHANGE_RENAME) {
 			log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s: content unchanged, ignored", relpath(app, path));
 			return;
 		}
@@ -510,6 +511,11 @@ void app_build_done(struct app *app, int status)
 	            : "");
 	if (app->cfg->lifecycle.stop_on_build_failure) {
 		app->start_after_stop = false;
+		/* stopped for the failure: no restart of the old program */
+		if (app->restart_timer) {
+			loop_timer_cancel(app->loop, app->restart_timer);
+			app->restart_timer = 0;
+		}
 		stop_run(app, false);
 	}
 }
@@ -530,11 +536,15 @@ static void start_run(struct app *app)
 	}
 	app->run = RUN_UP;
 	app->run_started_ms = loop_now_ms();
-	if (app->restart_after_exit)
-		log_msg(GUST_LOG_INFO, STAGE_RUN, "restarted after the program exited: old tree gone in %llu ms, started in %llu ms",
-		        (unsigned long long)(app->stop_started_ms ? t0 - app->stop_started_ms : 0),
-		        (unsigned long long)(app->run_started_ms - t0));
-	else if (app->stop_started_ms)
+	if (app->restart_after_exit) {
+		if (app->stop_started_ms)
+			log_msg(GUST_LOG_INFO, STAGE_RUN, "restarted after the program exited: old tree gone in %llu ms, started in %llu ms",
+			        (unsigned long long)(t0 - app->stop_started_ms),
+			        (unsigned long long)(app->run_started_ms - t0));
+		else
+			log_msg(GUST_LOG_INFO, STAGE_RUN, "restarted after the program exited: started in %llu ms",
+			        (unsigned long long)(app->run_started_ms - t0));
+	} else if (app->stop_started_ms)
 		log_msg(GUST_LOG_INFO, STAGE_RUN, "restarted: %s%sbuild %llu ms, old tree gone in %llu ms, started in %llu ms",
 		        app->cycle, app->cycle[0] ? ", " : "", (unsigned long long)app->build_ms,
 		        (unsigned long long)(t0 - app->stop_started_ms),
@@ -556,6 +566,7 @@ static void on_restart_timer(void *arg)
 		app->start_after_stop = true;
 		stop_run(app, false);
 	} else {
+		app->stop_started_ms = 0; /* no stop of this restart's to time */
 		start_run(app);
 	}
 }
@@ -594,6 +605,7 @@ void app_stop_done(struct app *app)
 		app->start_after_stop = false;
 		start_run(app);
 	} else {
+		app->stop_started_ms = 0; /* the next start is not this stop's */
 		log_msg(GUST_LOG_INFO, STAGE_RUN, "stopped");
 	}
 }

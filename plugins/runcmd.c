@@ -292,17 +292,28 @@ static void rc_stopped(struct gust_tree *tree, void *arg)
 	}
 }
 
-int runcmd_end(struct runcmd *rc, int status)
+int runcmd_end(struct runcmd *rc, int status, bool kill_root)
 {
+	const struct gust_host *h = rc->host;
 	if (!rc->tree || rc->stopping || rc->exit_stop || rc->exited)
 		return -EALREADY;
 	rc->exited = true;
 	rc->exit_stop = true;
 	rc->exit_status = status;
-	if (rc->host->tree_kill(rc->tree) < 0 && !rc->host->tree_alive(rc->tree)) {
+	/* the root is gust's child and not reaped (no exit reported yet):
+	 * its pid is still its own */
+	if (kill_root)
+		(void)kill(h->tree_pid(rc->tree), SIGKILL);
+	int r = h->tree_stop(rc->tree, rc->stop_signal, rc->kill_delay_ms);
+	if (r < 0 && h->tree_alive(rc->tree)) {
+		rc->exited = false;
+		rc->exit_stop = false;
+		return r;
+	}
+	if (r < 0) {
 		rc->exit_stop = false;
 		drop_tree(rc);
-		rc->host->run_exited(rc->ctx, status);
+		h->run_exited(rc->ctx, status);
 	}
 	return 0;
 }

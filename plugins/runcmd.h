@@ -75,9 +75,11 @@ int runcmd_start(struct runcmd *rc, const char *const *argv);
  * alive, stop_done is reported at once. */
 int runcmd_stop(struct runcmd *rc, bool force);
 /* The run is over though its root still lives (dlv after its debuggee
- * exited): kill the whole tree now and, once it is gone, report status to
- * the core as the run's exit. -EALREADY when no run is up. */
-int runcmd_end(struct runcmd *rc, int status);
+ * exited): kill_root: SIGKILL the root at once; the rest of the tree gets
+ * the stop signal and the kill delay, as in any stop; once it is gone,
+ * status is reported to the core as the run's exit. -EALREADY when no run
+ * is up, or the tree_stop error (nothing changed). */
+int runcmd_end(struct runcmd *rc, int status, bool kill_root);
 /* Free; kills a run that is still alive (bounded). */
 void runcmd_fini(struct runcmd *rc);
 

@@ -39,6 +39,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,16 +63,23 @@ struct dlv {
 	const char **argv;       /* owned array; strings borrowed or above */
 	char bin_abs[4096];      /* the debuggee's argv[0] as dlv passes it */
 	pid_t pid;               /* dlv's pid in the current run */
-	/* exit_with_program: the debuggee of the current run */
+	/* exit_with_program: the debuggee of the current run (see below) */
 	bool exit_with_program;
-	uint64_t timer;          /* finding it, polling it, or asking its status */
-	unsigned delay_ms;       /* the next finding or asking, backing off */
-	unsigned tries;
-	int pidfd;               /* -1 when not watched that way */
+	int phase;               /* W_* */
+	uint64_t timer;          /* the next look, poll or question */
+	unsigned delay_ms;       /* W_FIND: backing off */
+	unsigned tries;          /* W_FIND: looks so far */
+	int pidfd;               /* W_WATCH: -1 when polled instead */
 	pid_t debuggee;          /* 0 until found */
-	bool asking;             /* it is gone: asking dlv for its status */
+	unsigned answered, refused; /* W_GONE: answers without an exit, refusals */
+	uint64_t gone_ms;        /* W_GONE: when it went (monotonic ms) */
 	dev_t bin_dev;           /* the program file when the run started */
 	ino_t bin_ino;
+	int ask_fd;              /* a question to dlv under way, or -1 */
+	bool ask_sent;
+	uint64_t ask_timer;
+	size_t ask_len;
+	char ask_buf[4096];
 };
 
 static const char *const known_keys[] = {
@@ -343,15 +351,40 @@ static pid_t find_orphan(const struct dlv *d)
 	return found;
 }
 
-/* ---- the debuggee's own exit (exit_with_program) ---- */
+/* ---- the debuggee's own exit (exit_with_program) ----
+ *
+ * W_FIND   look for the debuggee among the tree's processes: 20 ms, doubling
+ *          to 1 s; from the fourth look on, also ask dlv whether it already
+ *          exited (a program that exits at once is never seen).
+ * W_WATCH  found: a pidfd (or /proc/PID/stat every 250 ms) says when it is
+ *          gone.
+ * W_GONE   ask dlv for its status every 20 ms: "has exited with status S"
+ *          ends the run with S; a new debuggee (a client's restart) is
+ *          watched instead; a plain state for 1 s means a restart too, so
+ *          look for it. dlv holds its target lock through a restart, so a
+ *          question that times out only means busy: wait, 30 s at most.
+ * Questions are asked without blocking the loop: a non-blocking connect,
+ * the request, one line back, 500 ms at most. */
+
+enum { W_OFF, W_FIND, W_WATCH, W_GONE };
 
 #define FIND_FIRST_MS 20
 #define FIND_MAX_MS 1000
 #define POLL_MS 250       /* without a pidfd */
-#define ASK_MS 20         /* asking for the status after it is gone */
-#define ASK_TRIES 50      /* ~1 s: then it was restarted, or dlv is mute */
+#define ASK_EVERY_MS 20   /* W_GONE */
+#define ASK_TIMEOUT_MS 500
+#define ANSWERED_MAX 50   /* plain answers after the debuggee went: restarted */
+#define REFUSED_MAX 5
+#define BUSY_MAX_MS 30000
 
 static void watch_tick(void *arg);
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static int read_small(const char *path, char *buf, size_t len)
 {
@@ -380,8 +413,9 @@ static bool is_debuggee(const struct dlv *d, long pid)
 }
 
 /* The debuggee among the descendants of the tree's root (dlv, or the init
- * of a PID namespace before it), by /proc/PID/task/TID/children. 0 if not
- * (yet) there. */
+ * of a PID namespace before it), by /proc/PID/task/TID/children; a zombie
+ * has neither an exe nor a command line, so a dead one is never found. 0 if
+ * not (yet) there. */
 static pid_t find_debuggee(const struct dlv *d)
 {
 	long queue[64];
@@ -430,71 +464,42 @@ static bool pid_done(pid_t pid)
 	return !rp || rp[1] != ' ' || rp[2] == 'Z' || rp[2] == 'X';
 }
 
-/* Ask dlv (RPCServer.State, not blocking): 1 and *code when it says the
- * debuggee exited, 0 when it answers otherwise (running, halted, a new
- * debuggee), -1 when it does not answer. Loopback, 0.25 s per step at
- * most. */
-static int ask_exit_status(const struct dlv *d, int *code)
+static void after(struct dlv *d, unsigned ms)
 {
-	static const char req[] = "{\"method\":\"RPCServer.State\",\"params\":[{\"NonBlocking\":true}],\"id\":1}\n";
-	char buf[4096];
-	size_t n = 0;
-	int fd = socket(d->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	struct timeval tv = {0, 250000};
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	if (connect(fd, (const struct sockaddr *)&d->addr, d->addrlen) < 0 ||
-	    write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) {
-		close(fd);
-		return -1;
+	if (!d->timer)
+		d->timer = d->host->timer_add(d->ctx, ms, watch_tick, d);
+}
+
+static void unwatch_pid(struct dlv *d)
+{
+	if (d->pidfd >= 0) {
+		d->host->io_del(d->ctx, d->pidfd);
+		close(d->pidfd);
 	}
-	while (n < sizeof buf - 1) {
-		ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		if (memchr(buf + n - (size_t)r, '\n', (size_t)r))
-			break;
+	d->pidfd = -1;
+}
+
+static void ask_close(struct dlv *d)
+{
+	if (d->ask_fd >= 0) {
+		d->host->io_del(d->ctx, d->ask_fd);
+		close(d->ask_fd);
 	}
-	close(fd);
-	buf[n] = '\0';
-	const char *x = strstr(buf, "has exited with status ");
-	if (x && sscanf(x + strlen("has exited with status "), "%d", code) == 1)
-		return 1;
-	return strstr(buf, "\"id\":1") ? 0 : -1;
+	d->ask_fd = -1;
+	if (d->ask_timer)
+		d->host->timer_cancel(d->ctx, d->ask_timer);
+	d->ask_timer = 0;
 }
 
 static void watch_end(struct dlv *d)
 {
-	const struct gust_host *h = d->host;
 	if (d->timer)
-		h->timer_cancel(d->ctx, d->timer);
+		d->host->timer_cancel(d->ctx, d->timer);
 	d->timer = 0;
-	if (d->pidfd >= 0) {
-		h->io_del(d->ctx, d->pidfd);
-		close(d->pidfd);
-	}
-	d->pidfd = -1;
+	unwatch_pid(d);
+	ask_close(d);
+	d->phase = W_OFF;
 	d->debuggee = 0;
-	d->asking = false;
-}
-
-static void watch_after(struct dlv *d, unsigned ms)
-{
-	d->timer = d->host->timer_add(d->ctx, ms, watch_tick, d);
-}
-
-/* Look for the debuggee from now on (a run starts, or dlv restarted it). */
-static void watch_begin(struct dlv *d)
-{
-	watch_end(d);
-	if (!d->exit_with_program || !d->bin_abs[0])
-		return;
-	d->tries = 0;
-	d->delay_ms = FIND_FIRST_MS;
-	watch_after(d, d->delay_ms);
 }
 
 static bool run_is_up(const struct dlv *d)
@@ -502,15 +507,161 @@ static bool run_is_up(const struct dlv *d)
 	return d->rc.tree && !d->rc.stopping && !d->rc.exited && !d->rc.exit_stop;
 }
 
+/* Look for the debuggee from now on (a run starts, or dlv restarted it). */
+static void watch_begin(struct dlv *d)
+{
+	watch_end(d);
+	if (!d->exit_with_program || !run_is_up(d))
+		return;
+	d->phase = W_FIND;
+	d->tries = 0;
+	d->delay_ms = FIND_FIRST_MS;
+	after(d, d->delay_ms);
+}
+
+/* The run ends with the program's status (known: code from dlv, which
+ * gives a death by signal N as -N). */
+static void finish(struct dlv *d, bool known, int code)
+{
+	const struct gust_host *h = d->host;
+	char who[48] = "";
+	if (d->debuggee)
+		snprintf(who, sizeof who, " (pid %ld)", (long)d->debuggee);
+	int status;
+	if (known && code < 0 && -code < NSIG) {
+		status = W_EXITCODE(0, -code);
+		h->log(d->ctx, GUST_LOG_INFO, "the program%s was killed by signal %d; dlv stopped with it (exit_with_program)",
+		       who, -code);
+	} else if (known) {
+		status = W_EXITCODE(code & 0xff, 0);
+		h->log(d->ctx, GUST_LOG_INFO, "the program%s exited with status %d; dlv stopped with it (exit_with_program)",
+		       who, code);
+	} else {
+		status = W_EXITCODE(255, 0);
+		h->log(d->ctx, GUST_LOG_WARN, "the program%s exited and dlv does not say how (reported as status 255); dlv stopped with it",
+		       who);
+	}
+	watch_end(d);
+	int r = runcmd_end(&d->rc, status, true);
+	if (r < 0 && r != -EALREADY)
+		h->log(d->ctx, GUST_LOG_WARN, "cannot stop dlv after the program exited: %s; the next build stops it",
+		       strerror(-r));
+}
+
+static void watch_pid(struct dlv *d, pid_t pid);
+
+/* dlv's answer: 1 and code (exited), 0 (a plain state), -1 (refused or
+ * garbled), -2 (no answer in time). */
+static void answered(struct dlv *d, int r, int code)
+{
+	ask_close(d);
+	if (!run_is_up(d))
+		return;
+	if (r > 0) {
+		finish(d, true, code);
+		return;
+	}
+	if (d->phase != W_GONE)
+		return; /* W_FIND: its own timer goes on */
+	if (r == 0 && ++d->answered >= ANSWERED_MAX) {
+		d->host->log(d->ctx, GUST_LOG_DEBUG, "debuggee pid %ld gone, dlv runs on: looking for the new one",
+		             (long)d->debuggee);
+		watch_begin(d);
+		return;
+	}
+	if (r == -1 && ++d->refused >= REFUSED_MAX) {
+		finish(d, false, 0);
+		return;
+	}
+	if (r == -2 && now_ms() - d->gone_ms >= BUSY_MAX_MS) {
+		finish(d, false, 0);
+		return;
+	}
+	after(d, ASK_EVERY_MS);
+}
+
+static int parse_answer(const char *buf, int *code)
+{
+	static const char ex[] = "has exited with status ";
+	const char *x = strstr(buf, ex);
+	if (x && sscanf(x + sizeof ex - 1, "%d", code) == 1)
+		return 1;
+	return strstr(buf, "\"id\":1") ? 0 : -1;
+}
+
+static void on_ask_io(int fd, unsigned events, void *arg)
+{
+	static const char req[] = "{\"method\":\"RPCServer.State\",\"params\":[{\"NonBlocking\":true}],\"id\":1}\n";
+	struct dlv *d = arg;
+	int code = 0;
+	(void)events;
+	if (!d->ask_sent) {
+		int err = 0;
+		socklen_t len = sizeof err;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err ||
+		    write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) {
+			answered(d, -1, 0);
+			return;
+		}
+		d->ask_sent = true;
+		d->ask_len = 0;
+		d->host->io_mod(d->ctx, fd, GUST_IO_READ);
+		return;
+	}
+	ssize_t n = read(fd, d->ask_buf + d->ask_len, sizeof d->ask_buf - 1 - d->ask_len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		d->ask_len += (size_t)n;
+	d->ask_buf[d->ask_len] = '\0';
+	if (n > 0 && !memchr(d->ask_buf, '\n', d->ask_len) && d->ask_len < sizeof d->ask_buf - 1)
+		return; /* more to come */
+	int r = parse_answer(d->ask_buf, &code);
+	answered(d, r, code);
+}
+
+static void on_ask_timeout(void *arg)
+{
+	struct dlv *d = arg;
+	d->ask_timer = 0;
+	answered(d, -2, 0);
+}
+
+/* Ask dlv RPCServer.State (not blocking) unless a question is out. */
+static void ask(struct dlv *d)
+{
+	const struct gust_host *h = d->host;
+	if (d->ask_fd >= 0)
+		return;
+	int fd = socket(d->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		answered(d, -1, 0);
+		return;
+	}
+	if (connect(fd, (const struct sockaddr *)&d->addr, d->addrlen) < 0 && errno != EINPROGRESS) {
+		close(fd);
+		answered(d, -1, 0);
+		return;
+	}
+	if (h->io_add(d->ctx, fd, GUST_IO_WRITE, on_ask_io, d) < 0) {
+		close(fd);
+		answered(d, -1, 0);
+		return;
+	}
+	d->ask_fd = fd;
+	d->ask_sent = false;
+	d->ask_timer = h->timer_add(d->ctx, ASK_TIMEOUT_MS, on_ask_timeout, d);
+}
+
 static void debuggee_gone(struct dlv *d)
 {
-	if (d->pidfd >= 0) {
-		d->host->io_del(d->ctx, d->pidfd);
-		close(d->pidfd);
-		d->pidfd = -1;
-	}
-	d->asking = true;
-	d->tries = 0;
+	unwatch_pid(d);
+	d->phase = W_GONE;
+	d->answered = d->refused = 0;
+	d->gone_ms = now_ms();
+	if (d->timer)
+		d->host->timer_cancel(d->ctx, d->timer);
+	d->timer = 0;
 	watch_tick(d);
 }
 
@@ -520,71 +671,60 @@ static void on_pidfd(int fd, unsigned events, void *arg)
 	debuggee_gone(arg);
 }
 
+static void watch_pid(struct dlv *d, pid_t pid)
+{
+	const struct gust_host *h = d->host;
+	unwatch_pid(d);
+	ask_close(d);
+	d->phase = W_WATCH;
+	d->debuggee = pid;
+#ifdef SYS_pidfd_open
+	d->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
+	if (d->pidfd >= 0 && h->io_add(d->ctx, d->pidfd, GUST_IO_READ, on_pidfd, d) < 0) {
+		close(d->pidfd);
+		d->pidfd = -1;
+	}
+	if (pid_done(pid)) /* gone before the pidfd was opened */
+		debuggee_gone(d);
+	else if (d->pidfd < 0)
+		after(d, POLL_MS);
+}
+
 static void watch_tick(void *arg)
 {
 	struct dlv *d = arg;
-	const struct gust_host *h = d->host;
-	int code = 0, r;
+	pid_t pid;
 	d->timer = 0;
 	if (!run_is_up(d))
 		return;
-	if (d->asking) {
-		r = ask_exit_status(d, &code);
-		if (r == 0 && ++d->tries >= ASK_TRIES) {
-			/* dlv says it runs: a client restarted it */
-			h->log(d->ctx, GUST_LOG_DEBUG, "debuggee pid %ld gone, dlv runs on: looking for the new one",
-			       (long)d->debuggee);
-			watch_begin(d);
+	switch (d->phase) {
+	case W_FIND:
+		if ((pid = find_debuggee(d))) {
+			watch_pid(d, pid);
 			return;
 		}
-		if (r == 0 || (r < 0 && (d->tries += ASK_TRIES / 5) < ASK_TRIES)) {
-			watch_after(d, ASK_MS);
-			return;
-		}
-		if (r > 0)
-			h->log(d->ctx, GUST_LOG_INFO, "the program (pid %ld) exited with status %d; dlv stopped with it (exit_with_program)",
-			       (long)d->debuggee, code);
-		else
-			h->log(d->ctx, GUST_LOG_WARN, "the program (pid %ld) exited and dlv does not say how (reported as status 255); dlv stopped with it",
-			       (long)d->debuggee);
-		watch_end(d);
-		runcmd_end(&d->rc, W_EXITCODE(r > 0 ? code & 0xff : 255, 0));
+		if (++d->tries >= 4)
+			ask(d); /* exited before it was ever seen? */
+		d->delay_ms = d->delay_ms * 2 > FIND_MAX_MS ? FIND_MAX_MS : d->delay_ms * 2;
+		after(d, d->delay_ms);
 		return;
-	}
-	if (d->debuggee) { /* no pidfd: polled */
+	case W_WATCH: /* polled: no pidfd */
 		if (pid_done(d->debuggee))
 			debuggee_gone(d);
 		else
-			watch_after(d, POLL_MS);
+			after(d, POLL_MS);
 		return;
-	}
-	pid_t pid = find_debuggee(d);
-	if (pid) {
-		d->debuggee = pid;
-#ifdef SYS_pidfd_open
-		d->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-#endif
-		if (d->pidfd >= 0 && h->io_add(d->ctx, d->pidfd, GUST_IO_READ, on_pidfd, d) < 0) {
-			close(d->pidfd);
-			d->pidfd = -1;
+	case W_GONE:
+		if ((pid = find_debuggee(d)) && pid != d->debuggee) {
+			d->host->log(d->ctx, GUST_LOG_DEBUG, "debuggee pid %ld gone, dlv started pid %ld: watching it",
+			             (long)d->debuggee, (long)pid);
+			watch_pid(d, pid);
+			return;
 		}
-		if (d->pidfd < 0)
-			watch_after(d, POLL_MS);
-		/* it may have exited before the pidfd was opened */
-		else if (pid_done(pid))
-			debuggee_gone(d);
+		ask(d);
 		return;
 	}
-	/* not there: not started yet, or already gone (a program that exits
-	 * at once); after a few looks, ask dlv */
-	if (++d->tries >= 4 && ask_exit_status(d, &code) > 0) {
-		d->asking = true;
-		d->tries = 0;
-		watch_tick(d);
-		return;
-	}
-	d->delay_ms = d->delay_ms * 2 > FIND_MAX_MS ? FIND_MAX_MS : d->delay_ms * 2;
-	watch_after(d, d->delay_ms);
 }
 
 static void describe(int status, char *buf, size_t len)
@@ -650,6 +790,7 @@ static void *dlv_create(const struct gust_host *host, struct gust_ctx *ctx,
 	d->host = host;
 	d->ctx = ctx;
 	d->pidfd = -1;
+	d->ask_fd = -1;
 	if (runcmd_init(&d->rc, host, ctx, opts) < 0) {
 		free(d);
 		return NULL;
@@ -677,8 +818,10 @@ static void *dlv_create(const struct gust_host *host, struct gust_ctx *ctx,
 	    host->opt_bool(ctx, opts, "exit_with_program", true, &d->exit_with_program) < 0)
 		goto fail;
 	/* dlv's own terminal client says the program exited and offers a
-	 * restart: the user is there to decide */
-	d->exit_with_program = d->exit_with_program && headless;
+	 * restart: the user is there to decide. Without accept_multiclient
+	 * dlv serves one client and closes its listener: gust's question
+	 * would take that place, or find no one to answer. */
+	d->exit_with_program = d->exit_with_program && headless && multi;
 	if (!*d->bin) {
 		host->set_error(ctx, "/runner/bin: expected the path of the built program, got \"\"");
 		goto fail;

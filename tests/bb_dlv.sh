@@ -135,6 +135,51 @@ ok_run "dlv and the debuggee of the last run are gone" all_gone "$dlv4" "$main4"
 ok_run "the program's port is free" port_free "$PPORT"
 ok_run "the debugger's port is free" port_free "$DPORT"
 
+# ---- exit_with_program: a client's restart, a signal, restart_on_exit ------
+# A client restarts the program through dlv (halt, Restart, continue): gust
+# follows the new debuggee and ends nothing. The debuggee killed by SIGKILL:
+# the run ends "killed by signal 9", and restart_on_exit starts a new dlv.
+start_gust "$P" --set lifecycle.restart_on_exit=true --set lifecycle.restart_delay_ms=200
+ok_run "restart_on_exit under dlv: the program answers" wait_for 180 serves "$PPORT" v4
+dlvA=$(pid_of dlv)
+mainA=$(pid_of main)
+restarted_by_client() { local m; m=$(pid_of main); [ -n "$m" ] && [ "$m" != "$mainA" ] && serves "$PPORT" v4; }
+if { exec 6<>"/dev/tcp/127.0.0.1/$DPORT"; } 2>/dev/null; then
+	printf '%s\n' '{"method":"RPCServer.Command","params":[{"name":"halt"}],"id":1}' >&6
+	IFS= read -r -t 30 line <&6
+	printf '%s\n' '{"method":"RPCServer.Restart","params":[{}],"id":2}' >&6
+	IFS= read -r -t 60 line <&6
+	like "$line" '"error":null' "a client restarts the program through dlv"
+	printf '%s\n' '{"method":"RPCServer.Command","params":[{"name":"continue"}],"id":3}' >&6
+	ok_run "the restarted program answers" wait_for 60 restarted_by_client
+	exec 6<&- 6>&-
+else
+	ok 1 "a client connects to dlv on $DPORT"
+fi
+is "$(pid_of dlv)" "$dlvA" "gust leaves dlv running through a client's restart"
+unlike "$(gust_log)" "program exited" "and reports no exit"
+mainB=$(pid_of main)
+kill -KILL "$mainB"
+ok_run "the debuggee killed by SIGKILL: the run ends so" \
+	wait_for 30 log_has 'program exited \(killed by signal 9'
+like "$(gust_log)" "the program \\(pid $mainB\\) was killed by signal 9; dlv stopped with it" \
+	"gust names the signal dlv reported"
+ok_run "restart_on_exit starts it again under a new dlv" wait_for 60 log_has 'restarted after the program exited'
+ok_run "which answers" wait_for 60 serves "$PPORT" v4
+ok_run "in a new dlv" test -n "$(pid_of dlv)" -a "$(pid_of dlv)" != "$dlvA"
+stop_gust TERM
+ok_run "restart_on_exit under dlv: nothing left" wait_for 10 no_marked_left
+
+# A program that exits at once (no port given: log.Fatal), before gust can
+# see it among dlv's children: dlv is asked, the run ends with its status.
+start_gust "$P" --set 'runner.args=[]'
+ok_run "a program that exits at once: its status is the run's" \
+	wait_for 60 log_has 'program exited \(exit status 1\)'
+unlike "$(gust_log)" 'pid 0' "no pid is made up for it"
+ok_run "and dlv is gone with it" wait_for 10 test -z "$(program_pids)"
+stop_gust TERM
+ok_run "a program that exits at once: nothing left" wait_for 10 no_marked_left
+
 # ---- the debugger's port taken by someone else: a clear error -------------
 BUSY=$(free_port)
 "$P/tmp/main" -port "$BUSY" >"$T/occupant.log" 2>&1 </dev/null &

@@ -707,6 +707,26 @@ START_TEST(test_unchanged_during_build)
 	write_file(path, "v3\n", 3);
 	ck_assert(!filter_unchanged(f, path));
 
+	/* other content seen while it runs: the build may have read it, so
+	 * from then on even the content it started from is a change */
+	write_file(path, "v5\n", 3);
+	ck_assert(!filter_unchanged(f, path));
+	filter_stage(f, one);
+	write_file(path, "v6\n", 3);
+	ck_assert(!filter_unchanged(f, path));
+	write_file(path, "v5\n", 3);
+	ck_assert(!filter_unchanged(f, path));
+	ck_assert(!filter_as_built(f, path));
+	filter_commit(f, one);
+	ck_assert(!filter_as_built(f, path)); /* what it built is unknown */
+	/* and so is a removal seen while it runs */
+	filter_stage(f, one);
+	unlink(path);
+	ck_assert(!filter_unchanged(f, path));
+	write_file(path, "v5\n", 3);
+	ck_assert(!filter_unchanged(f, path));
+	filter_unstage(f, one);
+
 	/* a file first met by a build, and one missing when it starts */
 	FMT(path, "%s/new.go", tmproot);
 	write_file(path, "n\n", 2);
@@ -721,6 +741,14 @@ START_TEST(test_unchanged_during_build)
 	filter_commit(f, one);
 	ck_assert(!filter_unchanged(f, path));
 	ck_assert(!filter_as_built(f, path));
+	/* never seen and missing when a build starts that fails: once it
+	 * appears it is a first sighting as any other */
+	FMT(path, "%s/late.go", tmproot);
+	filter_stage(f, one);
+	filter_unstage(f, one);
+	write_file(path, "l\n", 2);
+	ck_assert(!filter_unchanged(f, path));
+	ck_assert(filter_unchanged(f, path));
 	filter_free(f);
 	rmroot();
 }
