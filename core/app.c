@@ -327,9 +327,13 @@ void app_changed(struct app *app, const char *path, enum gust_change kind)
 	if (kind != GUST_CHANGE_RESCAN) {
 		if (filter_ignored(app->filter, path, false))
 			return;
-		/* asked for removals too: a build running may have seen it */
-		bool same = app->cfg->watch.exclude_unchanged && filter_unchanged(app->filter, path);
-		if (same && kind != GUST_CHANGE_REMOVE && kind != GUST_CHANGE_RENAME) {
+		/* A path already pending is a change already, judged again
+		 * when the window ends: not hashed again (a write gives
+		 * IN_MODIFY and IN_CLOSE_WRITE). */
+		size_t slot;
+		bool pending = app->capset && pending_has(app, relpath(app, path), &slot);
+		if (!pending && app->cfg->watch.exclude_unchanged && kind != GUST_CHANGE_REMOVE &&
+		    kind != GUST_CHANGE_RENAME && filter_unchanged(app->filter, path)) {
 			log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s: content unchanged, ignored", relpath(app, path));
 			return;
 		}

@@ -64,9 +64,14 @@
  * must still count as a change when its event comes after the build. While
  * a build runs, its staged hash is the baseline of the files it builds: a
  * second identical save (format on save) is no change, and going back to the
- * old content is one. Once other content was seen while it ran, the build
- * may have read that: the file counts as changed from then on (and is not
- * "built" when it succeeds), whatever its content returns to.
+ * old content is one. Only the content when the debounce window ends
+ * counts, never a passing state: a file rewritten in place (truncated, then
+ * written) with the same bytes, by an editor or by the build itself (go
+ * generate), is no change. The price: content that changes and comes back
+ * within one window while a build runs is taken as unchanged, though the
+ * build may have read the other version (a hash taken after the fact cannot
+ * know; a dirty flag tried for it made such builds loop, and identical
+ * saves restart builds).
  */
 #include "config.h"
 
@@ -434,7 +439,6 @@ struct hrec {
 	bool built; /* hash is from filter_commit(), not a first sighting */
 	bool staged; /* a running build started from st_hash/st_gone */
 	bool st_gone;
-	bool st_dirty; /* other content seen since: the build may have read it */
 	uint64_t st_hash;
 };
 
@@ -491,7 +495,6 @@ static struct hrec *htab_find(struct htab *t, const char *path, bool add)
 	t->v[i].gone = false;
 	t->v[i].built = false;
 	t->v[i].staged = false;
-	t->v[i].st_dirty = false;
 	t->n++;
 	return &t->v[i];
 }
@@ -1164,8 +1167,7 @@ static int abs_path(const struct filter *f, const char *path, const char *rel,
 }
 
 /* The current content hash of path (absolute or root-relative) and its
- * root-relative name in rbuf; -1 when there is none to compare, -2 (rel
- * set) when the file cannot be read. */
+ * root-relative name in rbuf; -1 when there is none to compare. */
 static int content_hash(struct filter *f, const char *path, char *rbuf, const char **rel,
                         uint64_t *h)
 {
@@ -1176,7 +1178,7 @@ static int content_hash(struct filter *f, const char *path, char *rbuf, const ch
 	*rel = to_rel(f, path, rbuf, PATH_MAX);
 	if (!*rel || !**rel || abs_path(f, path, *rel, abuf, sizeof abuf) < 0)
 		return -1;
-	return hash_file(abuf, h) < 0 ? -2 : 0;
+	return hash_file(abuf, h) < 0 ? -1 : 0;
 }
 
 bool filter_unchanged(struct filter *f, const char *path)
@@ -1186,17 +1188,11 @@ bool filter_unchanged(struct filter *f, const char *path)
 	struct hrec *r;
 	uint64_t h;
 
-	int c = content_hash(f, path, rbuf, &rel, &h);
-	if (c == -1)
+	if (content_hash(f, path, rbuf, &rel, &h) < 0)
 		return false;
 	r = htab_find(&f->hashes, rel, false);
-	if (r && r->staged) {
-		if (c < 0 || r->st_gone || r->st_hash != h)
-			r->st_dirty = true;
-		return !r->st_dirty && r->st_hash == h;
-	}
-	if (c < 0)
-		return false;
+	if (r && r->staged)
+		return !r->st_gone && r->st_hash == h;
 	if (r)
 		return !r->gone && r->hash == h;
 	r = htab_find(&f->hashes, rel, true);
@@ -1238,7 +1234,6 @@ static void each_record(struct filter *f, const char *const *paths, bool add, bo
 static void stage_one(struct hrec *r, bool fresh, bool ok, uint64_t h)
 {
 	r->staged = true;
-	r->st_dirty = false;
 	r->st_gone = !ok;
 	r->st_hash = h;
 	if (fresh) { /* seen for the first time, as filter_unchanged() would */
@@ -1255,8 +1250,7 @@ static void commit_one(struct hrec *r, bool fresh, bool ok, uint64_t h)
 	r->staged = false;
 	r->hash = r->st_hash;
 	r->gone = r->st_gone;
-	/* with other content seen while it ran, what it built is unknown */
-	r->built = !r->st_gone && !r->st_dirty;
+	r->built = !r->st_gone;
 }
 
 static void unstage_one(struct hrec *r, bool fresh, bool ok, uint64_t h)
@@ -1291,6 +1285,6 @@ bool filter_as_built(struct filter *f, const char *path)
 		return false;
 	r = htab_find(&f->hashes, rel, false);
 	if (r && r->staged)
-		return !r->st_gone && !r->st_dirty && r->st_hash == h;
+		return !r->st_gone && r->st_hash == h;
 	return r && r->built && !r->gone && r->hash == h;
 }

@@ -22,10 +22,8 @@ bool filter_ignored(struct filter *f, const char *path, bool is_dir);
 
 /* exclude_unchanged: true when path's content hash equals the one recorded at
  * the last filter_commit() (or the first time the file was seen), or, while
- * a build of it runs, the one that build started from, if nothing else was
- * seen since. A missing file is always a change. Called for every event of
- * a file (removals too, whose answer does not count), so that what a
- * running build may have read is known. */
+ * a build of it runs, the one that build started from. A missing file is
+ * always a change. */
 bool filter_unchanged(struct filter *f, const char *path);
 /* exclude_unchanged: true when path's content is exactly what the last
  * build that included it saw (filter_commit()), or what the running build

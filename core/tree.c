@@ -123,6 +123,8 @@ struct treemgr {
 	struct loop *loop;
 	char *state_path;
 	int state_fd; /* open on state_path once written, else -1 */
+	char *state_last; /* what state_fd holds (malloc'd), or NULL */
+	size_t state_last_len;
 	pid_t self;
 	unsigned long long self_start;
 	char tag[96];       /* "<pid>.<start>.<random>" */
@@ -1332,12 +1334,21 @@ static void state_write(struct treemgr *mgr)
 		close(mgr->state_fd);
 		mgr->state_fd = -1;
 	}
+	/* the same again (a scan that changed nothing it records): skip */
+	if (mgr->state_fd >= 0 && mgr->state_last && mgr->state_last_len == len &&
+	    memcmp(mgr->state_last, buf, len) == 0) {
+		free(buf);
+		return;
+	}
+	free(mgr->state_last);
+	mgr->state_last = NULL;
 	if (mgr->state_fd < 0)
 		mgr->state_fd = open(mgr->state_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (mgr->state_fd < 0 || pwrite(mgr->state_fd, buf, len, 0) != (ssize_t)len ||
 	    ftruncate(mgr->state_fd, (off_t)len) < 0)
 		goto fail;
-	free(buf);
+	mgr->state_last = buf;
+	mgr->state_last_len = len;
 	return;
 fail:
 	free(buf);
@@ -2287,6 +2298,7 @@ void treemgr_free(struct treemgr *mgr)
 		unlink(mgr->state_path);
 	if (mgr->state_fd >= 0)
 		close(mgr->state_fd);
+	free(mgr->state_last);
 #ifdef CHILD_STACK
 	if (mgr->child_stack)
 		munmap(mgr->child_stack, CHILD_STACK);

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define MAX_KILL_DELAY_MS 86400000LL
 
@@ -46,6 +48,7 @@ int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx
                 const struct gust_opts *opts)
 {
 	memset(rc, 0, sizeof *rc);
+	rc->root_pidfd = -1;
 	rc->host = host;
 	rc->ctx = ctx;
 	const char *cwd, *in, *contain;
@@ -253,6 +256,9 @@ static void drop_tree(struct runcmd *rc)
 	if (rc->tree)
 		rc->host->tree_free(rc->tree);
 	rc->tree = NULL;
+	if (rc->root_pidfd >= 0)
+		close(rc->root_pidfd);
+	rc->root_pidfd = -1;
 }
 
 static void rc_exited(struct gust_tree *tree, int status, void *arg)
@@ -300,10 +306,16 @@ int runcmd_end(struct runcmd *rc, int status, bool kill_root)
 	rc->exited = true;
 	rc->exit_stop = true;
 	rc->exit_status = status;
-	/* the root is gust's child and not reaped (no exit reported yet):
-	 * its pid is still its own */
-	if (kill_root)
-		(void)kill(h->tree_pid(rc->tree), SIGKILL);
+	/* through the pidfd taken at the start: the core may have reaped the
+	 * root already (its exit is reported later in the same loop pass),
+	 * and a pid alone could by then name another process. Without one,
+	 * the root gets the stop signal like the rest. */
+#ifdef SYS_pidfd_send_signal
+	if (kill_root && rc->root_pidfd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, rc->root_pidfd, SIGKILL, NULL, 0);
+#else
+	(void)kill_root;
+#endif
 	int r = h->tree_stop(rc->tree, rc->stop_signal, rc->kill_delay_ms);
 	if (r < 0 && h->tree_alive(rc->tree)) {
 		rc->exited = false;
@@ -381,6 +393,10 @@ int runcmd_start(struct runcmd *rc, const char *const *argv)
 	rc->stopping = false;
 	rc->exited = false;
 	rc->exit_stop = false;
+#ifdef SYS_pidfd_open
+	/* the root is not reaped before the loop runs again */
+	rc->root_pidfd = (int)syscall(SYS_pidfd_open, h->tree_pid(rc->tree), 0);
+#endif
 	return 0;
 }
 

@@ -64,6 +64,7 @@ struct runcmd {
 	bool exit_stop;           /* reap_tree_on_exit: stopping the rest */
 	int exit_status;          /* reported once that stop is complete */
 	uint64_t done_timer;      /* stop_done with no run alive: deferred */
+	int root_pidfd;           /* the current run's root, or -1 */
 };
 
 /* Read the common options. 0 or -EINVAL with host->set_error() called. */
@@ -75,10 +76,13 @@ int runcmd_start(struct runcmd *rc, const char *const *argv);
  * alive, stop_done is reported at once. */
 int runcmd_stop(struct runcmd *rc, bool force);
 /* The run is over though its root still lives (dlv after its debuggee
- * exited): kill_root: SIGKILL the root at once; the rest of the tree gets
- * the stop signal and the kill delay, as in any stop; once it is gone,
- * status is reported to the core as the run's exit. -EALREADY when no run
- * is up, or the tree_stop error (nothing changed). */
+ * exited): kill_root: SIGKILL the root at once (through a pidfd; where
+ * there is none it gets the stop signal too); the rest of the tree gets
+ * the stop signal and the kill delay, as in any stop (with containment
+ * "pidns" the root is the namespace's init, and its death ends every
+ * process in it at once); once it is gone, status is reported to the core
+ * as the run's exit. -EALREADY when no run is up, or the tree_stop error
+ * (nothing changed). */
 int runcmd_end(struct runcmd *rc, int status, bool kill_root);
 /* Free; kills a run that is still alive (bounded). */
 void runcmd_fini(struct runcmd *rc);

@@ -19,9 +19,10 @@
  *     with status S"), and a SIGTERM then takes dlv ~1.7 s. So (option
  *     exit_with_program, default true): the debuggee is found among dlv's
  *     children, watched with a pidfd (or polled where there is none), and
- *     when it is gone dlv is asked for the status, the tree is killed (no
- *     debuggee is left to lose) and the status is the run's exit. A
- *     debuggee that dlv restarts (a client's "restart") is found again.
+ *     when it is gone dlv is asked for the status, dlv is killed (no
+ *     debuggee is left to lose), the rest of the tree stopped as in any
+ *     stop, and the status is the run's exit. A debuggee that dlv restarts
+ *     (a client's "restart") is found again.
  */
 #include "config.h"
 

@@ -44,6 +44,12 @@ ok_run "the port is free" port_free "$PORT"
 # ---- verbosity: -v shows the core's detail, -q only warnings and errors ----
 start_gust "$P" -v
 ok_run "-v: the program answers again" wait_for 30 answers "$PORT" v3
+# the first event of a file since gust started is a change (no hash of it
+# yet); a touch after that build is not
+builds_logged() { [ "$(log_count 'build: ok in')" = "$1" ]; }
+ok_run "-v: the first build" wait_for 30 builds_logged 1
+touch "$P/src/version.txt"
+ok_run "-v: the first touch since the start builds (nothing recorded yet)" wait_for 30 builds_logged 2
 touch "$P/src/version.txt"
 ok_run "-v shows why a touch caused no build" wait_for 10 log_has 'src/version.txt: content unchanged, ignored'
 stop_gust TERM

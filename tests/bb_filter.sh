@@ -107,8 +107,9 @@ ok_run "nothing gust started is left" wait_for 10 no_marked_left
 # bug: the hashes were taken when the build ended, so the edit counted as
 # built and was dropped as unchanged). The second build edits a source
 # itself, the way a user saving again mid-build would.
-# second_build_project NAME DEBOUNCE_MS CMD: one Go file; each build adds a
-# line to $B, and the second one also runs CMD.
+# second_build_project NAME DEBOUNCE_MS CMD [-ge]: one Go file; each build
+# adds a line to $B, and the second one (with -ge: every one from the
+# second on) also runs CMD.
 second_build_project() {
 	P=$T/proj-$1 B=$T/builds-$1
 	mkdir -p "$P/src"
@@ -117,7 +118,7 @@ second_build_project() {
 {
   "watch": { "include_ext": ["go"], "debounce_ms": $2 },
   "builder": { "plugin": "shell",
-               "cmd": "echo build >> '$B'; if [ \"\$(wc -l < '$B')\" = 2 ]; then $3; fi" },
+               "cmd": "echo build >> '$B'; if [ \"\$(wc -l < '$B')\" ${4:-=} 2 ]; then $3; fi" },
   "runner": { "plugin": "plain", "bin": "$GUST_HELPERS/shape", "args": ["serve", "$(free_port)", "up"] }
 }
 EOF
@@ -132,24 +133,42 @@ is "$(builds)" 3 "and only once"
 stop_gust TERM
 ok_run "mid-build edit: nothing left" wait_for 10 no_marked_left
 
-# Edited and put back while a build runs: the build may have read the
-# intermediate content, so the file counts as changed (a bug: equal to what
-# the build started from, it was dropped and the build's output kept the
-# intermediate content). The second build waits for $T/release.
-second_build_project back 1000 \
+# A build that rewrites a source in place with the same bytes (go generate,
+# a formatter) builds once: the file passes through empty on the way, and
+# only its content when the window ends counts (a bug, found in review: a
+# flag for any other content seen during a build made this loop forever).
+second_build_project regen 300 \
+	"cat src/main.go > src/main.go.copy && cat src/main.go.copy > src/main.go" -ge
+start_gust "$P" -v
+ok_run "rewritten in place by its build: the first build runs" wait_for 30 builds_are 1
+printf 'package main\n// regen\n' >"$P/src/main.go"
+ok_run "an edit builds" wait_for 30 builds_are 2
+quiet_window
+is "$(builds)" 2 "a build that rewrites the source with the same bytes builds only once"
+stop_gust TERM
+ok_run "rewritten in place by its build: nothing left" wait_for 10 no_marked_left
+
+# Saved again with the same bytes while its build runs (format on save;
+# `>` truncates first): the build goes on. The second build waits for
+# $T/release.
+second_build_project resave 300 \
 	"i=0; while [ ! -e '$T/release' ] && [ \$i -lt 6000 ]; do sleep 0.01; i=\$((i + 1)); done"
 start_gust "$P" -v
-ok_run "edited and put back: the first build runs" wait_for 30 builds_are 1
+ok_run "saved again while building: the first build runs" wait_for 30 builds_are 1
 printf 'package main\n// v1\n' >"$P/src/main.go"
 ok_run "the second build starts (and waits)" wait_for 30 builds_are 2
-seen=$(events)
-printf 'package main\n// v2\n' >"$P/src/main.go"
-ok_run "an edit while it runs is seen" wait_for 10 more_events
+# seen: as a change (the truncation) or as no change (the content)
+looks() { gust_log | grep -Ec 'src/main\.go( changed|: content unchanged, ignored)$'; }
+more_looks() { [ "$(looks)" -gt "$seen" ]; }
+seen=$(looks)
 printf 'package main\n// v1\n' >"$P/src/main.go"
-ok_run "put back to what the build started from, it still builds again" wait_for 30 builds_are 3
+ok_run "the second save is seen" wait_for 10 more_looks
+quiet_window
+is "$(builds)" 2 "a second save of the same content does not restart the running build"
+unlike "$(gust_log)" "cancelling the running build" "nothing was cancelled"
 touch "$T/release"
 stop_gust TERM
-ok_run "edited and put back: nothing left" wait_for 10 no_marked_left
+ok_run "saved again while building: nothing left" wait_for 10 no_marked_left
 
 # The root may not be / or $HOME unless allowed.
 H=$T/home
