@@ -179,6 +179,13 @@ int app_init(struct app *app, const struct config *cfg)
 		return -EINVAL;
 	}
 	int removed = treemgr_recover(app->trees, err, sizeof err);
+	if (removed == -EEXIST) {
+		/* two gusts in one project would fight over its builds, ports
+		 * and state file: the second one refuses to start */
+		treemgr_leave_state(app->trees);
+		log_error("%s; stop it first", err);
+		return -EEXIST;
+	}
 	if (removed > 0)
 		log_msg(GUST_LOG_WARN, STAGE_RUN, "%s", err);
 	else if (removed < 0)
@@ -324,6 +331,8 @@ void app_changed(struct app *app, const char *path, enum gust_change kind)
 {
 	if (app->quitting)
 		return;
+	if (kind == GUST_CHANGE_RESCAN)
+		filter_forget(app->filter); /* an edit may have gone unseen */
 	if (kind != GUST_CHANGE_RESCAN) {
 		if (filter_ignored(app->filter, path, false))
 			return;
@@ -405,6 +414,24 @@ static void write_changed_file(struct app *app, char *file, size_t len)
 	app->changed_len = n;
 }
 
+/* A failed build's paths are still to be built: the next build takes them
+ * (a later good build of other files would otherwise leave their records
+ * at the content before, and undoing the edit would be "unchanged"). The
+ * build took the earlier ones too (start_build), so its list is all. */
+static void keep_unbuilt(struct app *app)
+{
+	char **n = calloc(app->nbuilding + 1, sizeof *n);
+	size_t k = 0;
+	for (size_t i = 0; n && i < app->nbuilding; i++)
+		if ((n[k] = strdup(app->building[i])))
+			k++;
+	if (!n)
+		return; /* out of memory: the old list stays */
+	clear_list(&app->unbuilt, &app->nunbuilt);
+	app->unbuilt = n;
+	app->nunbuilt = k;
+}
+
 static void start_build(struct app *app)
 {
 	if (app->build_running) {
@@ -416,6 +443,10 @@ static void start_build(struct app *app)
 		for (size_t i = 0; i < app->nbuilding; i++)
 			add_pending(app, app->building[i]);
 	}
+	/* what failed builds had is not built yet: build it with this one
+	 * (so a success records it), and give it to the build as changed */
+	for (size_t i = 0; i < app->nunbuilt; i++)
+		add_pending(app, app->unbuilt[i]);
 	clear_list(&app->building, &app->nbuilding);
 	app->building = app->pending;
 	app->nbuilding = app->npending;
@@ -492,6 +523,7 @@ void app_build_done(struct app *app, int status)
 	if (status == 0) {
 		log_msg(GUST_LOG_INFO, STAGE_BUILD, "ok in %llu ms", (unsigned long long)ms);
 		filter_commit(app->filter, (const char *const *)app->building);
+		clear_list(&app->unbuilt, &app->nunbuilt); /* they were in it */
 		app->restart_delay_ms = app->cfg->lifecycle.restart_delay_ms;
 		if (app->restart_timer) {
 			loop_timer_cancel(app->loop, app->restart_timer);
@@ -507,6 +539,7 @@ void app_build_done(struct app *app, int status)
 		return;
 	}
 	filter_unstage(app->filter, (const char *const *)app->building);
+	keep_unbuilt(app);
 	char what[128];
 	describe_status(status, what, sizeof what);
 	log_msg(GUST_LOG_ERROR, STAGE_BUILD, "failed (%s) in %llu ms%s", what, (unsigned long long)ms,
@@ -707,6 +740,7 @@ void app_fini(struct app *app)
 	clear_list(&app->pending, &app->npending);
 	free(app->pendset);
 	clear_list(&app->building, &app->nbuilding);
+	clear_list(&app->unbuilt, &app->nunbuilt);
 	if (app->changed_open)
 		close(app->changed_fd);
 	loop_free(app->loop);

@@ -54,6 +54,9 @@ struct app {
 	/* the paths of the build in progress */
 	char **building;
 	size_t nbuilding;
+	/* the paths of failed builds since the last good one: not built yet */
+	char **unbuilt;
+	size_t nunbuilt;
 	bool build_running;
 	uint64_t build_started_ms;
 	uint64_t build_ms;  /* how long the last build took */

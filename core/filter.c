@@ -56,8 +56,10 @@
  * multiply-rotate hash, streamed) and compares it with the hash recorded at
  * the last filter_commit(). A file never seen before has no baseline: its
  * hash is recorded and it counts as a change. Only filter_commit() replaces a
- * recorded hash, so a truncate followed by an identical write compares equal
- * in the end. A missing or unreadable file is always a change.
+ * recorded hash (filter_stage() records a first sighting too, and
+ * filter_forget() drops them all), so a truncate followed by an identical
+ * write compares equal in the end. A missing or unreadable file is always
+ * a change.
  *
  * The hashes a build commits are taken when it starts (filter_stage()), not
  * when it ends: an edit made while the build runs is not what it built, and
@@ -1257,6 +1259,12 @@ static void unstage_one(struct hrec *r, bool fresh, bool ok, uint64_t h)
 {
 	(void)fresh, (void)ok, (void)h;
 	r->staged = false;
+}
+
+void filter_forget(struct filter *f)
+{
+	htab_free(&f->hashes);
+	memset(&f->hashes, 0, sizeof f->hashes);
 }
 
 void filter_stage(struct filter *f, const char *const *paths)

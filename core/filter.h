@@ -29,6 +29,9 @@ bool filter_unchanged(struct filter *f, const char *path);
  * build that included it saw (filter_commit()), or what the running build
  * of it started from; false for a file no build has seen, or a missing one. */
 bool filter_as_built(struct filter *f, const char *path);
+/* Events were lost (a rescan): no recorded hash can be trusted any more;
+ * every file's next event is a change, as the first one is. */
+void filter_forget(struct filter *f);
 /* A build of paths starts: record their hashes now, as what it builds. */
 void filter_stage(struct filter *f, const char *const *paths);
 /* That build succeeded: its staged hashes become the "built" ones. */

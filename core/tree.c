@@ -1460,7 +1460,7 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 		free(cgs);
 		snprintf(msg, msglen, "another gust (pid %ld) is running in this project (\"%s\")", opid,
 		         mgr->state_path);
-		return -EBUSY;
+		return -EEXIST;
 	}
 	/* The old gust is dead: kill what provably was its own, until none is
 	 * left. Zombies hold nothing and are their new parent's to reap. */
@@ -2279,6 +2279,12 @@ void tree_free(struct gust_tree *t)
 	tree_release(t);
 	state_write(mgr);
 	reschedule(mgr);
+}
+
+void treemgr_leave_state(struct treemgr *mgr)
+{
+	free(mgr->state_path);
+	mgr->state_path = NULL;
 }
 
 void treemgr_free(struct treemgr *mgr)

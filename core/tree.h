@@ -25,9 +25,12 @@ void treemgr_free(struct treemgr *mgr);
  * read state_path, and if the gust that wrote it is dead, SIGKILL every
  * recorded process that still has the recorded start time (or still
  * carries that gust's environment tag), wait until they are gone.
- * Returns the number of processes removed, or -errno. Never touches a
- * process that is not provably that gust's. */
+ * Returns the number of processes removed, or -errno (-EEXIST: that gust
+ * is alive). Never touches a process that is not provably that gust's. */
 int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen);
+/* The state file is another gust's (recover said -EEXIST): never write or
+ * remove it. */
+void treemgr_leave_state(struct treemgr *mgr);
 
 /* Number of processes currently known to belong to live trees. */
 size_t treemgr_count(struct treemgr *mgr);

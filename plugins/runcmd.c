@@ -11,8 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+#include <sys/wait.h>
 
 #define MAX_KILL_DELAY_MS 86400000LL
 
@@ -48,7 +47,6 @@ int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx
                 const struct gust_opts *opts)
 {
 	memset(rc, 0, sizeof *rc);
-	rc->root_pidfd = -1;
 	rc->host = host;
 	rc->ctx = ctx;
 	const char *cwd, *in, *contain;
@@ -256,9 +254,6 @@ static void drop_tree(struct runcmd *rc)
 	if (rc->tree)
 		rc->host->tree_free(rc->tree);
 	rc->tree = NULL;
-	if (rc->root_pidfd >= 0)
-		close(rc->root_pidfd);
-	rc->root_pidfd = -1;
 }
 
 static void rc_exited(struct gust_tree *tree, int status, void *arg)
@@ -306,16 +301,17 @@ int runcmd_end(struct runcmd *rc, int status, bool kill_root)
 	rc->exited = true;
 	rc->exit_stop = true;
 	rc->exit_status = status;
-	/* through the pidfd taken at the start: the core may have reaped the
-	 * root already (its exit is reported later in the same loop pass),
-	 * and a pid alone could by then name another process. Without one,
-	 * the root gets the stop signal like the rest. */
-#ifdef SYS_pidfd_send_signal
-	if (kill_root && rc->root_pidfd >= 0)
-		(void)syscall(SYS_pidfd_send_signal, rc->root_pidfd, SIGKILL, NULL, 0);
-#else
-	(void)kill_root;
-#endif
+	/* The root is gust's child, but the core may have reaped it already
+	 * (its exit is reported later in the same loop pass), and its pid
+	 * could then name another process: signal it only while it is an
+	 * unreaped child still running (WNOWAIT leaves it to the core). */
+	if (kill_root) {
+		pid_t pid = h->tree_pid(rc->tree);
+		siginfo_t si;
+		memset(&si, 0, sizeof si);
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == 0)
+			(void)kill(pid, SIGKILL);
+	}
 	int r = h->tree_stop(rc->tree, rc->stop_signal, rc->kill_delay_ms);
 	if (r < 0 && h->tree_alive(rc->tree)) {
 		rc->exited = false;
@@ -393,10 +389,6 @@ int runcmd_start(struct runcmd *rc, const char *const *argv)
 	rc->stopping = false;
 	rc->exited = false;
 	rc->exit_stop = false;
-#ifdef SYS_pidfd_open
-	/* the root is not reaped before the loop runs again */
-	rc->root_pidfd = (int)syscall(SYS_pidfd_open, h->tree_pid(rc->tree), 0);
-#endif
 	return 0;
 }
 

@@ -64,7 +64,6 @@ struct runcmd {
 	bool exit_stop;           /* reap_tree_on_exit: stopping the rest */
 	int exit_status;          /* reported once that stop is complete */
 	uint64_t done_timer;      /* stop_done with no run alive: deferred */
-	int root_pidfd;           /* the current run's root, or -1 */
 };
 
 /* Read the common options. 0 or -EINVAL with host->set_error() called. */
@@ -76,8 +75,8 @@ int runcmd_start(struct runcmd *rc, const char *const *argv);
  * alive, stop_done is reported at once. */
 int runcmd_stop(struct runcmd *rc, bool force);
 /* The run is over though its root still lives (dlv after its debuggee
- * exited): kill_root: SIGKILL the root at once (through a pidfd; where
- * there is none it gets the stop signal too); the rest of the tree gets
+ * exited): kill_root: SIGKILL the root at once (if it is still running:
+ * waitid WNOWAIT); the rest of the tree gets
  * the stop signal and the kill delay, as in any stop (with containment
  * "pidns" the root is the namespace's init, and its death ends every
  * process in it at once); once it is gone, status is reported to the core

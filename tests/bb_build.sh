@@ -198,8 +198,14 @@ blog=$(cat "$P/tmp/build.log" 2>/dev/null)
 is "$(printf '%s\n' "$blog" | grep -c '^==== gust build [0-9]* at ')" 3 "log_file: one header per build"
 like "$blog" "no newline at the end" "log_file: the build's output"
 like "$blog" "failed \(exit 3\)" "log_file: the result"
-# the list is rewritten in place: a shorter one keeps nothing of a longer one
 changed_is() { [ "$(cat "$P/changed_file.txt" 2>/dev/null)" = "$1" ]; }
+# a failed build's paths come again with the next build, until one is good
+echo x >"$P/other.src"
+ok_run "GUST_CHANGED_FILE: the failed build's path comes again" \
+	wait_for 30 changed_is "$(printf 'other.src\nversion.src')"
+set_version "$P" v3
+ok_run "options: the fix is built" wait_for 30 answers "$PORT" v3
+# the list is rewritten in place: a shorter one keeps nothing of a longer one
 echo x >"$P/a-much-longer-name-than-the-other.src"
 ok_run "GUST_CHANGED_FILE: a long name" wait_for 30 changed_is a-much-longer-name-than-the-other.src
 set_version "$P" "FAIL v4"

@@ -170,6 +170,35 @@ touch "$T/release"
 stop_gust TERM
 ok_run "saved again while building: nothing left" wait_for 10 no_marked_left
 
+# A failed build's files are built by the next build, which records them: a
+# later undo of such an edit is a change (a bug: the good build of the fix
+# alone left a.go's record at its content before the failed build, so
+# putting it back was "unchanged" and the program kept the edit).
+P=$T/proj-fail B=$T/builds-fail
+mkdir -p "$P/src"
+printf 'package main\n' >"$P/src/a.go"
+printf 'package main\n' >"$P/src/b.go"
+cat >"$P/gust.json" <<EOF
+{
+  "watch": { "include_ext": ["go"], "debounce_ms": 300 },
+  "builder": { "plugin": "shell", "cmd": "echo build >> '$B'; ! grep -q broken src/b.go" },
+  "runner": { "plugin": "plain", "bin": "$GUST_HELPERS/shape", "args": ["serve", "$(free_port)", "up"] }
+}
+EOF
+start_gust "$P" -v
+ok_run "after a failed build: the first build runs" wait_for 30 builds_are 1
+printf 'package main\n// A\n' >"$P/src/a.go"
+ok_run "a.go is built at A" wait_for 30 builds_are 2
+printf 'package main\n// B\n' >"$P/src/a.go"
+printf 'package main\n// broken\n' >"$P/src/b.go"
+ok_run "a.go at B with b.go broken: the build fails" wait_for 30 log_has 'build: failed'
+printf 'package main\n' >"$P/src/b.go"
+ok_run "b.go fixed: a good build" wait_for 30 builds_are 4
+printf 'package main\n// A\n' >"$P/src/a.go"
+ok_run "a.go put back to A after that: it builds" wait_for 30 builds_are 5
+stop_gust TERM
+ok_run "after a failed build: nothing left" wait_for 10 no_marked_left
+
 # The root may not be / or $HOME unless allowed.
 H=$T/home
 mkdir -p "$H"

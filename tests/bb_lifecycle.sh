@@ -141,6 +141,16 @@ gone_or_zombie() {
 }
 # shellcheck disable=SC2086
 ok_run "killed gust: no process of the killed gust's run is left ($(echo $old))" gone_or_zombie $old
+
+# A second gust in the same project refuses to start, naming the first; the
+# first one's state file and run are left as they were.
+out=$(cd "$P" && timeout 20 "$GUST" 2>&1 </dev/null)
+status=$?
+ok_run "a second gust in the project refuses to start (status $status)" test "$status" -ne 0 -a "$status" -ne 124
+like "$out" "another gust \\(pid $GUST_PID\\) is running in this project.*stop it first" \
+	"the message names the running gust"
+ok_run "the first gust's state file is still there" test -s "$P/tmp/gust.state"
+ok_run "and its program still answers" answers "$PORT" v2
 stop_gust TERM
 ok_run "killed gust: nothing is left" wait_for 5 no_marked_left
 

@@ -846,7 +846,7 @@ START_TEST(test_recover_leaves_a_live_gust_alone)
 	        (long)victim, vstart);
 	fclose(fp);
 	char msg[256];
-	ck_assert_int_eq(treemgr_recover(f.mgr, msg, sizeof msg), -EBUSY);
+	ck_assert_int_eq(treemgr_recover(f.mgr, msg, sizeof msg), -EEXIST);
 	ck_assert_msg(strstr(msg, "another gust") != NULL, "%s", msg);
 	ck_assert(!gone(victim) && proc_state(victim) != 'Z');
 
