@@ -186,6 +186,7 @@ int app_init(struct app *app, const struct config *cfg)
 		log_error("%s; stop it first", err);
 		return -EEXIST;
 	}
+	treemgr_claim_state(app->trees);
 	if (removed > 0)
 		log_msg(GUST_LOG_WARN, STAGE_RUN, "%s", err);
 	else if (removed < 0)
@@ -297,6 +298,14 @@ static void add_pending(struct app *app, const char *path)
 	app->pendset[slot] = app->npending;
 }
 
+/* The last build failed and no program runs (stop_on_build_failure, or
+ * it exited): content "as built" is no reason to do nothing, since nothing
+ * built runs; putting the failing edit back must start the program. */
+static bool build_owed(const struct app *app)
+{
+	return app->nunbuilt && (app->run == RUN_NONE || app->run == RUN_EXITED);
+}
+
 static void on_debounce(void *arg)
 {
 	struct app *app = arg;
@@ -305,7 +314,7 @@ static void on_debounce(void *arg)
 		return;
 	/* What counts is the content now, not at each event: `: >f; echo x >f`
 	 * passes through an empty file on the way back to what was built. */
-	if (app->cfg->watch.exclude_unchanged && app->npending) {
+	if (app->cfg->watch.exclude_unchanged && app->npending && !build_owed(app)) {
 		size_t k = 0;
 		for (size_t i = 0; i < app->npending; i++) {
 			if (filter_as_built(app->filter, app->pending[i])) {
@@ -341,7 +350,8 @@ void app_changed(struct app *app, const char *path, enum gust_change kind)
 		 * IN_MODIFY and IN_CLOSE_WRITE). */
 		size_t slot;
 		bool pending = app->capset && pending_has(app, relpath(app, path), &slot);
-		if (!pending && app->cfg->watch.exclude_unchanged && kind != GUST_CHANGE_REMOVE &&
+		if (!pending && app->cfg->watch.exclude_unchanged && !build_owed(app) &&
+		    kind != GUST_CHANGE_REMOVE &&
 		    kind != GUST_CHANGE_RENAME && filter_unchanged(app->filter, path)) {
 			log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s: content unchanged, ignored", relpath(app, path));
 			return;
@@ -483,6 +493,7 @@ static void start_build(struct app *app)
 	int r = bops(app)->start(app->builder.self, &req);
 	if (r < 0) {
 		filter_unstage(app->filter, (const char *const *)app->building);
+		keep_unbuilt(app); /* not built: the next build takes them */
 		log_msg(GUST_LOG_ERROR, STAGE_BUILD, "cannot start the build: %s",
 		        app->builder.err[0] ? app->builder.err : strerror(-r));
 		return;
@@ -677,6 +688,7 @@ static void on_signal(int sig, void *arg)
 			app->build_running = false;
 		}
 		app->start_after_stop = false;
+		treemgr_quitting(app->trees); /* a new gust waits for this one */
 		stop_run(app, false);
 		maybe_quit(app);
 		return;

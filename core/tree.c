@@ -52,6 +52,7 @@ extern char **environ;
 #define TXTBSY_MAX_MS 1000u  /* retry exec this long while ETXTBSY */
 #define RECOVER_MS 3000u
 #define UNSURE_MS 250u       /* how long an empty environ may be a passing exec */
+#define QUIT_WAIT_MS 60000u  /* a new gust waits this long for a quitting one */
 #define UNSURE_MAX 32
 #define SETTLED_MAX 64
 #define TAG_VAR "GUST_TREE"
@@ -124,6 +125,7 @@ struct treemgr {
 	char *state_path;
 	int state_fd; /* open on state_path once written, else -1 */
 	char *state_last; /* what state_fd holds (malloc'd), or NULL */
+	bool quitting;    /* said in the state file: a new gust waits for us */
 	size_t state_last_len;
 	pid_t self;
 	unsigned long long self_start;
@@ -1319,7 +1321,8 @@ static void state_write(struct treemgr *mgr)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		goto fail;
-	fprintf(f, "gust %ld %llu %s\n", (long)mgr->self, mgr->self_start, mgr->tag);
+	fprintf(f, "gust %ld %llu %s%s\n", (long)mgr->self, mgr->self_start, mgr->tag,
+	        mgr->quitting ? " quitting" : "");
 	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
 		for (size_t i = 0; live(t) && i < t->nm; i++)
 			fprintf(f, "%ld %llu\n", (long)t->m[i].pid, t->m[i].start);
@@ -1409,6 +1412,8 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 	char *line = NULL, **cgs = NULL;
 	size_t lcap = 0, ncg = 0;
 	ssize_t llen;
+	/* the rest of the header: " quitting" once that gust was asked to */
+	bool oquitting = (llen = getline(&line, &lcap, f)) > 0 && strstr(line, "quitting");
 	while ((llen = getline(&line, &lcap, f)) > 0) {
 		while (llen > 0 && line[llen - 1] == '\n')
 			line[--llen] = '\0';
@@ -1458,6 +1463,19 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 		for (size_t i = 0; i < ncg; i++)
 			free(cgs[i]);
 		free(cgs);
+		/* asked to quit and still stopping its run (a slow program):
+		 * wait for it, as for any old run, then look again */
+		uint64_t until = loop_now_ms() + QUIT_WAIT_MS;
+		if (oquitting)
+			log_msg(GUST_LOG_INFO, STAGE_RUN, "waiting for the previous gust (pid %ld) to finish stopping",
+			        opid);
+		while (oquitting && loop_now_ms() < until && proc_stat((pid_t)opid, &pi) == 0 &&
+		       pi.start == ostart && pi.state != 'Z') {
+			struct timespec ts = { 0, 20 * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+		if (oquitting && !(proc_stat((pid_t)opid, &pi) == 0 && pi.start == ostart && pi.state != 'Z'))
+			return treemgr_recover(mgr, msg, msglen);
 		snprintf(msg, msglen, "another gust (pid %ld) is running in this project (\"%s\")", opid,
 		         mgr->state_path);
 		return -EEXIST;
@@ -2279,6 +2297,17 @@ void tree_free(struct gust_tree *t)
 	tree_release(t);
 	state_write(mgr);
 	reschedule(mgr);
+}
+
+void treemgr_quitting(struct treemgr *mgr)
+{
+	mgr->quitting = true;
+	state_write(mgr);
+}
+
+void treemgr_claim_state(struct treemgr *mgr)
+{
+	state_write(mgr);
 }
 
 void treemgr_leave_state(struct treemgr *mgr)

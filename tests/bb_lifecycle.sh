@@ -154,6 +154,34 @@ ok_run "and its program still answers" answers "$PORT" v2
 stop_gust TERM
 ok_run "killed gust: nothing is left" wait_for 5 no_marked_left
 
+# A gust that has started nothing yet (postpone_first) is found too.
+start_gust "$P" --set lifecycle.postpone_first=true
+ok_run "postpone_first: the state file is written at the start" wait_for 10 test -s "$P/tmp/gust.state"
+out=$(cd "$P" && timeout 20 "$GUST" 2>&1 </dev/null)
+status=$?
+ok_run "postpone_first: a second gust refuses to start (status $status)" test "$status" -ne 0 -a "$status" -ne 124
+like "$out" "another gust \\(pid $GUST_PID\\) is running" "postpone_first: the message names it"
+stop_gust TERM
+
+# A gust started while the previous one is still stopping its run (a
+# program that ignores SIGTERM: the kill delay) waits for it, then starts.
+PORT=$(free_port)
+project quitting "\"kill_delay_ms\": 2000, \"cmd\": \"exec '$SHAPE' ignore-term serve $PORT $V\""
+start_gust "$P"
+ok_run "a slow stop: the program answers" wait_for 30 answers "$PORT" v1
+first=$GUST_PID
+kill -TERM "$first"
+ok_run "the first gust says it is stopping" wait_for 10 log_has "SIGTERM received: stopping"
+mv "$T/gust.log" "$T/gust-first.log"
+echo v2 >"$P/src/version.txt"
+start_gust "$P"
+wait "$first"
+is "$?" 0 "the first gust exits 0"
+ok_run "the second gust waited for it" wait_for 10 log_has "waiting for the previous gust \\(pid $first\\) to finish stopping"
+ok_run "and then runs the new version" wait_for 30 answers "$PORT" v2
+stop_gust TERM
+ok_run "a slow stop: nothing left" wait_for 5 no_marked_left
+
 # ---- exec failures are reported with the binary and the reason ----
 project noexec '"bin": "./tmp/nosuch"'
 start_gust "$P"
