@@ -20,12 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 /* A run that lived this long resets the restart backoff. */
 #define RESTART_RESET_MS 10000u
+#define QUIT_WAIT_MS 60000u /* for a previous gust that is still stopping */
 
 static void start_build(struct app *app);
 static void start_run(struct app *app);
@@ -153,10 +155,17 @@ int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
 
 static void on_signal(int sig, void *arg);
 
+/* Signals while app_init waits for a quitting gust: give up the wait. */
+static void on_wait_signal(int sig, void *arg)
+{
+	*(int *)arg = sig;
+}
+
 int app_init(struct app *app, const struct config *cfg)
 {
 	char err[2048];
 	memset(app, 0, sizeof *app);
+	app->lock_fd = -1;
 	app->cfg = cfg;
 	app->restart_delay_ms = cfg->lifecycle.restart_delay_ms;
 	if (!(app->loop = loop_new())) {
@@ -179,11 +188,44 @@ int app_init(struct app *app, const struct config *cfg)
 		return -EINVAL;
 	}
 	int removed = treemgr_recover(app->trees, err, sizeof err);
+	if (removed == -EAGAIN) {
+		/* the previous gust was asked to quit and still stops its run:
+		 * wait for it (60 s at most), still answering signals */
+		log_msg(GUST_LOG_INFO, STAGE_RUN, "waiting for %s", err);
+		int sig = 0;
+		loop_set_signal_cb(app->loop, on_wait_signal, &sig);
+		uint64_t until = loop_now_ms() + QUIT_WAIT_MS;
+		while (removed == -EAGAIN && !sig && loop_now_ms() < until) {
+			loop_once(app->loop, 20);
+			removed = treemgr_recover(app->trees, err, sizeof err);
+		}
+		loop_set_signal_cb(app->loop, on_signal, app);
+		if (sig || removed == -EAGAIN) {
+			treemgr_leave_state(app->trees);
+			if (sig)
+				log_error("%s received while waiting for the previous gust: not started",
+				          config_signal_name(sig) ? config_signal_name(sig) : "a signal");
+			else
+				log_error("%s, still after %u s: not started", err, QUIT_WAIT_MS / 1000);
+			return sig ? -EINTR : -EEXIST;
+		}
+	}
 	if (removed == -EEXIST) {
 		/* two gusts in one project would fight over its builds, ports
 		 * and state file: the second one refuses to start */
 		treemgr_leave_state(app->trees);
 		log_error("%s; stop it first", err);
+		return -EEXIST;
+	}
+	/* the project is this gust's from here: a lock held for its life
+	 * (the kernel lets it go whatever ends gust) decides between gusts
+	 * that got this far together */
+	char lock[4096];
+	snprintf(lock, sizeof lock, "%s/gust.lock", cfg->tmp_dir);
+	app->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (app->lock_fd >= 0 && flock(app->lock_fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		treemgr_leave_state(app->trees);
+		log_error("another gust started in this project at the same time (\"%s\"): not started", lock);
 		return -EEXIST;
 	}
 	treemgr_claim_state(app->trees);
@@ -298,14 +340,6 @@ static void add_pending(struct app *app, const char *path)
 	app->pendset[slot] = app->npending;
 }
 
-/* The last build failed and no program runs (stop_on_build_failure, or
- * it exited): content "as built" is no reason to do nothing, since nothing
- * built runs; putting the failing edit back must start the program. */
-static bool build_owed(const struct app *app)
-{
-	return app->nunbuilt && (app->run == RUN_NONE || app->run == RUN_EXITED);
-}
-
 static void on_debounce(void *arg)
 {
 	struct app *app = arg;
@@ -314,7 +348,7 @@ static void on_debounce(void *arg)
 		return;
 	/* What counts is the content now, not at each event: `: >f; echo x >f`
 	 * passes through an empty file on the way back to what was built. */
-	if (app->cfg->watch.exclude_unchanged && app->npending && !build_owed(app)) {
+	if (app->cfg->watch.exclude_unchanged && app->npending) {
 		size_t k = 0;
 		for (size_t i = 0; i < app->npending; i++) {
 			if (filter_as_built(app->filter, app->pending[i])) {
@@ -350,8 +384,7 @@ void app_changed(struct app *app, const char *path, enum gust_change kind)
 		 * IN_MODIFY and IN_CLOSE_WRITE). */
 		size_t slot;
 		bool pending = app->capset && pending_has(app, relpath(app, path), &slot);
-		if (!pending && app->cfg->watch.exclude_unchanged && !build_owed(app) &&
-		    kind != GUST_CHANGE_REMOVE &&
+		if (!pending && app->cfg->watch.exclude_unchanged && kind != GUST_CHANGE_REMOVE &&
 		    kind != GUST_CHANGE_RENAME && filter_unchanged(app->filter, path)) {
 			log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s: content unchanged, ignored", relpath(app, path));
 			return;
@@ -672,6 +705,7 @@ static void on_signal(int sig, void *arg)
 	app->signals++;
 	if (!app->quitting) {
 		app->quitting = true;
+		treemgr_quitting(app->trees); /* a new gust waits for this one */
 		log_msg(GUST_LOG_INFO, STAGE_GUST, "%s received: stopping%s",
 		        config_signal_name(sig) ? config_signal_name(sig) : "signal",
 		        sig == SIGINT ? " (Ctrl-C again to kill at once)" : "");
@@ -688,7 +722,6 @@ static void on_signal(int sig, void *arg)
 			app->build_running = false;
 		}
 		app->start_after_stop = false;
-		treemgr_quitting(app->trees); /* a new gust waits for this one */
 		stop_run(app, false);
 		maybe_quit(app);
 		return;
@@ -747,6 +780,8 @@ void app_fini(struct app *app)
 	destroy_instance(&app->runner);
 	if (app->trees)
 		treemgr_free(app->trees);
+	if (app->lock_fd >= 0)
+		close(app->lock_fd); /* after the state file is gone */
 	filter_free(app->filter);
 	plugin_free_dirs(app->dirs);
 	clear_list(&app->pending, &app->npending);

@@ -52,7 +52,6 @@ extern char **environ;
 #define TXTBSY_MAX_MS 1000u  /* retry exec this long while ETXTBSY */
 #define RECOVER_MS 3000u
 #define UNSURE_MS 250u       /* how long an empty environ may be a passing exec */
-#define QUIT_WAIT_MS 60000u  /* a new gust waits this long for a quitting one */
 #define UNSURE_MAX 32
 #define SETTLED_MAX 64
 #define TAG_VAR "GUST_TREE"
@@ -1310,8 +1309,9 @@ bool treemgr_incremental(const struct treemgr *mgr)
 
 /* Rewritten in place through one open descriptor: a tmp file and a
  * rename cost ~150 us on ext4, several times per restart. The header comes
- * first and is the same in every version, so a gust killed in the middle
- * leaves it whole; a cut last line names a start time no process has. */
+ * first and changes only once (" quitting" added), so a gust killed in the
+ * middle leaves it whole; a cut or shifted last line names a start time no
+ * process has. */
 static void state_write(struct treemgr *mgr)
 {
 	if (!mgr->state_path)
@@ -1463,19 +1463,10 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 		for (size_t i = 0; i < ncg; i++)
 			free(cgs[i]);
 		free(cgs);
-		/* asked to quit and still stopping its run (a slow program):
-		 * wait for it, as for any old run, then look again */
-		uint64_t until = loop_now_ms() + QUIT_WAIT_MS;
-		if (oquitting)
-			log_msg(GUST_LOG_INFO, STAGE_RUN, "waiting for the previous gust (pid %ld) to finish stopping",
-			        opid);
-		while (oquitting && loop_now_ms() < until && proc_stat((pid_t)opid, &pi) == 0 &&
-		       pi.start == ostart && pi.state != 'Z') {
-			struct timespec ts = { 0, 20 * 1000000L };
-			nanosleep(&ts, NULL);
+		if (oquitting) { /* asked to quit, still stopping its run */
+			snprintf(msg, msglen, "the previous gust (pid %ld) to finish stopping", opid);
+			return -EAGAIN;
 		}
-		if (oquitting && !(proc_stat((pid_t)opid, &pi) == 0 && pi.start == ostart && pi.state != 'Z'))
-			return treemgr_recover(mgr, msg, msglen);
 		snprintf(msg, msglen, "another gust (pid %ld) is running in this project (\"%s\")", opid,
 		         mgr->state_path);
 		return -EEXIST;

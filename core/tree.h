@@ -26,8 +26,9 @@ void treemgr_free(struct treemgr *mgr);
  * recorded process that still has the recorded start time (or still
  * carries that gust's environment tag), wait until they are gone.
  * Returns the number of processes removed, or -errno (-EEXIST: that gust
- * is alive, and not quitting or still so after 60 s). Never touches a
- * process that is not provably that gust's. */
+ * is alive; -EAGAIN: alive but quitting, msg "the previous gust (pid N) to
+ * finish stopping": call again later). Never touches a process that is
+ * not provably that gust's. */
 int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen);
 /* The state file is another gust's (recover said -EEXIST): never write or
  * remove it. */
@@ -36,8 +37,8 @@ void treemgr_leave_state(struct treemgr *mgr);
  * nothing yet (postpone_first) is found by the next one too. */
 void treemgr_claim_state(struct treemgr *mgr);
 /* gust was asked to quit: the state file says so, and a gust started
- * meanwhile waits (60 s at most) for this one to finish stopping its run
- * instead of refusing to start. */
+ * meanwhile waits for this one to finish stopping its run instead of
+ * refusing to start (treemgr_recover() says -EAGAIN). */
 void treemgr_quitting(struct treemgr *mgr);
 
 /* Number of processes currently known to belong to live trees. */

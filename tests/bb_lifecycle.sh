@@ -165,21 +165,49 @@ stop_gust TERM
 
 # A gust started while the previous one is still stopping its run (a
 # program that ignores SIGTERM: the kill delay) waits for it, then starts.
+# Of two that wait, one starts and the other refuses (a bug: both started,
+# sharing the state file); one sent SIGTERM while waiting gives up at once
+# (a bug: it slept through signals).
 PORT=$(free_port)
-project quitting "\"kill_delay_ms\": 2000, \"cmd\": \"exec '$SHAPE' ignore-term serve $PORT $V\""
+project quitting "\"kill_delay_ms\": 4000, \"cmd\": \"exec '$SHAPE' ignore-term serve $PORT $V\""
 start_gust "$P"
 ok_run "a slow stop: the program answers" wait_for 30 answers "$PORT" v1
 first=$GUST_PID
 kill -TERM "$first"
-ok_run "the first gust says it is stopping" wait_for 10 log_has "SIGTERM received: stopping"
+ok_run "the first gust says it is stopping" wait_for 10 grep -q quitting "$P/tmp/gust.state"
 mv "$T/gust.log" "$T/gust-first.log"
 echo v2 >"$P/src/version.txt"
+waiter() { # LOG: another gust in $P, in the background, marked
+	(cd "$P" && exec env GUST_TEST_MARK="$GUST_TEST_MARK" "$GUST" >"$1" 2>&1 </dev/null) &
+}
+waiter "$T/third.log"
+third=$!
+waiter "$T/fourth.log"
+fourth=$!
 start_gust "$P"
+ok_run "a gust that waits says so" wait_for 10 grep -q "waiting for the previous gust" "$T/fourth.log"
+kill -TERM "$fourth"
+wait "$fourth"
+status=$?
+ok_run "sent SIGTERM while it waits, it gives up (status $status)" test "$status" -ne 0
+like "$(cat "$T/fourth.log")" "SIGTERM received while waiting for the previous gust: not started" \
+	"and says why"
 wait "$first"
 is "$?" 0 "the first gust exits 0"
 ok_run "the second gust waited for it" wait_for 10 log_has "waiting for the previous gust \\(pid $first\\) to finish stopping"
-ok_run "and then runs the new version" wait_for 30 answers "$PORT" v2
-stop_gust TERM
+# which of the two gets the project is a race: exactly one must
+running() { [ -e "/proc/$1" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]; }
+one_runs() { running "$GUST_PID" && ! running "$third" || ! running "$GUST_PID" && running "$third"; }
+ok_run "of two waiting gusts exactly one runs" wait_for 30 one_runs
+ok_run "and it runs the new version" wait_for 30 answers "$PORT" v2
+if running "$third"; then loser=$GUST_PID winner=$third; else loser=$third winner=$GUST_PID; fi
+wait "$loser"
+status=$?
+ok_run "the other one refused (status $status)" test "$status" -ne 0
+kill -TERM "$winner"
+wait "$winner"
+is "$?" 0 "the one that ran exits 0"
+GUST_PID=""
 ok_run "a slow stop: nothing left" wait_for 5 no_marked_left
 
 # ---- exec failures are reported with the binary and the reason ----
