@@ -197,7 +197,9 @@ is "$?" 0 "the first gust exits 0"
 ok_run "the second gust waited for it" wait_for 10 log_has "waiting for the previous gust \\(pid $first\\) to finish stopping"
 # which of the two gets the project is a race: exactly one must
 running() { [ -e "/proc/$1" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]; }
-one_runs() { running "$GUST_PID" && ! running "$third" || ! running "$GUST_PID" && running "$third"; }
+one_runs() { # (bash groups a && b || c && d as ((a && b) || c) && d)
+	if running "$GUST_PID"; then ! running "$third"; else running "$third"; fi
+}
 ok_run "of two waiting gusts exactly one runs" wait_for 30 one_runs
 ok_run "and it runs the new version" wait_for 30 answers "$PORT" v2
 if running "$third"; then loser=$GUST_PID winner=$third; else loser=$third winner=$GUST_PID; fi
