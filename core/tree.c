@@ -1,14 +1,17 @@
 /* tree.c - process trees: spawn, graceful stop with escalation, sweep of
  * escaped descendants, reaping, and recovery after a SIGKILLed gust.
  *
- * Membership is recomputed from /proc, never remembered by pid alone: a
- * process belongs to a tree when it descends from gust (gust is a child
- * subreaper, so orphans stay below it) and it was a member before (same pid
- * and start time), or carries the tree's GUST_TREE tag in its environment,
- * or descends from a member, or is in the tree's process group. Signals go
- * through pidfds opened after checking the start time, so a recycled pid is
- * never signalled. Callbacks run only from the manager's timer, never from
- * inside a tree_* call, so owners may free or spawn trees from them. */
+ * Each tree has a reaper: a small process gust forks, a child subreaper
+ * (PR_SET_CHILD_SUBREAPER), whose child is the program. Every orphan of
+ * the tree re-parents to it, so a process belongs to a tree exactly when
+ * its parent chain reaches the tree's reaper, whatever it did to its
+ * environment, argv, group or session; and the reaper, which reaps them,
+ * has no child left exactly when the tree is gone, when it exits. Nothing
+ * a process can overwrite is read. Membership is recomputed from /proc
+ * along those chains, and remembered by pid and start time; signals go
+ * through pidfds opened after checking the start time, so a recycled pid
+ * is never signalled. Callbacks run only from the manager's timer, never
+ * from inside a tree_* call, so owners may free or spawn trees from them. */
 #include "config.h"
 
 #include "tree.h"
@@ -51,10 +54,9 @@ extern char **environ;
 #define SYNC_KILL_MS 5000u   /* bound of the synchronous kill at teardown */
 #define TXTBSY_MAX_MS 1000u  /* retry exec this long while ETXTBSY */
 #define RECOVER_MS 3000u
-#define UNSURE_MS 250u       /* how long an empty environ may be a passing exec */
-#define UNSURE_MAX 32
-#define SETTLED_MAX 64
-#define TAG_VAR "GUST_TREE"
+#define LOST_MS 50u          /* a reaper outliving its known members this long
+                                had a child no scan saw: read all of /proc */
+#define REAPER_DEATH_SIG SIGUSR1 /* gust died: kept blocked, waited for */
 #define CG_ENV "GUST_CGROUP"       /* documented override of the cgroup parent */
 #define CGROUP2_MAGIC 0x63677270L  /* statfs f_type of cgroup2 */
 
@@ -95,6 +97,14 @@ struct gust_tree {
 	bool warned;
 	struct member *m;
 	size_t nm;
+	/* The reaper (0 with GUST_SPAWN_PIDNS, where the root is the
+	 * namespace's init): gust's child, so its pid names it until reaped. */
+	pid_t reaper;
+	unsigned long long reaper_start;
+	bool reaper_gone; /* reaped: exited once the tree was empty */
+	bool reaper_lost; /* killed: its orphans are now gust's own */
+	int report_fd;    /* the reaper's reports (the root's exit), or -1 */
+	uint64_t empty_since; /* stopping, no member known, reaper alive */
 	int tty_fd; /* GUST_SPAWN_FOREGROUND: the terminal we must take back */
 	char *cg;   /* GUST_SPAWN_CGROUP: the tree's cgroup directory, until removed */
 	bool cg_warned;
@@ -128,7 +138,6 @@ struct treemgr {
 	size_t state_last_len;
 	pid_t self;
 	unsigned long long self_start;
-	char tag[96];       /* "<pid>.<start>.<random>" */
 	struct gust_tree *trees; /* newest first */
 	unsigned long next_serial;
 	uint64_t timer;
@@ -139,16 +148,7 @@ struct treemgr {
 	struct view hist[HIST];
 	size_t nhist;
 	uint64_t last_full; /* when all of /proc was last read */
-	/* A process of ours met in the middle of an exec (its environ and
-	 * command line read empty) may belong to any tree: until it reads
-	 * again, or UNSURE_MS after it was first met, no tree is taken to be
-	 * gone, scans are not quick and come every RESCAN_MIN_MS. */
-	struct unsure { pid_t pid; unsigned long long start; uint64_t first; } unsure[UNSURE_MAX];
-	size_t nunsure;
-	uint64_t unsure_until; /* 0: nothing unsure */
-	unsigned long unsure_scans;
-	struct { pid_t pid; unsigned long long start; } settled[SETTLED_MAX];
-	size_t nsettled;     /* ones whose environ is empty for good (env -i) */
+	bool want_full;     /* the next scan reads all of /proc */
 	unsigned refresh_ms; /* PH_RUN refresh interval, REFRESH_MS.. */
 	unsigned long full_scans, delta_scans, quick_scans; /* for the tests and -vv */
 	void *child_stack; /* fork_fast()'s, CHILD_STACK bytes, mapped once */
@@ -239,61 +239,6 @@ static int proc_stat(pid_t pid, struct pinfo *pi)
 	pi->state = state;
 	pi->start = start;
 	return 0;
-}
-
-/* The serial in "GUST_TREE=<prefix>.<serial>" in pid's environment, or -1. */
-static long env_tag(pid_t pid, const char *prefix)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%ld/environ", (long)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	size_t cap = 8192, len = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (len + 1 >= cap) {
-			if (cap >= (8u << 20))
-				break;
-			char *nb = realloc(buf, cap * 2);
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (!buf)
-		return -1;
-	if (len == 0) {
-		free(buf);
-		return -2;
-	}
-	buf[len] = '\0';
-	long serial = -1;
-	size_t plen = strlen(prefix);
-	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
-		const char *e = buf + i;
-		if (strncmp(e, TAG_VAR "=", sizeof TAG_VAR) != 0)
-			continue;
-		e += sizeof TAG_VAR;
-		if (strncmp(e, prefix, plen) == 0 && e[plen] == '.') {
-			char *end;
-			errno = 0;
-			long v = strtol(e + plen + 1, &end, 10);
-			if (!errno && *end == '\0' && v >= 0)
-				serial = v;
-		}
-		break;
-	}
-	free(buf);
-	return serial;
 }
 
 struct snap {
@@ -597,11 +542,6 @@ static void arm(struct treemgr *mgr, unsigned ms)
 	mgr->timer_due = due;
 }
 
-static bool unsure_now(const struct treemgr *mgr)
-{
-	return mgr->unsure_until && loop_now_ms() < mgr->unsure_until;
-}
-
 static void reschedule(struct treemgr *mgr)
 {
 	uint64_t now = loop_now_ms();
@@ -623,8 +563,6 @@ static void reschedule(struct treemgr *mgr)
 		if (best < 0 || d < best)
 			best = d;
 	}
-	if (best > (long)RESCAN_MIN_MS && unsure_now(mgr))
-		best = RESCAN_MIN_MS; /* look again at the one met mid-exec */
 	if (best < 0) {
 		if (mgr->timer)
 			loop_timer_cancel(mgr->loop, mgr->timer);
@@ -653,60 +591,43 @@ struct attr {
 	const struct snap *s;
 	struct gust_tree **own;
 	unsigned char *st;
-	struct unsure *nu; /* the unsure ones met by this scan */
-	size_t nnu;
-	bool unsure;
 };
 
-static bool settled_has(const struct treemgr *mgr, pid_t pid, unsigned long long start)
+static bool reaper_alive(const struct gust_tree *t)
 {
-	for (size_t i = 0; i < mgr->nsettled; i++)
-		if (mgr->settled[i].pid == pid && mgr->settled[i].start == start)
-			return true;
-	return false;
+	return t->reaper > 0 && !t->reaper_gone;
 }
 
-/* Is /proc/PID/cmdline empty (or unreadable)? A process in the middle of
- * an exec shows both its command line and its environ empty. */
-static bool cmdline_empty(pid_t pid)
+/* The live tree whose reaper is pid. */
+static struct gust_tree *reaper_of(struct treemgr *mgr, pid_t pid)
 {
-	char path[64], c;
-	snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true;
-	ssize_t n = read(fd, &c, 1);
-	close(fd);
-	return n <= 0;
+	for (struct gust_tree *t = mgr->trees; t; t = t->next)
+		if (live(t) && reaper_alive(t) && t->reaper == pid)
+			return t;
+	return NULL;
 }
 
-static void settled_add(struct treemgr *mgr, pid_t pid, unsigned long long start)
+/* A child of gust that is no reaper and no known member was orphaned by a
+ * reaper that was killed (nothing else of gust's forks): it is the newest
+ * such tree's. */
+static struct gust_tree *stray_owner(struct treemgr *mgr)
 {
-	if (mgr->nsettled == SETTLED_MAX) {
-		memmove(mgr->settled, mgr->settled + 1, (SETTLED_MAX - 1) * sizeof *mgr->settled);
-		mgr->nsettled--;
-	}
-	mgr->settled[mgr->nsettled].pid = pid;
-	mgr->settled[mgr->nsettled].start = start;
-	mgr->nsettled++;
+	for (struct gust_tree *t = mgr->trees; t; t = t->next)
+		if (live(t) && t->reaper_lost)
+			return t;
+	return NULL;
 }
 
-static bool descends_from_gust(const struct attr *a, size_t i)
+static struct gust_tree *member_of(struct treemgr *mgr, pid_t pid, unsigned long long start)
 {
-	pid_t ppid = a->s->p[i].ppid;
-	for (int depth = 0; depth < 4096; depth++) {
-		if (ppid == a->mgr->self)
-			return true;
-		long j = snap_find(a->s, ppid);
-		if (j < 0 || ppid <= 1)
-			return false;
-		if (a->st[j] == 2 && a->own[j])
-			return true; /* a member: members descend from gust */
-		ppid = a->s->p[j].ppid;
-	}
-	return false;
+	for (struct gust_tree *t = mgr->trees; t; t = t->next)
+		if (live(t) && member_find(t, pid, start))
+			return t;
+	return NULL;
 }
 
+/* A process is a tree's when it was a member (same pid and start time), or
+ * its parent is the tree's reaper, or its parent is the tree's. */
 static struct gust_tree *attribute(struct attr *a, size_t i)
 {
 	if (a->st[i] == 2)
@@ -715,49 +636,19 @@ static struct gust_tree *attribute(struct attr *a, size_t i)
 		return NULL;
 	a->st[i] = 1;
 	const struct pinfo *p = &a->s->p[i];
-	struct gust_tree *found = NULL, *t;
-	if (p->pid == a->mgr->self || !descends_from_gust(a, i))
+	struct treemgr *mgr = a->mgr;
+	struct gust_tree *found = NULL;
+	if (p->pid == mgr->self || reaper_of(mgr, p->pid))
 		goto done;
-	for (t = a->mgr->trees; t && !found; t = t->next)
-		if (live(t) && member_find(t, p->pid, p->start))
-			found = t;
-	long serial = -1;
-	bool mid_exec = false;
+	found = member_of(mgr, p->pid, p->start);
+	if (!found)
+		found = reaper_of(mgr, p->ppid);
+	if (!found && p->ppid == mgr->self)
+		found = stray_owner(mgr);
 	if (!found) {
-		serial = env_tag(p->pid, a->mgr->tag);
-		/* an exec sets the command line just before the environ */
-		if (serial == -2 && !(mid_exec = cmdline_empty(p->pid)))
-			serial = env_tag(p->pid, a->mgr->tag);
-		for (t = a->mgr->trees; t && !found && serial >= 0; t = t->next)
-			if (live(t) && t->serial == (unsigned long)serial)
-				found = t;
-	}
-	if (!found && p->ppid != a->mgr->self) {
 		long j = snap_find(a->s, p->ppid);
 		if (j >= 0)
 			found = attribute(a, (size_t)j);
-	}
-	/* newest first: a recycled pgid belongs to the newer tree */
-	for (t = a->mgr->trees; t && !found; t = t->next)
-		if (live(t) && p->pgrp == t->pid)
-			found = t;
-	/* Ours (it descends from gust) and its environ read empty: in the
-	 * middle of an exec (the command line is empty too) look again before
-	 * taking it as no tree's, for UNSURE_MS at most; with a command line,
-	 * the environ is empty for good (env -i). */
-	if (!found && serial == -2 && p->state != 'Z' &&
-	    !settled_has(a->mgr, p->pid, p->start)) {
-		struct treemgr *mgr = a->mgr;
-		uint64_t first = loop_now_ms();
-		for (size_t k = 0; k < mgr->nunsure; k++)
-			if (mgr->unsure[k].pid == p->pid && mgr->unsure[k].start == p->start)
-				first = mgr->unsure[k].first;
-		if (!mid_exec || loop_now_ms() >= first + UNSURE_MS || a->nnu == UNSURE_MAX) {
-			settled_add(mgr, p->pid, p->start);
-		} else {
-			a->nu[a->nnu++] = (struct unsure){ p->pid, p->start, first };
-			a->unsure = true;
-		}
 	}
 done:
 	a->st[i] = 2;
@@ -807,14 +698,6 @@ static void quick_scan(struct treemgr *mgr)
 	for (struct gust_tree *t = mgr->trees; t; t = t->next)
 		after += live(t) ? t->nm : 0;
 	membership_settled(mgr, after != before);
-}
-
-static struct gust_tree *member_of(struct treemgr *mgr, pid_t pid, unsigned long long start)
-{
-	for (struct gust_tree *t = mgr->trees; t; t = t->next)
-		if (live(t) && member_find(t, pid, start))
-			return t;
-	return NULL;
 }
 
 static int snap_add(struct snap *s, const struct pinfo *pi)
@@ -903,14 +786,13 @@ static int scan(struct treemgr *mgr)
 	bool any = false;
 	for (struct gust_tree *t = mgr->trees; t; t = t->next)
 		any |= live(t);
-	if (!any) {
-		mgr->nunsure = 0;
-		mgr->unsure_until = 0;
+	if (!any)
 		return 0;
-	}
+	bool full = mgr->want_full;
+	mgr->want_full = false;
 	unsigned long long forks;
 	bool forks_ok = read_forks(&forks) == 0;
-	if (forks_ok && !unsure_now(mgr) && mgr->nhist &&
+	if (forks_ok && !full && mgr->nhist &&
 	    forks == mgr->hist[mgr->nhist - 1].c.forks &&
 	    loop_now_ms() < mgr->last_full + FULL_EVERY_MS) {
 		/* Nothing appeared since the newest view: a process that was
@@ -927,10 +809,11 @@ static int scan(struct treemgr *mgr)
 	uint64_t at = loop_now_ms(); /* after: the view is no older than this */
 	const struct view *bv = scan_base(mgr);
 	const struct counters *base = bv ? &bv->c : NULL;
-	bool delta = now_ok && base && at < mgr->last_full + FULL_EVERY_MS && now.forks >= base->forks &&
+	bool delta = now_ok && base && !full && at < mgr->last_full + FULL_EVERY_MS &&
+	             now.forks >= base->forks &&
 	             2 * (now.forks - base->forks) + (unsigned long long)base->threads + 1 <
 	                 (unsigned long long)(now.pid_max > 300 ? now.pid_max - 300 : 0);
-	if (delta && !unsure_now(mgr) && now.last_pid == base->last_pid) {
+	if (delta && now.last_pid == base->last_pid) {
 		/* nothing created: the members are all there is */
 		mgr->delta_scans++;
 		quick_scan(mgr);
@@ -973,8 +856,7 @@ static int scan(struct treemgr *mgr)
 		mgr->last_full = at;
 		r = snap_take(&s);
 	}
-	struct unsure nu[UNSURE_MAX];
-	struct attr a = { mgr, &s, NULL, NULL, nu, 0, false };
+	struct attr a = { mgr, &s, NULL, NULL };
 	if (r == 0) {
 		a.own = calloc(s.n ? s.n : 1, sizeof *a.own);
 		a.st = calloc(s.n ? s.n : 1, 1);
@@ -1049,23 +931,13 @@ static int scan(struct treemgr *mgr)
 	free(a.own);
 	free(a.st);
 	free(s.p);
-	/* the ones not met again resolved (or are gone) */
-	memcpy(mgr->unsure, nu, a.nnu * sizeof *nu);
-	mgr->nunsure = a.nnu;
-	mgr->unsure_until = 0;
-	for (size_t k = 0; k < a.nnu; k++)
-		if (nu[k].first + UNSURE_MS > mgr->unsure_until)
-			mgr->unsure_until = nu[k].first + UNSURE_MS;
-	mgr->unsure_scans += a.unsure;
 	/* complete as of the counters read before looking: a process created
-	 * while we looked has a later pid, for the next scan to find (a scan
-	 * with a process unsure is not complete: it leaves no view) */
-	if (r == 0 && now_ok && !a.unsure)
+	 * while we looked has a later pid, for the next scan to find */
+	if (r == 0 && now_ok)
 		view_push(mgr, at, &now);
-	else if (r != 0 || !now_ok)
+	else
 		mgr->nhist = 0;
-	if (changed || !a.unsure) /* an unsure rescan is no quiet refresh */
-		membership_settled(mgr, changed);
+	membership_settled(mgr, changed);
 	return r;
 }
 
@@ -1135,6 +1007,32 @@ static void sweep(struct gust_tree *t)
 	}
 }
 
+/* Is nothing of the tree left? With a reaper: exactly when it exited by
+ * itself, which it does once it has no child left (it is a subreaper: a
+ * descendant is a child or below one). Without one (a PID namespace, or a
+ * reaper that was killed): when the scans find no member. */
+static bool tree_empty(struct gust_tree *t)
+{
+	if (t->reaper && !t->reaper_lost)
+		return t->reaper_gone;
+	return t->nm == 0;
+}
+
+/* A reaper alive with no member known has a child that no scan saw (its
+ * parent's stat was read after the parent died, say): give it LOST_MS to
+ * be the reaper's last moment, then read all of /proc. */
+static void look_for_unseen(struct gust_tree *t, uint64_t now)
+{
+	if (!reaper_alive(t) || t->nm) {
+		t->empty_since = 0;
+	} else if (!t->empty_since) {
+		t->empty_since = now;
+	} else if (now - t->empty_since >= LOST_MS) {
+		t->mgr->want_full = true;
+		t->empty_since = now;
+	}
+}
+
 static void service(struct treemgr *mgr)
 {
 	bool stopping = false;
@@ -1145,12 +1043,14 @@ static void service(struct treemgr *mgr)
 	for (struct gust_tree *t = mgr->trees; t && stopping; t = t->next) {
 		if (t->phase != PH_TERM && t->phase != PH_KILL)
 			continue;
-		if (t->nm == 0 && !unsure_now(mgr) && cg_remove(t) != -EBUSY) {
+		if (tree_empty(t) && cg_remove(t) != -EBUSY) {
 			t->phase = PH_DONE;
+			t->nm = 0;
 			t->stopped_pending = true;
 			tty_release(t);
 			continue;
 		}
+		look_for_unseen(t, now);
 		if (t->phase == PH_TERM && now >= t->kill_at)
 			enter_kill(t);
 		sweep(t);
@@ -1192,12 +1092,90 @@ static void mgr_tick(void *arg)
 	reschedule(mgr);
 }
 
+/* What a tree's reaper tells gust, over a pipe: that the program started
+ * (or why it could not), and later how it exited. A message is shorter
+ * than PIPE_BUF, so it is written and read whole. */
+enum reaper_kind { RK_STARTED = 1, RK_FAILED, RK_EXITED };
+struct reaper_msg {
+	int kind;
+	int stage, err;           /* RK_FAILED: a child_report */
+	int status;               /* RK_EXITED: the program's wait status */
+	pid_t pid;                /* RK_STARTED: the program */
+	unsigned long long start; /* RK_STARTED: its start time */
+};
+
+static void root_exited(struct gust_tree *t, int status)
+{
+	if (t->root_reaped)
+		return;
+	t->root_reaped = true;
+	t->root_status = status;
+	t->exit_pending = true;
+	arm(t->mgr, 0);
+}
+
+static void report_close(struct gust_tree *t)
+{
+	if (t->report_fd < 0)
+		return;
+	(void)loop_io_del(t->mgr->loop, t->report_fd);
+	close(t->report_fd);
+	t->report_fd = -1;
+}
+
+static void report_drain(struct gust_tree *t)
+{
+	while (t->report_fd >= 0) {
+		struct reaper_msg m;
+		ssize_t n = read(t->report_fd, &m, sizeof m);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n != (ssize_t)sizeof m) {
+			report_close(t); /* the reaper is gone */
+			return;
+		}
+		if (m.kind == RK_EXITED)
+			root_exited(t, m.status);
+	}
+}
+
+static void on_report(int fd, unsigned events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	report_drain(arg);
+}
+
+/* The reaper exited: by itself (0) once its tree was empty, or killed,
+ * and then its orphans re-parented to gust and the program died with it
+ * (its parent-death signal is SIGKILL). */
+static void reaper_reaped(struct gust_tree *t, int status)
+{
+	report_drain(t); /* the root's exit, written before */
+	report_close(t);
+	t->reaper_gone = true;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	t->reaper_lost = true;
+	if (live(t))
+		log_msg(GUST_LOG_WARN, STAGE_RUN,
+		        "the reaper of pid %ld's tree was killed; what is left of the tree now "
+		        "descends from gust itself and is stopped with it",
+		        (long)t->pid);
+	root_exited(t, SIGKILL); /* a wait status: killed by SIGKILL */
+}
+
 static void on_reap(pid_t pid, int status, void *arg)
 {
 	struct treemgr *mgr = arg;
 	bool wake = false;
 	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
-		if (!t->root_reaped && t->pid == pid) {
+		if (reaper_alive(t) && t->reaper == pid) {
+			reaper_reaped(t, status);
+			wake = true;
+		} else if (!t->reaper && !t->root_reaped && t->pid == pid) {
 			t->root_reaped = true;
 			t->root_status = status;
 			t->exit_pending = true;
@@ -1207,24 +1185,6 @@ static void on_reap(pid_t pid, int status, void *arg)
 	}
 	if (wake)
 		arm(mgr, 0);
-}
-
-static void random_bytes(unsigned char *b, size_t n)
-{
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	ssize_t got = fd >= 0 ? read(fd, b, n) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (got == (ssize_t)n)
-		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	unsigned long long x = (unsigned long long)ts.tv_nsec ^ ((unsigned long long)ts.tv_sec << 20) ^
-	                       (unsigned long long)getpid() << 40;
-	for (size_t i = 0; i < n; i++) {
-		x = x * 6364136223846793005ull + 1442695040888963407ull;
-		b[i] = (unsigned char)(x >> 56);
-	}
 }
 
 struct treemgr *treemgr_new(struct loop *loop, const char *state_path, char *err, size_t errlen)
@@ -1247,10 +1207,6 @@ struct treemgr *treemgr_new(struct loop *loop, const char *state_path, char *err
 		return NULL;
 	}
 	mgr->self_start = pi.start;
-	unsigned char rnd[8];
-	random_bytes(rnd, sizeof rnd);
-	snprintf(mgr->tag, sizeof mgr->tag, "%ld.%llu.%02x%02x%02x%02x%02x%02x%02x%02x", (long)mgr->self,
-	         mgr->self_start, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	if (state_path && !(mgr->state_path = strdup(state_path))) {
 		free(mgr);
 		snprintf(err, errlen, "out of memory");
@@ -1295,11 +1251,6 @@ unsigned long treemgr_quick_scans(const struct treemgr *mgr)
 	return mgr->quick_scans;
 }
 
-unsigned long treemgr_unsure_scans(const struct treemgr *mgr)
-{
-	return mgr->unsure_scans;
-}
-
 bool treemgr_incremental(const struct treemgr *mgr)
 {
 	return scan_base(mgr) != NULL;
@@ -1321,9 +1272,12 @@ static void state_write(struct treemgr *mgr)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		goto fail;
-	fprintf(f, "gust %ld %llu %s%s\n", (long)mgr->self, mgr->self_start, mgr->tag,
+	/* the third word is the format: 2 since trees have reapers */
+	fprintf(f, "gust %ld %llu 2%s\n", (long)mgr->self, mgr->self_start,
 	        mgr->quitting ? " quitting" : "");
 	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
+		if (reaper_alive(t))
+			fprintf(f, "r %ld %llu\n", (long)t->reaper, t->reaper_start);
 		for (size_t i = 0; live(t) && i < t->nm; i++)
 			fprintf(f, "%ld %llu\n", (long)t->m[i].pid, t->m[i].start);
 		if (t->cg)
@@ -1365,7 +1319,36 @@ fail:
 struct recorded {
 	pid_t pid;
 	unsigned long long start;
+	bool reaper;
 };
+
+/* Is s->p[i] a recorded process or a descendant of one? st: as attr's. */
+static bool recorded_below(const struct snap *s, const struct recorded *rec, size_t nrec,
+                           unsigned char *st, size_t i)
+{
+	if (st[i] >= 2)
+		return st[i] == 3;
+	if (st[i] == 1)
+		return false;
+	st[i] = 1;
+	bool ours = false;
+	for (size_t j = 0; j < nrec && !ours; j++)
+		ours = rec[j].pid == s->p[i].pid && rec[j].start == s->p[i].start;
+	long k = ours ? -1 : snap_find(s, s->p[i].ppid);
+	if (k >= 0)
+		ours = recorded_below(s, rec, nrec, st, (size_t)k);
+	st[i] = ours ? 3 : 2;
+	return ours;
+}
+
+/* Does pid have a child that is not a zombie? */
+static bool has_live_child(const struct snap *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->p[i].ppid == pid && s->p[i].state != 'Z')
+			return true;
+	return false;
+}
 
 /* gust's own ancestors are never leftovers, whatever their environment. */
 static size_t own_ancestors(pid_t *out, size_t max)
@@ -1397,11 +1380,11 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 	}
 	long opid;
 	unsigned long long ostart;
-	char otag[96];
+	char oformat[96];
 	struct recorded *rec = NULL;
 	size_t nrec = 0, caprec = 0;
 	int r = 0;
-	if (fscanf(f, "gust %ld %llu %95s", &opid, &ostart, otag) != 3) {
+	if (fscanf(f, "gust %ld %llu %95s", &opid, &ostart, oformat) != 3) {
 		fclose(f);
 		snprintf(msg, msglen, "\"%s\": not a gust state file; removed", mgr->state_path);
 		unlink(mgr->state_path);
@@ -1432,7 +1415,8 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 			}
 			continue;
 		}
-		if (sscanf(line, "%ld %llu", &pid, &start) != 2)
+		bool reaper = line[0] == 'r' && line[1] == ' ';
+		if (sscanf(line + (reaper ? 2 : 0), "%ld %llu", &pid, &start) != 2)
 			continue;
 		if (nrec == caprec) {
 			size_t cap = caprec ? caprec * 2 : 32;
@@ -1444,7 +1428,7 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 			rec = n;
 			caprec = cap;
 		}
-		rec[nrec++] = (struct recorded){ (pid_t)pid, start };
+		rec[nrec++] = (struct recorded){ (pid_t)pid, start, reaper };
 	}
 	free(line);
 	fclose(f);
@@ -1472,23 +1456,26 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 		return -EEXIST;
 	}
 	/* The old gust is dead: kill what provably was its own, until none is
-	 * left. Zombies hold nothing and are their new parent's to reap. */
+	 * left: the recorded processes (same pid and start time) and whatever
+	 * descends from one. A recorded reaper goes last, once it has no child
+	 * left: its orphans would go to init. Its parent-death signal has it
+	 * doing the same already; this finishes what it could not. Zombies
+	 * hold nothing and are their new parent's to reap. */
 	pid_t anc[64];
 	size_t nanc = own_ancestors(anc, sizeof anc / sizeof *anc);
 	struct recorded *killed = NULL;
 	size_t nkilled = 0, capkilled = 0;
 	uint64_t deadline = loop_now_ms() + RECOVER_MS;
-	/* a process met in the middle of an exec shows an empty environ and
-	 * command line: its tag cannot be read yet, so look again, for
-	 * UNSURE_MS at most (as a scan does, see attribute()) */
-	uint64_t unsure_until = loop_now_ms() + UNSURE_MS;
-	size_t left = 0, unsure = 0;
+	size_t left = 0;
 	for (;;) {
 		struct snap s = { 0 };
-		if ((r = snap_take(&s)) < 0)
+		unsigned char *st = NULL;
+		if ((r = snap_take(&s)) < 0 || !(st = calloc(s.n ? s.n : 1, 1))) {
+			free(s.p);
+			r = r < 0 ? r : -ENOMEM;
 			break;
+		}
 		left = 0;
-		unsure = 0;
 		pid_t *cgp = NULL;
 		size_t ncgp = 0;
 		for (size_t c = 0; c < ncg; c++) {
@@ -1514,23 +1501,17 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 				mine = anc[j] == p->pid;
 			if (p->state == 'Z' || mine)
 				continue;
-			for (size_t j = 0; j < nrec && !ours; j++)
-				ours = rec[j].pid == p->pid && rec[j].start == p->start;
+			bool reaper = false;
+			for (size_t j = 0; j < nrec; j++)
+				reaper |= rec[j].reaper && rec[j].pid == p->pid && rec[j].start == p->start;
+			ours = recorded_below(&s, rec, nrec, st, i);
 			for (size_t j = 0; j < ncgp && !ours; j++)
 				ours = cgp[j] == p->pid;
-			if (!ours) {
-				long tag = env_tag(p->pid, otag);
-				bool mid_exec = false;
-				if (tag == -2 && !(mid_exec = cmdline_empty(p->pid)))
-					tag = env_tag(p->pid, otag);
-				if (tag == -2 && mid_exec)
-					unsure++;
-				ours = tag >= 0;
-			}
 			if (!ours)
 				continue;
 			left++;
-			(void)send_sig(p->pid, p->start, SIGKILL);
+			if (!reaper || !has_live_child(&s, p->pid))
+				(void)send_sig(p->pid, p->start, SIGKILL);
 			bool seen = false;
 			for (size_t j = 0; j < nkilled && !seen; j++)
 				seen = killed[j].pid == p->pid && killed[j].start == p->start;
@@ -1544,12 +1525,13 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 					}
 				}
 				if (nkilled < capkilled)
-					killed[nkilled++] = (struct recorded){ p->pid, p->start };
+					killed[nkilled++] = (struct recorded){ p->pid, p->start, reaper };
 			}
 		}
 		free(s.p);
+		free(st);
 		free(cgp);
-		if ((!left && (!unsure || loop_now_ms() >= unsure_until)) || loop_now_ms() >= deadline)
+		if (!left || loop_now_ms() >= deadline)
 			break;
 		struct timespec ts = { 0, 5 * 1000000L };
 		nanosleep(&ts, NULL);
@@ -1578,7 +1560,7 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 /* ---- spawning ---- */
 
 enum child_stage { ST_SETPGID = 1, ST_PDEATH, ST_STDIO, ST_CHDIR, ST_EXEC, ST_CGROUP, ST_USERNS,
-	           ST_FORK };
+	           ST_FORK, ST_REAPER };
 
 struct child_report {
 	int stage;
@@ -1620,17 +1602,26 @@ static int write_file(const char *path, const char *s)
 	return r;
 }
 
+/* Close every fd but keep (-1: all). Async-signal-safe. */
+static void close_fds_but(int keep)
+{
+#ifdef SYS_close_range
+	if ((keep <= 0 || syscall(SYS_close_range, 0u, (unsigned)keep - 1, 0u) == 0) &&
+	    syscall(SYS_close_range, (unsigned)(keep + 1), ~0u, 0u) == 0)
+		return;
+#endif
+	for (int fd = 0; fd < 4096; fd++)
+		if (fd != keep)
+			(void)close(fd);
+}
+
 /* The init of a PID namespace: all signals stay blocked (the program gets
  * gust's signals itself, as a member of the group); reap whatever
  * re-parents here; leave with the program, so the kernel kills the rest of
  * the namespace. */
 static void ns_init(pid_t prog)
 {
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, 0u, ~0u, 0u) < 0)
-#endif
-		for (int fd = 0; fd < 4096; fd++)
-			(void)close(fd);
+	close_fds_but(-1);
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
@@ -1790,27 +1781,27 @@ static bool same_name(const char *a, const char *b)
 }
 
 /* gust's environment, minus what the spec overrides or removes, plus the
- * spec's "K=V" entries (the last one of a name wins) and the tree tag. */
-static char **build_env(const struct gust_spawn *spec, const char *tag_entry)
+ * spec's "K=V" entries (the last one of a name wins). */
+static char **build_env(const struct gust_spawn *spec)
 {
 	size_t ne = 0, ns = 0;
 	while (environ && environ[ne])
 		ne++;
 	while (spec->env && spec->env[ns])
 		ns++;
-	char **v = calloc(ne + ns + 2, sizeof *v);
+	char **v = calloc(ne + ns + 1, sizeof *v);
 	if (!v)
 		return NULL;
 	size_t k = 0;
 	for (size_t i = 0; i < ne; i++) {
-		bool drop = same_name(environ[i], TAG_VAR);
+		bool drop = false;
 		for (size_t j = 0; j < ns && !drop; j++)
 			drop = same_name(environ[i], spec->env[j]);
 		if (!drop && !(v[k++] = strdup(environ[i])))
 			goto oom;
 	}
 	for (size_t j = 0; j < ns; j++) {
-		if (!strchr(spec->env[j], '=') || same_name(spec->env[j], TAG_VAR))
+		if (!strchr(spec->env[j], '='))
 			continue;
 		bool later = false;
 		for (size_t l = j + 1; l < ns && !later; l++)
@@ -1818,8 +1809,6 @@ static char **build_env(const struct gust_spawn *spec, const char *tag_entry)
 		if (!later && !(v[k++] = strdup(spec->env[j])))
 			goto oom;
 	}
-	if (!(v[k++] = strdup(tag_entry)))
-		goto oom;
 	return v;
 oom:
 	free_strv(v);
@@ -1944,6 +1933,200 @@ static pid_t fork_fast(struct treemgr *mgr, struct child_plan *pl)
 	return pid;
 }
 
+/* ---- the reaper: one per tree, the parent of its program ---- */
+
+/* SIGKILL every child of parent (the caller: not reaped yet, so its pid
+ * names it), but the live reapers of mgr's trees when mgr is given. */
+static void kill_children(pid_t parent, struct treemgr *mgr)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		struct pinfo pi;
+		if (pid > 0 && !*end && proc_stat((pid_t)pid, &pi) == 0 && pi.ppid == parent &&
+		    !(mgr && reaper_of(mgr, (pid_t)pid)))
+			(void)kill((pid_t)pid, SIGKILL);
+	}
+	if (d)
+		closedir(d);
+}
+
+static void reaper_send(int fd, const struct reaper_msg *m)
+{
+	ssize_t n;
+	do
+		n = write(fd, m, sizeof *m);
+	while (n < 0 && errno == EINTR);
+}
+
+/* gust died: kill the tree. The reaper's children are not reaped yet, so
+ * their pids name them and kill() is exact; each one's children become
+ * the reaper's in turn, so the listing is done again until none is left
+ * (what orphans appear between two listings is waited for, 10 ms). */
+static void reaper_clear(void)
+{
+	pid_t self = getpid();
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	for (;;) {
+		kill_children(self, NULL);
+		struct timespec ts = { 0, 10 * 1000000L };
+		(void)sigtimedwait(&chld, NULL, &ts);
+		int st;
+		pid_t w;
+		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+			;
+		if (w < 0 && errno == ECHILD)
+			_exit(0);
+	}
+}
+
+/* The reaper, forked by gust with every signal blocked: a child subreaper
+ * in a process group of its own, so every orphan of the tree re-parents
+ * here and nothing sent to gust's group or the program's reaches it. It
+ * starts the program, says so (or why not), reports the program's exit,
+ * reaps whatever else ends, and exits once it has no child left: the tree
+ * is gone. When gust dies first (its parent-death signal), it kills the
+ * tree. It holds no fd of gust's but its report pipe, allocates nothing
+ * until gust dies, and never returns. */
+static void reaper_main(struct treemgr *mgr, struct child_plan *pl, int report, pid_t gust)
+{
+	struct reaper_msg m = { RK_FAILED, ST_REAPER, 0, 0, 0, 0 };
+	(void)setpgid(0, 0);
+#ifdef PR_SET_NAME
+	(void)prctl(PR_SET_NAME, "gust-reaper", 0, 0, 0);
+#endif
+#if defined(PR_SET_CHILD_SUBREAPER) && defined(PR_SET_PDEATHSIG)
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_PDEATHSIG, REAPER_DEATH_SIG, 0, 0, 0) < 0) {
+		m.err = errno;
+		reaper_send(report, &m);
+		_exit(127);
+	}
+#endif
+	if (getppid() != gust)
+		_exit(127); /* gust died before the death signal was armed */
+	int rp[2];
+	if (pipe2(rp, O_CLOEXEC) < 0) {
+		m.err = errno;
+		reaper_send(report, &m);
+		_exit(127);
+	}
+	pl->report = rp[1];
+	pl->report_rd = rp[0];
+	pl->parent = getpid();
+	pid_t prog = fork_fast(mgr, pl);
+	m.err = errno;
+	close(rp[1]);
+	if (prog < 0) {
+		m.stage = ST_FORK;
+		reaper_send(report, &m);
+		_exit(127);
+	}
+	struct child_report rep;
+	ssize_t n;
+	do
+		n = read(rp[0], &rep, sizeof rep);
+	while (n < 0 && errno == EINTR);
+	close(rp[0]);
+	int st;
+	if (n != 0) {
+		while (waitpid(prog, &st, 0) < 0 && errno == EINTR)
+			;
+		if (n != (ssize_t)sizeof rep)
+			rep = (struct child_report){ ST_EXEC, EIO };
+		m.stage = rep.stage;
+		m.err = rep.err;
+		reaper_send(report, &m);
+		_exit(127);
+	}
+	/* not reaped yet, so the pid names it: its start time is exact */
+	struct pinfo pi;
+	m = (struct reaper_msg){ RK_STARTED, 0, 0, 0, prog, proc_stat(prog, &pi) == 0 ? pi.start : 0 };
+	reaper_send(report, &m);
+	close_fds_but(report);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, REAPER_DEATH_SIG);
+	for (;;) {
+		pid_t w;
+		while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (w != prog)
+				continue;
+			m = (struct reaper_msg){ RK_EXITED, 0, 0, st, prog, 0 };
+			reaper_send(report, &m);
+		}
+		if (w < 0 && errno == ECHILD)
+			_exit(0);
+		if (getppid() != gust)
+			reaper_clear();
+		(void)sigwaitinfo(&set, NULL);
+	}
+}
+
+/* The first report of a new tree's first process: true when the program
+ * runs (*m from a reaper), false with *rep saying why not. */
+static bool start_report(int fd, bool direct, struct child_report *rep, struct reaper_msg *m)
+{
+	ssize_t n;
+	if (direct) {
+		/* the child itself: EOF once it has exec'd */
+		do
+			n = read(fd, rep, sizeof *rep);
+		while (n < 0 && errno == EINTR);
+		if (n != 0 && n != (ssize_t)sizeof *rep)
+			*rep = (struct child_report){ ST_EXEC, EIO };
+		return n == 0;
+	}
+	do
+		n = read(fd, m, sizeof *m);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof *m && m->kind == RK_STARTED)
+		return true;
+	if (n == (ssize_t)sizeof *m && m->kind == RK_FAILED)
+		*rep = (struct child_report){ m->stage, m->err };
+	else
+		*rep = (struct child_report){ ST_REAPER, EIO };
+	return false;
+}
+
+/* The one-line reason a spawn failed. */
+static void spawn_error(const struct gust_tree *t, const struct gust_spawn *spec, const char *argv0,
+                        const struct child_report *rep, char *err, size_t errlen)
+{
+	int e = rep->err;
+	switch (rep->stage) {
+	case ST_CHDIR:
+		snprintf(err, errlen, "cannot change to directory \"%s\": %s", spec->cwd, strerror(e));
+		break;
+	case ST_CGROUP:
+		snprintf(err, errlen, "containment \"cgroup\": cannot move the process into \"%s\": %s",
+		         t->cg ? t->cg : "?", strerror(e));
+		break;
+	case ST_USERNS:
+		snprintf(err, errlen,
+		         "containment \"pidns\": cannot map uid and gid into the user namespace: %s",
+		         strerror(e));
+		break;
+	case ST_REAPER:
+		snprintf(err, errlen, "cannot start the reaper of \"%s\"'s tree: %s", argv0, strerror(e));
+		break;
+	case ST_EXEC:
+		snprintf(err, errlen, "cannot execute \"%s\": %s%s", argv0, strerror(e),
+		         e == ENOENT && !strchr(argv0, '/') && !(spec->flags & GUST_SPAWN_NO_PATH)
+		             ? " (not found in PATH)"
+		             : e == ETXTBSY ? " (the file is still being written)" : "");
+		break;
+	default:
+		snprintf(err, errlen, "cannot set up the process for \"%s\": %s", argv0, strerror(e));
+		break;
+	}
+}
+
 struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
                              const struct gust_tree_events *ev, void *arg, char *err, size_t errlen)
 {
@@ -1961,12 +2144,11 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 	if (!t)
 		goto oom;
 	t->tty_fd = -1;
+	t->report_fd = -1;
 	t->mgr = mgr;
 	t->ev = ev;
 	t->arg = arg;
 	t->serial = ++mgr->next_serial;
-	char tag_entry[160];
-	snprintf(tag_entry, sizeof tag_entry, TAG_VAR "=%s.%lu", mgr->tag, t->serial);
 	size_t argc = 0;
 	while (spec->argv[argc])
 		argc++;
@@ -1975,7 +2157,7 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 	for (size_t i = 0; i < argc; i++)
 		if (!(argv[i] = strdup(spec->argv[i])))
 			goto oom;
-	if (!(envp = build_env(spec, tag_entry)) ||
+	if (!(envp = build_env(spec)) ||
 	    !(paths = exec_paths(argv[0], envp, spec->flags & GUST_SPAWN_NO_PATH)))
 		goto oom;
 
@@ -2040,19 +2222,29 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid_t pid = pl.pidns ? clone_ns(&pl) : fork_fast(mgr, &pl);
-	if (pid == 0)
-		child_main(&pl); /* in the new namespace */
-	if (pid < 0 && pl.pidns && contain_try) {
-		log_msg(GUST_LOG_DEBUG, STAGE_RUN, "cannot create a pid namespace: %s; running without one",
-		        strerror(errno));
-		pl.pidns = pl.userns = false;
-		pid = fork_fast(mgr, &pl);
+	pid_t pid = -1;
+	if (pl.pidns) {
+		pid = clone_ns(&pl);
+		if (pid == 0)
+			child_main(&pl); /* in the new namespace */
+		if (pid < 0 && contain_try) {
+			log_msg(GUST_LOG_DEBUG, STAGE_RUN,
+			        "cannot create a pid namespace: %s; running without one", strerror(errno));
+			pl.pidns = pl.userns = false;
+		}
+	}
+	if (!pl.pidns) {
+		pid_t gust = getpid();
+		pid = fork();
+		if (pid == 0) {
+			close(pfd[0]);
+			reaper_main(mgr, &pl, pfd[1], gust);
+		}
 	}
 	e = errno;
 	if (pid > 0) {
 		(void)setpgid(pid, pid); /* closes the race with the child's own */
-		if (t->tty_fd >= 0)
+		if (t->tty_fd >= 0 && pl.pidns)
 			(void)tcsetpgrp(t->tty_fd, pid); /* SIGTTOU is blocked here */
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -2074,60 +2266,49 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 		goto fail;
 	}
 	struct child_report rep;
-	ssize_t n;
-	do
-		n = read(pfd[0], &rep, sizeof rep);
-	while (n < 0 && errno == EINTR);
-	close(pfd[0]);
-	pfd[0] = -1;
-	if (n != 0) {
+	struct reaper_msg m = { 0 };
+	if (!start_report(pfd[0], pl.pidns, &rep, &m)) {
 		/* the child exits at once; it is ours to reap, not the loop's */
 		int st;
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
-		if (n != (ssize_t)sizeof rep)
-			rep = (struct child_report){ ST_EXEC, EIO };
+		spawn_error(t, spec, argv[0], &rep, err, errlen);
 		e = rep.err;
-		switch (rep.stage) {
-		case ST_CHDIR:
-			snprintf(err, errlen, "cannot change to directory \"%s\": %s", spec->cwd, strerror(e));
-			break;
-		case ST_CGROUP:
-			snprintf(err, errlen, "containment \"cgroup\": cannot move the process into \"%s\": %s",
-			         t->cg ? t->cg : "?", strerror(e));
-			break;
-		case ST_USERNS:
-			snprintf(err, errlen,
-			         "containment \"pidns\": cannot map uid and gid into the user namespace: %s",
-			         strerror(e));
-			break;
-		case ST_EXEC:
-			snprintf(err, errlen, "cannot execute \"%s\": %s%s", argv[0], strerror(e),
-			         e == ENOENT && !strchr(argv[0], '/') && !(spec->flags & GUST_SPAWN_NO_PATH)
-			             ? " (not found in PATH)"
-			             : e == ETXTBSY ? " (the file is still being written)" : "");
-			break;
-		default:
-			snprintf(err, errlen, "cannot set up the process for \"%s\": %s", argv[0], strerror(e));
-			break;
-		}
 		tty_release(t);
 		goto fail;
 	}
-	t->pid = pid;
 	struct pinfo pi;
-	if (proc_stat(pid, &pi) == 0) {
+	if (pl.pidns) {
+		t->pid = pid;
+		close(pfd[0]);
+	} else {
+		/* the reaper's reports come through the loop from now on */
+		t->pid = m.pid;
+		t->reaper = pid;
+		t->reaper_start = proc_stat(pid, &pi) == 0 ? pi.start : 0;
+		t->report_fd = pfd[0];
+		(void)fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
+		if (loop_io_add(mgr->loop, pfd[0], GUST_IO_READ, on_report, t) < 0)
+			log_msg(GUST_LOG_WARN, STAGE_RUN,
+			        "cannot watch the reaper of pid %ld: its exit shows when its tree is gone",
+			        (long)m.pid);
+	}
+	pfd[0] = -1;
+	if (proc_stat(t->pid, &pi) == 0 && (pl.pidns || pi.start == m.start)) {
 		t->start = pi.start;
 		if ((t->m = calloc(1, sizeof *t->m))) {
-			t->m[0] = (struct member){ pid, pi.ppid, pi.pgrp, pi.start, pi.state, false, false };
+			t->m[0] = (struct member){ t->pid, pi.ppid, pi.pgrp, pi.start, pi.state, false, false };
 			t->nm = 1;
 		}
+	} else {
+		t->start = m.start;
 	}
 	t->next = mgr->trees;
 	mgr->trees = t;
 	mgr->refresh_ms = REFRESH_MS;
 	struct counters c1;
-	if (exact && t->nm == 1 && read_counters(&c1, NULL) == 0 && c1.forks == forks0 + 1)
+	/* the reaper and the program: two forks */
+	if (exact && t->nm == 1 && read_counters(&c1, NULL) == 0 && c1.forks == forks0 + 2)
 		view_push(mgr, loop_now_ms(), &c1);
 	free_strv(argv);
 	free_strv(envp);
@@ -2212,8 +2393,24 @@ bool tree_alive(const struct gust_tree *t)
 	return t && t->phase != PH_DONE;
 }
 
+/* gust's children that are no live reaper: a stray left by a killed
+ * reaper, or a root it left. Teardown kills them (a child not yet reaped
+ * is named by its pid) and reaps all it can; true while gust has any
+ * child at all, which, gust being a subreaper, is while it has any
+ * descendant. */
+static bool own_children_left(struct treemgr *mgr)
+{
+	kill_children(mgr->self, mgr);
+	int st;
+	pid_t w;
+	while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+		on_reap(w, st, mgr);
+	return !(w < 0 && errno == ECHILD);
+}
+
 /* Teardown only: SIGKILL the live trees (all, or just one), reap what is
- * ours directly, wait in short naps until nothing of them exists. */
+ * ours directly, wait in short naps until nothing of them exists; with
+ * all of them, until gust has no descendant at all. */
 static void kill_sync(struct treemgr *mgr, struct gust_tree *only)
 {
 	uint64_t deadline = loop_now_ms() + SYNC_KILL_MS;
@@ -2227,10 +2424,12 @@ static void kill_sync(struct treemgr *mgr, struct gust_tree *only)
 		for (struct gust_tree *t = mgr->trees; t; t = t->next) {
 			if (!live(t) || (only && t != only))
 				continue;
+			int st;
+			if (reaper_alive(t) && waitpid(t->reaper, &st, WNOHANG) == t->reaper)
+				reaper_reaped(t, st);
 			size_t before = left;
 			for (size_t i = 0; i < t->nm; i++) {
 				struct member *m = &t->m[i];
-				int st;
 				if (m->ppid == mgr->self && waitpid(m->pid, &st, WNOHANG) == m->pid) {
 					if (m->pid == t->pid)
 						t->root_reaped = true;
@@ -2239,10 +2438,12 @@ static void kill_sync(struct treemgr *mgr, struct gust_tree *only)
 				left++;
 			}
 			sweep(t);
-			if (left == before && cg_remove(t) == -EBUSY)
+			if (left == before && (reaper_alive(t) || cg_remove(t) == -EBUSY))
 				left++;
 		}
-		if (!left && !unsure_now(mgr))
+		if (!only && own_children_left(mgr))
+			left++;
+		if (!left)
 			break;
 		if (loop_now_ms() >= deadline) {
 			log_msg(GUST_LOG_WARN, STAGE_RUN,
@@ -2266,6 +2467,7 @@ static void kill_sync(struct treemgr *mgr, struct gust_tree *only)
 static void tree_release(struct gust_tree *t)
 {
 	tty_release(t);
+	report_close(t);
 	(void)cg_remove(t);
 	free(t->cg);
 	free(t->m);

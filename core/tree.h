@@ -23,8 +23,9 @@ void treemgr_free(struct treemgr *mgr);
 
 /* Remove what a previous gust, killed before it could clean up, left behind:
  * read state_path, and if the gust that wrote it is dead, SIGKILL every
- * recorded process that still has the recorded start time (or still
- * carries that gust's environment tag), wait until they are gone.
+ * recorded process that still has the recorded start time, and every
+ * descendant of one (a recorded reaper last, once it has no child left),
+ * wait until they are gone.
  * Returns the number of processes removed, or -errno (-EEXIST: that gust
  * is alive; -EAGAIN: alive but quitting, msg "the previous gust (pid N) to
  * finish stopping": call again later). Never touches a process that is
@@ -51,9 +52,6 @@ bool treemgr_incremental(const struct treemgr *mgr);
 /* Scans that re-read the members only, no fork having happened since the
  * scan before (or since a spawn that was the only fork). */
 unsigned long treemgr_quick_scans(const struct treemgr *mgr);
-/* Scans that met a process of gust's in the middle of an exec (its
- * environ and command line empty) and so left the membership open. */
-unsigned long treemgr_unsure_scans(const struct treemgr *mgr);
 
 struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
                              const struct gust_tree_events *ev, void *arg,

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define MAX_KILL_DELAY_MS 86400000LL
 
@@ -47,6 +49,7 @@ int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx
                 const struct gust_opts *opts)
 {
 	memset(rc, 0, sizeof *rc);
+	rc->root_pidfd = -1;
 	rc->host = host;
 	rc->ctx = ctx;
 	const char *cwd, *in, *contain;
@@ -59,7 +62,7 @@ int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx
 	    host->opt_signal(ctx, opts, "stop_signal", SIGTERM, &rc->stop_signal) < 0 ||
 	    host->opt_int(ctx, opts, "kill_delay_ms", 2000, 0, MAX_KILL_DELAY_MS, &delay) < 0 ||
 	    host->opt_string(ctx, opts, "stdin", "null", &in) < 0 ||
-	    host->opt_string(ctx, opts, "containment", "none", &contain) < 0 ||
+	    host->opt_string(ctx, opts, "containment", "reaper", &contain) < 0 ||
 	    host->opt_strv(ctx, opts, "env_files", &rc->env_files, NULL) < 0 ||
 	    (have_opt_env ? host->opt_env(ctx, opts, "env", &env, &nenv)
 	                  : host->opt_strv(ctx, opts, "env", &env, &nenv)) < 0)
@@ -75,7 +78,7 @@ int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx
 		host->set_error(ctx, "stdin: expected \"null\", \"inherit\" or \"tty\", got \"%s\"", in);
 		return -EINVAL;
 	}
-	if (!strcmp(contain, "none"))
+	if (!strcmp(contain, "reaper") || !strcmp(contain, "none"))
 		rc->contain_flags = 0;
 	else if (!strcmp(contain, "auto"))
 		rc->contain_flags = GUST_SPAWN_CGROUP | GUST_SPAWN_CONTAIN_TRY;
@@ -85,7 +88,7 @@ int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx
 		rc->contain_flags = GUST_SPAWN_PIDNS;
 	else {
 		host->set_error(ctx,
-		                "containment: expected \"none\", \"auto\", \"cgroup\" or \"pidns\", got \"%s\"",
+		                "containment: expected \"reaper\", \"auto\", \"cgroup\" or \"pidns\", got \"%s\"",
 		                contain);
 		return -EINVAL;
 	}
@@ -249,8 +252,16 @@ static const struct gust_tree_events rc_events = {
 	.stopped = rc_stopped,
 };
 
+static void close_root(struct runcmd *rc)
+{
+	if (rc->root_pidfd >= 0)
+		close(rc->root_pidfd);
+	rc->root_pidfd = -1;
+}
+
 static void drop_tree(struct runcmd *rc)
 {
+	close_root(rc);
 	if (rc->tree)
 		rc->host->tree_free(rc->tree);
 	rc->tree = NULL;
@@ -301,17 +312,15 @@ int runcmd_end(struct runcmd *rc, int status, bool kill_root)
 	rc->exited = true;
 	rc->exit_stop = true;
 	rc->exit_status = status;
-	/* The root is gust's child, but the core may have reaped it already
-	 * (its exit is reported later in the same loop pass), and its pid
-	 * could then name another process: signal it only while it is an
-	 * unreaped child still running (WNOWAIT leaves it to the core). */
-	if (kill_root) {
-		pid_t pid = h->tree_pid(rc->tree);
-		siginfo_t si;
-		memset(&si, 0, sizeof si);
-		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == 0)
-			(void)kill(pid, SIGKILL);
-	}
+	/* The root may be gone and its pid name another process by now: it
+	 * is signalled through the pidfd taken when it started (without
+	 * pidfds it gets the stop signal with the rest). */
+#if defined(SYS_pidfd_send_signal)
+	if (kill_root && rc->root_pidfd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, rc->root_pidfd, SIGKILL, NULL, 0);
+#else
+	(void)kill_root;
+#endif
 	int r = h->tree_stop(rc->tree, rc->stop_signal, rc->kill_delay_ms);
 	if (r < 0 && h->tree_alive(rc->tree)) {
 		rc->exited = false;
@@ -386,6 +395,12 @@ int runcmd_start(struct runcmd *rc, const char *const *argv)
 	free_cstrv(env, nf);
 	if (!rc->tree)
 		return e > 0 ? -e : -EIO;
+#if defined(SYS_pidfd_open)
+	/* at once: its reaper reaps it only once it exited, and the pid could
+	 * name another process only after the allocator went all the way
+	 * round since */
+	rc->root_pidfd = (int)syscall(SYS_pidfd_open, h->tree_pid(rc->tree), 0);
+#endif
 	rc->stopping = false;
 	rc->exited = false;
 	rc->exit_stop = false;

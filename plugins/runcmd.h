@@ -17,12 +17,13 @@
  *   kill_delay_ms  grace period before SIGKILL, default 2000
  *   stdin          "null" (default) | "inherit" | "tty" (own foreground
  *                  process group, terminal handed back on stop)
- *   containment    "none" (default) | "auto" | "cgroup" | "pidns": stronger
- *                  than the group/subreaper/scan mechanism: "cgroup" runs
- *                  each run in a cgroup v2 of its own (GUST_SPAWN_CGROUP),
- *                  "pidns" in a PID namespace (GUST_SPAWN_PIDNS); both fail
- *                  the start where unavailable; "auto" is "cgroup" where a
- *                  writable cgroup v2 exists, else "none"
+ *   containment    "reaper" (default; "none" is its former name) | "auto" |
+ *                  "cgroup" | "pidns": every tree has a reaper (see
+ *                  core/tree.c); "cgroup" also runs each run in a cgroup v2
+ *                  of its own (GUST_SPAWN_CGROUP), "pidns" in a PID
+ *                  namespace (GUST_SPAWN_PIDNS); both fail the start where
+ *                  unavailable; "auto" is "cgroup" where a writable cgroup
+ *                  v2 exists, else "reaper"
  */
 #ifndef GUST_RUNCMD_H
 #define GUST_RUNCMD_H
@@ -64,6 +65,7 @@ struct runcmd {
 	bool exit_stop;           /* reap_tree_on_exit: stopping the rest */
 	int exit_status;          /* reported once that stop is complete */
 	uint64_t done_timer;      /* stop_done with no run alive: deferred */
+	int root_pidfd;           /* the root, for runcmd_end(); -1: none */
 };
 
 /* Read the common options. 0 or -EINVAL with host->set_error() called. */

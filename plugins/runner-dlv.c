@@ -64,6 +64,8 @@ struct dlv {
 	const char **argv;       /* owned array; strings borrowed or above */
 	char bin_abs[4096];      /* the debuggee's argv[0] as dlv passes it */
 	pid_t pid;               /* dlv's pid in the current run */
+	pid_t parent;            /* dlv's parent: the tree's reaper, where
+	                            what dlv leaves re-parents */
 	/* exit_with_program: the debuggee of the current run (see below) */
 	bool exit_with_program;
 	int phase;               /* W_* */
@@ -304,17 +306,35 @@ static void set_bin_abs(struct dlv *d)
 	*o = '\0';
 }
 
-/* A process that dlv left behind is now gust's child (gust is the
- * subreaper). Find it by its argv[0] to name it in the log; the tree
- * removes it either way. 0 if none. */
+/* The parent of pid as /proc says, or 0. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t len = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	const char *rp = strrchr(buf, ')');
+	long ppid;
+	return rp && sscanf(rp + 1, " %*c %ld", &ppid) == 1 ? (pid_t)ppid : 0;
+}
+
+/* A process that dlv left behind is now the child of dlv's parent (the
+ * tree's reaper, a subreaper). Find it by its argv[0] to name it in the
+ * log; the tree removes it either way. 0 if none. */
 static pid_t find_orphan(const struct dlv *d)
 {
-	if (!d->bin_abs[0])
+	if (!d->bin_abs[0] || d->parent <= 0)
 		return 0;
 	DIR *dir = opendir("/proc");
 	if (!dir)
 		return 0;
-	pid_t self = getpid(), found = 0;
+	pid_t self = d->parent, found = 0;
 	struct dirent *de;
 	while (!found && (de = readdir(dir))) {
 		char *end;
@@ -908,6 +928,7 @@ static int dlv_start(void *self)
 	if (r < 0)
 		return r;
 	d->pid = d->rc.tree ? h->tree_pid(d->rc.tree) : 0;
+	d->parent = parent_of(d->pid);
 	watch_begin(d);
 	h->log(d->ctx, GUST_LOG_INFO, "dlv (pid %ld) serving the debugger API v%s on %s: connect with dlv connect %s",
 	       (long)d->pid, d->api, d->listen, d->listen);

@@ -48,11 +48,7 @@ count() { # FILE REGEX
 	if [ -f "$1" ]; then grep -Ec -- "$2" "$1"; else echo 0; fi
 }
 starts_at_least() { [ "$(count "$P/builds.log" '^start')" -ge "$1" ]; }
-all_gone() { # PIDS...
-	local p
-	for p in "$@"; do pid_gone "$p" || return 1; done
-}
-build_pids_gone() { all_gone $(cat "$P/build.pids" 2>/dev/null); }
+build_pids_gone() { all_gone $(noted_pids "$P/build.pids"); }
 set_version() { printf '%s\n' "$2" >"$1/version.src.tmp" && mv "$1/version.src.tmp" "$1/version.src"; }
 two_build_pids() { [ "$(count "$P/build.pids" .)" -ge 2 ]; }
 program_count() { program_pids | wc -l | tr -d ' '; }
@@ -69,7 +65,7 @@ is "$(program_count)" 1 "one program process, no build process left"
 
 set_version "$P" v2
 ok_run "an edit starts a build" wait_for 20 starts_at_least 2
-cancelled=$(cat "$P/build.pids")
+cancelled=$(noted_pids "$P/build.pids")
 set_version "$P" v3
 ok_run "an edit during the build starts a new one" wait_for 20 starts_at_least 3
 # The builder starts the new build only once the cancelled tree is gone.
@@ -103,7 +99,7 @@ echo 30 >"$P/build.sleep"
 n=$(count "$P/builds.log" '^start')
 set_version "$P" v7
 ok_run "a long build starts" wait_for 20 starts_at_least $((n + 1))
-pids=$(cat "$P/build.pids")
+pids=$(noted_pids "$P/build.pids")
 stop_gust TERM
 is "$GUST_STATUS" 0 "gust exits 0 on SIGTERM during a build"
 ok_run "no build process survives gust's exit" all_gone $pids
@@ -120,7 +116,7 @@ ok_run "postponed: gust waits for a change" wait_for 20 log_has "waiting for the
 set_version "$P" v2
 ok_run "the change starts the (long) build" wait_for 20 starts_at_least 1
 ok_run "the build's escaped child is up" wait_for 5 two_build_pids
-pids=$(cat "$P/build.pids")
+pids=$(noted_pids "$P/build.pids")
 stop_gust INT
 is "$GUST_STATUS" 0 "gust exits 0 after Ctrl-C during a build"
 ok_run "the build's tree is gone after Ctrl-C" all_gone $pids

@@ -68,7 +68,6 @@ pid_of() {
 	done
 }
 pgid_of() { awk '{ sub(/.*\) /, ""); print $3 }' "/proc/$1/stat" 2>/dev/null; }
-all_gone() { local p; for p in "$@"; do pid_gone "$p" || return 1; done; }
 
 start_gust "$P"
 # The first build fills an empty GOCACHE: tens of seconds on a slow machine.

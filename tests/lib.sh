@@ -84,15 +84,44 @@ marked_pids() {
 	done
 }
 
-# Pids of processes carrying the marker other than gust itself.
+# Pids of processes carrying the marker other than gust itself and the
+# reapers gust forks, one per tree (named gust-reaper).
 program_pids() {
-	marked_pids | grep -vx "${GUST_PID:-none}" || true
+	local p
+	for p in $(marked_pids | grep -vx "${GUST_PID:-none}"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = gust-reaper ] || echo "$p"
+	done
+}
+reaper_pids() {
+	local p
+	for p in $(marked_pids); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = gust-reaper ] && echo "$p"
+	done
+	return 0
 }
 
 no_marked_left() { [ -z "$(marked_pids)" ]; }
 
 # A process that is a zombie still counts: it was not reaped.
 pid_gone() { [ ! -e "/proc/$1" ]; }
+all_gone() { local p; for p in "$@"; do pid_gone "$p" || return 1; done; }
+
+# The pids in files of "PID [START]" lines (shape's --pids and SHAPE_PIDS).
+noted_pids() { awk '{print $1}' "$@" 2>/dev/null; }
+
+# The start time of a process (field 22 of /proc/PID/stat), or nothing.
+start_time() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $20}'; }
+
+# Those noted with a start time that are still that process: what a test
+# may end, even after it cleared its environment (no marker to find it by).
+noted_alive() {
+	local pid start
+	cat "$@" 2>/dev/null | while read -r pid start; do
+		[ -n "$start" ] && [ "$(start_time "$pid")" = "$start" ] && echo "$pid"
+	done
+	return 0
+}
+none_alive() { [ -z "$(noted_alive "$@")" ]; }
 
 # A port nothing listens on, outside the kernel's ephemeral range: a port
 # in it can be taken by any outgoing connection (parallel tests make many on
@@ -136,6 +165,25 @@ answer() {
 
 answers() { [ "$(answer "$1")" = "$2" ]; }
 
+# project NAME RUNNER_JSON_MEMBERS [MEMBERS]: a project whose build copies
+# src/version.txt to tmp/version.out; $V is the version in the program.
+# MEMBERS: more top-level members of gust.json. $BUILD_CMD, when set, is
+# the build command instead.
+project() {
+	P=$T/$1
+	mkdir -p "$P/src" "$P/tmp"
+	echo v1 >"$P/src/version.txt"
+	cat >"$P/gust.json" <<EOF
+{
+  "tmp_dir": "tmp",
+  "watch": { "include_ext": ["txt"], "debounce_ms": 20 },
+  "builder": { "plugin": "shell", "cmd": "${BUILD_CMD:-cp src/version.txt tmp/version.out}" },
+  "runner": { "plugin": "plain", $2 }${3:+,
+  $3}
+}
+EOF
+}
+
 # start_gust DIR ARGS...: gust runs in DIR in the background.
 start_gust() {
 	local dir=$1; shift
@@ -172,6 +220,9 @@ _cleanup() {
 	local p
 	if [ -n "$GUST_PID" ]; then kill -KILL "$GUST_PID" 2>/dev/null; fi
 	for p in $(marked_pids); do kill -KILL "$p" 2>/dev/null; done
+	find "$T" -name '*.pids' -print0 2>/dev/null | while IFS= read -r -d '' f; do
+		for p in $(noted_alive "$f"); do kill -KILL "$p" 2>/dev/null; done
+	done
 	wait 2>/dev/null
 	rm -rf "$T"
 }

@@ -10,9 +10,16 @@
  *   thread-fork      a second thread forks; the child calls setsid() and goes
  *                    on; the (multithreaded) parent waits
  *   setpgid          setpgid(0, 0), then go on in this process
+ *   daemon-wait      as daemon, but the original parent exits only once
+ *                    the daemon listens (serve) or ends (pg_ctl start -w,
+ *                    systemd Type=forking)
  *   clearenv         re-exec itself with an empty environment (as env -i
  *                    does; the pid file is still noted), then go on in
  *                    this process
+ *   title TEXT       what nginx, PostgreSQL and node's process.title do:
+ *                    move the environment to the heap and overwrite the
+ *                    original argv and environ memory with TEXT, so that
+ *                    /proc/PID/environ shows no variable at all
  *   ignore-term      ignore SIGTERM
  *   await FILE       wait (at most 60 s) until FILE exists, then go on
  *   slow-term MS FILE  on SIGTERM keep everything (the port too) for MS ms,
@@ -23,8 +30,10 @@
  *   pause            sleep until killed
  *   exit CODE        exit at once with CODE
  *
- * If $SHAPE_PIDS names a file, every process shape creates appends its pid
- * to it, so tests can check that each one is gone. */
+ * If $SHAPE_PIDS names a file (or argv[1] is --pids=FILE, which survives
+ * env -i), every process shape creates appends "PID START" to it (START:
+ * its start time from /proc/PID/stat), so tests can check that each one
+ * is gone, and end only those that are still the same process. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -46,6 +55,8 @@ static volatile sig_atomic_t got_term;
 static long slow_ms = -1;
 static const char *slow_file;
 static char pids_file[4096]; /* $SHAPE_PIDS, kept across clearenv */
+static int ready_fd = -1;    /* daemon-wait: written once serve listens */
+static char *area_lo, *area_hi; /* main()'s argv and environ strings */
 
 static void on_term(int sig)
 {
@@ -63,8 +74,20 @@ static void note_pid(void)
 	int fd = open(f, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
-	char buf[32];
-	int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	char st[1024], buf[64];
+	unsigned long long start = 0;
+	FILE *sf = fopen("/proc/self/stat", "re");
+	if (sf) {
+		size_t n = fread(st, 1, sizeof st - 1, sf);
+		st[n] = '\0';
+		fclose(sf);
+		char *p = strrchr(st, ')');
+		if (p)
+			sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			              "%*d %*d %llu",
+			       &start);
+	}
+	int n = snprintf(buf, sizeof buf, "%ld %llu\n", (long)getpid(), start);
 	(void)!write(fd, buf, (size_t)n);
 	close(fd);
 }
@@ -123,6 +146,11 @@ static int serve(int port, const char *text)
 		fprintf(stderr, "shape: serve %d: %s\n", port, strerror(errno));
 		return 3;
 	}
+	if (ready_fd >= 0) {
+		(void)!write(ready_fd, "r", 1);
+		close(ready_fd);
+		ready_fd = -1;
+	}
 	for (;;) {
 		check_term();
 		struct pollfd p = { s, POLLIN, 0 };
@@ -144,6 +172,31 @@ static int serve(int port, const char *text)
 }
 
 static int run(int argc, char **argv);
+
+/* Overwrite argv and environ in place with text, as a process title does,
+ * after moving the environment to the heap; the stages still to run are
+ * copied first, since they live in that memory too. */
+static int set_title(int argc, char **argv)
+{
+	char **rest = calloc((size_t)argc, sizeof *rest);
+	extern char **environ;
+	size_t ne = 0;
+	while (environ[ne])
+		ne++;
+	char **env = calloc(ne + 1, sizeof *env);
+	if (!rest || !env || !area_lo)
+		return 1;
+	for (int i = 2; i < argc; i++)
+		if (!(rest[i - 2] = strdup(argv[i])))
+			return 1;
+	for (size_t i = 0; i < ne; i++)
+		if (!(env[i] = strdup(environ[i])))
+			return 1;
+	environ = env;
+	memset(area_lo, 0, (size_t)(area_hi - area_lo));
+	snprintf(area_lo, (size_t)(area_hi - area_lo), "%s", argv[1]);
+	return run(argc - 2, rest);
+}
 
 struct thread_arg {
 	int argc;
@@ -185,7 +238,7 @@ static int run(int argc, char **argv)
 		/* clearenv() alone leaves /proc/PID/environ as it was: exec */
 		const char *f = getenv("SHAPE_PIDS");
 		char opt[4200];
-		snprintf(opt, sizeof opt, "--pids=%s", f ? f : pids_file);
+		snprintf(opt, sizeof opt, "--pids-noted=%s", f ? f : pids_file);
 		char **nv = calloc((size_t)argc + 2, sizeof *nv);
 		if (!nv)
 			return 1;
@@ -246,6 +299,34 @@ static int run(int argc, char **argv)
 		}
 		return pid < 0 ? 1 : wait_child(pid);
 	}
+	if (!strcmp(s, "daemon-wait")) {
+		int p[2];
+		if (pipe(p) < 0)
+			return 1;
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(p[0]);
+			setsid();
+			note_pid();
+			pid_t gc = fork();
+			if (gc == 0) {
+				note_pid();
+				ready_fd = p[1];
+				_exit(run(argc - 1, argv + 1));
+			}
+			_exit(gc < 0);
+		}
+		close(p[1]);
+		if (pid < 0)
+			return 1;
+		char c;
+		struct pollfd q = { p[0], POLLIN, 0 };
+		if (poll(&q, 1, 60000) > 0)
+			(void)!read(p[0], &c, 1);
+		return wait_child(pid);
+	}
+	if (!strcmp(s, "title") && argc >= 2)
+		return set_title(argc, argv);
 	if (!strcmp(s, "thread-fork")) {
 		struct thread_arg ta = { argc - 1, argv + 1, -1 };
 		pthread_t th;
@@ -260,10 +341,22 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && !strncmp(argv[1], "--pids=", 7)) {
+	/* the strings of argv and environ, contiguous from argv[0] on */
+	extern char **environ;
+	area_lo = argv[0];
+	area_hi = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
+	for (char **e = environ; *e; e++)
+		if (*e == area_hi)
+			area_hi = *e + strlen(*e) + 1;
+	if (argc > 1 && !strncmp(argv[1], "--pids-noted=", 13)) {
 		/* re-executed by clearenv: already noted */
-		snprintf(pids_file, sizeof pids_file, "%s", argv[1] + 7);
+		snprintf(pids_file, sizeof pids_file, "%s", argv[1] + 13);
 		return run(argc - 2, argv + 2);
+	}
+	if (argc > 1 && !strncmp(argv[1], "--pids=", 7)) {
+		snprintf(pids_file, sizeof pids_file, "%s", argv[1] + 7);
+		argc--;
+		argv++;
 	}
 	note_pid();
 	return run(argc - 1, argv + 1);

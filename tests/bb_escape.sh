@@ -1,0 +1,101 @@
+#!/bin/bash
+# Processes that drop or overwrite their own environment are still stopped
+# with their run or build: a program that starts an env -i helper which
+# double-forks a daemon, a program that is that helper, and daemons that
+# overwrite argv and environ with a process title as nginx and PostgreSQL
+# do (the launcher exiting at once, or only once the daemon listens). Each
+# is checked after a restart, after gust's exit and after gust is
+# SIGKILLed, and from a build; a daemon of the same user that gust did not
+# start survives all of it.
+. "$GUST_SRCDIR/tests/lib.sh"
+
+SHAPE=$GUST_HELPERS/shape
+
+# The last process noted (the daemon) shows no environment variable at all.
+stripped() {
+	local pid
+	pid=$(tail -n 1 "$1" | awk '{print $1}')
+	[ -n "$pid" ] && [ -r "/proc/$pid/environ" ] && [ -z "$(tr -d '\0' <"/proc/$pid/environ")" ]
+}
+lines_at_least() { [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
+
+# An unrelated daemon of the same user, as stripped as the ones below.
+OTHER_PORT=$(free_port)
+"$SHAPE" --pids="$T/other.pids" daemon title other-daemon serve "$OTHER_PORT" other \
+	</dev/null >/dev/null 2>&1
+ok_run "an unrelated daemon answers" wait_for 10 answers "$OTHER_PORT" other
+other=$(noted_alive "$T/other.pids")
+
+# esc_case DESC CMD: CMD with @PORT@ and @PIDS@ filled in.
+esc_case() {
+	local desc=$1 cmd=$2 old
+	PORT=$(free_port)
+	PIDS=$T/p$_tap_n.pids
+	project "e$_tap_n" "\"kill_delay_ms\": 2000, \"cmd\": \"$cmd\""
+	sed -i "s|@PORT@|$PORT|g; s|@PIDS@|$PIDS|g" "$P/gust.json"
+
+	start_gust "$P"
+	ok_run "$desc: the first run answers" wait_for 30 answers "$PORT" v1
+	ok_run "$desc: its daemon has no environment" wait_for 5 stripped "$PIDS"
+	old=$(noted_alive "$PIDS")
+	echo v2 >"$P/src/version.txt"
+	ok_run "$desc: after an edit the new run answers on the same port" wait_for 30 answers "$PORT" v2
+	# shellcheck disable=SC2086
+	ok_run "$desc: nothing of the old run is left ($(echo $old))" all_gone $old
+	stop_gust TERM
+	is "$GUST_STATUS" 0 "$desc: gust exits 0 on SIGTERM"
+	ok_run "$desc: nothing is left after gust exits" wait_for 5 none_alive "$PIDS"
+	ok_run "$desc: the port is free after gust exits" port_free "$PORT"
+
+	start_gust "$P"
+	ok_run "$desc: a new gust's run answers" wait_for 30 answers "$PORT" v2
+	ok_run "$desc: its daemon has no environment either" wait_for 5 stripped "$PIDS"
+	old=$(noted_alive "$PIDS")
+	stop_gust KILL
+	# shellcheck disable=SC2086
+	ok_run "$desc: after gust is SIGKILLed its run is removed ($(echo $old))" wait_for 10 all_gone $old
+	echo v3 >"$P/src/version.txt"
+	start_gust "$P"
+	ok_run "$desc: the next gust's run binds the port" wait_for 30 answers "$PORT" v3
+	stop_gust TERM
+	ok_run "$desc: nothing is left at the end" wait_for 5 none_alive "$PIDS"
+}
+
+V='$(cat tmp/version.out)'
+esc_case "env -i helper's daemon" \
+	"env -i '$SHAPE' --pids=@PIDS@ daemon serve @PORT@ $V; exec '$SHAPE' pause"
+esc_case "the program is the env -i helper" \
+	"exec env -i '$SHAPE' --pids=@PIDS@ daemon serve @PORT@ $V"
+esc_case "a titled daemon, launcher exits at once" \
+	"exec '$SHAPE' --pids=@PIDS@ daemon title 'nginx: master process' serve @PORT@ $V"
+esc_case "a titled daemon, launcher waits for it" \
+	"exec '$SHAPE' --pids=@PIDS@ daemon-wait title postgres serve @PORT@ $V"
+
+# build_case DESC CMD: a build that leaves such a daemon has it removed
+# when the build ends.
+build_case() {
+	local desc=$1 cmd=$2
+	PORT=$(free_port)
+	PIDS=$T/b$_tap_n.pids
+	BUILD_CMD="cp src/version.txt tmp/version.out; $cmd" \
+		project "b$_tap_n" "\"cmd\": \"exec '$SHAPE' pause\""
+	sed -i "s|@PORT@|$PORT|g; s|@PIDS@|$PIDS|g" "$P/gust.json"
+	start_gust "$P"
+	ok_run "$desc: the build's daemon was started" wait_for 30 lines_at_least "$PIDS" 3
+	ok_run "$desc: the run starts after the build" wait_for 30 log_has "run: started"
+	ok_run "$desc: the build's daemon is gone when the build ends" wait_for 10 none_alive "$PIDS"
+	ok_run "$desc: its port is free" port_free "$PORT"
+	stop_gust TERM
+	is "$GUST_STATUS" 0 "$desc: gust exits 0"
+}
+build_case "build: env -i helper's daemon" "env -i '$SHAPE' --pids=@PIDS@ daemon serve @PORT@ b"
+build_case "build: a titled daemon" "'$SHAPE' --pids=@PIDS@ daemon title 'sccache' serve @PORT@ b"
+
+ok_run "the unrelated daemon still answers" answers "$OTHER_PORT" other
+# shellcheck disable=SC2086
+ok_run "the unrelated daemon is the same process" test "$(noted_alive "$T/other.pids")" = "$other"
+# shellcheck disable=SC2086
+kill $other 2>/dev/null
+# shellcheck disable=SC2086
+ok_run "the unrelated daemon ends when the test ends it" wait_for 5 all_gone $other
+plan_done
