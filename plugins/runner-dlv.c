@@ -866,7 +866,10 @@ static void *dlv_create(const struct gust_host *host, struct gust_ctx *ctx,
 		goto fail;
 	snprintf(d->api, sizeof d->api, "%lld", api);
 
-	size_t max = 14 + nextra + nargs;
+	/* dlv exec, 3 flags, --listen ADDR, --api-version N, --log,
+	 * --log-output WHAT, BIN, --: 14 slots at most, then the extra
+	 * arguments, the program's, and the terminator */
+	size_t max = 14 + nextra + nargs + 1;
 	d->argv = calloc(max, sizeof *d->argv);
 	if (!d->argv) {
 		host->set_error(ctx, "out of memory");

@@ -12,6 +12,28 @@ if ! command -v go >/dev/null 2>&1 || ! command -v dlv >/dev/null 2>&1; then
 	exit 0
 fi
 
+# Bug: with log_output and program arguments, dlv_create wrote argv's
+# terminator one slot past the array it allocated (AddressSanitizer aborts
+# on it); from the config file and through --set.
+L=$T/logargs
+mkdir -p "$L"
+cat >"$L/gust.json" <<EOF
+{ "tmp_dir": "tmp", "lifecycle": { "postpone_first": true },
+  "runner": { "plugin": "dlv", "log_output": "rpc", "args": ["-port", "1"] } }
+EOF
+for how in file set; do
+	if [ "$how" = set ]; then
+		sed -i 's/"log_output": "rpc", //' "$L/gust.json"
+		start_gust "$L" --set runner.log_output=debugger
+	else
+		start_gust "$L"
+	fi
+	ok_run "dlv, log_output and args ($how): gust starts" wait_for 20 log_has "waiting for the first change"
+	stop_gust TERM
+	is "$GUST_STATUS" 0 "dlv, log_output and args ($how): gust exits 0"
+	unlike "$(gust_log)" "AddressSanitizer|heap-buffer-overflow" "dlv, log_output and args ($how): no memory error"
+done
+
 # Everything go and dlv write stays under $T: build cache, module cache,
 # temporary files, dlv's config (~/.config/dlv). No network: no deps.
 mkdir -p "$T/go/cache" "$T/go/path" "$T/go/tmp" "$T/home/.config"
