@@ -56,7 +56,8 @@ static void describe_status(int status, char *buf, size_t len)
 		snprintf(buf, len, "exit status %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
 		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
-		         config_signal_name(WTERMSIG(status)) ? config_signal_name(WTERMSIG(status)) : "?");
+		         config_signal_name(WTERMSIG(status)) ? config_signal_name(WTERMSIG(status))
+		                                              : "?");
 	else
 		snprintf(buf, len, "status 0x%x", (unsigned)status);
 }
@@ -77,7 +78,8 @@ static enum log_stage stage_of(enum gust_kind kind)
 static int create_instance(struct app *app, struct gust_ctx *ctx, const char *path)
 {
 	const struct gust_plugin_desc *d = ctx->plugin.desc;
-	void *(*create)(const struct gust_host *, struct gust_ctx *, const struct gust_opts *) = NULL;
+	void *(*create)(const struct gust_host *, struct gust_ctx *, const struct gust_opts *) =
+	    NULL;
 	switch (d->kind) {
 	case GUST_KIND_WATCHER:
 		create = ((const struct gust_watcher_ops *)d->ops)->create;
@@ -96,10 +98,13 @@ static int create_instance(struct app *app, struct gust_ctx *ctx, const char *pa
 		 * path; anything else is the plugin's own reason. */
 		size_t wl = strlen(ctx->opts.where);
 		size_t pl = strlen(ctx->opts.path);
-		if (strncmp(ctx->err, ctx->opts.where, wl) == 0 && strncmp(ctx->err + wl, ": /", 3) == 0)
+		if (strncmp(ctx->err, ctx->opts.where, wl) == 0 &&
+		    strncmp(ctx->err + wl, ": /", 3) == 0)
 			log_error("%s", ctx->err);
-		else if (strncmp(ctx->err, ctx->opts.path, pl) == 0 && (ctx->err[pl] == '/' || ctx->err[pl] == ':'))
-			log_error("%s: %s", ctx->opts.where, ctx->err); /* the plugin named its key */
+		else if (strncmp(ctx->err, ctx->opts.path, pl) == 0 &&
+		         (ctx->err[pl] == '/' || ctx->err[pl] == ':'))
+			log_error("%s: %s", ctx->opts.where,
+			          ctx->err); /* the plugin named its key */
 		else
 			log_error("%s: create failed: %s", ctx->plugin.file,
 			          ctx->err[0] ? ctx->err : "no reason given");
@@ -125,12 +130,15 @@ int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
 	if (kind == GUST_KIND_WATCHER && spec && strcmp(spec, "auto") == 0) {
 		r = -ENOENT;
 		for (size_t i = 0; watcher_auto[i]; i++) {
-			r = plugin_load(&ctx->plugin, kind, watcher_auto[i], app->dirs, err, sizeof err);
+			r = plugin_load(&ctx->plugin, kind, watcher_auto[i], app->dirs, err,
+			                sizeof err);
 			if (r == 0)
 				break;
 		}
 		if (r < 0) {
-			log_error("watcher plugin \"auto\": none of inotify, kqueue, poll could be loaded: %s", err);
+			log_error("watcher plugin \"auto\": none of inotify, kqueue, poll could be "
+			          "loaded: %s",
+			          err);
 			return r;
 		}
 	} else {
@@ -138,7 +146,8 @@ int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
 		 * the config, not to wherever gust was started */
 		char file[4096];
 		if (spec && strchr(spec, '/') && spec[0] != '/') {
-			if (snprintf(file, sizeof file, "%s/%s", app->cfg->root, spec) >= (int)sizeof file) {
+			if (snprintf(file, sizeof file, "%s/%s", app->cfg->root, spec) >=
+			    (int)sizeof file) {
 				log_error("%s: %s: plugin path too long", ctx->opts.where, path);
 				return -ENAMETOOLONG;
 			}
@@ -203,10 +212,12 @@ int app_init(struct app *app, const struct config *cfg)
 		if (sig || removed == -EAGAIN) {
 			treemgr_leave_state(app->trees);
 			if (sig)
-				log_error("%s received while waiting for the previous gust: not started",
-				          config_signal_name(sig) ? config_signal_name(sig) : "a signal");
+				log_error(
+				    "%s received while waiting for the previous gust: not started",
+				    config_signal_name(sig) ? config_signal_name(sig) : "a signal");
 			else
-				log_error("%s, still after %u s: not started", err, QUIT_WAIT_MS / 1000);
+				log_error("%s, still after %u s: not started", err,
+				          QUIT_WAIT_MS / 1000);
 			return sig ? -EINTR : -EEXIST;
 		}
 	}
@@ -223,16 +234,20 @@ int app_init(struct app *app, const struct config *cfg)
 	char lock[4096];
 	snprintf(lock, sizeof lock, "%s/gust.lock", cfg->tmp_dir);
 	app->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (app->lock_fd >= 0 && flock(app->lock_fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+	if (app->lock_fd >= 0 && flock(app->lock_fd, LOCK_EX | LOCK_NB) < 0 &&
+	    errno == EWOULDBLOCK) {
 		treemgr_leave_state(app->trees);
-		log_error("another gust started in this project at the same time (\"%s\"): not started", lock);
+		log_error(
+		    "another gust started in this project at the same time (\"%s\"): not started",
+		    lock);
 		return -EEXIST;
 	}
 	treemgr_claim_state(app->trees);
 	if (removed > 0)
 		log_msg(GUST_LOG_WARN, STAGE_RUN, "%s", err);
 	else if (removed < 0)
-		log_msg(GUST_LOG_WARN, STAGE_RUN, "could not check for leftovers of a previous gust: %s", err);
+		log_msg(GUST_LOG_WARN, STAGE_RUN,
+		        "could not check for leftovers of a previous gust: %s", err);
 	if (!(app->filter = filter_new(cfg, err, sizeof err))) {
 		log_error("%s", err);
 		return -EINVAL;
@@ -242,8 +257,10 @@ int app_init(struct app *app, const struct config *cfg)
 		return -ENOMEM;
 	}
 	int r;
-	if ((r = app_load_plugin(app, &app->watcher, GUST_KIND_WATCHER, cfg->watcher, "/watcher")) < 0 ||
-	    (r = app_load_plugin(app, &app->builder, GUST_KIND_BUILDER, cfg->builder, "/builder")) < 0 ||
+	if ((r = app_load_plugin(app, &app->watcher, GUST_KIND_WATCHER, cfg->watcher, "/watcher")) <
+	        0 ||
+	    (r = app_load_plugin(app, &app->builder, GUST_KIND_BUILDER, cfg->builder, "/builder")) <
+	        0 ||
 	    (r = app_load_plugin(app, &app->runner, GUST_KIND_RUNNER, cfg->runner, "/runner")) < 0)
 		return r;
 	return 0;
@@ -352,7 +369,8 @@ static void on_debounce(void *arg)
 		size_t k = 0;
 		for (size_t i = 0; i < app->npending; i++) {
 			if (filter_as_built(app->filter, app->pending[i])) {
-				log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s: content back to what was built, ignored",
+				log_msg(GUST_LOG_DEBUG, STAGE_WATCH,
+				        "%s: content back to what was built, ignored",
 				        app->pending[i]);
 				free(app->pending[i]);
 				continue;
@@ -386,7 +404,8 @@ void app_changed(struct app *app, const char *path, enum gust_change kind)
 		bool pending = app->capset && pending_has(app, relpath(app, path), &slot);
 		if (!pending && app->cfg->watch.exclude_unchanged && kind != GUST_CHANGE_REMOVE &&
 		    kind != GUST_CHANGE_RENAME && filter_unchanged(app->filter, path)) {
-			log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s: content unchanged, ignored", relpath(app, path));
+			log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s: content unchanged, ignored",
+			        relpath(app, path));
 			return;
 		}
 	}
@@ -447,7 +466,8 @@ static void write_changed_file(struct app *app, char *file, size_t len)
 			app->changed_len = (size_t)-1; /* whatever it held: cut it */
 		}
 	}
-	bool ok = app->changed_open && (n == 0 || pwrite(app->changed_fd, buf, n, 0) == (ssize_t)n) &&
+	bool ok = app->changed_open &&
+	          (n == 0 || pwrite(app->changed_fd, buf, n, 0) == (ssize_t)n) &&
 	          (n >= app->changed_len || ftruncate(app->changed_fd, (off_t)n) == 0);
 	free(buf);
 	if (!ok) {
@@ -586,7 +606,8 @@ void app_build_done(struct app *app, int status)
 	keep_unbuilt(app);
 	char what[128];
 	describe_status(status, what, sizeof what);
-	log_msg(GUST_LOG_ERROR, STAGE_BUILD, "failed (%s) in %llu ms%s", what, (unsigned long long)ms,
+	log_msg(GUST_LOG_ERROR, STAGE_BUILD, "failed (%s) in %llu ms%s", what,
+	        (unsigned long long)ms,
 	        app->run == RUN_UP && !app->cfg->lifecycle.stop_on_build_failure
 	            ? "; the previous program keeps running"
 	            : "");
@@ -619,17 +640,22 @@ static void start_run(struct app *app)
 	app->run_started_ms = loop_now_ms();
 	if (app->restart_after_exit) {
 		if (app->stop_started_ms)
-			log_msg(GUST_LOG_INFO, STAGE_RUN, "restarted after the program exited: old tree gone in %llu ms, started in %llu ms",
+			log_msg(GUST_LOG_INFO, STAGE_RUN,
+			        "restarted after the program exited: old tree gone in %llu ms, "
+			        "started in %llu ms",
 			        (unsigned long long)(t0 - app->stop_started_ms),
 			        (unsigned long long)(app->run_started_ms - t0));
 		else
-			log_msg(GUST_LOG_INFO, STAGE_RUN, "restarted after the program exited: started in %llu ms",
+			log_msg(GUST_LOG_INFO, STAGE_RUN,
+			        "restarted after the program exited: started in %llu ms",
 			        (unsigned long long)(app->run_started_ms - t0));
 	} else if (app->stop_started_ms)
-		log_msg(GUST_LOG_INFO, STAGE_RUN, "restarted: %s%sbuild %llu ms, old tree gone in %llu ms, started in %llu ms",
-		        app->cycle, app->cycle[0] ? ", " : "", (unsigned long long)app->build_ms,
-		        (unsigned long long)(t0 - app->stop_started_ms),
-		        (unsigned long long)(app->run_started_ms - t0));
+		log_msg(
+		    GUST_LOG_INFO, STAGE_RUN,
+		    "restarted: %s%sbuild %llu ms, old tree gone in %llu ms, started in %llu ms",
+		    app->cycle, app->cycle[0] ? ", " : "", (unsigned long long)app->build_ms,
+		    (unsigned long long)(t0 - app->stop_started_ms),
+		    (unsigned long long)(app->run_started_ms - t0));
 	else
 		log_msg(GUST_LOG_INFO, STAGE_RUN, "started");
 	app->stop_started_ms = 0;
@@ -660,7 +686,8 @@ void app_run_exited(struct app *app, int status)
 		return; /* the stop we asked for */
 	if (app->run == RUN_UP)
 		app->run = RUN_EXITED;
-	log_msg(status == 0 ? GUST_LOG_INFO : GUST_LOG_WARN, STAGE_RUN, "program exited (%s)", what);
+	log_msg(status == 0 ? GUST_LOG_INFO : GUST_LOG_WARN, STAGE_RUN, "program exited (%s)",
+	        what);
 	if (app->quitting || !app->cfg->lifecycle.restart_on_exit)
 		return;
 	uint64_t lived = loop_now_ms() - app->run_started_ms;
@@ -741,8 +768,8 @@ int app_run(struct app *app)
 		          app->watcher.err[0] ? app->watcher.err : strerror(-r));
 		return 1;
 	}
-	log_msg(GUST_LOG_INFO, STAGE_GUST, "watching %s (%s watcher, %s builder, %s runner)", app->cfg->root,
-	        app->watcher.plugin.desc->name, app->builder.plugin.desc->name,
+	log_msg(GUST_LOG_INFO, STAGE_GUST, "watching %s (%s watcher, %s builder, %s runner)",
+	        app->cfg->root, app->watcher.plugin.desc->name, app->builder.plugin.desc->name,
 	        app->runner.plugin.desc->name);
 	if (!app->cfg->lifecycle.postpone_first)
 		start_build(app);
@@ -759,10 +786,12 @@ static void destroy_instance(struct gust_ctx *ctx)
 	if (ctx->self) {
 		switch (ctx->kind) {
 		case GUST_KIND_WATCHER:
-			((const struct gust_watcher_ops *)ctx->plugin.desc->ops)->destroy(ctx->self);
+			((const struct gust_watcher_ops *)ctx->plugin.desc->ops)
+			    ->destroy(ctx->self);
 			break;
 		case GUST_KIND_BUILDER:
-			((const struct gust_builder_ops *)ctx->plugin.desc->ops)->destroy(ctx->self);
+			((const struct gust_builder_ops *)ctx->plugin.desc->ops)
+			    ->destroy(ctx->self);
 			break;
 		case GUST_KIND_RUNNER:
 			((const struct gust_runner_ops *)ctx->plugin.desc->ops)->destroy(ctx->self);

@@ -25,8 +25,8 @@ struct gust_ctx {
 	enum log_stage stage;
 	struct plugin plugin;
 	struct gust_opts opts;
-	void *self;      /* what create() returned */
-	char err[1024];  /* set_error() */
+	void *self;     /* what create() returned */
+	char err[1024]; /* set_error() */
 };
 
 enum run_state {
@@ -59,24 +59,24 @@ struct app {
 	size_t nunbuilt;
 	bool build_running;
 	uint64_t build_started_ms;
-	uint64_t build_ms;  /* how long the last build took */
-	char cycle[256];    /* what changed, for the one-line cycle summary */
+	uint64_t build_ms; /* how long the last build took */
+	char cycle[256];   /* what changed, for the one-line cycle summary */
 
 	enum run_state run;
-	bool start_after_stop; /* a good build is waiting for the old run to go */
+	bool start_after_stop;   /* a good build is waiting for the old run to go */
 	bool restart_after_exit; /* restart_on_exit's start, not a build's */
 	uint64_t stop_started_ms;
 	uint64_t run_started_ms;
 	unsigned restart_delay_ms; /* current backoff */
 	uint64_t restart_timer;
 
-	int signals;   /* SIGINT/SIGTERM/SIGHUP received */
+	int signals; /* SIGINT/SIGTERM/SIGHUP received */
 	bool quitting;
 	int exit_code;
 	/* <tmp_dir>/gust-changed.txt, kept open while it exists */
 	bool changed_open;
 	int changed_fd;
-	int lock_fd;     /* <tmp_dir>/gust.lock, flock'd for gust's life, or -1 */
+	int lock_fd; /* <tmp_dir>/gust.lock, flock'd for gust's life, or -1 */
 	size_t changed_len;
 };
 

@@ -36,25 +36,25 @@ struct config_cache {
 };
 
 static const char defaults_json[] =
-	"{"
-	" \"root\": \".\","
-	" \"tmp_dir\": \"tmp\","
-	" \"plugin_path\": [],"
-	" \"watch\": {"
-	"  \"include_ext\": [\"go\", \"tpl\", \"tmpl\", \"html\"],"
-	"  \"include_dir\": [], \"include_file\": [],"
-	"  \"exclude_dir\": [\"assets\", \"tmp\", \"vendor\", \"testdata\", \"node_modules\"],"
-	"  \"exclude_file\": [], \"exclude_regex\": [\"_test\\\\.go$\"],"
-	"  \"gitignore\": true, \"follow_symlinks\": false, \"exclude_unchanged\": true,"
-	"  \"allow_any_root\": false, \"debounce_ms\": 50, \"debounce_max_ms\": 2000 },"
-	" \"log\": { \"color\": \"auto\", \"timestamps\": false, \"verbosity\": \"normal\" },"
-	" \"screen\": { \"clear\": false },"
-	" \"lifecycle\": { \"postpone_first\": false, \"stop_on_build_failure\": false,"
-	"  \"restart_on_exit\": false, \"restart_delay_ms\": 500, \"restart_max_delay_ms\": 30000 },"
-	" \"watcher\": { \"plugin\": \"auto\" },"
-	" \"builder\": { \"plugin\": \"shell\", \"cmd\": \"go build -o ./tmp/main .\" },"
-	" \"runner\": { \"plugin\": \"plain\", \"bin\": \"./tmp/main\" }"
-	"}";
+    "{"
+    " \"root\": \".\","
+    " \"tmp_dir\": \"tmp\","
+    " \"plugin_path\": [],"
+    " \"watch\": {"
+    "  \"include_ext\": [\"go\", \"tpl\", \"tmpl\", \"html\"],"
+    "  \"include_dir\": [], \"include_file\": [],"
+    "  \"exclude_dir\": [\"assets\", \"tmp\", \"vendor\", \"testdata\", \"node_modules\"],"
+    "  \"exclude_file\": [], \"exclude_regex\": [\"_test\\\\.go$\"],"
+    "  \"gitignore\": true, \"follow_symlinks\": false, \"exclude_unchanged\": true,"
+    "  \"allow_any_root\": false, \"debounce_ms\": 50, \"debounce_max_ms\": 2000 },"
+    " \"log\": { \"color\": \"auto\", \"timestamps\": false, \"verbosity\": \"normal\" },"
+    " \"screen\": { \"clear\": false },"
+    " \"lifecycle\": { \"postpone_first\": false, \"stop_on_build_failure\": false,"
+    "  \"restart_on_exit\": false, \"restart_delay_ms\": 500, \"restart_max_delay_ms\": 30000 },"
+    " \"watcher\": { \"plugin\": \"auto\" },"
+    " \"builder\": { \"plugin\": \"shell\", \"cmd\": \"go build -o ./tmp/main .\" },"
+    " \"runner\": { \"plugin\": \"plain\", \"bin\": \"./tmp/main\" }"
+    "}";
 
 /* ---- the core's keys ---- */
 
@@ -66,9 +66,9 @@ enum ktype { K_STR, K_STRV, K_REGEXV, K_BOOL, K_INT, K_ENUM, K_OBJ, K_PLUGIN, K_
 struct key {
 	const char *name;
 	enum ktype type;
-	long long min, max;          /* K_INT, K_VERBOSITY */
-	const char *const *choices;  /* K_ENUM, K_VERBOSITY */
-	const struct key *sub;       /* K_OBJ: terminated by name NULL */
+	long long min, max;         /* K_INT, K_VERBOSITY */
+	const char *const *choices; /* K_ENUM, K_VERBOSITY */
+	const struct key *sub;      /* K_OBJ: terminated by name NULL */
 };
 
 static const char *const colors[] = { "auto", "always", "never", NULL };
@@ -147,7 +147,8 @@ static size_t edit_distance(const char *a, const char *b)
 		d[0][j] = j;
 	for (size_t i = 1; i <= la; i++) {
 		for (size_t j = 1; j <= lb; j++) {
-			int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+			int ca = tolower((unsigned char)a[i - 1]),
+			    cb = tolower((unsigned char)b[j - 1]);
 			size_t v = d[i - 1][j] + 1;
 			if (d[i][j - 1] + 1 < v)
 				v = d[i][j - 1] + 1;
@@ -192,7 +193,8 @@ static void unknown_key(char *err, size_t errlen, const char *where, const char 
 {
 	const char *near = config_nearest(name, known);
 	if (near)
-		snprintf(err, errlen, "%s: %s/%s: unknown key (did you mean \"%s\"?)", where, path, name, near);
+		snprintf(err, errlen, "%s: %s/%s: unknown key (did you mean \"%s\"?)", where, path,
+		         name, near);
 	else
 		snprintf(err, errlen, "%s: %s/%s: unknown key", where, path, name);
 }
@@ -254,22 +256,26 @@ static int check_value(const struct vctx *vc, const struct key *k, json_t *v, co
 	case K_STRV:
 	case K_REGEXV:
 		if (!json_is_string(v) && !json_is_array(v))
-			return VERR(vc, "%s: %s: expected an array of strings, got %s", vc->where, path, got);
+			return VERR(vc, "%s: %s: expected an array of strings, got %s", vc->where,
+			            path, got);
 		for (size_t i = 0; i < (json_is_array(v) ? json_array_size(v) : 1); i++) {
 			json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
 			if (!json_is_string(e)) {
 				got_text(e, got, sizeof got);
-				return VERR(vc, "%s: %s/%zu: expected a string, got %s", vc->where, path, i, got);
+				return VERR(vc, "%s: %s/%zu: expected a string, got %s", vc->where,
+				            path, i, got);
 			}
 			if (k->type == K_REGEXV) {
 				regex_t re;
-				int rc = regcomp(&re, json_string_value(e), REG_EXTENDED | REG_NOSUB);
+				int rc =
+				    regcomp(&re, json_string_value(e), REG_EXTENDED | REG_NOSUB);
 				if (rc) {
 					char msg[128];
 					regerror(rc, &re, msg, sizeof msg);
 					got_text(e, got, sizeof got);
-					return VERR(vc, "%s: %s/%zu: invalid regular expression %s: %s", vc->where,
-					            path, i, got, msg);
+					return VERR(vc,
+					            "%s: %s/%zu: invalid regular expression %s: %s",
+					            vc->where, path, i, got, msg);
 				}
 				regfree(&re);
 			}
@@ -277,17 +283,20 @@ static int check_value(const struct vctx *vc, const struct key *k, json_t *v, co
 		return 0;
 	case K_BOOL:
 		if (!json_is_boolean(v))
-			return VERR(vc, "%s: %s: expected true or false, got %s", vc->where, path, got);
+			return VERR(vc, "%s: %s: expected true or false, got %s", vc->where, path,
+			            got);
 		return 0;
 	case K_INT:
-		if (!json_is_integer(v) || json_integer_value(v) < k->min || json_integer_value(v) > k->max) {
+		if (!json_is_integer(v) || json_integer_value(v) < k->min ||
+		    json_integer_value(v) > k->max) {
 			char exp[96];
 			int_range(exp, sizeof exp, k->min, k->max);
 			return VERR(vc, "%s: %s: expected %s, got %s", vc->where, path, exp, got);
 		}
 		return 0;
 	case K_VERBOSITY:
-		if (json_is_integer(v) && json_integer_value(v) >= k->min && json_integer_value(v) <= k->max)
+		if (json_is_integer(v) && json_integer_value(v) >= k->min &&
+		    json_integer_value(v) <= k->max)
 			return 0;
 		/* or one of the names */
 		/* fall through */
@@ -299,12 +308,15 @@ static int check_value(const struct vctx *vc, const struct key *k, json_t *v, co
 		char list[256] = "";
 		size_t off = 0;
 		for (size_t i = 0; k->choices[i]; i++) {
-			int n = snprintf(list + off, sizeof list - off, "%s\"%s\"", i ? ", " : "", k->choices[i]);
+			int n = snprintf(list + off, sizeof list - off, "%s\"%s\"", i ? ", " : "",
+			                 k->choices[i]);
 			if (n > 0 && (size_t)n < sizeof list - off)
 				off += (size_t)n;
 		}
 		if (k->type == K_VERBOSITY)
-			return VERR(vc, "%s: %s: expected one of %s or an integer between %lld and %lld, got %s",
+			return VERR(vc,
+			            "%s: %s: expected one of %s or an integer between %lld and "
+			            "%lld, got %s",
 			            vc->where, path, list, k->min, k->max, got);
 		return VERR(vc, "%s: %s: expected one of %s, got %s", vc->where, path, list, got);
 	}
@@ -313,7 +325,8 @@ static int check_value(const struct vctx *vc, const struct key *k, json_t *v, co
 			return VERR(vc, "%s: %s: expected an object, got %s", vc->where, path, got);
 		const char *name;
 		json_t *sv;
-		json_object_foreach(v, name, sv) {
+		json_object_foreach(v, name, sv)
+		{
 			const struct key *sk = find_key(k->sub, name);
 			if (!sk) {
 				const char *known[32];
@@ -332,13 +345,15 @@ static int check_value(const struct vctx *vc, const struct key *k, json_t *v, co
 	}
 	case K_PLUGIN: {
 		if (!json_is_object(v))
-			return VERR(vc, "%s: %s: expected an object with \"plugin\", got %s", vc->where, path, got);
+			return VERR(vc, "%s: %s: expected an object with \"plugin\", got %s",
+			            vc->where, path, got);
 		json_t *p = json_object_get(v, "plugin");
 		if (!p && !vc->strict)
 			return 0;
 		if (!json_is_string(p) || !*json_string_value(p)) {
 			got_text(p, got, sizeof got);
-			return VERR(vc, "%s: %s/plugin: expected a plugin name or path, got %s", vc->where, path, got);
+			return VERR(vc, "%s: %s/plugin: expected a plugin name or path, got %s",
+			            vc->where, path, got);
 		}
 		return 0;
 	}
@@ -378,7 +393,8 @@ static json_t *overlay(json_t *base, json_t *user)
 	json_t *uv;
 	if (!out)
 		return NULL;
-	json_object_foreach(user, name, uv) {
+	json_object_foreach(user, name, uv)
+	{
 		json_t *bv = json_object_get(out, name);
 		const struct key *k = find_key(top_keys, name);
 		bool merge = false;
@@ -388,8 +404,9 @@ static json_t *overlay(json_t *base, json_t *user)
 			else if (k->type == K_PLUGIN) {
 				json_t *up = json_object_get(uv, "plugin");
 				json_t *bp = json_object_get(bv, "plugin");
-				merge = !up || (json_is_string(up) && json_is_string(bp) &&
-				                strcmp(json_string_value(up), json_string_value(bp)) == 0);
+				merge = !up ||
+				        (json_is_string(up) && json_is_string(bp) &&
+				         strcmp(json_string_value(up), json_string_value(bp)) == 0);
 			}
 		}
 		int r;
@@ -398,7 +415,8 @@ static json_t *overlay(json_t *base, json_t *user)
 			/* a default that the user's key excludes goes: "cmd"
 			 * replaces the default "bin" of the runner */
 			for (size_t x = 0; m && x < sizeof excludes / sizeof *excludes; x++)
-				if (strcmp(name, excludes[x].section) == 0 && json_object_get(uv, excludes[x].key) &&
+				if (strcmp(name, excludes[x].section) == 0 &&
+				    json_object_get(uv, excludes[x].key) &&
 				    !json_object_get(uv, excludes[x].drop))
 					json_object_del(m, excludes[x].drop);
 			if (!m || json_object_update(m, uv) < 0) {
@@ -455,14 +473,18 @@ static int apply_set(json_t *obj, const char *set, char *err, size_t errlen)
 				key_names(keys, known, 32);
 				const char *near = config_nearest(tok, known);
 				if (near)
-					snprintf(err, errlen, "--set %s: unknown key \"%s\" (did you mean \"%s\"?)", set,
-					         tok, near);
+					snprintf(
+					    err, errlen,
+					    "--set %s: unknown key \"%s\" (did you mean \"%s\"?)",
+					    set, tok, near);
 				else
-					snprintf(err, errlen, "--set %s: unknown key \"%s\"", set, tok);
+					snprintf(err, errlen, "--set %s: unknown key \"%s\"", set,
+					         tok);
 				goto out;
 			}
 			if (next && k->type != K_OBJ && k->type != K_PLUGIN) {
-				snprintf(err, errlen, "--set %s: \"%s\" has no keys inside", set, tok);
+				snprintf(err, errlen, "--set %s: \"%s\" has no keys inside", set,
+				         tok);
 				goto out;
 			}
 			in_plugin = k->type == K_PLUGIN;
@@ -478,7 +500,8 @@ static int apply_set(json_t *obj, const char *set, char *err, size_t errlen)
 				val = NULL;
 			}
 			if (!val && !(val = json_string(eq + 1))) {
-				snprintf(err, errlen, "--set %s: the value is not valid UTF-8", set);
+				snprintf(err, errlen, "--set %s: the value is not valid UTF-8",
+				         set);
 				goto out;
 			}
 			r = json_object_set_new(cur, tok, val) < 0 ? -ENOMEM : 0;
@@ -521,7 +544,8 @@ static char **strv_of(json_t *v)
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		const char *s = json_is_string(v) ? json_string_value(v) : json_string_value(json_array_get(v, i));
+		const char *s = json_is_string(v) ? json_string_value(v)
+		                                  : json_string_value(json_array_get(v, i));
 		if (!(out[i] = strdup(s))) {
 			strv_free(out);
 			return NULL;
@@ -588,7 +612,8 @@ static const char *set_for(char *const *sets, const char *path);
 
 /* Where a value at path came from, for messages: "--set K=V" (in buf) if a
  * --set wrote it, else the file or "defaults". */
-static const char *origin(const struct config *cfg, const char *where, const char *path, char *buf, size_t len)
+static const char *origin(const struct config *cfg, const char *where, const char *path, char *buf,
+                          size_t len)
 {
 	const char *set = set_for(cfg->cache->sets, path);
 	if (!set || snprintf(buf, len, "--set %s", set) >= (int)len)
@@ -599,7 +624,8 @@ static const char *origin(const struct config *cfg, const char *where, const cha
 /* Fill cfg's fields from the validated cfg->json, resolving paths (and
  * writing the absolute ones back into the JSON, so a dump is
  * self-contained). base: the directory a relative root is taken from. */
-static int extract(struct config *cfg, const char *where, const char *base, char *err, size_t errlen)
+static int extract(struct config *cfg, const char *where, const char *base, char *err,
+                   size_t errlen)
 {
 	json_t *j = cfg->json;
 	char wbuf[600];
@@ -610,16 +636,16 @@ static int extract(struct config *cfg, const char *where, const char *base, char
 	char real[PATH_MAX];
 	if (!realpath(joined, real)) {
 		int e = errno;
-		snprintf(err, errlen, "%s: /root: \"%s\": %s", origin(cfg, where, "/root", wbuf, sizeof wbuf), joined,
-		         strerror(e));
+		snprintf(err, errlen, "%s: /root: \"%s\": %s",
+		         origin(cfg, where, "/root", wbuf, sizeof wbuf), joined, strerror(e));
 		free(joined);
 		return -EINVAL;
 	}
 	free(joined);
 	struct stat st;
 	if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: /root: \"%s\": not a directory", origin(cfg, where, "/root", wbuf, sizeof wbuf),
-		         real);
+		snprintf(err, errlen, "%s: /root: \"%s\": not a directory",
+		         origin(cfg, where, "/root", wbuf, sizeof wbuf), real);
 		return -EINVAL;
 	}
 	json_t *w = json_object_get(j, "watch");
@@ -638,7 +664,8 @@ static int extract(struct config *cfg, const char *where, const char *base, char
 	}
 	if (!(cfg->root = strdup(real)) || set_str(j, "root", cfg->root) < 0)
 		return -ENOMEM;
-	if (!(cfg->tmp_dir = join_path(cfg->root, json_string_value(json_object_get(j, "tmp_dir")))) ||
+	if (!(cfg->tmp_dir =
+	          join_path(cfg->root, json_string_value(json_object_get(j, "tmp_dir")))) ||
 	    set_str(j, "tmp_dir", cfg->tmp_dir) < 0)
 		return -ENOMEM;
 	if (!(cfg->plugin_path = strv_of(json_object_get(j, "plugin_path"))))
@@ -673,9 +700,10 @@ static int extract(struct config *cfg, const char *where, const char *base, char
 	/* 0 means no cap */
 	if (wc->debounce_max_ms && wc->debounce_max_ms < wc->debounce_ms) {
 		snprintf(err, errlen,
-		         "%s: /watch/debounce_max_ms: expected 0 (no cap) or at least debounce_ms (%u), got %u",
-		         origin(cfg, where, "/watch/debounce_max_ms", wbuf, sizeof wbuf), wc->debounce_ms,
-		         wc->debounce_max_ms);
+		         "%s: /watch/debounce_max_ms: expected 0 (no cap) or at least debounce_ms "
+		         "(%u), got %u",
+		         origin(cfg, where, "/watch/debounce_max_ms", wbuf, sizeof wbuf),
+		         wc->debounce_ms, wc->debounce_max_ms);
 		return -EINVAL;
 	}
 
@@ -701,7 +729,8 @@ static int extract(struct config *cfg, const char *where, const char *base, char
 	cfg->lifecycle.restart_max_delay_ms = get_uint(lc, "restart_max_delay_ms");
 	if (cfg->lifecycle.restart_max_delay_ms < cfg->lifecycle.restart_delay_ms) {
 		snprintf(err, errlen,
-		         "%s: /lifecycle/restart_max_delay_ms: expected at least restart_delay_ms (%u), got %u",
+		         "%s: /lifecycle/restart_max_delay_ms: expected at least restart_delay_ms "
+		         "(%u), got %u",
 		         origin(cfg, where, "/lifecycle/restart_max_delay_ms", wbuf, sizeof wbuf),
 		         cfg->lifecycle.restart_delay_ms, cfg->lifecycle.restart_max_delay_ms);
 		return -EINVAL;
@@ -721,12 +750,14 @@ static int file_base(const char *file, char *base, size_t len)
 	if (slash == file)
 		return snprintf(base, len, "/") >= (int)len ? -ENAMETOOLONG : 0;
 	int dl = (int)(slash - file);
-	int n = file[0] == '/' ? snprintf(base, len, "%.*s", dl, file)
-	                       : snprintf(base + strlen(base), len - strlen(base), "/%.*s", dl, file);
+	int n = file[0] == '/'
+	            ? snprintf(base, len, "%.*s", dl, file)
+	            : snprintf(base + strlen(base), len - strlen(base), "/%.*s", dl, file);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int config_load(struct config *cfg, const char *file, const char *const *sets, char *err, size_t errlen)
+int config_load(struct config *cfg, const char *file, const char *const *sets, char *err,
+                size_t errlen)
 {
 	memset(cfg, 0, sizeof *cfg);
 	json_error_t je;
@@ -857,9 +888,7 @@ static json_t *ordered_plugin(json_t *sec)
 	json_t *v;
 	if (!names || !out)
 		goto fail;
-	json_object_foreach(sec, name, v)
-		if (strcmp(name, "plugin") != 0)
-			names[k++] = name;
+	json_object_foreach(sec, name, v) if (strcmp(name, "plugin") != 0) names[k++] = name;
 	qsort(names, k, sizeof *names, cmp_str);
 	if (json_object_set(out, "plugin", json_object_get(sec, "plugin")) < 0)
 		goto fail;
@@ -954,10 +983,11 @@ const char *config_detect_preset(const char *dir)
 		return "rust-cargo";
 	if (exists_in(dir, "package.json"))
 		return "node";
-	if (exists_in(dir, "pyproject.toml") || exists_in(dir, "requirements.txt") || exists_in(dir, "setup.py") ||
-	    has_ext_in(dir, ".py"))
+	if (exists_in(dir, "pyproject.toml") || exists_in(dir, "requirements.txt") ||
+	    exists_in(dir, "setup.py") || has_ext_in(dir, ".py"))
 		return "python";
-	if (exists_in(dir, "Makefile") || exists_in(dir, "makefile") || exists_in(dir, "GNUmakefile"))
+	if (exists_in(dir, "Makefile") || exists_in(dir, "makefile") ||
+	    exists_in(dir, "GNUmakefile"))
 		return "c-make";
 	return "go";
 }
@@ -975,8 +1005,8 @@ static char *with_schema(const char *text)
 	char *out = NULL;
 	if (!brace || strstr(text, "\"$schema\""))
 		return strdup(text);
-	if (asprintf(&out, "%.*s{\n  \"$schema\": \"file://%.*s/gust.schema.json\",%s", (int)(brace - text), text,
-	             (int)dl, dir, brace + 1) < 0)
+	if (asprintf(&out, "%.*s{\n  \"$schema\": \"file://%.*s/gust.schema.json\",%s",
+	             (int)(brace - text), text, (int)dl, dir, brace + 1) < 0)
 		return NULL;
 	return out;
 }
@@ -991,7 +1021,8 @@ int config_init_file(const char *path, const char *preset, char *err, size_t err
 	for (size_t i = 0; presets[i].name; i++) {
 		if (strcmp(presets[i].name, preset) == 0)
 			text = presets[i].json;
-		int n = snprintf(list + off, sizeof list - off, "%s%s", i ? ", " : "", presets[i].name);
+		int n =
+		    snprintf(list + off, sizeof list - off, "%s%s", i ? ", " : "", presets[i].name);
 		if (n > 0 && (size_t)n < sizeof list - off)
 			off += (size_t)n;
 	}
@@ -1008,7 +1039,8 @@ int config_init_file(const char *path, const char *preset, char *err, size_t err
 	if (fd < 0) {
 		int e = errno;
 		if (e == EEXIST)
-			snprintf(err, errlen, "init: \"%s\" already exists; not overwriting it", path);
+			snprintf(err, errlen, "init: \"%s\" already exists; not overwriting it",
+			         path);
 		else
 			snprintf(err, errlen, "init: cannot create \"%s\": %s", path, strerror(e));
 		free(doc);
@@ -1054,7 +1086,8 @@ static const char *set_for(char *const *sets, const char *path)
 		n++;
 	while (n-- > 0) {
 		const char *eq = strchr(sets[n], '=');
-		int l = eq ? snprintf(spath, sizeof spath, "/%.*s", (int)(eq - sets[n]), sets[n]) : -1;
+		int l =
+		    eq ? snprintf(spath, sizeof spath, "/%.*s", (int)(eq - sets[n]), sets[n]) : -1;
 		if (l < 0 || l >= (int)sizeof spath)
 			continue;
 		for (char *c = spath; *c; c++)
@@ -1062,7 +1095,8 @@ static const char *set_for(char *const *sets, const char *path)
 				*c = '/';
 		size_t sl = strlen(spath), el = strlen(path);
 		size_t ml = sl < el ? sl : el;
-		if (strncmp(spath, path, ml) == 0 && (sl == el || (sl < el ? path[sl] : spath[el]) == '/'))
+		if (strncmp(spath, path, ml) == 0 &&
+		    (sl == el || (sl < el ? path[sl] : spath[el]) == '/'))
 			return sets[n];
 	}
 	return NULL;
@@ -1071,7 +1105,8 @@ static const char *set_for(char *const *sets, const char *path)
 static const char *set_origin(const struct gust_opts *o, const char *key)
 {
 	char epath[512];
-	if (!o->cfg || !o->cfg->cache || snprintf(epath, sizeof epath, "%s/%s", o->path, key) >= (int)sizeof epath)
+	if (!o->cfg || !o->cfg->cache ||
+	    snprintf(epath, sizeof epath, "%s/%s", o->path, key) >= (int)sizeof epath)
 		return NULL;
 	return set_for(o->cfg->cache->sets, epath);
 }
@@ -1085,12 +1120,13 @@ static void add_origin(const struct gust_opts *o, const char *key, char *err, si
 		snprintf(err + l, errlen - l, " (from --set %s)", set);
 }
 
-static int opt_err(const struct gust_opts *o, const char *key, const char *expected, json_t *v, char *err,
-                   size_t errlen)
+static int opt_err(const struct gust_opts *o, const char *key, const char *expected, json_t *v,
+                   char *err, size_t errlen)
 {
 	char got[80];
 	got_text(v, got, sizeof got);
-	snprintf(err, errlen, "%s: %s/%s: expected %s, got %s", o->where, o->path, key, expected, got);
+	snprintf(err, errlen, "%s: %s/%s: expected %s, got %s", o->where, o->path, key, expected,
+	         got);
 	add_origin(o, key, err, errlen);
 	return -EINVAL;
 }
@@ -1101,7 +1137,8 @@ static int cache_keep(const struct gust_opts *o, void *p, char *err, size_t errl
 	struct config_cache *c = o->cfg ? o->cfg->cache : NULL;
 	if (!c) {
 		free(p);
-		snprintf(err, errlen, "%s: %s: no config owns the options (core bug)", o->where, o->path);
+		snprintf(err, errlen, "%s: %s: no config owns the options (core bug)", o->where,
+		         o->path);
 		return -EINVAL;
 	}
 	if (c->n == c->cap) {
@@ -1119,7 +1156,8 @@ static int cache_keep(const struct gust_opts *o, void *p, char *err, size_t errl
 	return 0;
 }
 
-int config_opt_check_keys(const struct gust_opts *o, const char *const *known, char *err, size_t errlen)
+int config_opt_check_keys(const struct gust_opts *o, const char *const *known, char *err,
+                          size_t errlen)
 {
 	const char *name;
 	json_t *v;
@@ -1129,7 +1167,8 @@ int config_opt_check_keys(const struct gust_opts *o, const char *const *known, c
 		snprintf(err, errlen, "%s: %s: expected an object, got %s", o->where, o->path, got);
 		return -EINVAL;
 	}
-	json_object_foreach(o->obj, name, v) {
+	json_object_foreach(o->obj, name, v)
+	{
 		bool ok = strcmp(name, "plugin") == 0;
 		size_t n = 0;
 		for (; known && known[n]; n++)
@@ -1152,8 +1191,8 @@ int config_opt_check_keys(const struct gust_opts *o, const char *const *known, c
 	return 0;
 }
 
-int config_opt_string(const struct gust_opts *o, const char *key, const char *def, const char **out, char *err,
-                      size_t errlen)
+int config_opt_string(const struct gust_opts *o, const char *key, const char *def, const char **out,
+                      char *err, size_t errlen)
 {
 	json_t *v = opt_get(o, key);
 	if (!v) {
@@ -1167,7 +1206,8 @@ int config_opt_string(const struct gust_opts *o, const char *key, const char *de
 		const char *eq = set ? strchr(set, '=') : NULL;
 		char epath[512];
 		int l = snprintf(epath, sizeof epath, "%s/%s", o->path, key);
-		if (eq && !json_is_object(v) && !json_is_array(v) && l == (int)(eq - set) + 1 && l < (int)sizeof epath) {
+		if (eq && !json_is_object(v) && !json_is_array(v) && l == (int)(eq - set) + 1 &&
+		    l < (int)sizeof epath) {
 			*out = eq + 1;
 			return 0;
 		}
@@ -1177,8 +1217,8 @@ int config_opt_string(const struct gust_opts *o, const char *key, const char *de
 	return 0;
 }
 
-int config_opt_int(const struct gust_opts *o, const char *key, long long def, long long min, long long max,
-                   long long *out, char *err, size_t errlen)
+int config_opt_int(const struct gust_opts *o, const char *key, long long def, long long min,
+                   long long max, long long *out, char *err, size_t errlen)
 {
 	json_t *v = opt_get(o, key);
 	if (!v) {
@@ -1194,7 +1234,8 @@ int config_opt_int(const struct gust_opts *o, const char *key, long long def, lo
 	return 0;
 }
 
-int config_opt_bool(const struct gust_opts *o, const char *key, bool def, bool *out, char *err, size_t errlen)
+int config_opt_bool(const struct gust_opts *o, const char *key, bool def, bool *out, char *err,
+                    size_t errlen)
 {
 	json_t *v = opt_get(o, key);
 	if (!v) {
@@ -1207,11 +1248,14 @@ int config_opt_bool(const struct gust_opts *o, const char *key, bool def, bool *
 	return 0;
 }
 
-int config_opt_strv(const struct gust_opts *o, const char *key, const char *const **out, size_t *n, char *err,
-                    size_t errlen)
+int config_opt_strv(const struct gust_opts *o, const char *key, const char *const **out, size_t *n,
+                    char *err, size_t errlen)
 {
 	json_t *v = opt_get(o, key);
-	size_t cnt = !v ? 0 : json_is_string(v) ? 1 : json_is_array(v) ? json_array_size(v) : SIZE_MAX;
+	size_t cnt = !v                  ? 0
+	             : json_is_string(v) ? 1
+	             : json_is_array(v)  ? json_array_size(v)
+	                                 : SIZE_MAX;
 	if (cnt == SIZE_MAX)
 		return opt_err(o, key, "an array of strings", v, err, errlen);
 	for (size_t i = 0; i < cnt; i++) {
@@ -1248,8 +1292,8 @@ static bool env_name_ok(const char *s, size_t len)
 	return true;
 }
 
-int config_opt_env(const struct gust_opts *o, const char *key, const char *const **out, size_t *n, char *err,
-                   size_t errlen)
+int config_opt_env(const struct gust_opts *o, const char *key, const char *const **out, size_t *n,
+                   char *err, size_t errlen)
 {
 	json_t *v = opt_get(o, key);
 	if (!v || json_is_array(v) || json_is_string(v)) {
@@ -1263,8 +1307,9 @@ int config_opt_env(const struct gust_opts *o, const char *key, const char *const
 			if (!eq || !env_name_ok(arr[i], (size_t)(eq - arr[i]))) {
 				char sub[256];
 				snprintf(sub, sizeof sub, "%s/%zu", key, i);
-				return opt_err(o, sub, "\"NAME=value\"", json_is_array(v) ? json_array_get(v, i) : v,
-				               err, errlen);
+				return opt_err(o, sub, "\"NAME=value\"",
+				               json_is_array(v) ? json_array_get(v, i) : v, err,
+				               errlen);
 			}
 		}
 		*out = arr;
@@ -1285,12 +1330,14 @@ int config_opt_env(const struct gust_opts *o, const char *key, const char *const
 		return r;
 	const char *name;
 	json_t *val;
-	json_object_foreach(v, name, val) {
+	json_object_foreach(v, name, val)
+	{
 		char sub[256];
 		snprintf(sub, sizeof sub, "%s/%s", key, name);
 		if (!env_name_ok(name, strlen(name))) {
-			snprintf(err, errlen, "%s: %s/%s: invalid variable name (letters, digits and _ only)", o->where,
-			         o->path, sub);
+			snprintf(err, errlen,
+			         "%s: %s/%s: invalid variable name (letters, digits and _ only)",
+			         o->where, o->path, sub);
 			add_origin(o, sub, err, errlen);
 			return -EINVAL;
 		}
@@ -1426,11 +1473,12 @@ int config_signal_from_name(const char *name)
 const char *config_signal_name(int sig)
 {
 	static const char *const rt[] = {
-		"SIGRTMIN",    "SIGRTMIN+1",  "SIGRTMIN+2",  "SIGRTMIN+3",  "SIGRTMIN+4",  "SIGRTMIN+5",
-		"SIGRTMIN+6",  "SIGRTMIN+7",  "SIGRTMIN+8",  "SIGRTMIN+9",  "SIGRTMIN+10", "SIGRTMIN+11",
-		"SIGRTMIN+12", "SIGRTMIN+13", "SIGRTMIN+14", "SIGRTMIN+15", "SIGRTMIN+16", "SIGRTMIN+17",
-		"SIGRTMIN+18", "SIGRTMIN+19", "SIGRTMIN+20", "SIGRTMIN+21", "SIGRTMIN+22", "SIGRTMIN+23",
-		"SIGRTMIN+24", "SIGRTMIN+25", "SIGRTMIN+26", "SIGRTMIN+27", "SIGRTMIN+28", "SIGRTMIN+29",
+		"SIGRTMIN",    "SIGRTMIN+1",  "SIGRTMIN+2",  "SIGRTMIN+3",  "SIGRTMIN+4",
+		"SIGRTMIN+5",  "SIGRTMIN+6",  "SIGRTMIN+7",  "SIGRTMIN+8",  "SIGRTMIN+9",
+		"SIGRTMIN+10", "SIGRTMIN+11", "SIGRTMIN+12", "SIGRTMIN+13", "SIGRTMIN+14",
+		"SIGRTMIN+15", "SIGRTMIN+16", "SIGRTMIN+17", "SIGRTMIN+18", "SIGRTMIN+19",
+		"SIGRTMIN+20", "SIGRTMIN+21", "SIGRTMIN+22", "SIGRTMIN+23", "SIGRTMIN+24",
+		"SIGRTMIN+25", "SIGRTMIN+26", "SIGRTMIN+27", "SIGRTMIN+28", "SIGRTMIN+29",
 		"SIGRTMIN+30", "SIGRTMIN+31", "SIGRTMIN+32",
 	};
 	for (size_t i = 0; signames[i].name; i++)
@@ -1443,7 +1491,8 @@ const char *config_signal_name(int sig)
 	return NULL;
 }
 
-int config_opt_signal(const struct gust_opts *o, const char *key, int def, int *out, char *err, size_t errlen)
+int config_opt_signal(const struct gust_opts *o, const char *key, int def, int *out, char *err,
+                      size_t errlen)
 {
 	json_t *v = opt_get(o, key);
 	if (!v) {
@@ -1456,7 +1505,8 @@ int config_opt_signal(const struct gust_opts *o, const char *key, int def, int *
 	else if (json_is_string(v))
 		sig = config_signal_from_name(json_string_value(v));
 	if (sig <= 0)
-		return opt_err(o, key, "a signal name like \"SIGTERM\" or a number", v, err, errlen);
+		return opt_err(o, key, "a signal name like \"SIGTERM\" or a number", v, err,
+		               errlen);
 	*out = sig;
 	return 0;
 }

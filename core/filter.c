@@ -107,7 +107,7 @@ static size_t bracket(const char *p, char c, bool *hit)
 	const char *j = p + 1;
 	char buf[256];
 	size_t n;
-	char s[2] = {c, '\0'};
+	char s[2] = { c, '\0' };
 
 	if (*j == '!' || *j == '^')
 		j++;
@@ -202,7 +202,10 @@ static bool glob_at(const char *start, const char *p, const char *s)
 	}
 }
 
-static bool glob(const char *p, const char *s) { return glob_at(p, p, s); }
+static bool glob(const char *p, const char *s)
+{
+	return glob_at(p, p, s);
+}
 
 
 /* ------------------------------------------------------------- patterns */
@@ -261,8 +264,7 @@ static void patlist_free(struct patlist *l)
 }
 
 /* rel: the whole root-relative path; name: its last component. */
-static bool patlist_match(const struct patlist *l, const char *rel,
-                          const char *name)
+static bool patlist_match(const struct patlist *l, const char *rel, const char *name)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (glob(l->v[i].pat, l->v[i].anchored ? rel : name))
@@ -273,8 +275,7 @@ static bool patlist_match(const struct patlist *l, const char *rel,
 /* True if directory rel (len bytes) could lead to a match of pat: each of
  * its components matches the pattern's component at the same depth. A "**"
  * component matches anything below it when stop_at_stars is false. */
-static bool pat_ancestor(const char *pat, const char *rel, size_t len,
-                         bool stop_at_stars)
+static bool pat_ancestor(const char *pat, const char *rel, size_t len, bool stop_at_stars)
 {
 	const char *p = pat, *r = rel, *rend = rel + len;
 	char pc[NAME_MAX + 1], rc[NAME_MAX + 1];
@@ -419,8 +420,7 @@ static int gi_read(struct gi_list *l, const char *file, struct stat *st)
 }
 
 /* sub: the path relative to the pattern file's base; name: its basename. */
-static int gi_list_verdict(const struct gi_list *l, const char *sub,
-                           const char *name, bool is_dir)
+static int gi_list_verdict(const struct gi_list *l, const char *sub, const char *name, bool is_dir)
 {
 	for (size_t i = l->n; i-- > 0;) {
 		const struct gi_rule *r = &l->r[i];
@@ -437,8 +437,8 @@ static int gi_list_verdict(const struct gi_list *l, const char *sub,
 struct hrec {
 	char *path; /* root-relative */
 	uint64_t hash;
-	bool gone; /* missing at the last commit: any content is a change */
-	bool built; /* hash is from filter_commit(), not a first sighting */
+	bool gone;   /* missing at the last commit: any content is a change */
+	bool built;  /* hash is from filter_commit(), not a first sighting */
 	bool staged; /* a running build started from st_hash/st_gone */
 	bool st_gone;
 	uint64_t st_hash;
@@ -508,7 +508,10 @@ static void htab_free(struct htab *t)
 	free(t->v);
 }
 
-static uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+static uint64_t rotl64(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
 
 /* A streamed 64-bit content hash: not cryptographic, only "did it change". */
 static int hash_file(const char *file, uint64_t *out)
@@ -828,8 +831,7 @@ void filter_free(struct filter *f)
 }
 
 /* (Re)load the .gitignore of top-relative directory dir if it changed. */
-static void gi_refresh(struct filter *f, struct gi_file *g, uint64_t now,
-                       bool force)
+static void gi_refresh(struct filter *f, struct gi_file *g, uint64_t now, bool force)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -838,8 +840,7 @@ static void gi_refresh(struct filter *f, struct gi_file *g, uint64_t now,
 	if (!force && g->checked_ms && now - g->checked_ms < GI_RECHECK_MS)
 		return;
 	g->checked_ms = now;
-	n = snprintf(path, sizeof path, "%s%s%s/.gitignore", f->top,
-	             g->dir_len ? "/" : "", g->dir);
+	n = snprintf(path, sizeof path, "%s%s%s/.gitignore", f->top, g->dir_len ? "/" : "", g->dir);
 	if (n < 0 || (size_t)n >= sizeof path)
 		return;
 	if (stat(path, &st) < 0) {
@@ -849,8 +850,7 @@ static void gi_refresh(struct filter *f, struct gi_file *g, uint64_t now,
 		return;
 	}
 	if (g->exists && st.st_ino == g->ino && st.st_size == g->size &&
-	    st.st_mtim.tv_sec == g->mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == g->mtime.tv_nsec)
+	    st.st_mtim.tv_sec == g->mtime.tv_sec && st.st_mtim.tv_nsec == g->mtime.tv_nsec)
 		return;
 	gi_list_clear(&g->list);
 	g->exists = true;
@@ -860,8 +860,8 @@ static void gi_refresh(struct filter *f, struct gi_file *g, uint64_t now,
 	gi_read(&g->list, path, NULL);
 }
 
-static struct gi_file *gi_get(struct filter *f, const char *dir, size_t len,
-                              uint64_t now, bool force)
+static struct gi_file *gi_get(struct filter *f, const char *dir, size_t len, uint64_t now,
+                              bool force)
 {
 	uint32_t h = strhash(dir, len);
 	size_t i;
@@ -910,8 +910,8 @@ struct gi_chain {
 	size_t n;
 };
 
-static void chain_push(struct filter *f, struct gi_chain *c, const char *dir,
-                       size_t len, uint64_t now)
+static void chain_push(struct filter *f, struct gi_chain *c, const char *dir, size_t len,
+                       uint64_t now)
 {
 	struct gi_file *g;
 	if (c->n >= GI_MAX_CHAIN)
@@ -922,8 +922,8 @@ static void chain_push(struct filter *f, struct gi_chain *c, const char *dir,
 }
 
 /* t: the top-relative path (NUL-terminated); name: its basename. */
-static bool gi_ignored(const struct filter *f, const struct gi_chain *c,
-                       const char *t, size_t tlen, const char *name, bool is_dir)
+static bool gi_ignored(const struct filter *f, const struct gi_chain *c, const char *t, size_t tlen,
+                       const char *name, bool is_dir)
 {
 	for (size_t i = c->n; i-- > 0;) {
 		const struct gi_file *g = c->v[i];
@@ -947,8 +947,7 @@ static bool gi_ignored(const struct filter *f, const struct gi_chain *c,
 }
 
 /* The root-relative form of path in buf, or NULL when outside the root. */
-static const char *to_rel(const struct filter *f, const char *path, char *buf,
-                          size_t buflen)
+static const char *to_rel(const struct filter *f, const char *path, char *buf, size_t buflen)
 {
 	size_t len;
 
@@ -995,14 +994,12 @@ static bool ext_ok(const struct filter *f, const char *name)
 	return false;
 }
 
-static bool include_file_match(const struct filter *f, const char *rel,
-                               const char *name)
+static bool include_file_match(const struct filter *f, const char *rel, const char *name)
 {
 	return f->include_file.n && patlist_match(&f->include_file, rel, name);
 }
 
-static bool include_file_ancestor(const struct filter *f, const char *rel,
-                                  size_t len)
+static bool include_file_ancestor(const struct filter *f, const char *rel, size_t len)
 {
 	for (size_t i = 0; i < f->include_file.n; i++)
 		if (f->include_file.v[i].anchored &&
@@ -1026,8 +1023,7 @@ static bool include_named(const struct filter *f, const char *rel, size_t len)
 enum scope { SCOPE_OUT = 0, SCOPE_ANCESTOR, SCOPE_IN };
 
 /* Where directory rel (NUL-terminated, len bytes) stands to include_dir. */
-static enum scope include_scope(const struct filter *f, const char *rel,
-                                size_t len)
+static enum scope include_scope(const struct filter *f, const char *rel, size_t len)
 {
 	bool anc = false;
 	for (size_t i = 0; i < f->include_dir.n; i++) {
@@ -1067,8 +1063,8 @@ bool filter_ignored(struct filter *f, const char *path, bool is_dir)
 	chain.n = 0;
 	if (f->gitignore) {
 		/* top-relative path: prefix/rel */
-		int n = snprintf(tbuf, sizeof tbuf, "%s%s%s", f->prefix,
-		                 f->prefix_len ? "/" : "", rel);
+		int n =
+		    snprintf(tbuf, sizeof tbuf, "%s%s%s", f->prefix, f->prefix_len ? "/" : "", rel);
 		if (n < 0 || (size_t)n >= sizeof tbuf)
 			return true;
 		tlen0 = f->prefix_len ? f->prefix_len + 1 : 0;
@@ -1160,8 +1156,8 @@ bool filter_ignored(struct filter *f, const char *path, bool is_dir)
 	return false;
 }
 
-static int abs_path(const struct filter *f, const char *path, const char *rel,
-                    char *buf, size_t len)
+static int abs_path(const struct filter *f, const char *path, const char *rel, char *buf,
+                    size_t len)
 {
 	int n = path[0] == '/' ? snprintf(buf, len, "%s", path)
 	                       : snprintf(buf, len, "%s/%s", f->root, rel);
@@ -1222,7 +1218,8 @@ static void each_record(struct filter *f, const char *const *paths, bool add, bo
 		if (!rel || !*rel)
 			continue;
 		if (hash)
-			ok = abs_path(f, paths[i], rel, abuf, sizeof abuf) == 0 && hash_file(abuf, &h) == 0;
+			ok = abs_path(f, paths[i], rel, abuf, sizeof abuf) == 0 &&
+			     hash_file(abuf, &h) == 0;
 		r = htab_find(&f->hashes, rel, false);
 		if (!r && add && ok) { /* a missing file gets no record */
 			r = htab_find(&f->hashes, rel, true);

@@ -20,10 +20,13 @@ static void h_log(struct gust_ctx *ctx, enum gust_log_level level, const char *f
 	/* A watcher's info lines (what it watches) are detail, shown with -v;
 	 * plugins' debug lines need -vv; warnings and errors always show. */
 	int v = log_verbosity();
-	bool show = level <= GUST_LOG_WARN || (level == GUST_LOG_INFO && (v >= 1 || (v == 0 && ctx->kind != GUST_KIND_WATCHER))) ||
-	            (level == GUST_LOG_DEBUG && v >= 2);
+	bool show =
+	    level <= GUST_LOG_WARN ||
+	    (level == GUST_LOG_INFO && (v >= 1 || (v == 0 && ctx->kind != GUST_KIND_WATCHER))) ||
+	    (level == GUST_LOG_DEBUG && v >= 2);
 	if (show)
-		log_vmsg(level == GUST_LOG_DEBUG ? GUST_LOG_INFO : level, ctx->stage, NULL, fmt, ap);
+		log_vmsg(level == GUST_LOG_DEBUG ? GUST_LOG_INFO : level, ctx->stage, NULL, fmt,
+		         ap);
 	va_end(ap);
 }
 
@@ -80,7 +83,8 @@ static bool h_follow_symlinks(struct gust_ctx *ctx)
 	return ctx->app->cfg->watch.follow_symlinks;
 }
 
-static int h_opt_check_keys(struct gust_ctx *ctx, const struct gust_opts *o, const char *const *known)
+static int h_opt_check_keys(struct gust_ctx *ctx, const struct gust_opts *o,
+                            const char *const *known)
 {
 	return config_opt_check_keys(o, known, ctx->err, sizeof ctx->err);
 }
@@ -97,8 +101,8 @@ static int h_opt_int(struct gust_ctx *ctx, const struct gust_opts *o, const char
 	return config_opt_int(o, key, def, min, max, out, ctx->err, sizeof ctx->err);
 }
 
-static int h_opt_bool(struct gust_ctx *ctx, const struct gust_opts *o, const char *key,
-                      bool def, bool *out)
+static int h_opt_bool(struct gust_ctx *ctx, const struct gust_opts *o, const char *key, bool def,
+                      bool *out)
 {
 	return config_opt_bool(o, key, def, out, ctx->err, sizeof ctx->err);
 }
@@ -109,8 +113,8 @@ static int h_opt_strv(struct gust_ctx *ctx, const struct gust_opts *o, const cha
 	return config_opt_strv(o, key, out, n, ctx->err, sizeof ctx->err);
 }
 
-static int h_opt_signal(struct gust_ctx *ctx, const struct gust_opts *o, const char *key,
-                        int def, int *out)
+static int h_opt_signal(struct gust_ctx *ctx, const struct gust_opts *o, const char *key, int def,
+                        int *out)
 {
 	return config_opt_signal(o, key, def, out, ctx->err, sizeof ctx->err);
 }

@@ -80,26 +80,33 @@ struct op {
 	size_t offset;
 };
 
-#define OP(type, member) { #member, offsetof(struct type, member) }
-static const struct op watcher_ops[] = {
-	OP(gust_watcher_ops, create), OP(gust_watcher_ops, start), OP(gust_watcher_ops, destroy), { NULL, 0 }
-};
-static const struct op builder_ops[] = {
-	OP(gust_builder_ops, create), OP(gust_builder_ops, start), OP(gust_builder_ops, cancel),
-	OP(gust_builder_ops, destroy), { NULL, 0 }
-};
-static const struct op runner_ops[] = {
-	OP(gust_runner_ops, create), OP(gust_runner_ops, start), OP(gust_runner_ops, stop),
-	OP(gust_runner_ops, destroy), { NULL, 0 }
-};
+#define OP(type, member)                                                                           \
+	{                                                                                          \
+#member, offsetof(struct type, member)                                             \
+	}
+static const struct op watcher_ops[] = { OP(gust_watcher_ops, create),
+	                                 OP(gust_watcher_ops, start),
+	                                 OP(gust_watcher_ops, destroy),
+	                                 { NULL, 0 } };
+static const struct op builder_ops[] = { OP(gust_builder_ops, create),
+	                                 OP(gust_builder_ops, start),
+	                                 OP(gust_builder_ops, cancel),
+	                                 OP(gust_builder_ops, destroy),
+	                                 { NULL, 0 } };
+static const struct op runner_ops[] = { OP(gust_runner_ops, create),
+	                                OP(gust_runner_ops, start),
+	                                OP(gust_runner_ops, stop),
+	                                OP(gust_runner_ops, destroy),
+	                                { NULL, 0 } };
 #undef OP
 
 /* Every required op present, and the vtable at least as large as 1.0's. */
 static bool ops_complete(const struct gust_plugin_desc *d, const char **missing)
 {
-	static const size_t sizes[] = { 0, sizeof(struct gust_watcher_ops), sizeof(struct gust_builder_ops),
+	static const size_t sizes[] = { 0, sizeof(struct gust_watcher_ops),
+		                        sizeof(struct gust_builder_ops),
 		                        sizeof(struct gust_runner_ops) };
-	const struct op *ops = d->kind == GUST_KIND_WATCHER ? watcher_ops
+	const struct op *ops = d->kind == GUST_KIND_WATCHER   ? watcher_ops
 	                       : d->kind == GUST_KIND_BUILDER ? builder_ops
 	                                                      : runner_ops;
 	/* every vtable starts with its size */
@@ -114,42 +121,48 @@ static bool ops_complete(const struct gust_plugin_desc *d, const char **missing)
 	return true;
 }
 
-int plugin_open_file(struct plugin *p, const char *file, enum gust_kind kind,
-                     char *err, size_t errlen)
+int plugin_open_file(struct plugin *p, const char *file, enum gust_kind kind, char *err,
+                     size_t errlen)
 {
 	memset(p, 0, sizeof *p);
 	dlerror();
 	void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		const char *e = dlerror();
-		snprintf(err, errlen, "%s: cannot load plugin: %s (check its libraries with \"ldd %s\")",
-		         file, e ? e : "unknown error", file);
+		snprintf(err, errlen,
+		         "%s: cannot load plugin: %s (check its libraries with \"ldd %s\")", file,
+		         e ? e : "unknown error", file);
 		return -ENOEXEC;
 	}
 	const struct gust_plugin_desc *d = dlsym(h, "gust_plugin_desc");
 	if (!d) {
-		snprintf(err, errlen, "%s: no \"gust_plugin_desc\" symbol: not a gust plugin", file);
+		snprintf(err, errlen, "%s: no \"gust_plugin_desc\" symbol: not a gust plugin",
+		         file);
 		goto bad;
 	}
 	uint32_t maj = GUST_ABI_MAJOR_OF(d->abi_version), min = GUST_ABI_MINOR_OF(d->abi_version);
 	if (maj != GUST_ABI_MAJOR) {
 		snprintf(err, errlen,
-		         "%s: plugin ABI %u.%u is incompatible with gust's ABI %d.%d (rebuild the plugin against this gust)",
+		         "%s: plugin ABI %u.%u is incompatible with gust's ABI %d.%d (rebuild the "
+		         "plugin against this gust)",
 		         file, maj, min, GUST_ABI_MAJOR, GUST_ABI_MINOR);
 		goto bad;
 	}
 	if (min > GUST_ABI_MINOR) {
 		snprintf(err, errlen,
-		         "%s: plugin needs ABI %u.%u, newer than gust's %d.%d (upgrade gust or rebuild the plugin)",
+		         "%s: plugin needs ABI %u.%u, newer than gust's %d.%d (upgrade gust or "
+		         "rebuild the plugin)",
 		         file, maj, min, GUST_ABI_MAJOR, GUST_ABI_MINOR);
 		goto bad;
 	}
 	if (d->size < sizeof *d || !d->name || !*d->name || !d->ops) {
-		snprintf(err, errlen, "%s: malformed plugin descriptor (size, name or ops missing)", file);
+		snprintf(err, errlen, "%s: malformed plugin descriptor (size, name or ops missing)",
+		         file);
 		goto bad;
 	}
 	if (d->kind < GUST_KIND_WATCHER || d->kind > GUST_KIND_RUNNER) {
-		snprintf(err, errlen, "%s: plugin \"%s\" has unknown kind %u", file, d->name, d->kind);
+		snprintf(err, errlen, "%s: plugin \"%s\" has unknown kind %u", file, d->name,
+		         d->kind);
 		goto bad;
 	}
 	if (kind && d->kind != (uint32_t)kind) {
@@ -176,8 +189,8 @@ bad:
 	return -ENOEXEC;
 }
 
-int plugin_load(struct plugin *p, enum gust_kind kind, const char *spec,
-                char *const *dirs, char *err, size_t errlen)
+int plugin_load(struct plugin *p, enum gust_kind kind, const char *spec, char *const *dirs,
+                char *err, size_t errlen)
 {
 	if (!spec || !*spec) {
 		snprintf(err, errlen, "%s plugin: empty name", plugin_kind_name(kind));
@@ -186,7 +199,8 @@ int plugin_load(struct plugin *p, enum gust_kind kind, const char *spec,
 	if (strchr(spec, '/')) {
 		if (access(spec, F_OK) < 0) {
 			int e = errno;
-			snprintf(err, errlen, "%s: %s plugin: %s", spec, plugin_kind_name(kind), strerror(e));
+			snprintf(err, errlen, "%s: %s plugin: %s", spec, plugin_kind_name(kind),
+			         strerror(e));
 			return -e;
 		}
 		return plugin_open_file(p, spec, kind, err, errlen);
@@ -195,18 +209,22 @@ int plugin_load(struct plugin *p, enum gust_kind kind, const char *spec,
 	size_t off = 0;
 	char searched[2048] = "";
 	for (size_t i = 0; dirs && dirs[i]; i++) {
-		int n = snprintf(file, sizeof file, "%s/%s-%s.so", dirs[i], plugin_kind_name(kind), spec);
+		int n = snprintf(file, sizeof file, "%s/%s-%s.so", dirs[i], plugin_kind_name(kind),
+		                 spec);
 		if (n < 0 || (size_t)n >= sizeof file)
 			continue;
 		if (access(file, F_OK) == 0)
 			return plugin_open_file(p, file, kind, err, errlen);
-		n = snprintf(searched + off, sizeof searched - off, "%s%s", off ? ", " : "", dirs[i]);
+		n = snprintf(searched + off, sizeof searched - off, "%s%s", off ? ", " : "",
+		             dirs[i]);
 		if (n > 0 && (size_t)n < sizeof searched - off)
 			off += (size_t)n;
 	}
 	snprintf(err, errlen,
-	         "%s plugin \"%s\": %s-%s.so not found in: %s (set plugin_path in the config or GUST_PLUGIN_PATH)",
-	         plugin_kind_name(kind), spec, plugin_kind_name(kind), spec, off ? searched : "(no directories)");
+	         "%s plugin \"%s\": %s-%s.so not found in: %s (set plugin_path in the config or "
+	         "GUST_PLUGIN_PATH)",
+	         plugin_kind_name(kind), spec, plugin_kind_name(kind), spec,
+	         off ? searched : "(no directories)");
 	return -ENOENT;
 }
 
@@ -237,8 +255,8 @@ int plugin_list(char *const *dirs, FILE *out)
 			size_t len = strlen(e->d_name);
 			if (len < 4 || strcmp(e->d_name + len - 3, ".so") != 0)
 				continue;
-			if (strncmp(e->d_name, "watcher-", 8) && strncmp(e->d_name, "builder-", 8) &&
-			    strncmp(e->d_name, "runner-", 7))
+			if (strncmp(e->d_name, "watcher-", 8) &&
+			    strncmp(e->d_name, "builder-", 8) && strncmp(e->d_name, "runner-", 7))
 				continue;
 			if (push(&names, &n, e->d_name) < 0)
 				break;
@@ -249,11 +267,13 @@ int plugin_list(char *const *dirs, FILE *out)
 		for (size_t j = 0; j < n; j++) {
 			char file[4096], err[1024];
 			struct plugin p;
-			if (snprintf(file, sizeof file, "%s/%s", dirs[i], names[j]) >= (int)sizeof file)
+			if (snprintf(file, sizeof file, "%s/%s", dirs[i], names[j]) >=
+			    (int)sizeof file)
 				continue;
 			if (plugin_open_file(&p, file, 0, err, sizeof err) == 0) {
-				fprintf(out, "%-8s %-10s %-8s ABI %u.%u  %s\n", plugin_kind_name(p.desc->kind),
-				        p.desc->name, p.desc->version ? p.desc->version : "-",
+				fprintf(out, "%-8s %-10s %-8s ABI %u.%u  %s\n",
+				        plugin_kind_name(p.desc->kind), p.desc->name,
+				        p.desc->version ? p.desc->version : "-",
 				        GUST_ABI_MAJOR_OF(p.desc->abi_version),
 				        GUST_ABI_MINOR_OF(p.desc->abi_version), file);
 				found++;

@@ -24,12 +24,12 @@ void plugin_free_dirs(char **dirs);
  * otherwise <kind>-<spec>.so is searched along dirs. Checks the symbol, the
  * ABI, the kind and the required ops. 0, or -errno with a one-line message
  * in err (without the "gust: " prefix) naming the file. */
-int plugin_load(struct plugin *p, enum gust_kind kind, const char *spec,
-                char *const *dirs, char *err, size_t errlen);
+int plugin_load(struct plugin *p, enum gust_kind kind, const char *spec, char *const *dirs,
+                char *err, size_t errlen);
 
 /* Open one file and check it; kind 0 accepts any kind. */
-int plugin_open_file(struct plugin *p, const char *file, enum gust_kind kind,
-                     char *err, size_t errlen);
+int plugin_open_file(struct plugin *p, const char *file, enum gust_kind kind, char *err,
+                     size_t errlen);
 
 void plugin_unload(struct plugin *p);
 

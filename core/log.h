@@ -18,11 +18,10 @@ void log_setup(enum color_mode color, int verbosity, bool timestamps);
 bool log_enabled(enum gust_log_level level);
 bool log_color(void);
 int log_verbosity(void);
-void log_msg(enum gust_log_level level, enum log_stage stage, const char *fmt,
-             ...) GUST_PRINTF(3, 4);
-void log_vmsg(enum gust_log_level level, enum log_stage stage,
-              const char *who, const char *fmt, va_list ap)
-    GUST_PRINTF(4, 0);
+void log_msg(enum gust_log_level level, enum log_stage stage, const char *fmt, ...)
+    GUST_PRINTF(3, 4);
+void log_vmsg(enum gust_log_level level, enum log_stage stage, const char *who, const char *fmt,
+              va_list ap) GUST_PRINTF(4, 0);
 /* "gust: <text>" as an error line, whatever the verbosity. */
 void log_error(const char *fmt, ...) GUST_PRINTF(1, 2);
 

@@ -173,8 +173,7 @@ static struct loop_io *find_io(struct loop *loop, int fd)
 	return NULL;
 }
 
-int loop_io_add(struct loop *loop, int fd, unsigned events, gust_io_cb cb,
-                void *arg)
+int loop_io_add(struct loop *loop, int fd, unsigned events, gust_io_cb cb, void *arg)
 {
 	if (fd < 0 || !cb)
 		return -EINVAL;
@@ -221,8 +220,7 @@ int loop_io_del(struct loop *loop, int fd)
 	return 0;
 }
 
-uint64_t loop_timer_add(struct loop *loop, unsigned ms, gust_timer_cb cb,
-                        void *arg)
+uint64_t loop_timer_add(struct loop *loop, unsigned ms, gust_timer_cb cb, void *arg)
 {
 	struct loop_timer *t = calloc(1, sizeof *t);
 	if (!t || !cb) {
@@ -286,8 +284,7 @@ void loop_set_reap_hook(struct loop *loop, gust_exit_cb cb, void *arg)
 	loop->reap_arg = arg;
 }
 
-void loop_set_signal_cb(struct loop *loop, void (*cb)(int sig, void *arg),
-                        void *arg)
+void loop_set_signal_cb(struct loop *loop, void (*cb)(int sig, void *arg), void *arg)
 {
 	loop->signal_cb = cb;
 	loop->signal_arg = arg;
@@ -385,7 +382,9 @@ int loop_once(struct loop *loop, int timeout_ms)
 	int r = ppoll(loop->pfd, nio + 1, wait_us < 0 ? NULL : &ts, NULL);
 #else
 	int r = poll(loop->pfd, nio + 1,
-	             wait_us < 0 ? -1 : wait_us > INT_MAX / 2 ? INT_MAX / 2 : (int)((wait_us + 999) / 1000));
+	             wait_us < 0             ? -1
+	             : wait_us > INT_MAX / 2 ? INT_MAX / 2
+	                                     : (int)((wait_us + 999) / 1000));
 #endif
 	if (r < 0 && errno != EINTR)
 		return -errno;

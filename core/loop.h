@@ -14,14 +14,12 @@ struct loop;
 struct loop *loop_new(void);
 void loop_free(struct loop *loop);
 
-int loop_io_add(struct loop *loop, int fd, unsigned events, gust_io_cb cb,
-                void *arg);
+int loop_io_add(struct loop *loop, int fd, unsigned events, gust_io_cb cb, void *arg);
 int loop_io_mod(struct loop *loop, int fd, unsigned events);
 int loop_io_del(struct loop *loop, int fd);
 
 /* One-shot timer; returns a non-zero id or 0. */
-uint64_t loop_timer_add(struct loop *loop, unsigned ms, gust_timer_cb cb,
-                        void *arg);
+uint64_t loop_timer_add(struct loop *loop, unsigned ms, gust_timer_cb cb, void *arg);
 void loop_timer_cancel(struct loop *loop, uint64_t id);
 
 /* cb once when the child pid is reaped. */
@@ -34,8 +32,7 @@ void loop_set_reap_hook(struct loop *loop, gust_exit_cb cb, void *arg);
 
 /* Called (from the loop, not the handler) when sig (SIGINT, SIGTERM, SIGHUP)
  * arrives. One callback for all three. */
-void loop_set_signal_cb(struct loop *loop, void (*cb)(int sig, void *arg),
-                        void *arg);
+void loop_set_signal_cb(struct loop *loop, void (*cb)(int sig, void *arg), void *arg);
 
 /* Reap every exited child now (WNOHANG), dispatching callbacks. */
 void loop_reap(struct loop *loop);

@@ -149,13 +149,15 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "never") == 0)
 				color = COLOR_NEVER;
 			else {
-				log_error("--color: expected auto, always or never, got \"%s\"", optarg);
+				log_error("--color: expected auto, always or never, got \"%s\"",
+				          optarg);
 				free(sets);
 				return EXIT_USAGE;
 			}
 			break;
 		case OPT_VERSION:
-			printf("gust %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, GUST_ABI_MAJOR, GUST_ABI_MINOR);
+			printf("gust %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, GUST_ABI_MAJOR,
+			       GUST_ABI_MINOR);
 			free(sets);
 			return 0;
 		case 'h':

@@ -49,16 +49,17 @@ extern char **environ;
 
 #define RESCAN_MIN_MS 5u
 #define RESCAN_MAX_MS 50u
-#define REFRESH_MS 2000u     /* membership refresh while runs are up... */
+#define REFRESH_MS 2000u      /* membership refresh while runs are up... */
 #define REFRESH_MAX_MS 16000u /* ...backing off to this while nothing changes */
-#define SYNC_KILL_MS 5000u   /* bound of the synchronous kill at teardown */
-#define TXTBSY_MAX_MS 1000u  /* retry exec this long while ETXTBSY */
+#define SYNC_KILL_MS 5000u    /* bound of the synchronous kill at teardown */
+#define TXTBSY_MAX_MS 1000u   /* retry exec this long while ETXTBSY */
 #define RECOVER_MS 3000u
-#define LOST_MS 50u          /* a reaper outliving its known members this long
-                                had a child no scan saw: read all of /proc */
-#define REAPER_DEATH_SIG SIGUSR1 /* gust died: kept blocked, waited for */
-#define CG_ENV "GUST_CGROUP"       /* documented override of the cgroup parent */
-#define CGROUP2_MAGIC 0x63677270L  /* statfs f_type of cgroup2 */
+#define LOST_MS                                                                                    \
+	50u                       /* a reaper outliving its known members this long                \
+	                             had a child no scan saw: read all of /proc */
+#define REAPER_DEATH_SIG SIGUSR1  /* gust died: kept blocked, waited for */
+#define CG_ENV "GUST_CGROUP"      /* documented override of the cgroup parent */
+#define CGROUP2_MAGIC 0x63677270L /* statfs f_type of cgroup2 */
 
 /* One process as seen in /proc. */
 struct pinfo {
@@ -101,12 +102,12 @@ struct gust_tree {
 	 * namespace's init): gust's child, so its pid names it until reaped. */
 	pid_t reaper;
 	unsigned long long reaper_start;
-	bool reaper_gone; /* reaped: exited once the tree was empty */
-	bool reaper_lost; /* killed: its orphans are now gust's own */
-	int report_fd;    /* the reaper's reports (the root's exit), or -1 */
+	bool reaper_gone;     /* reaped: exited once the tree was empty */
+	bool reaper_lost;     /* killed: its orphans are now gust's own */
+	int report_fd;        /* the reaper's reports (the root's exit), or -1 */
 	uint64_t empty_since; /* stopping, no member known, reaper alive */
-	int tty_fd; /* GUST_SPAWN_FOREGROUND: the terminal we must take back */
-	char *cg;   /* GUST_SPAWN_CGROUP: the tree's cgroup directory, until removed */
+	int tty_fd;           /* GUST_SPAWN_FOREGROUND: the terminal we must take back */
+	char *cg;             /* GUST_SPAWN_CGROUP: the tree's cgroup directory, until removed */
 	bool cg_warned;
 };
 
@@ -125,14 +126,14 @@ struct view {
 	struct counters c;
 };
 #define HIST 16
-#define INFLIGHT_MS 2000u  /* a fork is never this long between pid and /proc */
-#define COALESCE_MS 250u   /* views closer than this share a slot */
+#define INFLIGHT_MS 2000u    /* a fork is never this long between pid and /proc */
+#define COALESCE_MS 250u     /* views closer than this share a slot */
 #define FULL_EVERY_MS 60000u /* all of /proc at least this often */
 
 struct treemgr {
 	struct loop *loop;
 	char *state_path;
-	int state_fd; /* open on state_path once written, else -1 */
+	int state_fd;     /* open on state_path once written, else -1 */
 	char *state_last; /* what state_fd holds (malloc'd), or NULL */
 	bool quitting;    /* said in the state file: a new gust waits for us */
 	size_t state_last_len;
@@ -147,8 +148,8 @@ struct treemgr {
 	 * oldest first (see scan()). */
 	struct view hist[HIST];
 	size_t nhist;
-	uint64_t last_full; /* when all of /proc was last read */
-	bool want_full;     /* the next scan reads all of /proc */
+	uint64_t last_full;  /* when all of /proc was last read */
+	bool want_full;      /* the next scan reads all of /proc */
 	unsigned refresh_ms; /* PH_RUN refresh interval, REFRESH_MS.. */
 	unsigned long full_scans, delta_scans, quick_scans; /* for the tests and -vv */
 	void *child_stack; /* fork_fast()'s, CHILD_STACK bytes, mapped once */
@@ -423,8 +424,10 @@ static int cg_parent(char *out, size_t len)
 				/* mountinfo escapes blanks as \040 and so on */
 				size_t k = 0;
 				for (const char *c = mp; *c && k + 1 < sizeof mnt; c++) {
-					if (c[0] == '\\' && c[1] >= '0' && c[1] <= '3' && c[2] && c[3]) {
-						mnt[k++] = (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0'));
+					if (c[0] == '\\' && c[1] >= '0' && c[1] <= '3' && c[2] &&
+					    c[3]) {
+						mnt[k++] = (char)((c[1] - '0') * 64 +
+						                  (c[2] - '0') * 8 + (c[3] - '0'));
 						c += 3;
 					} else {
 						mnt[k++] = *c;
@@ -467,25 +470,31 @@ static int cg_create(struct treemgr *mgr, struct gust_tree *t, int *fd, char *er
 	char parent[4096], path[4200];
 	int r = cg_parent(parent, sizeof parent);
 	if (r < 0) {
-		const char *where = getenv(CG_ENV) && *getenv(CG_ENV) ? getenv(CG_ENV) : "/proc/self/cgroup";
+		const char *where =
+		    getenv(CG_ENV) && *getenv(CG_ENV) ? getenv(CG_ENV) : "/proc/self/cgroup";
 		snprintf(err, errlen,
-		         r == -ENOTDIR ? "containment \"cgroup\": \"%.512s\" is not a cgroup v2 directory%s"
-		                       : "containment \"cgroup\": no cgroup v2 found from \"%.512s\"%s",
+		         r == -ENOTDIR
+		             ? "containment \"cgroup\": \"%.512s\" is not a cgroup v2 directory%s"
+		             : "containment \"cgroup\": no cgroup v2 found from \"%.512s\"%s",
 		         r == -ENOTDIR ? parent : where,
-		         " (mount cgroup2, set " CG_ENV " to a writable cgroup v2 directory, or use \"auto\" or \"none\")");
+		         " (mount cgroup2, set " CG_ENV
+		         " to a writable cgroup v2 directory, or use \"auto\" or \"none\")");
 		return r == -ENOTDIR ? -ENOTSUP : r;
 	}
 	if (snprintf(path, sizeof path, "%s/gust-%ld-%lu", parent, (long)mgr->self, t->serial) >=
 	    (int)sizeof path) {
-		snprintf(err, errlen, "containment \"cgroup\": path too long under \"%.512s\"", parent);
+		snprintf(err, errlen, "containment \"cgroup\": path too long under \"%.512s\"",
+		         parent);
 		return -ENAMETOOLONG;
 	}
-	if (mkdir(path, 0755) < 0 && (errno != EEXIST || rmdir(path) < 0 || mkdir(path, 0755) < 0)) {
+	if (mkdir(path, 0755) < 0 &&
+	    (errno != EEXIST || rmdir(path) < 0 || mkdir(path, 0755) < 0)) {
 		int e = errno;
 		snprintf(err, errlen,
-		         "containment \"cgroup\": cannot create \"%.512s\": %s (needs a writable cgroup v2 "
-		         "directory: run gust under `systemd-run --user --scope -p Delegate=yes`, set " CG_ENV
-		         " to one, or use \"auto\" or \"none\")",
+		         "containment \"cgroup\": cannot create \"%.512s\": %s (needs a writable "
+		         "cgroup v2 "
+		         "directory: run gust under `systemd-run --user --scope -p Delegate=yes`, "
+		         "set " CG_ENV " to one, or use \"auto\" or \"none\")",
 		         path, strerror(e));
 		return -e;
 	}
@@ -498,7 +507,8 @@ static int cg_create(struct treemgr *mgr, struct gust_tree *t, int *fd, char *er
 			close(*fd);
 		*fd = -1;
 		rmdir(path);
-		snprintf(err, errlen, "containment \"cgroup\": cannot open \"%.512s\": %s", procs, strerror(e));
+		snprintf(err, errlen, "containment \"cgroup\": cannot open \"%.512s\": %s", procs,
+		         strerror(e));
 		return -e;
 	}
 	return 0;
@@ -516,8 +526,8 @@ static int cg_remove(struct gust_tree *t)
 			return -EBUSY;
 		if (!t->cg_warned) {
 			t->cg_warned = true;
-			log_msg(GUST_LOG_WARN, STAGE_RUN, "cannot remove the cgroup \"%s\": %s", t->cg,
-			        strerror(e));
+			log_msg(GUST_LOG_WARN, STAGE_RUN, "cannot remove the cgroup \"%s\": %s",
+			        t->cg, strerror(e));
 		}
 		return -e;
 	}
@@ -792,8 +802,7 @@ static int scan(struct treemgr *mgr)
 	mgr->want_full = false;
 	unsigned long long forks;
 	bool forks_ok = read_forks(&forks) == 0;
-	if (forks_ok && !full && mgr->nhist &&
-	    forks == mgr->hist[mgr->nhist - 1].c.forks &&
+	if (forks_ok && !full && mgr->nhist && forks == mgr->hist[mgr->nhist - 1].c.forks &&
 	    loop_now_ms() < mgr->last_full + FULL_EVERY_MS) {
 		/* Nothing appeared since the newest view: a process that was
 		 * half forked then is still invisible, for a later scan to find
@@ -828,8 +837,9 @@ static int scan(struct treemgr *mgr)
 		refresh_known(mgr);
 		for (struct gust_tree *t = mgr->trees; t && r == 0; t = t->next)
 			for (size_t i = 0; live(t) && i < t->nm && r == 0; i++)
-				r = snap_add(&s, &(struct pinfo){ t->m[i].pid, t->m[i].ppid, t->m[i].pgrp,
-				                                   t->m[i].start, t->m[i].state });
+				r = snap_add(&s, &(struct pinfo){ t->m[i].pid, t->m[i].ppid,
+				                                  t->m[i].pgrp, t->m[i].start,
+				                                  t->m[i].state });
 		DIR *d = r == 0 ? opendir("/proc") : NULL;
 		if (r == 0 && !d)
 			r = -errno;
@@ -913,7 +923,8 @@ static int scan(struct treemgr *mgr)
 				continue;
 			const struct pinfo *p = &s.p[i];
 			struct member *old = member_find(t, p->pid, p->start);
-			m[k] = (struct member){ p->pid, p->ppid, p->pgrp, p->start, p->state, false, false };
+			m[k] = (struct member){ p->pid,   p->ppid, p->pgrp, p->start,
+				                p->state, false,   false };
 			if (old) {
 				m[k].signalled = old->signalled;
 				m[k].killed = old->killed;
@@ -1057,7 +1068,8 @@ static void service(struct treemgr *mgr)
 		if (t->phase == PH_KILL && !t->warned && now - t->kill_started > SYNC_KILL_MS) {
 			t->warned = true;
 			log_msg(GUST_LOG_WARN, STAGE_RUN,
-			        "%zu process(es) of pid %ld's tree survive SIGKILL (uninterruptible sleep?); still waiting",
+			        "%zu process(es) of pid %ld's tree survive SIGKILL "
+			        "(uninterruptible sleep?); still waiting",
 			        t->nm, (long)t->pid);
 		}
 		t->rescan_ms = t->rescan_ms * 2 > RESCAN_MAX_MS ? RESCAN_MAX_MS : t->rescan_ms * 2;
@@ -1311,8 +1323,8 @@ fail:
 	free(buf);
 	if (!mgr->state_warned) {
 		mgr->state_warned = true;
-		log_msg(GUST_LOG_WARN, STAGE_RUN, "cannot write the state file \"%s\": %s", mgr->state_path,
-		        strerror(errno));
+		log_msg(GUST_LOG_WARN, STAGE_RUN, "cannot write the state file \"%s\": %s",
+		        mgr->state_path, strerror(errno));
 	}
 }
 
@@ -1448,11 +1460,12 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 			free(cgs[i]);
 		free(cgs);
 		if (oquitting) { /* asked to quit, still stopping its run */
-			snprintf(msg, msglen, "the previous gust (pid %ld) to finish stopping", opid);
+			snprintf(msg, msglen, "the previous gust (pid %ld) to finish stopping",
+			         opid);
 			return -EAGAIN;
 		}
-		snprintf(msg, msglen, "another gust (pid %ld) is running in this project (\"%s\")", opid,
-		         mgr->state_path);
+		snprintf(msg, msglen, "another gust (pid %ld) is running in this project (\"%s\")",
+		         opid, mgr->state_path);
 		return -EEXIST;
 	}
 	/* The old gust is dead: kill what provably was its own, until none is
@@ -1503,7 +1516,8 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 				continue;
 			bool reaper = false;
 			for (size_t j = 0; j < nrec; j++)
-				reaper |= rec[j].reaper && rec[j].pid == p->pid && rec[j].start == p->start;
+				reaper |= rec[j].reaper && rec[j].pid == p->pid &&
+				          rec[j].start == p->start;
 			ours = recorded_below(&s, rec, nrec, st, i);
 			for (size_t j = 0; j < ncgp && !ours; j++)
 				ours = cgp[j] == p->pid;
@@ -1525,7 +1539,8 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 					}
 				}
 				if (nkilled < capkilled)
-					killed[nkilled++] = (struct recorded){ p->pid, p->start, reaper };
+					killed[nkilled++] =
+					    (struct recorded){ p->pid, p->start, reaper };
 			}
 		}
 		free(s.p);
@@ -1546,21 +1561,32 @@ int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
 		return r;
 	}
 	if (left) {
-		snprintf(msg, msglen, "%zu process(es) left by a killed gust (pid %ld) survive SIGKILL",
-		         left, opid);
+		snprintf(msg, msglen,
+		         "%zu process(es) left by a killed gust (pid %ld) survive SIGKILL", left,
+		         opid);
 		return -EBUSY;
 	}
 	unlink(mgr->state_path);
 	if (nkilled)
-		snprintf(msg, msglen, "removed %zu process(es) left behind by a killed gust (pid %ld)",
-		         nkilled, opid);
+		snprintf(msg, msglen,
+		         "removed %zu process(es) left behind by a killed gust (pid %ld)", nkilled,
+		         opid);
 	return (int)nkilled;
 }
 
 /* ---- spawning ---- */
 
-enum child_stage { ST_SETPGID = 1, ST_PDEATH, ST_STDIO, ST_CHDIR, ST_EXEC, ST_CGROUP, ST_USERNS,
-	           ST_FORK, ST_REAPER };
+enum child_stage {
+	ST_SETPGID = 1,
+	ST_PDEATH,
+	ST_STDIO,
+	ST_CHDIR,
+	ST_EXEC,
+	ST_CGROUP,
+	ST_USERNS,
+	ST_FORK,
+	ST_REAPER
+};
 
 struct child_report {
 	int stage;
@@ -1570,17 +1596,17 @@ struct child_report {
 struct child_plan {
 	char *const *argv;
 	char *const *envp;
-	char **paths;        /* candidates for argv[0], in PATH order */
+	char **paths; /* candidates for argv[0], in PATH order */
 	const char *cwd;
-	int fd[3];           /* -1: inherit */
+	int fd[3]; /* -1: inherit */
 	bool devnull_stdin;
 	int tty_fd;
 	pid_t parent;
 	int report;
-	int report_rd;       /* the parent's end, closed in the child */
-	int cg_fd;           /* GUST_SPAWN_CGROUP: the cgroup's cgroup.procs */
-	bool pidns;          /* started by clone() as pid 1 of a new namespace */
-	bool userns;         /* ... together with a new user namespace */
+	int report_rd; /* the parent's end, closed in the child */
+	int cg_fd;     /* GUST_SPAWN_CGROUP: the cgroup's cgroup.procs */
+	bool pidns;    /* started by clone() as pid 1 of a new namespace */
+	bool userns;   /* ... together with a new user namespace */
 	char uid_map[32], gid_map[32];
 };
 
@@ -1630,7 +1656,8 @@ static void ns_init(pid_t prog)
 		int st;
 		pid_t r = waitpid(-1, &st, 0);
 		if (r == prog)
-			_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0));
+			_exit(WIFEXITED(st) ? WEXITSTATUS(st)
+			                    : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0));
 		if (r < 0 && errno != EINTR)
 			_exit(127);
 	}
@@ -1739,7 +1766,8 @@ static void child_main(const struct child_plan *pl)
 				eacces = true;
 				continue;
 			}
-			if (e == ENOENT || e == ENOTDIR || e == ESTALE || e == ENODEV || e == ETIMEDOUT)
+			if (e == ENOENT || e == ENOTDIR || e == ESTALE || e == ENODEV ||
+			    e == ETIMEDOUT)
 				continue;
 			break;
 		}
@@ -1917,7 +1945,8 @@ static pid_t fork_fast(struct treemgr *mgr, struct child_plan *pl)
 		void *st = mmap(NULL, CHILD_STACK, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		long pg = sysconf(_SC_PAGESIZE);
 		if (st != MAP_FAILED && pg > 0 && (size_t)pg < CHILD_STACK &&
-		    mprotect((char *)st + pg, CHILD_STACK - (size_t)pg, PROT_READ | PROT_WRITE) == 0)
+		    mprotect((char *)st + pg, CHILD_STACK - (size_t)pg, PROT_READ | PROT_WRITE) ==
+		        0)
 			mgr->child_stack = st;
 		else if (st != MAP_FAILED)
 			munmap(st, CHILD_STACK);
@@ -2045,7 +2074,9 @@ static void reaper_main(struct treemgr *mgr, struct child_plan *pl, int report, 
 	}
 	/* not reaped yet, so the pid names it: its start time is exact */
 	struct pinfo pi;
-	m = (struct reaper_msg){ RK_STARTED, 0, 0, 0, prog, proc_stat(prog, &pi) == 0 ? pi.start : 0 };
+	m = (struct reaper_msg){
+		RK_STARTED, 0, 0, 0, prog, proc_stat(prog, &pi) == 0 ? pi.start : 0
+	};
 	reaper_send(report, &m);
 	close_fds_but(report);
 	sigset_t set;
@@ -2101,28 +2132,34 @@ static void spawn_error(const struct gust_tree *t, const struct gust_spawn *spec
 	int e = rep->err;
 	switch (rep->stage) {
 	case ST_CHDIR:
-		snprintf(err, errlen, "cannot change to directory \"%s\": %s", spec->cwd, strerror(e));
+		snprintf(err, errlen, "cannot change to directory \"%s\": %s", spec->cwd,
+		         strerror(e));
 		break;
 	case ST_CGROUP:
-		snprintf(err, errlen, "containment \"cgroup\": cannot move the process into \"%s\": %s",
+		snprintf(err, errlen,
+		         "containment \"cgroup\": cannot move the process into \"%s\": %s",
 		         t->cg ? t->cg : "?", strerror(e));
 		break;
 	case ST_USERNS:
-		snprintf(err, errlen,
-		         "containment \"pidns\": cannot map uid and gid into the user namespace: %s",
-		         strerror(e));
+		snprintf(
+		    err, errlen,
+		    "containment \"pidns\": cannot map uid and gid into the user namespace: %s",
+		    strerror(e));
 		break;
 	case ST_REAPER:
-		snprintf(err, errlen, "cannot start the reaper of \"%s\"'s tree: %s", argv0, strerror(e));
+		snprintf(err, errlen, "cannot start the reaper of \"%s\"'s tree: %s", argv0,
+		         strerror(e));
 		break;
 	case ST_EXEC:
 		snprintf(err, errlen, "cannot execute \"%s\": %s%s", argv0, strerror(e),
 		         e == ENOENT && !strchr(argv0, '/') && !(spec->flags & GUST_SPAWN_NO_PATH)
 		             ? " (not found in PATH)"
-		             : e == ETXTBSY ? " (the file is still being written)" : "");
+		         : e == ETXTBSY ? " (the file is still being written)"
+		                        : "");
 		break;
 	default:
-		snprintf(err, errlen, "cannot set up the process for \"%s\": %s", argv0, strerror(e));
+		snprintf(err, errlen, "cannot set up the process for \"%s\": %s", argv0,
+		         strerror(e));
 		break;
 	}
 }
@@ -2161,8 +2198,8 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 	    !(paths = exec_paths(argv[0], envp, spec->flags & GUST_SPAWN_NO_PATH)))
 		goto oom;
 
-	struct child_plan pl = { argv, envp, paths, spec->cwd, { -1, -1, -1 }, false, -1, getpid(), -1,
-		                 -1, -1, false, false, "", "" };
+	struct child_plan pl = { argv, envp, paths, spec->cwd, { -1, -1, -1 }, false, -1, getpid(),
+		                 -1,   -1,   -1,    false,     false,          "",    "" };
 	bool contain_try = spec->flags & GUST_SPAWN_CONTAIN_TRY;
 	if (spec->flags & GUST_SPAWN_CGROUP) {
 		char why[1024];
@@ -2229,7 +2266,8 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 			child_main(&pl); /* in the new namespace */
 		if (pid < 0 && contain_try) {
 			log_msg(GUST_LOG_DEBUG, STAGE_RUN,
-			        "cannot create a pid namespace: %s; running without one", strerror(errno));
+			        "cannot create a pid namespace: %s; running without one",
+			        strerror(errno));
 			pl.pidns = pl.userns = false;
 		}
 	}
@@ -2255,7 +2293,8 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 	cgfd = -1;
 	if (pid < 0 && pl.pidns) {
 		snprintf(err, errlen,
-		         "containment \"pidns\": cannot create a %spid namespace: %s (needs unprivileged "
+		         "containment \"pidns\": cannot create a %spid namespace: %s (needs "
+		         "unprivileged "
 		         "user namespaces: sysctl user.max_user_namespaces > 0 and, on Debian, "
 		         "kernel.unprivileged_userns_clone=1; or use \"none\")",
 		         pl.userns ? "user and " : "", strerror(e));
@@ -2290,14 +2329,16 @@ struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
 		(void)fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
 		if (loop_io_add(mgr->loop, pfd[0], GUST_IO_READ, on_report, t) < 0)
 			log_msg(GUST_LOG_WARN, STAGE_RUN,
-			        "cannot watch the reaper of pid %ld: its exit shows when its tree is gone",
+			        "cannot watch the reaper of pid %ld: its exit shows when its tree "
+			        "is gone",
 			        (long)m.pid);
 	}
 	pfd[0] = -1;
 	if (proc_stat(t->pid, &pi) == 0 && (pl.pidns || pi.start == m.start)) {
 		t->start = pi.start;
 		if ((t->m = calloc(1, sizeof *t->m))) {
-			t->m[0] = (struct member){ t->pid, pi.ppid, pi.pgrp, pi.start, pi.state, false, false };
+			t->m[0] = (struct member){ t->pid,   pi.ppid, pi.pgrp, pi.start,
+				                   pi.state, false,   false };
 			t->nm = 1;
 		}
 	} else {
@@ -2430,7 +2471,8 @@ static void kill_sync(struct treemgr *mgr, struct gust_tree *only)
 			size_t before = left;
 			for (size_t i = 0; i < t->nm; i++) {
 				struct member *m = &t->m[i];
-				if (m->ppid == mgr->self && waitpid(m->pid, &st, WNOHANG) == m->pid) {
+				if (m->ppid == mgr->self &&
+				    waitpid(m->pid, &st, WNOHANG) == m->pid) {
 					if (m->pid == t->pid)
 						t->root_reaped = true;
 					continue;
@@ -2447,7 +2489,8 @@ static void kill_sync(struct treemgr *mgr, struct gust_tree *only)
 			break;
 		if (loop_now_ms() >= deadline) {
 			log_msg(GUST_LOG_WARN, STAGE_RUN,
-			        "%zu process(es) survive SIGKILL (uninterruptible sleep?); giving up on them",
+			        "%zu process(es) survive SIGKILL (uninterruptible sleep?); giving "
+			        "up on them",
 			        left);
 			break;
 		}

@@ -14,8 +14,7 @@ struct treemgr;
  * file where the processes of live trees are recorded (pid and start time)
  * so a later gust can remove them if this one is SIGKILLed; NULL: none.
  * NULL + err on failure. */
-struct treemgr *treemgr_new(struct loop *loop, const char *state_path,
-                            char *err, size_t errlen);
+struct treemgr *treemgr_new(struct loop *loop, const char *state_path, char *err, size_t errlen);
 
 /* Kill (SIGKILL) and reap every process of every tree, synchronously and in
  * bounded time, remove the state file, free. */
@@ -54,8 +53,8 @@ bool treemgr_incremental(const struct treemgr *mgr);
 unsigned long treemgr_quick_scans(const struct treemgr *mgr);
 
 struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
-                             const struct gust_tree_events *ev, void *arg,
-                             char *err, size_t errlen);
+                             const struct gust_tree_events *ev, void *arg, char *err,
+                             size_t errlen);
 int tree_stop(struct gust_tree *tree, int sig, unsigned kill_delay_ms);
 int tree_kill(struct gust_tree *tree);
 pid_t tree_pid(const struct gust_tree *tree);

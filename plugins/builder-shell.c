@@ -79,7 +79,7 @@ struct job {
 	bool log_midline;    /* the log file's last byte is not a newline */
 	bool cr;             /* a \r was the last byte seen */
 	int status;
-	size_t len;          /* bytes in line */
+	size_t len; /* bytes in line */
 	char line[LINE_MAX_BYTES];
 };
 
@@ -101,8 +101,8 @@ struct shell {
 	size_t nsteps;
 	const char *const *env; /* borrowed from the options */
 	size_t nenv;
-	char *cwd;              /* absolute, owned */
-	char *log_path;         /* absolute, owned, or NULL */
+	char *cwd;      /* absolute, owned */
+	char *log_path; /* absolute, owned, or NULL */
 	unsigned kill_delay_ms;
 	bool prefix;
 	bool use_pty;
@@ -356,7 +356,8 @@ static int open_output(struct shell *sh, int *rd, int *wr)
 	if (sh->use_pty) {
 		int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 		char name[128];
-		if (m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0 && ptsname_r(m, name, sizeof name) == 0) {
+		if (m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0 &&
+		    ptsname_r(m, name, sizeof name) == 0) {
 			int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 			if (s >= 0) {
 				struct termios tio;
@@ -397,11 +398,12 @@ nonblock:;
 /* ---- commands that need no shell ---- */
 
 /* Builtins that act on the shell itself: never run as a program. */
-static const char *const shell_only[] = {
-	"alias", "bg", "break", "cd", "command", "continue", "eval", "exec", "exit", "export", "fg",
-	"getopts", "hash", "jobs", "local", "read", "readonly", "return", "set", "shift", "source",
-	"times", "trap", "type", "ulimit", "umask", "unset", "wait", NULL
-};
+static const char *const shell_only[] = { "alias",    "bg",       "break",  "cd",   "command",
+	                                  "continue", "eval",     "exec",   "exit", "export",
+	                                  "fg",       "getopts",  "hash",   "jobs", "local",
+	                                  "read",     "readonly", "return", "set",  "shift",
+	                                  "source",   "times",    "trap",   "type", "ulimit",
+	                                  "umask",    "unset",    "wait",   NULL };
 
 static bool plain_char(char c)
 {
@@ -415,7 +417,8 @@ static bool runnable(const char *word, const char *cwd, const char *path)
 	char buf[4200];
 	struct stat st;
 	if (strchr(word, '/')) {
-		if (word[0] != '/' && snprintf(buf, sizeof buf, "%s/%s", cwd, word) < (int)sizeof buf)
+		if (word[0] != '/' &&
+		    snprintf(buf, sizeof buf, "%s/%s", cwd, word) < (int)sizeof buf)
 			word = buf;
 		return stat(word, &st) == 0 && S_ISREG(st.st_mode) && access(word, X_OK) == 0;
 	}
@@ -503,7 +506,8 @@ static int spawn_step(struct shell *sh)
 		.stderr_fd = wr,
 		.flags = words ? 0 : GUST_SPAWN_NO_PATH,
 	};
-	sh->host->log(sh->ctx, GUST_LOG_DEBUG, "%s: %s%s", st->name, st->cmd, words ? " (no shell needed)" : "");
+	sh->host->log(sh->ctx, GUST_LOG_DEBUG, "%s: %s%s", st->name, st->cmd,
+	              words ? " (no shell needed)" : "");
 	errno = 0;
 	job->tree = sh->host->tree_spawn(sh->ctx, &spec, &job_events, job);
 	int e = errno ? errno : EIO;
@@ -517,7 +521,8 @@ static int spawn_step(struct shell *sh)
 	r = sh->host->io_add(sh->ctx, job->fd, GUST_IO_READ, on_io, job);
 	if (r < 0) {
 		/* cannot read it: it would block on a full pipe, so end it */
-		sh->host->set_error(sh->ctx, "%s: cannot watch the output: %s", st->name, strerror(-r));
+		sh->host->set_error(sh->ctx, "%s: cannot watch the output: %s", st->name,
+		                    strerror(-r));
 		close(job->fd);
 		job->fd = -1;
 		job->cancelled = true;
@@ -577,7 +582,8 @@ static char **build_env(struct shell *sh, const struct gust_build_req *req)
 			goto fail;
 	if (!(env[n++] = changed_var(req->changed)))
 		goto fail;
-	const char *file = req->size > offsetof(struct gust_build_req, changed_file) ? req->changed_file : NULL;
+	const char *file =
+	    req->size > offsetof(struct gust_build_req, changed_file) ? req->changed_file : NULL;
 	if (file) {
 		if (asprintf(&env[n++], "GUST_CHANGED_FILE=%s", file) < 0) {
 			env[n - 1] = NULL;
@@ -596,9 +602,11 @@ static void log_header(struct shell *sh, const struct gust_build_req *req)
 {
 	if (!sh->log_path)
 		return;
-	sh->b.logfd = open(sh->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	sh->b.logfd =
+	    open(sh->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
 	if (sh->b.logfd < 0) {
-		sh->host->log(sh->ctx, GUST_LOG_WARN, "log_file \"%s\": %s", sh->log_path, strerror(errno));
+		sh->host->log(sh->ctx, GUST_LOG_WARN, "log_file \"%s\": %s", sh->log_path,
+		              strerror(errno));
 		return;
 	}
 	char when[64] = "";
@@ -612,12 +620,14 @@ static void log_header(struct shell *sh, const struct gust_build_req *req)
 	char line[1024];
 	int l;
 	if (n == 0)
-		l = snprintf(line, sizeof line, "==== gust build %u at %s ====\n", sh->b.number, when);
+		l = snprintf(line, sizeof line, "==== gust build %u at %s ====\n", sh->b.number,
+		             when);
 	else if (n == 1)
-		l = snprintf(line, sizeof line, "==== gust build %u at %s: %s changed ====\n", sh->b.number,
-		             when, req->changed[0]);
+		l = snprintf(line, sizeof line, "==== gust build %u at %s: %s changed ====\n",
+		             sh->b.number, when, req->changed[0]);
 	else
-		l = snprintf(line, sizeof line, "==== gust build %u at %s: %s and %zu more changed ====\n",
+		l = snprintf(line, sizeof line,
+		             "==== gust build %u at %s: %s and %zu more changed ====\n",
 		             sh->b.number, when, req->changed[0], n - 1);
 	if (l < 0)
 		return;
@@ -632,8 +642,8 @@ static void build_clear(struct shell *sh, const char *result)
 {
 	if (sh->b.logfd >= 0) {
 		char line[256];
-		int l = snprintf(line, sizeof line, "==== gust build %u %s in %.2f s ====\n", sh->b.number,
-		                 result, seconds_since(&sh->b.t0));
+		int l = snprintf(line, sizeof line, "==== gust build %u %s in %.2f s ====\n",
+		                 sh->b.number, result, seconds_since(&sh->b.t0));
 		if (l > 0 && (size_t)l < sizeof line)
 			write_all(sh->b.logfd, line, (size_t)l);
 		close(sh->b.logfd);
@@ -676,7 +686,8 @@ static void step_done(struct shell *sh, int status)
 		if (sh->nsteps > 1) {
 			char what[96];
 			describe_status(status, what, sizeof what);
-			sh->host->log(sh->ctx, GUST_LOG_INFO, "%s failed (%s): %s", st->name, what, st->cmd);
+			sh->host->log(sh->ctx, GUST_LOG_INFO, "%s failed (%s): %s", st->name, what,
+			              st->cmd);
 		}
 		build_end(sh, status);
 		return;
@@ -826,8 +837,9 @@ static void *shell_create(const struct gust_host *host, struct gust_ctx *ctx,
 	sh->b.logfd = -1;
 	/* opt_env (an object, or an array of "K=V") was appended to the host
 	 * table; older cores only offer the array form */
-	bool have_opt_env = host->size >= offsetof(struct gust_host, opt_env) + sizeof host->opt_env &&
-	                    host->opt_env;
+	bool have_opt_env =
+	    host->size >= offsetof(struct gust_host, opt_env) + sizeof host->opt_env &&
+	    host->opt_env;
 	if (host->opt_check_keys(ctx, opts, known) < 0 ||
 	    host->opt_string(ctx, opts, "cmd", DEFAULT_CMD, &cmd) < 0 ||
 	    host->opt_strv(ctx, opts, "pre_cmd", &pre, &npre) < 0 ||

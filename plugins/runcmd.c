@@ -56,8 +56,9 @@ int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx
 	long long delay;
 	size_t nenv = 0;
 	const char *const *env = NULL;
-	bool have_opt_env = host->size >= offsetof(struct gust_host, opt_env) + sizeof host->opt_env &&
-	                    host->opt_env;
+	bool have_opt_env =
+	    host->size >= offsetof(struct gust_host, opt_env) + sizeof host->opt_env &&
+	    host->opt_env;
 	if (host->opt_string(ctx, opts, "cwd", NULL, &cwd) < 0 ||
 	    host->opt_signal(ctx, opts, "stop_signal", SIGTERM, &rc->stop_signal) < 0 ||
 	    host->opt_int(ctx, opts, "kill_delay_ms", 2000, 0, MAX_KILL_DELAY_MS, &delay) < 0 ||
@@ -75,7 +76,8 @@ int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx
 	else if (!strcmp(in, "tty"))
 		rc->stdin_mode = RUNCMD_STDIN_TTY;
 	else {
-		host->set_error(ctx, "stdin: expected \"null\", \"inherit\" or \"tty\", got \"%s\"", in);
+		host->set_error(ctx, "stdin: expected \"null\", \"inherit\" or \"tty\", got \"%s\"",
+		                in);
 		return -EINVAL;
 	}
 	if (!strcmp(contain, "reaper") || !strcmp(contain, "none"))
@@ -88,7 +90,8 @@ int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx
 		rc->contain_flags = GUST_SPAWN_PIDNS;
 	else {
 		host->set_error(ctx,
-		                "containment: expected \"reaper\", \"auto\", \"cgroup\" or \"pidns\", got \"%s\"",
+		                "containment: expected \"reaper\", \"auto\", \"cgroup\" or "
+		                "\"pidns\", got \"%s\"",
 		                contain);
 		return -EINVAL;
 	}
@@ -358,7 +361,8 @@ int runcmd_start(struct runcmd *rc, const char *const *argv)
 		int r = path ? runcmd_parse_env_file(path, &fenv, &nf, err, sizeof err) : -ENOMEM;
 		free(path);
 		if (r < 0) {
-			h->set_error(rc->ctx, "env_files: %s", r == -ENOMEM ? "out of memory" : err);
+			h->set_error(rc->ctx, "env_files: %s",
+			             r == -ENOMEM ? "out of memory" : err);
 			free_strv(fenv);
 			return r;
 		}
@@ -451,7 +455,8 @@ int runcmd_stop(struct runcmd *rc, bool force)
 	}
 	if (r < 0) {
 		rc->stopping = false;
-		h->set_error(rc->ctx, "cannot stop pid %ld: %s", (long)h->tree_pid(rc->tree), strerror(-r));
+		h->set_error(rc->ctx, "cannot stop pid %ld: %s", (long)h->tree_pid(rc->tree),
+		             strerror(-r));
 	}
 	return r;
 }

@@ -33,9 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RUNCMD_COMMON_KEYS \
-	"env", "env_files", "cwd", "stop_signal", "kill_delay_ms", "stdin", \
-	"containment"
+#define RUNCMD_COMMON_KEYS                                                                         \
+	"env", "env_files", "cwd", "stop_signal", "kill_delay_ms", "stdin", "containment"
 
 enum runcmd_stdin { RUNCMD_STDIN_NULL = 0, RUNCMD_STDIN_INHERIT, RUNCMD_STDIN_TTY };
 
@@ -43,34 +42,34 @@ struct runcmd {
 	const struct gust_host *host;
 	struct gust_ctx *ctx;
 	/* options */
-	const char *cwd;          /* absolute */
+	const char *cwd; /* absolute */
 	int stop_signal;
 	unsigned kill_delay_ms;
 	enum runcmd_stdin stdin_mode;
-	unsigned contain_flags;   /* GUST_SPAWN_CGROUP/PIDNS/CONTAIN_TRY */
+	unsigned contain_flags; /* GUST_SPAWN_CGROUP/PIDNS/CONTAIN_TRY */
 	const char *const *env_files;
-	char **env;               /* "K=V" from the "env" object, NULL-terminated */
+	char **env; /* "K=V" from the "env" object, NULL-terminated */
 	/* When the root process exits by itself, also remove the rest of its
 	 * tree at once (dlv: an orphaned debuggee is never wanted). */
 	bool reap_tree_on_exit;
 	/* state */
-	struct gust_tree *tree;   /* the current run, or NULL */
-	bool stopping;            /* a stop was requested by the core */
-	bool exited;              /* root exited by itself */
+	struct gust_tree *tree; /* the current run, or NULL */
+	bool stopping;          /* a stop was requested by the core */
+	bool exited;            /* root exited by itself */
 	/* Called after the root exits by itself, before run_exited is reported
 	 * (dlv: say what happened to the debuggee). May be NULL. */
 	void (*on_exit)(struct runcmd *rc, int status, void *arg);
 	void *on_exit_arg;
 	/* internal */
-	bool exit_stop;           /* reap_tree_on_exit: stopping the rest */
-	int exit_status;          /* reported once that stop is complete */
-	uint64_t done_timer;      /* stop_done with no run alive: deferred */
-	int root_pidfd;           /* the root, for runcmd_end(); -1: none */
+	bool exit_stop;      /* reap_tree_on_exit: stopping the rest */
+	int exit_status;     /* reported once that stop is complete */
+	uint64_t done_timer; /* stop_done with no run alive: deferred */
+	int root_pidfd;      /* the root, for runcmd_end(); -1: none */
 };
 
 /* Read the common options. 0 or -EINVAL with host->set_error() called. */
-int runcmd_init(struct runcmd *rc, const struct gust_host *host,
-                struct gust_ctx *ctx, const struct gust_opts *opts);
+int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx *ctx,
+                const struct gust_opts *opts);
 /* Start argv as the run (tree_spawn with the environment built now). */
 int runcmd_start(struct runcmd *rc, const char *const *argv);
 /* Stop the run (host->stop_done follows); force: SIGKILL now. With no run
@@ -91,7 +90,6 @@ void runcmd_fini(struct runcmd *rc);
 /* Parse one .env file into "K=V" strings appended to *env (malloc'd,
  * NULL-terminated, *n entries). 0 or -errno; on a syntax error -EINVAL
  * with "file:line: ..." in err. */
-int runcmd_parse_env_file(const char *path, char ***env, size_t *n, char *err,
-                          size_t errlen);
+int runcmd_parse_env_file(const char *path, char ***env, size_t *n, char *err, size_t errlen);
 
 #endif

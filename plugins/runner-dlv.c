@@ -48,49 +48,57 @@
 
 #include "runcmd.h"
 
-#define DLV_NOT_FOUND \
+#define DLV_NOT_FOUND                                                                              \
 	"dlv not found on PATH; install Delve (apt-get install delve) or set runner.dlv"
 
 struct dlv {
 	struct runcmd rc;
 	const struct gust_host *host;
 	struct gust_ctx *ctx;
-	char *dlv_path;          /* owned, absolute or as found on PATH */
-	const char *bin;         /* borrowed from the options */
-	char listen[300];        /* normalised HOST:PORT */
+	char *dlv_path;   /* owned, absolute or as found on PATH */
+	const char *bin;  /* borrowed from the options */
+	char listen[300]; /* normalised HOST:PORT */
 	char api[16];
 	struct sockaddr_storage addr; /* listen, resolved: checked before start */
 	socklen_t addrlen;
-	const char **argv;       /* owned array; strings borrowed or above */
-	char bin_abs[4096];      /* the debuggee's argv[0] as dlv passes it */
-	pid_t pid;               /* dlv's pid in the current run */
-	pid_t parent;            /* dlv's parent: the tree's reaper, where
-	                            what dlv leaves re-parents */
+	const char **argv;  /* owned array; strings borrowed or above */
+	char bin_abs[4096]; /* the debuggee's argv[0] as dlv passes it */
+	pid_t pid;          /* dlv's pid in the current run */
+	pid_t parent;       /* dlv's parent: the tree's reaper, where
+	                       what dlv leaves re-parents */
 	/* exit_with_program: the debuggee of the current run (see below) */
 	bool exit_with_program;
-	int phase;               /* W_* */
-	uint64_t timer;          /* the next look, poll or question */
-	unsigned delay_ms;       /* W_FIND: backing off */
-	unsigned tries;          /* W_FIND: looks so far */
-	int pidfd;               /* W_WATCH: -1 when polled instead */
-	pid_t debuggee;          /* 0 until found */
+	int phase;                  /* W_* */
+	uint64_t timer;             /* the next look, poll or question */
+	unsigned delay_ms;          /* W_FIND: backing off */
+	unsigned tries;             /* W_FIND: looks so far */
+	int pidfd;                  /* W_WATCH: -1 when polled instead */
+	pid_t debuggee;             /* 0 until found */
 	unsigned answered, refused; /* W_GONE: answers without an exit, refusals */
-	uint64_t gone_ms;        /* W_GONE: when it went (monotonic ms) */
-	dev_t bin_dev;           /* the program file when the run started */
+	uint64_t gone_ms;           /* W_GONE: when it went (monotonic ms) */
+	dev_t bin_dev;              /* the program file when the run started */
 	ino_t bin_ino;
-	int ask_fd;              /* a question to dlv under way, or -1 */
+	int ask_fd; /* a question to dlv under way, or -1 */
 	bool ask_sent;
 	uint64_t ask_timer;
 	size_t ask_len;
 	char ask_buf[4096];
 };
 
-static const char *const known_keys[] = {
-	"bin", "args", "listen", "api_version", "headless", "accept_multiclient",
-	"continue", "log", "log_output", "dlv", "extra_args", "exit_with_program",
-	RUNCMD_COMMON_KEYS,
-	NULL
-};
+static const char *const known_keys[] = { "bin",
+	                                  "args",
+	                                  "listen",
+	                                  "api_version",
+	                                  "headless",
+	                                  "accept_multiclient",
+	                                  "continue",
+	                                  "log",
+	                                  "log_output",
+	                                  "dlv",
+	                                  "extra_args",
+	                                  "exit_with_program",
+	                                  RUNCMD_COMMON_KEYS,
+	                                  NULL };
 
 static bool is_exec_file(const char *path)
 {
@@ -137,7 +145,9 @@ static int find_dlv(struct dlv *d, const char *opt)
 	if (!strchr(opt, '/')) {
 		d->dlv_path = search_path(opt);
 		if (!d->dlv_path) {
-			h->set_error(d->ctx, "/runner/dlv: \"%s\" not found on PATH; install Delve (apt-get install delve) or give its path",
+			h->set_error(d->ctx,
+			             "/runner/dlv: \"%s\" not found on PATH; install Delve "
+			             "(apt-get install delve) or give its path",
 			             opt);
 			return -ENOENT;
 		}
@@ -193,7 +203,8 @@ static int parse_listen(struct dlv *d, const char *s)
 		port = close + 2;
 	} else {
 		const char *colon = strrchr(s, ':');
-		if (!colon || memchr(s, ':', (size_t)(colon - s)) || (size_t)(colon - s) >= sizeof host)
+		if (!colon || memchr(s, ':', (size_t)(colon - s)) ||
+		    (size_t)(colon - s) >= sizeof host)
 			goto bad;
 		memcpy(host, s, (size_t)(colon - s));
 		host[colon - s] = '\0';
@@ -201,7 +212,9 @@ static int parse_listen(struct dlv *d, const char *s)
 	}
 	if (!*port || strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 ||
 	    atoi(port) < 1 || atoi(port) > 65535) {
-		h->set_error(d->ctx, "/runner/listen: expected a port from 1 to 65535 in \"%s\" (gust restarts dlv, so a random port would move each time)",
+		h->set_error(d->ctx,
+		             "/runner/listen: expected a port from 1 to 65535 in \"%s\" (gust "
+		             "restarts dlv, so a random port would move each time)",
 		             s);
 		return -EINVAL;
 	}
@@ -235,11 +248,13 @@ static int parse_listen(struct dlv *d, const char *s)
 	freeaddrinfo(ai);
 	if (!is_loopback(&d->addr))
 		h->log(d->ctx, GUST_LOG_WARN,
-		       "runner.listen \"%s\" is not a loopback address: Delve's API has no authentication, anyone who can reach it can run code as you",
+		       "runner.listen \"%s\" is not a loopback address: Delve's API has no "
+		       "authentication, anyone who can reach it can run code as you",
 		       d->listen);
 	return 0;
 bad:
-	h->set_error(d->ctx, "/runner/listen: expected HOST:PORT, [IPV6]:PORT or :PORT, got \"%s\"", s);
+	h->set_error(d->ctx, "/runner/listen: expected HOST:PORT, [IPV6]:PORT or :PORT, got \"%s\"",
+	             s);
 	return -EINVAL;
 }
 
@@ -253,7 +268,8 @@ static int check_listen_free(struct dlv *d)
 	int fd = socket(d->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		int e = errno;
-		h->set_error(d->ctx, "runner.listen \"%s\": cannot check the address: %s", d->listen, strerror(e));
+		h->set_error(d->ctx, "runner.listen \"%s\": cannot check the address: %s",
+		             d->listen, strerror(e));
 		return -e;
 	}
 	int one = 1;
@@ -264,10 +280,14 @@ static int check_listen_free(struct dlv *d)
 	if (r == 0)
 		return 0;
 	if (e == EADDRINUSE)
-		h->set_error(d->ctx, "runner.listen \"%s\": address already in use by another process (nothing of gust's previous run is left); stop it or set runner.listen to a free address",
-		             d->listen);
+		h->set_error(
+		    d->ctx,
+		    "runner.listen \"%s\": address already in use by another process (nothing of "
+		    "gust's previous run is left); stop it or set runner.listen to a free address",
+		    d->listen);
 	else
-		h->set_error(d->ctx, "runner.listen \"%s\": cannot listen there: %s", d->listen, strerror(e));
+		h->set_error(d->ctx, "runner.listen \"%s\": cannot listen there: %s", d->listen,
+		             strerror(e));
 	return -e;
 }
 
@@ -354,7 +374,8 @@ static pid_t find_orphan(const struct dlv *d)
 		const char *rp = strrchr(buf, ')');
 		char state;
 		long ppid;
-		if (!rp || sscanf(rp + 1, " %c %ld", &state, &ppid) != 2 || ppid != self || state == 'Z')
+		if (!rp || sscanf(rp + 1, " %c %ld", &state, &ppid) != 2 || ppid != self ||
+		    state == 'Z')
 			continue;
 		snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -391,10 +412,10 @@ enum { W_OFF, W_FIND, W_WATCH, W_GONE };
 
 #define FIND_FIRST_MS 20
 #define FIND_MAX_MS 1000
-#define POLL_MS 250       /* without a pidfd */
-#define ASK_EVERY_MS 20   /* W_GONE */
+#define POLL_MS 250     /* without a pidfd */
+#define ASK_EVERY_MS 20 /* W_GONE */
 #define ASK_TIMEOUT_MS 500
-#define ANSWERED_MAX 50   /* plain answers after the debuggee went: restarted */
+#define ANSWERED_MAX 50 /* plain answers after the debuggee went: restarted */
 #define REFUSED_MAX 5
 #define BUSY_MAX_MS 30000
 
@@ -427,7 +448,8 @@ static bool is_debuggee(const struct dlv *d, long pid)
 	char path[64], buf[4096];
 	struct stat st;
 	snprintf(path, sizeof path, "/proc/%ld/exe", pid);
-	if (d->bin_ino && stat(path, &st) == 0 && st.st_dev == d->bin_dev && st.st_ino == d->bin_ino)
+	if (d->bin_ino && stat(path, &st) == 0 && st.st_dev == d->bin_dev &&
+	    st.st_ino == d->bin_ino)
 		return true;
 	snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
 	return read_small(path, buf, sizeof buf) > 0 && strcmp(buf, d->bin_abs) == 0;
@@ -551,21 +573,28 @@ static void finish(struct dlv *d, bool known, int code)
 	int status;
 	if (known && code < 0 && -code < NSIG) {
 		status = W_EXITCODE(0, -code);
-		h->log(d->ctx, GUST_LOG_INFO, "the program%s was killed by signal %d; dlv stopped with it (exit_with_program)",
+		h->log(d->ctx, GUST_LOG_INFO,
+		       "the program%s was killed by signal %d; dlv stopped with it "
+		       "(exit_with_program)",
 		       who, -code);
 	} else if (known) {
 		status = W_EXITCODE(code & 0xff, 0);
-		h->log(d->ctx, GUST_LOG_INFO, "the program%s exited with status %d; dlv stopped with it (exit_with_program)",
-		       who, code);
+		h->log(
+		    d->ctx, GUST_LOG_INFO,
+		    "the program%s exited with status %d; dlv stopped with it (exit_with_program)",
+		    who, code);
 	} else {
 		status = W_EXITCODE(255, 0);
-		h->log(d->ctx, GUST_LOG_WARN, "the program%s exited and dlv does not say how (reported as status 255); dlv stopped with it",
+		h->log(d->ctx, GUST_LOG_WARN,
+		       "the program%s exited and dlv does not say how (reported as status 255); "
+		       "dlv stopped with it",
 		       who);
 	}
 	watch_end(d);
 	int r = runcmd_end(&d->rc, status, true);
 	if (r < 0 && r != -EALREADY)
-		h->log(d->ctx, GUST_LOG_WARN, "cannot stop dlv after the program exited: %s; the next build stops it",
+		h->log(d->ctx, GUST_LOG_WARN,
+		       "cannot stop dlv after the program exited: %s; the next build stops it",
 		       strerror(-r));
 }
 
@@ -585,7 +614,8 @@ static void answered(struct dlv *d, int r, int code)
 	if (d->phase != W_GONE)
 		return; /* W_FIND: its own timer goes on */
 	if (r == 0 && ++d->answered >= ANSWERED_MAX) {
-		d->host->log(d->ctx, GUST_LOG_DEBUG, "debuggee pid %ld gone, dlv runs on: looking for the new one",
+		d->host->log(d->ctx, GUST_LOG_DEBUG,
+		             "debuggee pid %ld gone, dlv runs on: looking for the new one",
 		             (long)d->debuggee);
 		watch_begin(d);
 		return;
@@ -612,7 +642,8 @@ static int parse_answer(const char *buf, int *code)
 
 static void on_ask_io(int fd, unsigned events, void *arg)
 {
-	static const char req[] = "{\"method\":\"RPCServer.State\",\"params\":[{\"NonBlocking\":true}],\"id\":1}\n";
+	static const char req[] =
+	    "{\"method\":\"RPCServer.State\",\"params\":[{\"NonBlocking\":true}],\"id\":1}\n";
 	struct dlv *d = arg;
 	int code = 0;
 	(void)events;
@@ -659,7 +690,8 @@ static void ask(struct dlv *d)
 		answered(d, -1, 0);
 		return;
 	}
-	if (connect(fd, (const struct sockaddr *)&d->addr, d->addrlen) < 0 && errno != EINPROGRESS) {
+	if (connect(fd, (const struct sockaddr *)&d->addr, d->addrlen) < 0 &&
+	    errno != EINPROGRESS) {
 		close(fd);
 		answered(d, -1, 0);
 		return;
@@ -738,7 +770,8 @@ static void watch_tick(void *arg)
 		return;
 	case W_GONE:
 		if ((pid = find_debuggee(d)) && pid != d->debuggee) {
-			d->host->log(d->ctx, GUST_LOG_DEBUG, "debuggee pid %ld gone, dlv started pid %ld: watching it",
+			d->host->log(d->ctx, GUST_LOG_DEBUG,
+			             "debuggee pid %ld gone, dlv started pid %ld: watching it",
 			             (long)d->debuggee, (long)pid);
 			watch_pid(d, pid);
 			return;
@@ -754,10 +787,14 @@ static void describe(int status, char *buf, size_t len)
 		snprintf(buf, len, "exit status %d", WEXITSTATUS(status));
 	} else if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
-		const char *name = sig == SIGKILL ? "SIGKILL" : sig == SIGTERM ? "SIGTERM"
-		                 : sig == SIGHUP ? "SIGHUP" : sig == SIGINT ? "SIGINT"
-		                 : sig == SIGSEGV ? "SIGSEGV" : sig == SIGABRT ? "SIGABRT"
-		                 : sig == SIGQUIT ? "SIGQUIT" : NULL;
+		const char *name = sig == SIGKILL   ? "SIGKILL"
+		                   : sig == SIGTERM ? "SIGTERM"
+		                   : sig == SIGHUP  ? "SIGHUP"
+		                   : sig == SIGINT  ? "SIGINT"
+		                   : sig == SIGSEGV ? "SIGSEGV"
+		                   : sig == SIGABRT ? "SIGABRT"
+		                   : sig == SIGQUIT ? "SIGQUIT"
+		                                    : NULL;
 		if (name)
 			snprintf(buf, len, "killed by signal %d, %s", sig, name);
 		else
@@ -777,13 +814,16 @@ static void on_dlv_exit(struct runcmd *rc, int status, void *arg)
 	pid_t orphan = find_orphan(d);
 	if (orphan)
 		d->host->log(d->ctx, GUST_LOG_WARN,
-		             "dlv (pid %ld) exited (%s) and left its debuggee running; removing the orphaned debuggee pid %ld (%s) and the rest of the run",
+		             "dlv (pid %ld) exited (%s) and left its debuggee running; removing "
+		             "the orphaned debuggee pid %ld (%s) and the rest of the run",
 		             (long)d->pid, what, (long)orphan, d->bin_abs);
 	else
 		d->host->log(d->ctx, GUST_LOG_WARN,
 		             "dlv (pid %ld) exited (%s); removing whatever is left of the run%s",
 		             (long)d->pid, what,
-		             WIFEXITED(status) && WEXITSTATUS(status) != 0 ? " (dlv's own message is above)" : "");
+		             WIFEXITED(status) && WEXITSTATUS(status) != 0
+		                 ? " (dlv's own message is above)"
+		                 : "");
 }
 
 static void dlv_destroy(void *self)
@@ -844,20 +884,26 @@ static void *dlv_create(const struct gust_host *host, struct gust_ctx *ctx,
 	 * would take that place, or find no one to answer. */
 	d->exit_with_program = d->exit_with_program && headless && multi;
 	if (!*d->bin) {
-		host->set_error(ctx, "/runner/bin: expected the path of the built program, got \"\"");
+		host->set_error(ctx,
+		                "/runner/bin: expected the path of the built program, got \"\"");
 		goto fail;
 	}
 	/* dlv 1.20 refuses these combinations only after it is started. */
 	if (cont && !headless) {
-		host->set_error(ctx, "/runner/continue: dlv runs --continue only with --headless; set runner.headless to true or runner.continue to false");
+		host->set_error(ctx, "/runner/continue: dlv runs --continue only with --headless; "
+		                     "set runner.headless to true or runner.continue to false");
 		goto fail;
 	}
 	if (cont && !multi) {
-		host->set_error(ctx, "/runner/continue: dlv requires --accept-multiclient with --continue; set runner.accept_multiclient to true or runner.continue to false");
+		host->set_error(
+		    ctx, "/runner/continue: dlv requires --accept-multiclient with --continue; set "
+		         "runner.accept_multiclient to true or runner.continue to false");
 		goto fail;
 	}
 	if (!headless && d->rc.stdin_mode != RUNCMD_STDIN_TTY) {
-		host->set_error(ctx, "/runner/headless: dlv's own terminal client needs a terminal; set runner.stdin to \"tty\" or runner.headless to true");
+		host->set_error(ctx,
+		                "/runner/headless: dlv's own terminal client needs a terminal; set "
+		                "runner.stdin to \"tty\" or runner.headless to true");
 		goto fail;
 	}
 	if (log_output && !*log_output)
@@ -918,7 +964,8 @@ static int dlv_start(void *self)
 	struct stat st;
 	if (d->bin_abs[0] && stat(d->bin_abs, &st) < 0) {
 		int e = errno;
-		h->set_error(d->ctx, "runner.bin \"%s\": %s (does the build write the program there?)",
+		h->set_error(d->ctx,
+		             "runner.bin \"%s\": %s (does the build write the program there?)",
 		             d->bin_abs, strerror(e));
 		return -e;
 	}
@@ -933,7 +980,8 @@ static int dlv_start(void *self)
 	d->pid = d->rc.tree ? h->tree_pid(d->rc.tree) : 0;
 	d->parent = parent_of(d->pid);
 	watch_begin(d);
-	h->log(d->ctx, GUST_LOG_INFO, "dlv (pid %ld) serving the debugger API v%s on %s: connect with dlv connect %s",
+	h->log(d->ctx, GUST_LOG_INFO,
+	       "dlv (pid %ld) serving the debugger API v%s on %s: connect with dlv connect %s",
 	       (long)d->pid, d->api, d->listen, d->listen);
 	return 0;
 }
@@ -954,8 +1002,7 @@ static const struct gust_runner_ops dlv_ops = {
 };
 
 /* Plugins are built with -fvisibility=hidden: this is the one export. */
-__attribute__((visibility("default")))
-const struct gust_plugin_desc gust_plugin_desc = {
-	GUST_ABI_VERSION, sizeof(struct gust_plugin_desc), GUST_KIND_RUNNER,
-	"dlv", PACKAGE_VERSION, &dlv_ops,
+__attribute__((visibility("default"))) const struct gust_plugin_desc gust_plugin_desc = {
+	GUST_ABI_VERSION, sizeof(struct gust_plugin_desc), GUST_KIND_RUNNER, "dlv", PACKAGE_VERSION,
+	&dlv_ops,
 };

@@ -41,7 +41,8 @@ static void *plain_create(const struct gust_host *host, struct gust_ctx *ctx,
 	    host->opt_strv(ctx, opts, "args", &args, &nargs) < 0)
 		return NULL;
 	if (cmd && (bin || nargs)) {
-		host->set_error(ctx, "cmd: give either \"cmd\" (a shell command line) or \"bin\" and \"args\", not both");
+		host->set_error(ctx, "cmd: give either \"cmd\" (a shell command line) or \"bin\" "
+		                     "and \"args\", not both");
 		return NULL;
 	}
 	if (cmd && !*cmd) {

@@ -14,8 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-void walker_init(struct walker *w, const struct gust_host *host,
-                 struct gust_ctx *ctx)
+void walker_init(struct walker *w, const struct gust_host *host, struct gust_ctx *ctx)
 {
 	w->host = host;
 	w->ctx = ctx;
@@ -37,8 +36,7 @@ int walk_abs(const struct walker *w, const char *rel, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-void walk_report(const struct walker *w, const char *rel,
-                 enum gust_change kind)
+void walk_report(const struct walker *w, const char *rel, enum gust_change kind)
 {
 	char abs[PATH_MAX];
 
@@ -48,9 +46,8 @@ void walk_report(const struct walker *w, const char *rel,
 
 static void warn_unreadable(const struct walker *w, const char *rel, int err)
 {
-	w->host->log(w->ctx, GUST_LOG_WARN,
-	             "cannot read directory '%s': %s (skipped)", *rel ? rel : ".",
-	             strerror(err));
+	w->host->log(w->ctx, GUST_LOG_WARN, "cannot read directory '%s': %s (skipped)",
+	             *rel ? rel : ".", strerror(err));
 }
 
 static uint64_t mix64(uint64_t x)
@@ -139,8 +136,7 @@ static size_t path_push(char *path, size_t len, const char *name)
 
 static int open_dir_at(const struct walker *w, int dfd, const char *name)
 {
-	return openat(dfd, name,
-	              O_RDONLY | O_DIRECTORY | O_CLOEXEC | (w->follow ? 0 : O_NOFOLLOW));
+	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (w->follow ? 0 : O_NOFOLLOW));
 }
 
 static int walk_dir(struct wstate *st, int dfd, size_t len, uintptr_t cookie)
@@ -167,8 +163,7 @@ static int walk_dir(struct wstate *st, int dfd, size_t len, uintptr_t cookie)
 			continue;
 		if (de->d_type == DT_DIR) {
 			is_dir = true;
-		} else if (de->d_type == DT_UNKNOWN ||
-		           (de->d_type == DT_LNK && w->follow)) {
+		} else if (de->d_type == DT_UNKNOWN || (de->d_type == DT_LNK && w->follow)) {
 			if (fstatat(dfd, name, &sb, w->follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0 &&
 			    fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 				continue;
@@ -194,7 +189,7 @@ static int walk_dir(struct wstate *st, int dfd, size_t len, uintptr_t cookie)
 				close(cfd);
 				continue;
 			}
-			e = (struct walk_entry){st->path, name, &sb, true, cookie};
+			e = (struct walk_entry){ st->path, name, &sb, true, cookie };
 			rc = st->ops->dir(st->arg, &e, &c2);
 			if (rc <= 0) {
 				close(cfd);
@@ -204,12 +199,13 @@ static int walk_dir(struct wstate *st, int dfd, size_t len, uintptr_t cookie)
 		} else if (st->ops->file) {
 			struct walk_entry e;
 			if (st->ops->want_stat && !have) {
-				if (fstatat(dfd, name, &sb, w->follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0 &&
+				if (fstatat(dfd, name, &sb, w->follow ? 0 : AT_SYMLINK_NOFOLLOW) <
+				        0 &&
 				    fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 					continue;
 				have = true;
 			}
-			e = (struct walk_entry){st->path, name, have ? &sb : NULL, false, cookie};
+			e = (struct walk_entry){ st->path, name, have ? &sb : NULL, false, cookie };
 			rc = st->ops->file(st->arg, &e);
 		}
 	}
@@ -232,8 +228,7 @@ int walk_tree(const struct walker *w, const char *rel, uintptr_t parent_cookie,
 		return 0;
 	if (walk_abs(w, rel, abs, sizeof abs) < 0 || strlen(rel) >= PATH_MAX)
 		return 0;
-	fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	                   (*rel && !w->follow ? O_NOFOLLOW : 0));
+	fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (*rel && !w->follow ? O_NOFOLLOW : 0));
 	if (fd < 0) {
 		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
 			warn_unreadable(w, rel, errno);
@@ -255,7 +250,7 @@ int walk_tree(const struct walker *w, const char *rel, uintptr_t parent_cookie,
 	}
 	name = strrchr(rel, '/');
 	name = name ? name + 1 : rel;
-	e = (struct walk_entry){st->path, name, &sb, true, parent_cookie};
+	e = (struct walk_entry){ st->path, name, &sb, true, parent_cookie };
 	rc = ops->dir(arg, &e, &cookie);
 	if (rc <= 0) {
 		close(fd);
@@ -382,7 +377,10 @@ void walk_paths_del(struct walk_paths *t, int ident)
 	}
 }
 
-size_t walk_paths_count(const struct walk_paths *t) { return t->n; }
+size_t walk_paths_count(const struct walk_paths *t)
+{
+	return t->n;
+}
 
 static bool path_under(const char *path, const char *rel, size_t rl)
 {
@@ -392,8 +390,7 @@ static bool path_under(const char *path, const char *rel, size_t rl)
 }
 
 void walk_paths_under(struct walk_paths *t, const char *rel,
-                      void (*fn)(void *arg, int ident, const char *path),
-                      void *arg)
+                      void (*fn)(void *arg, int ident, const char *path), void *arg)
 {
 	size_t rl = strlen(rel), k = 0;
 	int *ids;
@@ -473,8 +470,7 @@ static const char *ent_name(const struct walk_snap *s, uint32_t id)
 	return s->names + s->e[id].name;
 }
 
-static int names_add(struct walk_snap *s, const char *name, size_t nl,
-                     uint32_t *off)
+static int names_add(struct walk_snap *s, const char *name, size_t nl, uint32_t *off)
 {
 	if (s->nlen + nl + 1 > s->ncap) {
 		size_t cap = s->ncap ? s->ncap * 2 : 4096;
@@ -512,8 +508,12 @@ struct walk_snap *walk_snap_new(void)
 	s->free_head = WALK_NONE;
 	s->racy_ms = RACY_MS;
 	s->trust_dirs = true;
-	s->e[0] = (struct snap_ent){.parent = WALK_NONE, .name = off, .child = WALK_NONE,
-	                            .next = WALK_NONE, .is_dir = 1, .live = 1};
+	s->e[0] = (struct snap_ent){ .parent = WALK_NONE,
+		                     .name = off,
+		                     .child = WALK_NONE,
+		                     .next = WALK_NONE,
+		                     .is_dir = 1,
+		                     .live = 1 };
 	s->n = 1;
 	s->live = 1;
 	return s;
@@ -530,8 +530,7 @@ void walk_snap_free(struct walk_snap *s)
 }
 
 /* Child name (nl bytes) of parent, by walking its children. */
-static uint32_t find_child(const struct walk_snap *s, uint32_t parent,
-                           const char *name, size_t nl)
+static uint32_t find_child(const struct walk_snap *s, uint32_t parent, const char *name, size_t nl)
 {
 	for (uint32_t c = s->e[parent].child; c != WALK_NONE; c = s->e[c].next) {
 		const char *nm = ent_name(s, c);
@@ -543,8 +542,8 @@ static uint32_t find_child(const struct walk_snap *s, uint32_t parent,
 
 /* A new entry, first among parent's children (scan_dir() puts them in
  * listing order afterwards). */
-static uint32_t snap_add(struct walk_snap *s, uint32_t parent, const char *name,
-                         bool is_dir, uint64_t stamp)
+static uint32_t snap_add(struct walk_snap *s, uint32_t parent, const char *name, bool is_dir,
+                         uint64_t stamp)
 {
 	size_t nl = strlen(name);
 	uint32_t id, off;
@@ -573,9 +572,14 @@ static uint32_t snap_add(struct walk_snap *s, uint32_t parent, const char *name,
 		}
 		id = s->n++;
 	}
-	s->e[id] = (struct snap_ent){.stamp = stamp, .parent = parent, .name = off,
-	                             .child = WALK_NONE, .next = s->e[parent].child,
-	                             .is_dir = is_dir, .mark = 1, .live = 1};
+	s->e[id] = (struct snap_ent){ .stamp = stamp,
+		                      .parent = parent,
+		                      .name = off,
+		                      .child = WALK_NONE,
+		                      .next = s->e[parent].child,
+		                      .is_dir = is_dir,
+		                      .mark = 1,
+		                      .live = 1 };
 	if (s->user)
 		s->user[id] = -1;
 	s->e[parent].child = id;
@@ -640,8 +644,7 @@ static void remove_children(struct sstate *st, uint32_t id, size_t len)
 
 static uint64_t stamp_of(const struct stat *sb)
 {
-	uint64_t t = (uint64_t)sb->st_mtim.tv_sec * 1000000000ull +
-	             (uint64_t)sb->st_mtim.tv_nsec;
+	uint64_t t = (uint64_t)sb->st_mtim.tv_sec * 1000000000ull + (uint64_t)sb->st_mtim.tv_nsec;
 	return mix64(t ^ mix64((uint64_t)sb->st_size ^
 	                       mix64((uint64_t)sb->st_ino ^
 	                             ((uint64_t)(sb->st_mode & S_IFMT) << 48)))) >>
@@ -661,20 +664,17 @@ static uint64_t dir_stamp(const struct sstate *st, const struct stat *sb)
 {
 	uint64_t h;
 
-	if (ns_of(&sb->st_mtim) >= st->trust_before ||
-	    ns_of(&sb->st_ctim) >= st->trust_before)
+	if (ns_of(&sb->st_mtim) >= st->trust_before || ns_of(&sb->st_ctim) >= st->trust_before)
 		return 0;
 	h = mix64((uint64_t)ns_of(&sb->st_mtim) ^
 	          mix64((uint64_t)ns_of(&sb->st_ctim) ^
 	                mix64((uint64_t)sb->st_ino ^ ((uint64_t)sb->st_dev << 32) ^
-	                      mix64((uint64_t)sb->st_size ^
-	                            ((uint64_t)sb->st_nlink << 40))))) >>
+	                      mix64((uint64_t)sb->st_size ^ ((uint64_t)sb->st_nlink << 40))))) >>
 	    (64 - STAMP_BITS);
 	return h ? h : 1;
 }
 
-static int stat_at(const struct walker *w, int dfd, const char *name,
-                   struct stat *sb)
+static int stat_at(const struct walker *w, int dfd, const char *name, struct stat *sb)
 {
 	if (fstatat(dfd, name, sb, w->follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0 ||
 	    fstatat(dfd, name, sb, AT_SYMLINK_NOFOLLOW) == 0)
@@ -682,22 +682,21 @@ static int stat_at(const struct walker *w, int dfd, const char *name,
 	return -1;
 }
 
-static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
-                    bool recursive, bool may_skip);
+static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len, bool recursive,
+                    bool may_skip);
 
 /* Open and scan subdirectory id (named name in dfd, stat sb taken before)
  * at path length len. may_skip: when its stamp is unchanged, check the
  * entries it had without listing it. */
-static int scan_sub(struct sstate *st, uint32_t id, int dfd, const char *name,
-                    size_t len, const struct stat *sb, bool may_skip)
+static int scan_sub(struct sstate *st, uint32_t id, int dfd, const char *name, size_t len,
+                    const struct stat *sb, bool may_skip)
 {
 	struct walk_snap *s = st->s;
 	uint64_t ds = dir_stamp(st, sb);
 	int cfd = open_dir_at(st->w, dfd, name), rc;
 
 	if (cfd < 0) {
-		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP &&
-		    !s->e[id].warned) {
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && !s->e[id].warned) {
 			s->e[id].warned = 1;
 			warn_unreadable(st->w, st->path, errno);
 		}
@@ -750,8 +749,8 @@ static int defer_push(struct sstate *st, uint32_t id)
 
 /* Known entry id is a directory, stat sb; st->path holds its path at nlen.
  * Hide it, bring it back, or scan it. */
-static void known_dir(struct sstate *st, uint32_t id, int dfd, size_t nlen,
-                      const struct stat *sb, bool recursive)
+static void known_dir(struct sstate *st, uint32_t id, int dfd, size_t nlen, const struct stat *sb,
+                      bool recursive)
 {
 	struct walk_snap *s = st->s;
 	unsigned hide;
@@ -890,8 +889,7 @@ struct listing {
 	uint32_t imask, icount;
 };
 
-static void index_put(const struct walk_snap *s, uint32_t *ix, uint32_t mask,
-                      uint32_t id)
+static void index_put(const struct walk_snap *s, uint32_t *ix, uint32_t mask, uint32_t id)
 {
 	const char *nm = ent_name(s, id);
 	uint32_t i = name_hash(nm, strlen(nm)) & mask;
@@ -943,8 +941,7 @@ static int listing_room(struct sstate *st, struct listing *l)
 
 /* The child named name (from before this listing or added by it), or
  * WALK_NONE. */
-static uint32_t listing_find(struct sstate *st, struct listing *l,
-                             const char *name)
+static uint32_t listing_find(struct sstate *st, struct listing *l, const char *name)
 {
 	struct walk_snap *s = st->s;
 	uint32_t id = WALK_NONE;
@@ -972,8 +969,8 @@ static uint32_t listing_find(struct sstate *st, struct listing *l,
 	return id;
 }
 
-static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
-                    bool recursive, bool may_skip)
+static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len, bool recursive,
+                    bool may_skip)
 {
 	struct walk_snap *s = st->s;
 	const struct walker *w = st->w;
@@ -981,7 +978,7 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len,
 	struct dirent *de;
 	uint32_t c, prev, next;
 	int read_err = 0;
-	struct listing l = {s->e[dir].child, s->e[dir].child, SIZE_MAX, 0, 0};
+	struct listing l = { s->e[dir].child, s->e[dir].child, SIZE_MAX, 0, 0 };
 	size_t obase = st->nord, ibase = st->nidx;
 
 	if (may_skip) {
@@ -1208,9 +1205,8 @@ uint32_t walk_snap_find(const struct walk_snap *s, const char *rel)
 	return id;
 }
 
-int walk_snap_scan(struct walk_snap *s, const struct walker *w,
-                   const char *rel, bool recursive, walk_emit_fn emitfn,
-                   void *arg)
+int walk_snap_scan(struct walk_snap *s, const struct walker *w, const char *rel, bool recursive,
+                   walk_emit_fn emitfn, void *arg)
 {
 	uint32_t id = walk_snap_find(s, rel);
 	struct sstate *st;
@@ -1223,8 +1219,7 @@ int walk_snap_scan(struct walk_snap *s, const struct walker *w,
 		return -ENOENT;
 	if (walk_abs(w, rel, abs, sizeof abs) < 0)
 		return -ENAMETOOLONG;
-	fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	                   (id && !w->follow ? O_NOFOLLOW : 0));
+	fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (id && !w->follow ? O_NOFOLLOW : 0));
 	if (fd < 0) {
 		rc = -errno;
 		if (rc == -ENOTDIR || rc == -ELOOP)
@@ -1275,8 +1270,7 @@ int walk_snap_scan(struct walk_snap *s, const struct walker *w,
 	return rc;
 }
 
-int walk_snap_path(const struct walk_snap *s, uint32_t id, char *buf,
-                   size_t len)
+int walk_snap_path(const struct walk_snap *s, uint32_t id, char *buf, size_t len)
 {
 	size_t total = 0, pos;
 	uint32_t i;
@@ -1307,11 +1301,9 @@ int walk_snap_restat(struct walk_snap *s, const struct walker *w, uint32_t id)
 	char rel[PATH_MAX], abs[PATH_MAX];
 	struct stat sb;
 
-	if (walk_snap_path(s, id, rel, sizeof rel) < 0 ||
-	    walk_abs(w, rel, abs, sizeof abs) < 0)
+	if (walk_snap_path(s, id, rel, sizeof rel) < 0 || walk_abs(w, rel, abs, sizeof abs) < 0)
 		return -ENOENT;
-	if ((w->follow ? stat(abs, &sb) : lstat(abs, &sb)) < 0 &&
-	    lstat(abs, &sb) < 0)
+	if ((w->follow ? stat(abs, &sb) : lstat(abs, &sb)) < 0 && lstat(abs, &sb) < 0)
 		return -ENOENT;
 	if ((bool)S_ISDIR(sb.st_mode) != (bool)s->e[id].is_dir)
 		return -ENOENT;
@@ -1349,8 +1341,7 @@ int walk_snap_set_user(struct walk_snap *s, uint32_t id, int user)
 	return 0;
 }
 
-void walk_snap_each(struct walk_snap *s,
-                    void (*fn)(void *arg, struct walk_snap *s, uint32_t id),
+void walk_snap_each(struct walk_snap *s, void (*fn)(void *arg, struct walk_snap *s, uint32_t id),
                     void *arg)
 {
 	for (uint32_t id = 0; id < s->n; id++)
@@ -1366,14 +1357,16 @@ size_t walk_snap_count(const struct walk_snap *s)
 	return n;
 }
 
-void walk_snap_stats(const struct walk_snap *s, uint64_t *listed,
-                     uint64_t *skipped)
+void walk_snap_stats(const struct walk_snap *s, uint64_t *listed, uint64_t *skipped)
 {
 	*listed = s->listed;
 	*skipped = s->skipped;
 }
 
-void walk_snap_set_racy_ms(struct walk_snap *s, unsigned ms) { s->racy_ms = ms; }
+void walk_snap_set_racy_ms(struct walk_snap *s, unsigned ms)
+{
+	s->racy_ms = ms;
+}
 
 void walk_snap_set_trust_dirs(struct walk_snap *s, bool trust)
 {
@@ -1396,8 +1389,8 @@ struct walk_poller {
 	bool root_gone;
 };
 
-static void poller_emit(void *arg, struct walk_snap *s, uint32_t id,
-                        const char *rel, enum gust_change kind, bool is_dir)
+static void poller_emit(void *arg, struct walk_snap *s, uint32_t id, const char *rel,
+                        enum gust_change kind, bool is_dir)
 {
 	struct walk_poller *p = arg;
 	(void)s;
@@ -1414,11 +1407,9 @@ static void poller_tick(void *arg)
 	p->timer = 0;
 	rc = walk_snap_scan(p->s, &p->w, "", true, poller_emit, p);
 	if (rc == -ENOENT && !p->root_gone)
-		p->w.host->log(p->w.ctx, GUST_LOG_ERROR, "root '%s' is gone",
-		               p->w.root);
+		p->w.host->log(p->w.ctx, GUST_LOG_ERROR, "root '%s' is gone", p->w.root);
 	else if (rc < 0 && rc != -ENOENT)
-		p->w.host->log(p->w.ctx, GUST_LOG_ERROR, "scan failed: %s",
-		               strerror(-rc));
+		p->w.host->log(p->w.ctx, GUST_LOG_ERROR, "scan failed: %s", strerror(-rc));
 	p->root_gone = rc == -ENOENT;
 	p->timer = p->w.host->timer_add(p->w.ctx, p->interval, poller_tick, p);
 	if (!p->timer)
@@ -1426,8 +1417,7 @@ static void poller_tick(void *arg)
 		               "cannot arm the poll timer: changes are no longer seen");
 }
 
-struct walk_poller *walk_poller_start(const struct walker *w,
-                                      unsigned interval_ms, bool trust_dirs,
+struct walk_poller *walk_poller_start(const struct walker *w, unsigned interval_ms, bool trust_dirs,
                                       bool log_errors)
 {
 	struct walk_poller *p = calloc(1, sizeof *p);
@@ -1472,11 +1462,9 @@ void walk_poller_free(struct walk_poller *p)
 }
 
 int walk_fallback_opts(const struct gust_host *host, struct gust_ctx *ctx,
-                       const struct gust_opts *opts, bool *fallback,
-                       unsigned *poll_ms)
+                       const struct gust_opts *opts, bool *fallback, unsigned *poll_ms)
 {
-	static const char *const known[] = {"fallback_to_poll", "poll_interval_ms",
-	                                    NULL};
+	static const char *const known[] = { "fallback_to_poll", "poll_interval_ms", NULL };
 	long long ms;
 
 	if (host->opt_check_keys(ctx, opts, known) < 0 ||

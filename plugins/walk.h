@@ -32,19 +32,18 @@ struct walker {
 	bool follow; /* follow symlinked directories */
 };
 
-void walker_init(struct walker *w, const struct gust_host *host,
-                 struct gust_ctx *ctx);
+void walker_init(struct walker *w, const struct gust_host *host, struct gust_ctx *ctx);
 
 /* root + "/" + rel into buf; -ENAMETOOLONG if it does not fit. */
 int walk_abs(const struct walker *w, const char *rel, char *buf, size_t len);
 
 /* One entry met by walk_tree(). Everything is valid during the call only. */
 struct walk_entry {
-	const char *rel;         /* root-relative path */
-	const char *name;        /* last component ("" for the root) */
-	const struct stat *st;   /* NULL for a file when ops->want_stat is off */
+	const char *rel;       /* root-relative path */
+	const char *name;      /* last component ("" for the root) */
+	const struct stat *st; /* NULL for a file when ops->want_stat is off */
 	bool is_dir;
-	uintptr_t parent;        /* the cookie of the directory holding it */
+	uintptr_t parent; /* the cookie of the directory holding it */
 };
 
 struct walk_ops {
@@ -79,8 +78,7 @@ size_t walk_paths_count(const struct walk_paths *t);
 /* Call fn for every ident whose path is rel or lies under it; fn may delete
  * that ident (only that one). */
 void walk_paths_under(struct walk_paths *t, const char *rel,
-                      void (*fn)(void *arg, int ident, const char *path),
-                      void *arg);
+                      void (*fn)(void *arg, int ident, const char *path), void *arg);
 
 /* ---- snapshot and diff ---- */
 
@@ -91,9 +89,8 @@ struct walk_snap;
 /* A difference found by walk_snap_scan(). id is the entry (valid during the
  * call; for GUST_CHANGE_REMOVE it is deleted right after). Removes of a
  * directory's contents come before the directory's own. */
-typedef void (*walk_emit_fn)(void *arg, struct walk_snap *s, uint32_t id,
-                             const char *rel, enum gust_change kind,
-                             bool is_dir);
+typedef void (*walk_emit_fn)(void *arg, struct walk_snap *s, uint32_t id, const char *rel,
+                             enum gust_change kind, bool is_dir);
 
 struct walk_snap *walk_snap_new(void);
 void walk_snap_free(struct walk_snap *s);
@@ -115,9 +112,8 @@ void walk_snap_free(struct walk_snap *s);
  * directories (and ones met twice: symlink loops) are kept as hidden
  * entries, so that one the filter lets in again is found without listing
  * its parent; hidden entries are invisible to every function below. */
-int walk_snap_scan(struct walk_snap *s, const struct walker *w,
-                   const char *rel, bool recursive, walk_emit_fn emit,
-                   void *arg);
+int walk_snap_scan(struct walk_snap *s, const struct walker *w, const char *rel, bool recursive,
+                   walk_emit_fn emit, void *arg);
 
 /* Re-stat one entry and record its stamp silently (after reporting a write
  * the watcher saw itself, so the next rescan does not report it again).
@@ -129,24 +125,21 @@ int walk_snap_restat(struct walk_snap *s, const struct walker *w, uint32_t id);
  * number. */
 uint32_t walk_snap_find(const struct walk_snap *s, const char *rel);
 /* The path of an entry into buf; -ENAMETOOLONG or -ENOENT. */
-int walk_snap_path(const struct walk_snap *s, uint32_t id, char *buf,
-                   size_t len);
+int walk_snap_path(const struct walk_snap *s, uint32_t id, char *buf, size_t len);
 bool walk_snap_is_dir(const struct walk_snap *s, uint32_t id);
 /* One int of the watcher's own per entry (kqueue: the open fd); -1 when
  * new. Setting one: 0, or -ENOMEM (the first one allocates the table). */
 int walk_snap_user(const struct walk_snap *s, uint32_t id);
 int walk_snap_set_user(struct walk_snap *s, uint32_t id, int user);
 /* Call fn for every entry (the root included). */
-void walk_snap_each(struct walk_snap *s,
-                    void (*fn)(void *arg, struct walk_snap *s, uint32_t id),
+void walk_snap_each(struct walk_snap *s, void (*fn)(void *arg, struct walk_snap *s, uint32_t id),
                     void *arg);
 size_t walk_snap_count(const struct walk_snap *s);
 /* Heap bytes held (for benchmarks). */
 size_t walk_snap_bytes(const struct walk_snap *s);
 /* Directories listed, and checked without listing, since the snapshot
  * began (for tests and benchmarks). */
-void walk_snap_stats(const struct walk_snap *s, uint64_t *listed,
-                     uint64_t *skipped);
+void walk_snap_stats(const struct walk_snap *s, uint64_t *listed, uint64_t *skipped);
 /* How old a directory's mtime and ctime must be for its listing to be
  * trusted (default 2000 ms; tests shorten it). */
 void walk_snap_set_racy_ms(struct walk_snap *s, unsigned ms);
@@ -162,20 +155,17 @@ struct walk_poller;
  * arms the timer. NULL with the reason set via host->set_error(), or logged
  * when log_errors (after create(), set_error no longer reaches anyone).
  * trust_dirs: see walk_snap_set_trust_dirs(). */
-struct walk_poller *walk_poller_start(const struct walker *w,
-                                      unsigned interval_ms, bool trust_dirs,
+struct walk_poller *walk_poller_start(const struct walker *w, unsigned interval_ms, bool trust_dirs,
                                       bool log_errors);
 void walk_poller_free(struct walk_poller *p);
 
 /* Report kind for root-relative rel as an absolute path. */
-void walk_report(const struct walker *w, const char *rel,
-                 enum gust_change kind);
+void walk_report(const struct walker *w, const char *rel, enum gust_change kind);
 
 /* The options of the event-driven watchers (inotify, kqueue), which fall
  * back to polling: {"fallback_to_poll": bool, "poll_interval_ms": int}.
  * Rejects unknown keys. 0 or -EINVAL with host->set_error() called. */
 int walk_fallback_opts(const struct gust_host *host, struct gust_ctx *ctx,
-                       const struct gust_opts *opts, bool *fallback,
-                       unsigned *poll_ms);
+                       const struct gust_opts *opts, bool *fallback, unsigned *poll_ms);
 
 #endif

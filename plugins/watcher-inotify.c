@@ -21,10 +21,9 @@
 
 #include "walk.h"
 
-#define DIR_MASK                                                              \
-	(IN_CREATE | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_DELETE |           \
-	 IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | \
-	 IN_EXCL_UNLINK)
+#define DIR_MASK                                                                                   \
+	(IN_CREATE | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_DELETE | IN_MOVED_FROM |          \
+	 IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
 
 struct ino_watcher {
 	const struct gust_host *host;
@@ -36,8 +35,8 @@ struct ino_watcher {
 	bool registered;
 	struct walk_paths *wds;
 	struct walk_poller *poller;
-	bool started;    /* start() returned: errors go to the log */
-	bool report;     /* the walk in progress reports what it finds */
+	bool started;      /* start() returned: errors go to the log */
+	bool report;       /* the walk in progress reports what it finds */
 	char errmsg[4608]; /* why the last add_watch failed hard */
 };
 
@@ -47,8 +46,7 @@ static long read_sysctl(const char *name)
 	FILE *fp;
 	long v = -1;
 
-	if (snprintf(path, sizeof path, "/proc/sys/fs/inotify/%s", name) >=
-	    (int)sizeof path)
+	if (snprintf(path, sizeof path, "/proc/sys/fs/inotify/%s", name) >= (int)sizeof path)
 		return -1;
 	fp = fopen(path, "re");
 	if (!fp)
@@ -59,8 +57,8 @@ static long read_sysctl(const char *name)
 	return v;
 }
 
-static void limit_message(struct ino_watcher *iw, const char *what,
-                          const char *sysctl, long suggest)
+static void limit_message(struct ino_watcher *iw, const char *what, const char *sysctl,
+                          long suggest)
 {
 	snprintf(iw->errmsg, sizeof iw->errmsg,
 	         "%s: the inotify limit is reached (fs.inotify.%s = %ld); raise it "
@@ -87,11 +85,11 @@ static int add_one(struct ino_watcher *iw, const char *rel)
 		}
 		if (e == EACCES || e == EPERM)
 			iw->host->log(iw->ctx, GUST_LOG_WARN,
-			              "cannot watch directory '%s': %s (skipped)",
-			              *rel ? rel : ".", strerror(e));
+			              "cannot watch directory '%s': %s (skipped)", *rel ? rel : ".",
+			              strerror(e));
 		else if (e != ENOENT && e != ENOTDIR && !*rel) {
-			snprintf(iw->errmsg, sizeof iw->errmsg, "cannot watch '%s': %s",
-			         iw->w.root, strerror(e));
+			snprintf(iw->errmsg, sizeof iw->errmsg, "cannot watch '%s': %s", iw->w.root,
+			         strerror(e));
 			return -e;
 		}
 		return 0; /* gone meanwhile: nothing to watch */
@@ -123,7 +121,7 @@ static int on_file(void *arg, const struct walk_entry *e)
 	return 0;
 }
 
-static const struct walk_ops add_ops = {on_dir, on_file, false};
+static const struct walk_ops add_ops = { on_dir, on_file, false };
 
 /* Watch rel and everything under it; report what is found if report. */
 static int add_tree(struct ino_watcher *iw, const char *rel, bool report)
@@ -131,7 +129,8 @@ static int add_tree(struct ino_watcher *iw, const char *rel, bool report)
 	int rc;
 
 	iw->report = report;
-	rc = walk_tree(&iw->w, rel, 0, report ? &add_ops : &(struct walk_ops){on_dir, NULL, false}, iw);
+	rc = walk_tree(&iw->w, rel, 0,
+	               report ? &add_ops : &(struct walk_ops){ on_dir, NULL, false }, iw);
 	iw->report = false;
 	return rc;
 }
@@ -160,8 +159,8 @@ static int fall_back(struct ino_watcher *iw)
 			iw->host->set_error(iw->ctx, "%s", iw->errmsg);
 		return -ENOSPC;
 	}
-	iw->host->log(iw->ctx, GUST_LOG_WARN, "%s; falling back to polling every %u ms",
-	              iw->errmsg, iw->poll_ms);
+	iw->host->log(iw->ctx, GUST_LOG_WARN, "%s; falling back to polling every %u ms", iw->errmsg,
+	              iw->poll_ms);
 	iw->poller = walk_poller_start(&iw->w, iw->poll_ms, true, iw->started);
 	return iw->poller ? 0 : -EIO;
 }
@@ -175,8 +174,8 @@ static void drop_watch(void *arg, int wd, const char *path)
 	walk_paths_del(iw->wds, wd);
 }
 
-static void on_event(struct ino_watcher *iw, const struct inotify_event *ev,
-                     bool *overflow, bool *failed)
+static void on_event(struct ino_watcher *iw, const struct inotify_event *ev, bool *overflow,
+                     bool *failed)
 {
 	char rel[PATH_MAX];
 	const char *dir;
@@ -301,8 +300,8 @@ static int ino_start(void *self)
 	if (iw->fd < 0) {
 		int e = errno;
 		if (e == EMFILE) {
-			limit_message(iw, "cannot create an inotify instance",
-			              "max_user_instances", 1024);
+			limit_message(iw, "cannot create an inotify instance", "max_user_instances",
+			              1024);
 		} else {
 			snprintf(iw->errmsg, sizeof iw->errmsg,
 			         "cannot create an inotify instance: %s", strerror(e));
@@ -333,8 +332,7 @@ static int ino_start(void *self)
 	}
 	rc = iw->host->io_add(iw->ctx, iw->fd, GUST_IO_READ, on_readable, iw);
 	if (rc < 0) {
-		iw->host->set_error(iw->ctx, "cannot watch the inotify fd: %s",
-		                    strerror(-rc));
+		iw->host->set_error(iw->ctx, "cannot watch the inotify fd: %s", strerror(-rc));
 		return rc;
 	}
 	iw->registered = true;
@@ -356,12 +354,15 @@ static void ino_destroy(void *self)
 }
 
 static const struct gust_watcher_ops ino_ops = {
-	sizeof(struct gust_watcher_ops), ino_create, ino_start, ino_destroy,
+	sizeof(struct gust_watcher_ops),
+	ino_create,
+	ino_start,
+	ino_destroy,
 };
 
 /* Built with -fvisibility=hidden: the descriptor is the one export. */
-__attribute__((visibility("default")))
-const struct gust_plugin_desc gust_plugin_desc = {
-	GUST_ABI_VERSION, sizeof(struct gust_plugin_desc), GUST_KIND_WATCHER,
-	"inotify", PACKAGE_VERSION, &ino_ops,
+__attribute__((visibility("default"))) const struct gust_plugin_desc gust_plugin_desc = {
+	GUST_ABI_VERSION,  sizeof(struct gust_plugin_desc),
+	GUST_KIND_WATCHER, "inotify",
+	PACKAGE_VERSION,   &ino_ops,
 };

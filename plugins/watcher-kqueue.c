@@ -102,8 +102,8 @@ static void kq_open_entry(struct kq_watcher *kw, uint32_t id, const char *rel)
 	kw->fd_ent[fd] = id;
 }
 
-static void kq_emit(void *arg, struct walk_snap *s, uint32_t id,
-                    const char *rel, enum gust_change kind, bool is_dir)
+static void kq_emit(void *arg, struct walk_snap *s, uint32_t id, const char *rel,
+                    enum gust_change kind, bool is_dir)
 {
 	struct kq_watcher *kw = arg;
 
@@ -155,8 +155,8 @@ static int kq_fall_back(struct kq_watcher *kw, bool started)
 			kw->host->set_error(kw->ctx, "%s", msg);
 		return -EMFILE;
 	}
-	kw->host->log(kw->ctx, GUST_LOG_WARN, "%s; falling back to polling every %u ms",
-	              msg, kw->poll_ms);
+	kw->host->log(kw->ctx, GUST_LOG_WARN, "%s; falling back to polling every %u ms", msg,
+	              kw->poll_ms);
 	kw->poller = walk_poller_start(&kw->w, kw->poll_ms, true, started);
 	return kw->poller ? 0 : -EIO;
 }
@@ -189,8 +189,7 @@ static void kq_event(struct kq_watcher *kw, const struct kevent *ev)
 	if (fd < 0 || (size_t)fd >= kw->fd_cap || kw->fd_ent[fd] == WALK_NONE)
 		return;
 	id = kw->fd_ent[fd];
-	if (walk_snap_user(kw->snap, id) != fd ||
-	    walk_snap_path(kw->snap, id, rel, sizeof rel) < 0)
+	if (walk_snap_user(kw->snap, id) != fd || walk_snap_path(kw->snap, id, rel, sizeof rel) < 0)
 		return;
 	if (walk_snap_is_dir(kw->snap, id)) {
 		if (fl & (NOTE_DELETE | NOTE_RENAME)) {
@@ -237,7 +236,7 @@ static void kq_readable(int fd, unsigned events, void *arg)
 {
 	struct kq_watcher *kw = arg;
 	struct kevent evs[64];
-	struct timespec zero = {0, 0};
+	struct timespec zero = { 0, 0 };
 
 	(void)events;
 	for (;;) {
@@ -302,22 +301,19 @@ static int kq_start(void *self)
 	kq_open_entry(kw, 0, "");
 	if (walk_snap_user(kw->snap, 0) < 0) {
 		rc = -errno;
-		kw->host->set_error(kw->ctx, "cannot watch '%s': %s", kw->w.root,
-		                    strerror(errno));
+		kw->host->set_error(kw->ctx, "cannot watch '%s': %s", kw->w.root, strerror(errno));
 		return rc ? rc : -EIO;
 	}
 	rc = walk_snap_scan(kw->snap, &kw->w, "", true, kq_emit, kw);
 	if (rc < 0) {
-		kw->host->set_error(kw->ctx, "cannot scan '%s': %s", kw->w.root,
-		                    strerror(-rc));
+		kw->host->set_error(kw->ctx, "cannot scan '%s': %s", kw->w.root, strerror(-rc));
 		return rc;
 	}
 	if (kw->out_of_fds)
 		return kq_fall_back(kw, false);
 	rc = kw->host->io_add(kw->ctx, kw->kq, GUST_IO_READ, kq_readable, kw);
 	if (rc < 0) {
-		kw->host->set_error(kw->ctx, "cannot watch the kqueue fd: %s",
-		                    strerror(-rc));
+		kw->host->set_error(kw->ctx, "cannot watch the kqueue fd: %s", strerror(-rc));
 		return rc;
 	}
 	kw->registered = true;
@@ -338,14 +334,17 @@ static void kq_destroy(void *self)
 }
 
 static const struct gust_watcher_ops kq_ops = {
-	sizeof(struct gust_watcher_ops), kq_create, kq_start, kq_destroy,
+	sizeof(struct gust_watcher_ops),
+	kq_create,
+	kq_start,
+	kq_destroy,
 };
 
 /* Built with -fvisibility=hidden: the descriptor is the one export. */
-__attribute__((visibility("default")))
-const struct gust_plugin_desc gust_plugin_desc = {
-	GUST_ABI_VERSION, sizeof(struct gust_plugin_desc), GUST_KIND_WATCHER,
-	"kqueue", PACKAGE_VERSION, &kq_ops,
+__attribute__((visibility("default"))) const struct gust_plugin_desc gust_plugin_desc = {
+	GUST_ABI_VERSION,  sizeof(struct gust_plugin_desc),
+	GUST_KIND_WATCHER, "kqueue",
+	PACKAGE_VERSION,   &kq_ops,
 };
 
 #endif /* HAVE_SYS_EVENT_H */

@@ -24,7 +24,7 @@ struct poll_watcher {
 static void *poll_create(const struct gust_host *host, struct gust_ctx *ctx,
                          const struct gust_opts *opts)
 {
-	static const char *const known[] = {"interval_ms", "trust_dir_mtime", NULL};
+	static const char *const known[] = { "interval_ms", "trust_dir_mtime", NULL };
 	struct poll_watcher *p;
 	long long ms;
 	bool trust;
@@ -53,8 +53,7 @@ static int poll_start(void *self)
 	p->poller = walk_poller_start(&p->w, p->interval_ms, p->trust_dirs, false);
 	if (!p->poller)
 		return -EIO;
-	p->host->log(p->ctx, GUST_LOG_DEBUG, "polling '%s' every %u ms", p->w.root,
-	             p->interval_ms);
+	p->host->log(p->ctx, GUST_LOG_DEBUG, "polling '%s' every %u ms", p->w.root, p->interval_ms);
 	return 0;
 }
 
@@ -69,12 +68,15 @@ static void poll_destroy(void *self)
 }
 
 static const struct gust_watcher_ops poll_ops = {
-	sizeof(struct gust_watcher_ops), poll_create, poll_start, poll_destroy,
+	sizeof(struct gust_watcher_ops),
+	poll_create,
+	poll_start,
+	poll_destroy,
 };
 
 /* Built with -fvisibility=hidden: the descriptor is the one export. */
-__attribute__((visibility("default")))
-const struct gust_plugin_desc gust_plugin_desc = {
-	GUST_ABI_VERSION, sizeof(struct gust_plugin_desc), GUST_KIND_WATCHER,
-	"poll", PACKAGE_VERSION, &poll_ops,
+__attribute__((visibility("default"))) const struct gust_plugin_desc gust_plugin_desc = {
+	GUST_ABI_VERSION,  sizeof(struct gust_plugin_desc),
+	GUST_KIND_WATCHER, "poll",
+	PACKAGE_VERSION,   &poll_ops,
 };

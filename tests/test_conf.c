@@ -163,13 +163,14 @@ END_TEST
 START_TEST(test_file_values)
 {
 	struct config cfg;
-	load_ok(&cfg,
-	        "{ \"$schema\": \"x\", \"watch\": { \"include_ext\": \"c\", \"debounce_ms\": 0,"
-	        " \"debounce_max_ms\": 0, \"gitignore\": false },"
-	        " \"log\": { \"color\": \"never\", \"verbosity\": \"debug\", \"timestamps\": true },"
-	        " \"screen\": { \"clear\": true },"
-	        " \"lifecycle\": { \"restart_on_exit\": true, \"restart_delay_ms\": 10 } }",
-	        NULL);
+	load_ok(
+	    &cfg,
+	    "{ \"$schema\": \"x\", \"watch\": { \"include_ext\": \"c\", \"debounce_ms\": 0,"
+	    " \"debounce_max_ms\": 0, \"gitignore\": false },"
+	    " \"log\": { \"color\": \"never\", \"verbosity\": \"debug\", \"timestamps\": true },"
+	    " \"screen\": { \"clear\": true },"
+	    " \"lifecycle\": { \"restart_on_exit\": true, \"restart_delay_ms\": 10 } }",
+	    NULL);
 	ck_assert_str_eq(cfg.file, "gust.json");
 	ck_assert_str_eq(cfg.watch.include_ext[0], "c"); /* a string is a one-element list */
 	ck_assert_ptr_null(cfg.watch.include_ext[1]);
@@ -204,12 +205,15 @@ static const struct {
 } semantic[] = {
 	{ "{ \"watch\": { \"debounce_ms\": \"fast\" } }",
 	  "gust.json: /watch/debounce_ms: expected integer >= 0, got \"fast\"" },
-	{ "{ \"watch\": { \"debounce_ms\": -1 } }", "gust.json: /watch/debounce_ms: expected integer >= 0, got -1" },
-	{ "{ \"watch\": { \"debounce_ms\": 1.5 } }", "gust.json: /watch/debounce_ms: expected integer >= 0, got 1.5" },
+	{ "{ \"watch\": { \"debounce_ms\": -1 } }",
+	  "gust.json: /watch/debounce_ms: expected integer >= 0, got -1" },
+	{ "{ \"watch\": { \"debounce_ms\": 1.5 } }",
+	  "gust.json: /watch/debounce_ms: expected integer >= 0, got 1.5" },
 	{ "{ \"watch\": { \"debounce_max_ms\": null } }",
 	  "gust.json: /watch/debounce_max_ms: expected integer >= 0, got null" },
 	{ "{ \"watch\": { \"debounce_ms\": 100, \"debounce_max_ms\": 50 } }",
-	  "gust.json: /watch/debounce_max_ms: expected 0 (no cap) or at least debounce_ms (100), got 50" },
+	  "gust.json: /watch/debounce_max_ms: expected 0 (no cap) or at least debounce_ms (100), "
+	  "got 50" },
 	{ "{ \"watch\": { \"exclude_dirs\": [] } }",
 	  "gust.json: /watch/exclude_dirs: unknown key (did you mean \"exclude_dir\"?)" },
 	{ "{ \"watch\": { \"gitignroe\": true } }",
@@ -231,24 +235,33 @@ static const struct {
 	{ "{ \"root\": 5 }", "gust.json: /root: expected a string, got 5" },
 	{ "{ \"tmp_dir\": [\"a\"] }", "gust.json: /tmp_dir: expected a string, got [\"a\"]" },
 	{ "{ \"$schema\": {} }", "gust.json: /$schema: expected a string, got {}" },
-	{ "{ \"plugin_path\": {\"a\": 1} }", "gust.json: /plugin_path: expected an array of strings, got {\"a\":1}" },
+	{ "{ \"plugin_path\": {\"a\": 1} }",
+	  "gust.json: /plugin_path: expected an array of strings, got {\"a\":1}" },
 	{ "{ \"log\": { \"color\": \"sometimes\" } }",
-	  "gust.json: /log/color: expected one of \"auto\", \"always\", \"never\", got \"sometimes\"" },
+	  "gust.json: /log/color: expected one of \"auto\", \"always\", \"never\", got "
+	  "\"sometimes\"" },
 	{ "{ \"log\": { \"verbosity\": 3 } }",
-	  "gust.json: /log/verbosity: expected one of \"quiet\", \"normal\", \"verbose\", \"debug\" or an integer "
+	  "gust.json: /log/verbosity: expected one of \"quiet\", \"normal\", \"verbose\", "
+	  "\"debug\" or an integer "
 	  "between -1 and 2, got 3" },
-	{ "{ \"log\": { \"verbosty\": 1 } }", "gust.json: /log/verbosty: unknown key (did you mean \"verbosity\"?)" },
-	{ "{ \"screen\": { \"clear\": null } }", "gust.json: /screen/clear: expected true or false, got null" },
+	{ "{ \"log\": { \"verbosty\": 1 } }",
+	  "gust.json: /log/verbosty: unknown key (did you mean \"verbosity\"?)" },
+	{ "{ \"screen\": { \"clear\": null } }",
+	  "gust.json: /screen/clear: expected true or false, got null" },
 	{ "{ \"lifecycle\": { \"restart_delay_ms\": 4000000 } }",
-	  "gust.json: /lifecycle/restart_delay_ms: expected integer between 0 and 3600000, got 4000000" },
+	  "gust.json: /lifecycle/restart_delay_ms: expected integer between 0 and 3600000, got "
+	  "4000000" },
 	{ "{ \"lifecycle\": { \"restart_delay_ms\": 2000, \"restart_max_delay_ms\": 1000 } }",
-	  "gust.json: /lifecycle/restart_max_delay_ms: expected at least restart_delay_ms (2000), got 1000" },
+	  "gust.json: /lifecycle/restart_max_delay_ms: expected at least restart_delay_ms (2000), "
+	  "got 1000" },
 	{ "{ \"lifecycle\": { \"postpone\": true } }",
 	  "gust.json: /lifecycle/postpone: unknown key (did you mean \"postpone_first\"?)" },
-	{ "{ \"builder\": \"make\" }", "gust.json: /builder: expected an object with \"plugin\", got \"make\"" },
+	{ "{ \"builder\": \"make\" }",
+	  "gust.json: /builder: expected an object with \"plugin\", got \"make\"" },
 	{ "{ \"builder\": { \"plugin\": \"\" } }",
 	  "gust.json: /builder/plugin: expected a plugin name or path, got \"\"" },
-	{ "{ \"runner\": { \"plugin\": 7 } }", "gust.json: /runner/plugin: expected a plugin name or path, got 7" },
+	{ "{ \"runner\": { \"plugin\": 7 } }",
+	  "gust.json: /runner/plugin: expected a plugin name or path, got 7" },
 	{ "[1, 2]", "gust.json: expected an object at the top, got [1,2]" },
 	{ "{ \"root\": \"nope\" }", NULL /* names the path: checked in test_paths */ },
 };
@@ -263,7 +276,8 @@ START_TEST(test_semantic_errors)
 		char err[1024];
 		write_file("gust.json", semantic[_i].json);
 		ck_assert_int_eq(config_load(&cfg, NULL, NULL, err, sizeof err), -EINVAL);
-		ck_assert_msg(strncmp(err, semantic[_i].err, strlen(semantic[_i].err)) == 0, "got: %s", err);
+		ck_assert_msg(strncmp(err, semantic[_i].err, strlen(semantic[_i].err)) == 0,
+		              "got: %s", err);
 		ck_assert_uint_gt(strlen(err), strlen(semantic[_i].err));
 		config_free(&cfg);
 		return;
@@ -279,7 +293,8 @@ static const struct {
 } syntax[] = {
 	{ "{\n  \"watch\": {\n    \"debounce_ms\": 5,,\n  }\n}\n",
 	  "gust.json:3:22: string or '}' expected near ','" },
-	{ "{\n  \"root\": \".\"\n  \"tmp_dir\": \"x\"\n}\n", "gust.json:3:11: '}' expected near '\"tmp_dir\"'" },
+	{ "{\n  \"root\": \".\"\n  \"tmp_dir\": \"x\"\n}\n",
+	  "gust.json:3:11: '}' expected near '\"tmp_dir\"'" },
 	{ "{\"a\": 1, \"a\": 2}", "gust.json:1:12: duplicate object key near '\"a\"'" },
 	{ "{ \"watch\": { \"gitignore\": true, \"gitignore\": false } }",
 	  "gust.json:1:43: duplicate object key near '\"gitignore\"'" },
@@ -328,21 +343,40 @@ END_TEST
 static const struct {
 	const char *word, *want;
 } nearest[] = {
-	{ "exclude_dirs", "exclude_dir" },  { "exclude_dri", "exclude_dir" }, { "Exclude_Dir", "exclude_dir" },
-	{ "exlude_dir", "exclude_dir" },    { "debounce", "debounce_ms" },    { "debounc_ms", "debounce_ms" },
-	{ "include_exts", "include_ext" },  { "gitingore", "gitignore" },     { "folow_symlinks", "follow_symlinks" },
-	{ "debounce_max", "debounce_max_ms" }, { "xyz", NULL },              { "a", NULL },
-	{ "completely_else", NULL },        { "", NULL },
+	{ "exclude_dirs", "exclude_dir" },
+	{ "exclude_dri", "exclude_dir" },
+	{ "Exclude_Dir", "exclude_dir" },
+	{ "exlude_dir", "exclude_dir" },
+	{ "debounce", "debounce_ms" },
+	{ "debounc_ms", "debounce_ms" },
+	{ "include_exts", "include_ext" },
+	{ "gitingore", "gitignore" },
+	{ "folow_symlinks", "follow_symlinks" },
+	{ "debounce_max", "debounce_max_ms" },
+	{ "xyz", NULL },
+	{ "a", NULL },
+	{ "completely_else", NULL },
+	{ "", NULL },
 };
 
 START_TEST(test_nearest)
 {
-	static const char *const keys[] = { "include_ext", "include_dir", "include_file", "exclude_dir",
-		                            "exclude_file", "exclude_regex", "gitignore", "follow_symlinks",
-		                            "exclude_unchanged", "allow_any_root", "debounce_ms",
-		                            "debounce_max_ms", NULL };
+	static const char *const keys[] = { "include_ext",
+		                            "include_dir",
+		                            "include_file",
+		                            "exclude_dir",
+		                            "exclude_file",
+		                            "exclude_regex",
+		                            "gitignore",
+		                            "follow_symlinks",
+		                            "exclude_unchanged",
+		                            "allow_any_root",
+		                            "debounce_ms",
+		                            "debounce_max_ms",
+		                            NULL };
 	const char *got = config_nearest(nearest[_i].word, keys);
-	ck_assert_msg(got == nearest[_i].want || (got && nearest[_i].want && strcmp(got, nearest[_i].want) == 0),
+	ck_assert_msg(got == nearest[_i].want ||
+	                  (got && nearest[_i].want && strcmp(got, nearest[_i].want) == 0),
 	              "nearest(\"%s\") = %s, want %s", nearest[_i].word, got ? got : "NULL",
 	              nearest[_i].want ? nearest[_i].want : "NULL");
 	ck_assert_ptr_null(config_nearest("abc", NULL));
@@ -354,10 +388,14 @@ END_TEST
 START_TEST(test_set_values)
 {
 	struct config cfg;
-	const char *const sets[] = { "watch.debounce_ms=100",  "runner.args=[\"-x\", \"y z\"]",
-		                     "builder.cmd=make",       "log.color=never",
-		                     "watch.include_ext=[\"c\"]", "tmp_dir=123",
-		                     "runner.env.FOO=bar",      "screen.clear=true",
+	const char *const sets[] = { "watch.debounce_ms=100",
+		                     "runner.args=[\"-x\", \"y z\"]",
+		                     "builder.cmd=make",
+		                     "log.color=never",
+		                     "watch.include_ext=[\"c\"]",
+		                     "tmp_dir=123",
+		                     "runner.env.FOO=bar",
+		                     "screen.clear=true",
 		                     NULL };
 	load_ok(&cfg, NULL, sets);
 	ck_assert_uint_eq(cfg.watch.debounce_ms, 100);
@@ -379,8 +417,11 @@ START_TEST(test_set_values)
 	config_free(&cfg);
 
 	/* sets apply over the file, in order */
-	const char *const sets2[] = { "watch.debounce_ms=1", "watch.debounce_ms=2", "runner.plugin=dlv", NULL };
-	load_ok(&cfg, "{ \"watch\": { \"debounce_ms\": 9 }, \"runner\": { \"plugin\": \"plain\", \"args\": [\"a\"] } }",
+	const char *const sets2[] = { "watch.debounce_ms=1", "watch.debounce_ms=2",
+		                      "runner.plugin=dlv", NULL };
+	load_ok(&cfg,
+	        "{ \"watch\": { \"debounce_ms\": 9 }, \"runner\": { \"plugin\": \"plain\", "
+	        "\"args\": [\"a\"] } }",
 	        sets2);
 	ck_assert_uint_eq(cfg.watch.debounce_ms, 2);
 	ck_assert_str_eq(jstr(cfg.runner, "plugin"), "dlv");
@@ -394,8 +435,10 @@ END_TEST
 static const struct {
 	const char *set, *err;
 } set_errors[] = {
-	{ "watch.debounc_ms=100", "--set watch.debounc_ms=100: unknown key \"debounc_ms\" (did you mean \"debounce_ms\"?)" },
-	{ "wach.debounce_ms=100", "--set wach.debounce_ms=100: unknown key \"wach\" (did you mean \"watch\"?)" },
+	{ "watch.debounc_ms=100", "--set watch.debounc_ms=100: unknown key \"debounc_ms\" (did you "
+	                          "mean \"debounce_ms\"?)" },
+	{ "wach.debounce_ms=100",
+	  "--set wach.debounce_ms=100: unknown key \"wach\" (did you mean \"watch\"?)" },
 	{ "nothing=1", "--set nothing=1: unknown key \"nothing\"" },
 	{ "watch.debounce_ms=fast",
 	  "--set watch.debounce_ms=fast: /watch/debounce_ms: expected integer >= 0, got \"fast\"" },
@@ -404,15 +447,17 @@ static const struct {
 	{ "watch..x=1", "--set watch..x=1: empty key in \"watch..x\"" },
 	{ "watch.=1", "--set watch.=1: empty key in \"watch.\"" },
 	{ "root.x=1", "--set root.x=1: \"root\" has no keys inside" },
-	{ "runner.plugin=", "--set runner.plugin=: /runner/plugin: expected a plugin name or path, got \"\"" },
+	{ "runner.plugin=",
+	  "--set runner.plugin=: /runner/plugin: expected a plugin name or path, got \"\"" },
 	{ "builder=3", "--set builder=3: /builder: expected an object with \"plugin\", got 3" },
-	{ "log.color=blue",
-	  "--set log.color=blue: /log/color: expected one of \"auto\", \"always\", \"never\", got \"blue\"" },
-	{ "watch.exclude_dir=[1]", "--set watch.exclude_dir=[1]: /watch/exclude_dir/0: expected a string, got 1" },
+	{ "log.color=blue", "--set log.color=blue: /log/color: expected one of \"auto\", "
+	                    "\"always\", \"never\", got \"blue\"" },
+	{ "watch.exclude_dir=[1]",
+	  "--set watch.exclude_dir=[1]: /watch/exclude_dir/0: expected a string, got 1" },
 	{ "root=/", "--set root=/: /root: refusing to watch \"/\" (the whole file system); "
 	            "set watch.allow_any_root to true if you mean it" },
-	{ "watch.debounce_max_ms=2",
-	  "--set watch.debounce_max_ms=2: /watch/debounce_max_ms: expected 0 (no cap) or at least debounce_ms (5), got 2" },
+	{ "watch.debounce_max_ms=2", "--set watch.debounce_max_ms=2: /watch/debounce_max_ms: "
+	                             "expected 0 (no cap) or at least debounce_ms (5), got 2" },
 };
 
 START_TEST(test_set_errors)
@@ -444,7 +489,9 @@ START_TEST(test_plugin_sections)
 	ck_assert_ptr_null(json_object_get(cfg.builder, "cmd"));
 	ck_assert_int_eq(json_object_size(cfg.builder), 2);
 	config_free(&cfg);
-	load_ok(&cfg, "{ \"runner\": { \"plugin\": \"dlv\" }, \"watcher\": { \"plugin\": \"poll\", \"interval_ms\": 20 } }",
+	load_ok(&cfg,
+	        "{ \"runner\": { \"plugin\": \"dlv\" }, \"watcher\": { \"plugin\": \"poll\", "
+	        "\"interval_ms\": 20 } }",
 	        NULL);
 	ck_assert_int_eq(json_object_size(cfg.runner), 1);
 	ck_assert_str_eq(jstr(cfg.watcher, "plugin"), "poll");
@@ -474,7 +521,8 @@ START_TEST(test_paths)
 	mkdirs("proj/conf");
 	mkdirs("proj/src");
 	write_file("proj/conf/gust.json",
-	           "{ \"root\": \"../src\", \"tmp_dir\": \"../build/./out/\", \"plugin_path\": [\"p\", \"/abs/q\"] }");
+	           "{ \"root\": \"../src\", \"tmp_dir\": \"../build/./out/\", \"plugin_path\": "
+	           "[\"p\", \"/abs/q\"] }");
 	ck_assert_int_eq(config_load(&cfg, "proj/conf/gust.json", NULL, err, sizeof err), 0);
 	snprintf(want, sizeof want, "%s/proj/src", tdir);
 	ck_assert_str_eq(cfg.root, want);
@@ -505,7 +553,8 @@ START_TEST(test_paths)
 
 	write_file("gust.json", "{ \"root\": \"nope\" }");
 	ck_assert_int_eq(config_load(&cfg, NULL, NULL, err, sizeof err), -EINVAL);
-	snprintf(want, sizeof want, "gust.json: /root: \"%s/nope\": No such file or directory", tdir);
+	snprintf(want, sizeof want, "gust.json: /root: \"%s/nope\": No such file or directory",
+	         tdir);
 	ck_assert_str_eq(err, want);
 	config_free(&cfg);
 	write_file("afile", "");
@@ -561,8 +610,10 @@ START_TEST(test_dump_round_trip)
 	const char *const sets[] = { "runner.args=[\"-v\"]", "watch.exclude_file=[\"**/*.gen.go\"]",
 		                     "log.verbosity=1", "builder.env=[\"A=1\"]", NULL };
 	load_ok(&a,
-	        "{ \"tmp_dir\": \"out\", \"plugin_path\": [\"plugins\"], \"watch\": { \"debounce_ms\": 77 },"
-	        " \"runner\": { \"plugin\": \"dlv\", \"listen\": \"127.0.0.1:4000\", \"env\": { \"Z\": \"1\", \"A\": 2 } } }",
+	        "{ \"tmp_dir\": \"out\", \"plugin_path\": [\"plugins\"], \"watch\": { "
+	        "\"debounce_ms\": 77 },"
+	        " \"runner\": { \"plugin\": \"dlv\", \"listen\": \"127.0.0.1:4000\", \"env\": { "
+	        "\"Z\": \"1\", \"A\": 2 } } }",
 	        sets);
 	char *d1 = config_dump(&a);
 	ck_assert_ptr_nonnull(d1);
@@ -624,10 +675,13 @@ START_TEST(test_init_never_overwrites)
 	ck_assert_int_eq(access("elsewhere.json", F_OK), -1);
 
 	ck_assert_int_eq(config_init_file("x.json", "cobol", err, sizeof err), -EINVAL);
-	ck_assert_str_eq(err, "init: unknown preset \"cobol\" (known: go, go-dlv, c-make, rust-cargo, node, python)");
+	ck_assert_str_eq(
+	    err,
+	    "init: unknown preset \"cobol\" (known: go, go-dlv, c-make, rust-cargo, node, python)");
 	ck_assert_int_eq(access("x.json", F_OK), -1);
 	ck_assert_int_eq(config_init_file("no/such/dir/g.json", "go", err, sizeof err), -ENOENT);
-	ck_assert_str_eq(err, "init: cannot create \"no/such/dir/g.json\": No such file or directory");
+	ck_assert_str_eq(err,
+	                 "init: cannot create \"no/such/dir/g.json\": No such file or directory");
 }
 END_TEST
 
@@ -685,7 +739,8 @@ START_TEST(test_every_preset_loads)
 		const char *secs[] = { "builder", "runner" };
 		for (size_t s = 0; s < 2; s++) {
 			json_t *sec = json_object_get(user, secs[s]);
-			ck_assert_msg(json_is_string(json_object_get(sec, "plugin")), "%s: %s", names[n], secs[s]);
+			ck_assert_msg(json_is_string(json_object_get(sec, "plugin")), "%s: %s",
+			              names[n], secs[s]);
 			ck_assert(json_equal(sec, json_object_get(cfg.json, secs[s])));
 		}
 		json_decref(user);
@@ -736,19 +791,28 @@ START_TEST(test_opt_origin)
 	long long i;
 	const char *const *v;
 	static const char *const known[] = { "a", NULL };
-	const char *const sets[] = { "runner.kill_delay_ms=fast", "runner.env.X=1", "runner.args=[1]",
-		                     "runner.bogus=1", "watch.debounce_ms=3", NULL };
+	const char *const sets[] = { "runner.kill_delay_ms=fast", "runner.env.X=1",
+		                     "runner.args=[1]",           "runner.bogus=1",
+		                     "watch.debounce_ms=3",       NULL };
 	opts_for_sets(&o, "{ \"plugin\": \"x\", \"a\": \"s\" }", sets);
-	ck_assert_int_eq(config_opt_int(&o, "kill_delay_ms", 1, 0, 10, &i, err, sizeof err), -EINVAL);
-	ck_assert_str_eq(err, "gust.json: /runner/kill_delay_ms: expected integer between 0 and 10, got \"fast\" "
-	                      "(from --set runner.kill_delay_ms=fast)");
+	ck_assert_int_eq(config_opt_int(&o, "kill_delay_ms", 1, 0, 10, &i, err, sizeof err),
+	                 -EINVAL);
+	ck_assert_str_eq(
+	    err,
+	    "gust.json: /runner/kill_delay_ms: expected integer between 0 and 10, got \"fast\" "
+	    "(from --set runner.kill_delay_ms=fast)");
 	ck_assert_int_eq(config_opt_strv(&o, "args", &v, NULL, err, sizeof err), -EINVAL);
-	ck_assert_str_eq(err, "gust.json: /runner/args/0: expected a string, got 1 (from --set runner.args=[1])");
+	ck_assert_str_eq(
+	    err,
+	    "gust.json: /runner/args/0: expected a string, got 1 (from --set runner.args=[1])");
 	ck_assert_int_eq(config_opt_int(&o, "env", 1, 0, 10, &i, err, sizeof err), -EINVAL);
-	ck_assert_str_eq(err, "gust.json: /runner/env: expected integer between 0 and 10, got {\"X\":1} "
-	                      "(from --set runner.env.X=1)");
+	ck_assert_str_eq(err,
+	                 "gust.json: /runner/env: expected integer between 0 and 10, got {\"X\":1} "
+	                 "(from --set runner.env.X=1)");
 	ck_assert_int_eq(config_opt_check_keys(&o, known, err, sizeof err), -EINVAL);
-	ck_assert_str_eq(err, "gust.json: /runner/kill_delay_ms: unknown key (from --set runner.kill_delay_ms=fast)");
+	ck_assert_str_eq(
+	    err,
+	    "gust.json: /runner/kill_delay_ms: unknown key (from --set runner.kill_delay_ms=fast)");
 	/* a scalar set exactly at a string option is the text it was given as */
 	const char *const sets2[] = { "runner.cmd=true", "runner.n=15", "runner.obj.x=1", NULL };
 	config_free(&opt_cfg);
@@ -774,7 +838,8 @@ START_TEST(test_opt_accessors)
 {
 	struct gust_opts o;
 	char err[1024];
-	opts_for(&o, "{ \"plugin\": \"x\", \"s\": \"str\", \"i\": 5, \"b\": true, \"v\": [\"a\", \"b\"], \"one\": \"solo\","
+	opts_for(&o, "{ \"plugin\": \"x\", \"s\": \"str\", \"i\": 5, \"b\": true, \"v\": [\"a\", "
+	             "\"b\"], \"one\": \"solo\","
 	             " \"bad\": \"fast\", \"big\": 700000, \"n\": null, \"mixed\": [\"a\", 1] }");
 	const char *s;
 	ck_assert_int_eq(config_opt_string(&o, "s", "d", &s, err, sizeof err), 0);
@@ -790,9 +855,11 @@ START_TEST(test_opt_accessors)
 	ck_assert_int_eq(config_opt_int(&o, "absent", 42, 0, 10, &i, err, sizeof err), 0);
 	ck_assert_int_eq(i, 42);
 	ck_assert_int_eq(config_opt_int(&o, "bad", 1, 0, 600000, &i, err, sizeof err), -EINVAL);
-	ck_assert_str_eq(err, "gust.json: /runner/bad: expected integer between 0 and 600000, got \"fast\"");
+	ck_assert_str_eq(
+	    err, "gust.json: /runner/bad: expected integer between 0 and 600000, got \"fast\"");
 	ck_assert_int_eq(config_opt_int(&o, "big", 1, 0, 600000, &i, err, sizeof err), -EINVAL);
-	ck_assert_str_eq(err, "gust.json: /runner/big: expected integer between 0 and 600000, got 700000");
+	ck_assert_str_eq(
+	    err, "gust.json: /runner/big: expected integer between 0 and 600000, got 700000");
 	ck_assert_int_eq(config_opt_int(&o, "n", 1, 0, LLONG_MAX, &i, err, sizeof err), -EINVAL);
 	ck_assert_str_eq(err, "gust.json: /runner/n: expected integer >= 0, got null");
 
@@ -838,7 +905,8 @@ START_TEST(test_opt_check_keys)
 	config_free(&opt_cfg);
 	opts_for(&o, "{ \"plugin\": \"x\", \"kill_delay\": 5 }");
 	ck_assert_int_eq(config_opt_check_keys(&o, known, err, sizeof err), -EINVAL);
-	ck_assert_str_eq(err, "gust.json: /runner/kill_delay: unknown key (did you mean \"kill_delay_ms\"?)");
+	ck_assert_str_eq(
+	    err, "gust.json: /runner/kill_delay: unknown key (did you mean \"kill_delay_ms\"?)");
 	config_free(&opt_cfg);
 	opts_for(&o, "{ \"plugin\": \"x\", \"plugins\": 5 }");
 	ck_assert_int_eq(config_opt_check_keys(&o, known, err, sizeof err), -EINVAL);
@@ -857,7 +925,8 @@ START_TEST(test_opt_env)
 	char err[1024];
 	const char *const *env;
 	size_t n;
-	opts_for(&o, "{ \"plugin\": \"x\", \"env\": { \"A\": \"1\", \"B_2\": 3, \"C\": true, \"D\": \"x=y\" } }");
+	opts_for(&o, "{ \"plugin\": \"x\", \"env\": { \"A\": \"1\", \"B_2\": 3, \"C\": true, "
+	             "\"D\": \"x=y\" } }");
 	ck_assert_int_eq(config_opt_env(&o, "env", &env, &n, err, sizeof err), 0);
 	ck_assert_uint_eq(n, 4);
 	ck_assert_str_eq(env[0], "A=1");
@@ -879,15 +948,19 @@ START_TEST(test_opt_env)
 	config_free(&opt_cfg);
 	opts_for(&o, "{ \"plugin\": \"x\", \"env\": { \"A\": [1] } }");
 	ck_assert_int_eq(config_opt_env(&o, "env", &env, &n, err, sizeof err), -EINVAL);
-	ck_assert_str_eq(err, "gust.json: /runner/env/A: expected a string, number or boolean, got [1]");
+	ck_assert_str_eq(err,
+	                 "gust.json: /runner/env/A: expected a string, number or boolean, got [1]");
 	config_free(&opt_cfg);
 	opts_for(&o, "{ \"plugin\": \"x\", \"env\": { \"BAD NAME\": \"1\" } }");
 	ck_assert_int_eq(config_opt_env(&o, "env", &env, &n, err, sizeof err), -EINVAL);
-	ck_assert_str_eq(err, "gust.json: /runner/env/BAD NAME: invalid variable name (letters, digits and _ only)");
+	ck_assert_str_eq(
+	    err,
+	    "gust.json: /runner/env/BAD NAME: invalid variable name (letters, digits and _ only)");
 	config_free(&opt_cfg);
 	opts_for(&o, "{ \"plugin\": \"x\", \"env\": 5 }");
 	ck_assert_int_eq(config_opt_env(&o, "env", &env, &n, err, sizeof err), -EINVAL);
-	ck_assert_str_eq(err, "gust.json: /runner/env: expected an object of \"NAME\": \"value\", got 5");
+	ck_assert_str_eq(
+	    err, "gust.json: /runner/env: expected an object of \"NAME\": \"value\", got 5");
 	config_free(&opt_cfg);
 }
 END_TEST
@@ -898,16 +971,18 @@ static const struct {
 	const char *name;
 	int sig;
 } sigs[] = {
-	{ "SIGHUP", SIGHUP },       { "SIGINT", SIGINT },       { "SIGQUIT", SIGQUIT },   { "SIGILL", SIGILL },
-	{ "SIGTRAP", SIGTRAP },     { "SIGABRT", SIGABRT },     { "SIGBUS", SIGBUS },     { "SIGFPE", SIGFPE },
-	{ "SIGKILL", SIGKILL },     { "SIGUSR1", SIGUSR1 },     { "SIGSEGV", SIGSEGV },   { "SIGUSR2", SIGUSR2 },
-	{ "SIGPIPE", SIGPIPE },     { "SIGALRM", SIGALRM },     { "SIGTERM", SIGTERM },
+	{ "SIGHUP", SIGHUP },       { "SIGINT", SIGINT },   { "SIGQUIT", SIGQUIT },
+	{ "SIGILL", SIGILL },       { "SIGTRAP", SIGTRAP }, { "SIGABRT", SIGABRT },
+	{ "SIGBUS", SIGBUS },       { "SIGFPE", SIGFPE },   { "SIGKILL", SIGKILL },
+	{ "SIGUSR1", SIGUSR1 },     { "SIGSEGV", SIGSEGV }, { "SIGUSR2", SIGUSR2 },
+	{ "SIGPIPE", SIGPIPE },     { "SIGALRM", SIGALRM }, { "SIGTERM", SIGTERM },
 #ifdef SIGSTKFLT
 	{ "SIGSTKFLT", SIGSTKFLT },
 #endif
-	{ "SIGCHLD", SIGCHLD },     { "SIGCONT", SIGCONT },     { "SIGSTOP", SIGSTOP },   { "SIGTSTP", SIGTSTP },
-	{ "SIGTTIN", SIGTTIN },     { "SIGTTOU", SIGTTOU },     { "SIGURG", SIGURG },     { "SIGXCPU", SIGXCPU },
-	{ "SIGXFSZ", SIGXFSZ },     { "SIGVTALRM", SIGVTALRM }, { "SIGPROF", SIGPROF },   { "SIGWINCH", SIGWINCH },
+	{ "SIGCHLD", SIGCHLD },     { "SIGCONT", SIGCONT }, { "SIGSTOP", SIGSTOP },
+	{ "SIGTSTP", SIGTSTP },     { "SIGTTIN", SIGTTIN }, { "SIGTTOU", SIGTTOU },
+	{ "SIGURG", SIGURG },       { "SIGXCPU", SIGXCPU }, { "SIGXFSZ", SIGXFSZ },
+	{ "SIGVTALRM", SIGVTALRM }, { "SIGPROF", SIGPROF }, { "SIGWINCH", SIGWINCH },
 	{ "SIGIO", SIGIO },
 #ifdef SIGPWR
 	{ "SIGPWR", SIGPWR },
@@ -966,8 +1041,9 @@ START_TEST(test_signal_misc)
 	struct gust_opts o;
 	char err[1024];
 	int sig;
-	opts_for(&o, "{ \"plugin\": \"x\", \"a\": \"SIGINT\", \"b\": \"term\", \"c\": \"15\", \"d\": 9,"
-	             " \"e\": \"fast\", \"f\": 0, \"g\": true }");
+	opts_for(&o,
+	         "{ \"plugin\": \"x\", \"a\": \"SIGINT\", \"b\": \"term\", \"c\": \"15\", \"d\": 9,"
+	         " \"e\": \"fast\", \"f\": 0, \"g\": true }");
 	ck_assert_int_eq(config_opt_signal(&o, "a", 0, &sig, err, sizeof err), 0);
 	ck_assert_int_eq(sig, SIGINT);
 	ck_assert_int_eq(config_opt_signal(&o, "b", 0, &sig, err, sizeof err), 0);
@@ -979,7 +1055,8 @@ START_TEST(test_signal_misc)
 	ck_assert_int_eq(config_opt_signal(&o, "absent", SIGHUP, &sig, err, sizeof err), 0);
 	ck_assert_int_eq(sig, SIGHUP);
 	ck_assert_int_eq(config_opt_signal(&o, "e", 0, &sig, err, sizeof err), -EINVAL);
-	ck_assert_str_eq(err, "gust.json: /runner/e: expected a signal name like \"SIGTERM\" or a number, got \"fast\"");
+	ck_assert_str_eq(err, "gust.json: /runner/e: expected a signal name like \"SIGTERM\" or a "
+	                      "number, got \"fast\"");
 	ck_assert_int_eq(config_opt_signal(&o, "f", 0, &sig, err, sizeof err), -EINVAL);
 	ck_assert_int_eq(config_opt_signal(&o, "g", 0, &sig, err, sizeof err), -EINVAL);
 	config_free(&opt_cfg);

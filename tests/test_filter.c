@@ -17,21 +17,19 @@
 #include "conf.h"
 #include "filter.h"
 
-#define L(...) ((char **)(const char *[]){__VA_ARGS__, NULL})
-static const char *none_v[] = {NULL};
-static const char *go_v[] = {"go", NULL};
+#define L(...) ((char **)(const char *[]){ __VA_ARGS__, NULL })
+static const char *none_v[] = { NULL };
+static const char *go_v[] = { "go", NULL };
 #define NONE ((char **)none_v)
 
 /* snprintf that must not truncate */
-#define FMT(buf, ...) \
-	ck_assert_int_lt(snprintf(buf, sizeof buf, __VA_ARGS__), (int)sizeof buf)
+#define FMT(buf, ...) ck_assert_int_lt(snprintf(buf, sizeof buf, __VA_ARGS__), (int)sizeof buf)
 
 static char tmproot[PATH_MAX];
 
 static void mkroot(void)
 {
-	FMT(tmproot, "%s/gust-filter.XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	FMT(tmproot, "%s/gust-filter.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(tmproot));
 }
 
@@ -96,19 +94,17 @@ struct rules {
 };
 
 static const struct rules R0 = {
-	L("go", ".md", "tar.gz"), NONE, L("Makefile", "config/*.yaml"),
-	L("node_modules", "web/build", "vendor/**/gen", "*.egg-info", "/gen2/",
-	  "**/testdata"),
+	L("go", ".md", "tar.gz"),
+	NONE,
+	L("Makefile", "config/*.yaml"),
+	L("node_modules", "web/build", "vendor/**/gen", "*.egg-info", "/gen2/", "**/testdata"),
 	L("*_test.go", "docs/**/*.md", "gen/*.go", "[ab]z.go", "q?.go"),
 	L("^mocks?/", "_gen\\.go$"),
 };
-static const struct rules R1 = {L("*"), L("cmd", "internal/api"), NONE, NONE,
-                                NONE, NONE};
-static const struct rules R2 = {L("go"), NONE, L(".config/app.yaml"), NONE,
-                                NONE, NONE};
-static const struct rules R3 = {L("*"), L(".github"), NONE, NONE, NONE, NONE};
-static const struct rules R4 = {NONE, NONE, NONE, L("build*", "a/*/c"), NONE,
-                                NONE};
+static const struct rules R1 = { L("*"), L("cmd", "internal/api"), NONE, NONE, NONE, NONE };
+static const struct rules R2 = { L("go"), NONE, L(".config/app.yaml"), NONE, NONE, NONE };
+static const struct rules R3 = { L("*"), L(".github"), NONE, NONE, NONE, NONE };
+static const struct rules R4 = { NONE, NONE, NONE, L("build*", "a/*/c"), NONE, NONE };
 
 struct fcase {
 	const struct rules *r;
@@ -119,123 +115,123 @@ struct fcase {
 
 static const struct fcase cases[] = {
 	/* the root, outside, forms of the path */
-	{&R0, "", true, false},
-	{&R0, "@", true, false},
-	{&R0, "@/main.go", false, false},
-	{&R0, "/elsewhere/main.go", false, true},
-	{&R0, "@x/main.go", false, true}, /* a sibling sharing the prefix */
-	{&R0, "./main.go", false, false},
+	{ &R0, "", true, false },
+	{ &R0, "@", true, false },
+	{ &R0, "@/main.go", false, false },
+	{ &R0, "/elsewhere/main.go", false, true },
+	{ &R0, "@x/main.go", false, true }, /* a sibling sharing the prefix */
+	{ &R0, "./main.go", false, false },
 	/* include_ext */
-	{&R0, "main.go", false, false},
-	{&R0, "a/b/main.go", false, false},
-	{&R0, "main.c", false, true},
-	{&R0, "README", false, true},
-	{&R0, "go", false, true},
-	{&R0, ".go", false, true},
-	{&R0, "notes.md", false, false},
-	{&R0, "x.tar.gz", false, false},
-	{&R0, "x.gz", false, true},
-	{&R0, ".hidden.go", false, false}, /* hidden files are not excluded */
-	{&R4, "anything.xyz", false, false},  /* empty include_ext: all */
-	{&R4, "Makefile", false, false},
+	{ &R0, "main.go", false, false },
+	{ &R0, "a/b/main.go", false, false },
+	{ &R0, "main.c", false, true },
+	{ &R0, "README", false, true },
+	{ &R0, "go", false, true },
+	{ &R0, ".go", false, true },
+	{ &R0, "notes.md", false, false },
+	{ &R0, "x.tar.gz", false, false },
+	{ &R0, "x.gz", false, true },
+	{ &R0, ".hidden.go", false, false },   /* hidden files are not excluded */
+	{ &R4, "anything.xyz", false, false }, /* empty include_ext: all */
+	{ &R4, "Makefile", false, false },
 	/* include_file: always matters */
-	{&R0, "Makefile", false, false},
-	{&R0, "sub/Makefile", false, false},
-	{&R0, "config/app.yaml", false, false},
-	{&R0, "config/sub/app.yaml", false, true},
-	{&R0, "app.yaml", false, true},
+	{ &R0, "Makefile", false, false },
+	{ &R0, "sub/Makefile", false, false },
+	{ &R0, "config/app.yaml", false, false },
+	{ &R0, "config/sub/app.yaml", false, true },
+	{ &R0, "app.yaml", false, true },
 	/* hidden directories */
-	{&R0, ".git", true, true},
-	{&R0, ".git/config", false, true},
-	{&R0, ".git/x.go", false, true},
-	{&R0, "a/.cache", true, true},
-	{&R0, "a/.cache/x.go", false, true},
-	{&R0, "a/.cache/deeper", true, true},
+	{ &R0, ".git", true, true },
+	{ &R0, ".git/config", false, true },
+	{ &R0, ".git/x.go", false, true },
+	{ &R0, "a/.cache", true, true },
+	{ &R0, "a/.cache/x.go", false, true },
+	{ &R0, "a/.cache/deeper", true, true },
 	/* tmp_dir, anchored */
-	{&R0, "tmp", true, true},
-	{&R0, "tmp/main.go", false, true},
-	{&R0, "a/tmp", true, false},
-	{&R0, "a/tmp/x.go", false, false},
-	{&R0, "tmpx", true, false},
+	{ &R0, "tmp", true, true },
+	{ &R0, "tmp/main.go", false, true },
+	{ &R0, "a/tmp", true, false },
+	{ &R0, "a/tmp/x.go", false, false },
+	{ &R0, "tmpx", true, false },
 	/* exclude_dir: plain names at any depth */
-	{&R0, "node_modules", true, true},
-	{&R0, "a/b/node_modules", true, true},
-	{&R0, "a/b/node_modules/x.go", false, true},
-	{&R0, "a/b/node_modules/p/q", true, true},
-	{&R0, "node_modules_x", true, false},
-	{&R0, "pkg.egg-info", true, true},
-	{&R0, "a/pkg.egg-info", true, true},
+	{ &R0, "node_modules", true, true },
+	{ &R0, "a/b/node_modules", true, true },
+	{ &R0, "a/b/node_modules/x.go", false, true },
+	{ &R0, "a/b/node_modules/p/q", true, true },
+	{ &R0, "node_modules_x", true, false },
+	{ &R0, "pkg.egg-info", true, true },
+	{ &R0, "a/pkg.egg-info", true, true },
 	/* exclude_dir: anchored with a slash */
-	{&R0, "web/build", true, true},
-	{&R0, "web/build/", true, true},
-	{&R0, "web/build/a.go", false, true},
-	{&R0, "x/web/build", true, false},
-	{&R0, "web", true, false},
-	{&R0, "web/x.go", false, false},
-	{&R0, "gen2", true, true},
-	{&R0, "a/gen2", true, false},
+	{ &R0, "web/build", true, true },
+	{ &R0, "web/build/", true, true },
+	{ &R0, "web/build/a.go", false, true },
+	{ &R0, "x/web/build", true, false },
+	{ &R0, "web", true, false },
+	{ &R0, "web/x.go", false, false },
+	{ &R0, "gen2", true, true },
+	{ &R0, "a/gen2", true, false },
 	/* exclude_dir: ** */
-	{&R0, "vendor/gen", true, true},
-	{&R0, "vendor/a/b/gen", true, true},
-	{&R0, "vendor/a/gen2", true, false},
-	{&R0, "vendor/a/gen/x.go", false, true},
-	{&R0, "testdata", true, true},
-	{&R0, "a/b/testdata", true, true},
-	{&R0, "a/b/testdata/t.go", false, true},
-	{&R4, "build", true, true},
-	{&R4, "x/build-out", true, true},
-	{&R4, "a/b/c", true, true},
-	{&R4, "a/b/d", true, false},
-	{&R4, "a/b/x/c", true, false},
+	{ &R0, "vendor/gen", true, true },
+	{ &R0, "vendor/a/b/gen", true, true },
+	{ &R0, "vendor/a/gen2", true, false },
+	{ &R0, "vendor/a/gen/x.go", false, true },
+	{ &R0, "testdata", true, true },
+	{ &R0, "a/b/testdata", true, true },
+	{ &R0, "a/b/testdata/t.go", false, true },
+	{ &R4, "build", true, true },
+	{ &R4, "x/build-out", true, true },
+	{ &R4, "a/b/c", true, true },
+	{ &R4, "a/b/d", true, false },
+	{ &R4, "a/b/x/c", true, false },
 	/* exclude_file */
-	{&R0, "a_test.go", false, true},
-	{&R0, "x/y/a_test.go", false, true},
-	{&R0, "test.go", false, false},
-	{&R0, "docs/a.md", false, true},
-	{&R0, "docs/x/y/a.md", false, true},
-	{&R0, "a/docs/a.md", false, false},
-	{&R0, "gen/x.go", false, true},
-	{&R0, "gen/sub/x.go", false, false},
-	{&R0, "az.go", false, true},
-	{&R0, "bz.go", false, true},
-	{&R0, "cz.go", false, false},
-	{&R0, "q1.go", false, true},
-	{&R0, "q12.go", false, false},
-	{&R0, "d/q1.go", false, true},
+	{ &R0, "a_test.go", false, true },
+	{ &R0, "x/y/a_test.go", false, true },
+	{ &R0, "test.go", false, false },
+	{ &R0, "docs/a.md", false, true },
+	{ &R0, "docs/x/y/a.md", false, true },
+	{ &R0, "a/docs/a.md", false, false },
+	{ &R0, "gen/x.go", false, true },
+	{ &R0, "gen/sub/x.go", false, false },
+	{ &R0, "az.go", false, true },
+	{ &R0, "bz.go", false, true },
+	{ &R0, "cz.go", false, false },
+	{ &R0, "q1.go", false, true },
+	{ &R0, "q12.go", false, false },
+	{ &R0, "d/q1.go", false, true },
 	/* exclude_regex: files, root-relative */
-	{&R0, "mocks/x.go", false, true},
-	{&R0, "mock/x.go", false, true},
-	{&R0, "a/mocks/x.go", false, false},
-	{&R0, "mocks", true, false}, /* regexes judge files only */
-	{&R0, "x_gen.go", false, true},
-	{&R0, "x_gen.go.go", false, false},
+	{ &R0, "mocks/x.go", false, true },
+	{ &R0, "mock/x.go", false, true },
+	{ &R0, "a/mocks/x.go", false, false },
+	{ &R0, "mocks", true, false }, /* regexes judge files only */
+	{ &R0, "x_gen.go", false, true },
+	{ &R0, "x_gen.go.go", false, false },
 	/* include_dir */
-	{&R1, "cmd", true, false},
-	{&R1, "cmd/x/y", true, false},
-	{&R1, "cmd/main.go", false, false},
-	{&R1, "cmd/x/y/z.txt", false, false},
-	{&R1, "main.go", false, true},
-	{&R1, "internal", true, false},
-	{&R1, "internal/x.go", false, true},
-	{&R1, "internal/db", true, true},
-	{&R1, "internal/db/x.go", false, true},
-	{&R1, "internal/api", true, false},
-	{&R1, "internal/api/h.go", false, false},
-	{&R1, "internal/api/v1/h.go", false, false},
-	{&R1, "other", true, true},
-	{&R1, "cmd/.git", true, true},
-	{&R1, "cmdx", true, true},
-	{&R3, ".github", true, false},
-	{&R3, ".github/workflows/ci.yml", false, false},
-	{&R3, "src", true, true},
-	{&R3, ".git", true, true},
+	{ &R1, "cmd", true, false },
+	{ &R1, "cmd/x/y", true, false },
+	{ &R1, "cmd/main.go", false, false },
+	{ &R1, "cmd/x/y/z.txt", false, false },
+	{ &R1, "main.go", false, true },
+	{ &R1, "internal", true, false },
+	{ &R1, "internal/x.go", false, true },
+	{ &R1, "internal/db", true, true },
+	{ &R1, "internal/db/x.go", false, true },
+	{ &R1, "internal/api", true, false },
+	{ &R1, "internal/api/h.go", false, false },
+	{ &R1, "internal/api/v1/h.go", false, false },
+	{ &R1, "other", true, true },
+	{ &R1, "cmd/.git", true, true },
+	{ &R1, "cmdx", true, true },
+	{ &R3, ".github", true, false },
+	{ &R3, ".github/workflows/ci.yml", false, false },
+	{ &R3, "src", true, true },
+	{ &R3, ".git", true, true },
 	/* include_file under a hidden directory */
-	{&R2, ".config", true, false},
-	{&R2, ".config/app.yaml", false, false},
-	{&R2, ".config/other.go", false, true},
-	{&R2, ".config/sub", true, true},
-	{&R2, ".git", true, true},
-	{&R2, "x.go", false, false},
+	{ &R2, ".config", true, false },
+	{ &R2, ".config/app.yaml", false, false },
+	{ &R2, ".config/other.go", false, true },
+	{ &R2, ".config/sub", true, true },
+	{ &R2, ".git", true, true },
+	{ &R2, "x.go", false, false },
 };
 
 START_TEST(test_rule_table)
@@ -260,8 +256,8 @@ START_TEST(test_rule_table)
 	else
 		FMT(path, "%s", c->path);
 	ck_assert_msg(filter_ignored(f, path, c->is_dir) == c->ignored,
-	              "case %d: %s '%s': expected %s", _i, c->is_dir ? "dir" : "file",
-	              c->path, c->ignored ? "ignored" : "not ignored");
+	              "case %d: %s '%s': expected %s", _i, c->is_dir ? "dir" : "file", c->path,
+	              c->ignored ? "ignored" : "not ignored");
 	filter_free(f);
 	rmroot();
 }
@@ -285,44 +281,82 @@ END_TEST
 /* ------------------------------------------------- .gitignore vs git */
 
 static const char *const gi_files[][2] = {
-	{".gitignore", "# a comment\n"
-	               "*.log\n"
-	               "!keep.log\n"
-	               "build/\n"
-	               "/rootonly.txt\n"
-	               "docs/**/*.tmp\n"
-	               "**/gen\n"
-	               "a/**/deep.txt\n"
-	               "\\#hash.txt\n"
-	               "\\!bang.txt\n"
-	               "spaced.txt   \n"
-	               "foo/*.o\n"
-	               "[abc]x.c\n"
-	               "lib/**\n"
-	               "!lib/keep.c\n"
-	               "out/\n"
-	               "!out/keep\n"
-	               "mid/dle/x\n"
-	               "q?.q\n"
-	               "\n"},
-	{"sub/.gitignore", "*.tmp\n!important.tmp\n/local.txt\nnested/\n"},
-	{"sub/deeper/.gitignore", "!*.log\n"},
-	{".git/info/exclude", "info-excluded.txt\n"},
-	{"home/.gitconfig", "[user]\n\tname = x\n[core]\n\texcludesFile = ~/globalignore\n"},
-	{"home/globalignore", "global-ignored.txt\n*.orig\n"},
+	{ ".gitignore", "# a comment\n"
+	                "*.log\n"
+	                "!keep.log\n"
+	                "build/\n"
+	                "/rootonly.txt\n"
+	                "docs/**/*.tmp\n"
+	                "**/gen\n"
+	                "a/**/deep.txt\n"
+	                "\\#hash.txt\n"
+	                "\\!bang.txt\n"
+	                "spaced.txt   \n"
+	                "foo/*.o\n"
+	                "[abc]x.c\n"
+	                "lib/**\n"
+	                "!lib/keep.c\n"
+	                "out/\n"
+	                "!out/keep\n"
+	                "mid/dle/x\n"
+	                "q?.q\n"
+	                "\n" },
+	{ "sub/.gitignore", "*.tmp\n!important.tmp\n/local.txt\nnested/\n" },
+	{ "sub/deeper/.gitignore", "!*.log\n" },
+	{ ".git/info/exclude", "info-excluded.txt\n" },
+	{ "home/.gitconfig", "[user]\n\tname = x\n[core]\n\texcludesFile = ~/globalignore\n" },
+	{ "home/globalignore", "global-ignored.txt\n*.orig\n" },
 };
 
 static const char *const gi_paths[] = {
-	"x.log", "keep.log", "sub/x.log", "sub/deeper/y.log", "sub/deeper/more/z.log",
-	"build/out.bin", "sub/build/o", "build2/x", "rootonly.txt", "sub/rootonly.txt",
-	"docs/a.tmp", "docs/x/y/b.tmp", "other/docs/c.tmp", "gen/g.go", "sub/gen/g.go",
-	"gene/g.go", "a/deep.txt", "a/b/c/deep.txt", "b/a/deep.txt", "#hash.txt",
-	"!bang.txt", "spaced.txt", "foo/x.o", "foo/bar/x.o", "ax.c", "dx.c",
-	"sub/t.tmp", "sub/important.tmp", "sub/local.txt", "sub/deeper/local.txt",
-	"sub/nested/f", "sub/deeper/nested", "info-excluded.txt",
-	"sub/info-excluded.txt", "global-ignored.txt", "z.orig", "normal.go",
-	"sub/normal.go", "lib/a.c", "lib/keep.c", "lib/sub/b.c", "out/keep",
-	"out/x", "mid/dle/x", "a/mid/dle/x", "q1.q", "q12.q", NULL,
+	"x.log",
+	"keep.log",
+	"sub/x.log",
+	"sub/deeper/y.log",
+	"sub/deeper/more/z.log",
+	"build/out.bin",
+	"sub/build/o",
+	"build2/x",
+	"rootonly.txt",
+	"sub/rootonly.txt",
+	"docs/a.tmp",
+	"docs/x/y/b.tmp",
+	"other/docs/c.tmp",
+	"gen/g.go",
+	"sub/gen/g.go",
+	"gene/g.go",
+	"a/deep.txt",
+	"a/b/c/deep.txt",
+	"b/a/deep.txt",
+	"#hash.txt",
+	"!bang.txt",
+	"spaced.txt",
+	"foo/x.o",
+	"foo/bar/x.o",
+	"ax.c",
+	"dx.c",
+	"sub/t.tmp",
+	"sub/important.tmp",
+	"sub/local.txt",
+	"sub/deeper/local.txt",
+	"sub/nested/f",
+	"sub/deeper/nested",
+	"info-excluded.txt",
+	"sub/info-excluded.txt",
+	"global-ignored.txt",
+	"z.orig",
+	"normal.go",
+	"sub/normal.go",
+	"lib/a.c",
+	"lib/keep.c",
+	"lib/sub/b.c",
+	"out/keep",
+	"out/x",
+	"mid/dle/x",
+	"a/mid/dle/x",
+	"q1.q",
+	"q12.q",
+	NULL,
 };
 
 static void git_env(const char *root)
@@ -335,8 +369,8 @@ static void git_env(const char *root)
 }
 
 /* Every path and every directory above it, with git's verdict. */
-static void check_against_git(struct filter *f, const char *top,
-                              const char *prefix, const char *const *paths)
+static void check_against_git(struct filter *f, const char *top, const char *prefix,
+                              const char *const *paths)
 {
 	char list[PATH_MAX], out[PATH_MAX], cmd[3 * PATH_MAX];
 	FILE *fp = NULL;
@@ -359,8 +393,7 @@ static void check_against_git(struct filter *f, const char *top,
 		fprintf(fp, "%s%s\n", prefix, p);
 	}
 	fclose(fp);
-	FMT(cmd, "cd '%s' && git check-ignore --no-index --stdin < '%s' > '%s'",
-	         top, list, out);
+	FMT(cmd, "cd '%s' && git check-ignore --no-index --stdin < '%s' > '%s'", top, list, out);
 	status = system(cmd);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) <= 1, "git check-ignore failed");
 	fp = fopen(out, "r");
@@ -447,9 +480,10 @@ END_TEST
  * and .git/info/exclude still apply. */
 START_TEST(test_gitignore_subroot)
 {
-	static const char *const sub_paths[] = {
-		"x.log", "deeper/y.log", "local.txt", "t.tmp", "important.tmp",
-		"normal.go", "gen/g.go", "info-excluded.txt", "nested/f", NULL};
+	static const char *const sub_paths[] = { "x.log",    "deeper/y.log",      "local.txt",
+		                                 "t.tmp",    "important.tmp",     "normal.go",
+		                                 "gen/g.go", "info-excluded.txt", "nested/f",
+		                                 NULL };
 	struct config cfg;
 	struct filter *f;
 	char err[256], root[PATH_MAX];
@@ -581,8 +615,8 @@ START_TEST(test_unchanged)
 	struct config cfg;
 	struct filter *f;
 	char err[256], path[PATH_MAX], other[PATH_MAX];
-	const char *one[] = {path, NULL};
-	struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+	const char *one[] = { path, NULL };
+	struct timespec ts[2] = { { 0, UTIME_NOW }, { 0, UTIME_NOW } };
 
 	f = unchanged_filter(&cfg);
 	FMT(path, "%s/main.go", tmproot);
@@ -636,7 +670,7 @@ START_TEST(test_unchanged_large)
 	struct config cfg;
 	struct filter *f;
 	char path[PATH_MAX];
-	const char *one[] = {path, NULL};
+	const char *one[] = { path, NULL };
 	size_t n = 3 * 65536 + 13;
 	char *buf = malloc(n);
 
@@ -671,7 +705,7 @@ START_TEST(test_unchanged_during_build)
 	struct config cfg;
 	struct filter *f;
 	char path[PATH_MAX];
-	const char *one[] = {path, NULL};
+	const char *one[] = { path, NULL };
 
 	f = unchanged_filter(&cfg);
 	FMT(path, "%s/main.go", tmproot);

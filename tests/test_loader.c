@@ -34,7 +34,8 @@ static int expect_plugin(const char *prefix, enum gust_kind kind, int *count)
 	int seen = 0;
 	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
-		if (len < 4 || strcmp(e->d_name + len - 3, ".so") || strncmp(e->d_name, prefix, strlen(prefix)))
+		if (len < 4 || strcmp(e->d_name + len - 3, ".so") ||
+		    strncmp(e->d_name, prefix, strlen(prefix)))
 			continue;
 		char file[4096], err[2048];
 		snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
@@ -92,9 +93,12 @@ struct refusal {
 
 static const struct refusal refusals[] = {
 	{ "bad-abi", GUST_KIND_RUNNER,
-	  "plugin ABI 2.0 is incompatible with gust's ABI 1.0 (rebuild the plugin against this gust)" },
-	{ "wrong-kind", GUST_KIND_BUILDER, "plugin \"wrongkind\" is a runner plugin, not a builder plugin" },
-	{ "missing-op", GUST_KIND_RUNNER, "runner plugin \"missingop\" lacks the required op \"stop\"" },
+	  "plugin ABI 2.0 is incompatible with gust's ABI 1.0 (rebuild the plugin against this "
+	  "gust)" },
+	{ "wrong-kind", GUST_KIND_BUILDER,
+	  "plugin \"wrongkind\" is a runner plugin, not a builder plugin" },
+	{ "missing-op", GUST_KIND_RUNNER,
+	  "runner plugin \"missingop\" lacks the required op \"stop\"" },
 	{ "no-symbol", GUST_KIND_RUNNER, "no \"gust_plugin_desc\" symbol: not a gust plugin" },
 };
 
@@ -118,7 +122,8 @@ START_TEST(test_dlopen_error_names_file_and_hint)
 	struct plugin p;
 	fixture(file, sizeof file, "unresolved");
 	ck_assert_int_lt(plugin_open_file(&p, file, GUST_KIND_RUNNER, err, sizeof err), 0);
-	ck_assert_msg(strncmp(err, file, strlen(file)) == 0, "message does not start with the file: %s", err);
+	ck_assert_msg(strncmp(err, file, strlen(file)) == 0,
+	              "message does not start with the file: %s", err);
 	ck_assert_ptr_nonnull(strstr(err, "cannot load plugin: "));
 	ck_assert_ptr_nonnull(strstr(err, "gust_no_such_symbol"));
 	ck_assert_ptr_nonnull(strstr(err, "ldd "));
@@ -135,7 +140,8 @@ START_TEST(test_by_path)
 	ck_assert_str_eq(p.desc->name, "wrongkind");
 	ck_assert_str_eq(p.file, file);
 	plugin_unload(&p);
-	ck_assert_int_eq(plugin_load(&p, GUST_KIND_RUNNER, "/nonexistent/x.so", NULL, err, sizeof err), -ENOENT);
+	ck_assert_int_eq(
+	    plugin_load(&p, GUST_KIND_RUNNER, "/nonexistent/x.so", NULL, err, sizeof err), -ENOENT);
 	ck_assert_str_eq(err, "/nonexistent/x.so: runner plugin: No such file or directory");
 }
 END_TEST
@@ -145,9 +151,11 @@ START_TEST(test_not_found_lists_dirs)
 	char *const dirs[] = { "/nonexistent/a", "/nonexistent/b", NULL };
 	char err[2048];
 	struct plugin p;
-	ck_assert_int_eq(plugin_load(&p, GUST_KIND_RUNNER, "nosuch", dirs, err, sizeof err), -ENOENT);
-	ck_assert_str_eq(err, "runner plugin \"nosuch\": runner-nosuch.so not found in: /nonexistent/a, "
-	                      "/nonexistent/b (set plugin_path in the config or GUST_PLUGIN_PATH)");
+	ck_assert_int_eq(plugin_load(&p, GUST_KIND_RUNNER, "nosuch", dirs, err, sizeof err),
+	                 -ENOENT);
+	ck_assert_str_eq(err,
+	                 "runner plugin \"nosuch\": runner-nosuch.so not found in: /nonexistent/a, "
+	                 "/nonexistent/b (set plugin_path in the config or GUST_PLUGIN_PATH)");
 }
 END_TEST
 
@@ -171,7 +179,8 @@ START_TEST(test_search_finds_by_name)
 	char *const dirs[] = { "/nonexistent", (char *)env_or_fail("GUST_PLUGIN_PATH"), NULL };
 	char err[2048];
 	struct plugin p;
-	ck_assert_msg(plugin_load(&p, GUST_KIND_RUNNER, "plain", dirs, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(plugin_load(&p, GUST_KIND_RUNNER, "plain", dirs, err, sizeof err) == 0, "%s",
+	              err);
 	ck_assert_str_eq(p.desc->name, "plain");
 	ck_assert_ptr_nonnull(strstr(p.file, "/runner-plain.so"));
 	plugin_unload(&p);

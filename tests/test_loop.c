@@ -26,7 +26,10 @@ static void rec_timer(void *arg)
 }
 
 static struct rec *g_rec; /* each Check test runs in its own fork */
-static void t1(void *arg) { g_rec->order[g_rec->n++] = (int)(intptr_t)arg; }
+static void t1(void *arg)
+{
+	g_rec->order[g_rec->n++] = (int)(intptr_t)arg;
+}
 
 static int run_until(struct loop *loop, int *flag, unsigned ms)
 {

@@ -24,7 +24,7 @@ struct rec {
 	int exited, stopped;
 	int status;
 	uint64_t stopped_at;
-	const char *marker;     /* checked when stopped arrives */
+	const char *marker; /* checked when stopped arrives */
 	bool marker_at_stop;
 };
 
@@ -47,7 +47,7 @@ static void on_stopped(struct gust_tree *t, void *arg)
 }
 
 static const struct gust_tree_events events = { sizeof(struct gust_tree_events), on_exited,
-	                                         on_stopped };
+	                                        on_stopped };
 
 struct fx {
 	char dir[256];
@@ -184,7 +184,8 @@ START_TEST(test_exec_failures_are_reported)
 	const char *a2[] = { "gust-no-such-program", NULL };
 	sp.argv = a2;
 	ck_assert_ptr_null(tree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
-	ck_assert_msg(strstr(f.err, "\"gust-no-such-program\"") && strstr(f.err, "not found in PATH"),
+	ck_assert_msg(strstr(f.err, "\"gust-no-such-program\"") &&
+	                  strstr(f.err, "not found in PATH"),
 	              "%s", f.err);
 
 	char plain[400];
@@ -202,7 +203,8 @@ START_TEST(test_exec_failures_are_reported)
 	sp.argv = a4;
 	sp.cwd = "/nonexistent-dir";
 	ck_assert_ptr_null(tree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
-	ck_assert_str_eq(f.err, "cannot change to directory \"/nonexistent-dir\": No such file or directory");
+	ck_assert_str_eq(
+	    f.err, "cannot change to directory \"/nonexistent-dir\": No such file or directory");
 
 	/* no child of ours is left over (all were reaped by tree_spawn) */
 	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
@@ -302,8 +304,8 @@ START_TEST(test_shapes_leave_nothing)
 	ck_assert(run_until(f.loop, &r.stopped, 8000));
 	ck_assert_uint_lt(r.stopped_at - t0, 2500); /* no need for SIGKILL */
 	for (int i = 0; i < n; i++)
-		ck_assert_msg(gone(pids[i]), "shape %d: pid %ld survives (state %c)", _i, (long)pids[i],
-		              proc_state(pids[i]));
+		ck_assert_msg(gone(pids[i]), "shape %d: pid %ld survives (state %c)", _i,
+		              (long)pids[i], proc_state(pids[i]));
 	ck_assert_uint_eq(treemgr_count(f.mgr), 0);
 	tree_free(t);
 	fx_fini(&f);
@@ -410,9 +412,10 @@ START_TEST(test_stripped_orphans_are_stopped)
 	struct fx f;
 	fx_init(&f);
 	char cmd[2048];
-	snprintf(cmd, sizeof cmd,
-	         "env -i '%s' --pids='%s' daemon pause; '%s' daemon title 'nginx: master' pause; exit 0",
-	         f.shape, f.pids, f.shape);
+	snprintf(
+	    cmd, sizeof cmd,
+	    "env -i '%s' --pids='%s' daemon pause; '%s' daemon title 'nginx: master' pause; exit 0",
+	    f.shape, f.pids, f.shape);
 	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 	struct rec r = { 0 };
 	struct gust_tree *t = spawn(&f, argv, NULL, &r);
@@ -840,18 +843,20 @@ START_TEST(test_recover_leaves_a_live_gust_alone)
 	ck_assert_ptr_nonnull(fp);
 	ck_assert_ptr_nonnull(fgets(buf, sizeof buf, fp));
 	fclose(fp);
-	sscanf(strrchr(buf, ')') + 2, "%*c %*d %*d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+	sscanf(strrchr(buf, ')') + 2,
+	       "%*c %*d %*d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
 	       &pstart);
 	snprintf(p, sizeof p, "/proc/%ld/stat", (long)victim);
 	fp = fopen(p, "r");
 	ck_assert_ptr_nonnull(fp);
 	ck_assert_ptr_nonnull(fgets(buf, sizeof buf, fp));
 	fclose(fp);
-	sscanf(strrchr(buf, ')') + 2, "%*c %*d %*d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+	sscanf(strrchr(buf, ')') + 2,
+	       "%*c %*d %*d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
 	       &vstart);
 	fp = fopen(f.state, "w");
-	fprintf(fp, "gust %ld %llu %ld.%llu.00\n%ld %llu\n", (long)getppid(), pstart, (long)getppid(), pstart,
-	        (long)victim, vstart);
+	fprintf(fp, "gust %ld %llu %ld.%llu.00\n%ld %llu\n", (long)getppid(), pstart,
+	        (long)getppid(), pstart, (long)victim, vstart);
 	fclose(fp);
 	char msg[256];
 	ck_assert_int_eq(treemgr_recover(f.mgr, msg, sizeof msg), -EEXIST);
@@ -918,7 +923,7 @@ static void chain_stopped(struct gust_tree *t, void *arg)
 }
 
 static const struct gust_tree_events chain_events = { sizeof(struct gust_tree_events), NULL,
-	                                               chain_stopped };
+	                                              chain_stopped };
 
 START_TEST(test_free_and_spawn_from_stopped)
 {
@@ -967,7 +972,8 @@ START_TEST(test_foreground_tty)
 		fx_init(&f);
 		const char *argv[] = { f.shape, "pause", NULL };
 		struct rec r = { 0 };
-		struct gust_spawn sp = { sizeof sp, argv, NULL, NULL, -1, -1, -1, GUST_SPAWN_FOREGROUND };
+		struct gust_spawn sp = { sizeof sp, argv, NULL, NULL,
+			                 -1,        -1,   -1,   GUST_SPAWN_FOREGROUND };
 		struct gust_tree *t = tree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err);
 		if (!t)
 			_exit(12);
@@ -984,7 +990,8 @@ START_TEST(test_foreground_tty)
 	}
 	int st;
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d",
+	              WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	close(m);
 }
 END_TEST
@@ -1056,7 +1063,8 @@ START_TEST(test_cgroup_catches_what_escapes_the_scan)
 	snprintf(want, sizeof want, "%s/gust-%ld-", mine, (long)getpid());
 	ck_assert_msg(strncmp(cg, want, strlen(want)) == 0, "grandchild in cgroup \"%s\", not %s*",
 	              cg, want);
-	ck_assert_msg(strchr(cg + strlen(want), '/') == NULL, "grandchild in a sub-cgroup \"%s\"", cg);
+	ck_assert_msg(strchr(cg + strlen(want), '/') == NULL, "grandchild in a sub-cgroup \"%s\"",
+	              cg);
 	pid_t reaper = ppid_of(tree_pid(t));
 	ck_assert(run_until(f.loop, &r.exited, 5000)); /* the root returns */
 	uint64_t deadline = loop_now_ms() + 5000;
@@ -1261,7 +1269,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_exit_status_then_stop);
 	tcase_add_test(tc, test_exec_failures_are_reported);
 	tcase_add_test(tc, test_etxtbsy_is_retried);
-	tcase_add_loop_test(tc, test_shapes_leave_nothing, 0, (int)(sizeof shapes / sizeof *shapes));
+	tcase_add_loop_test(tc, test_shapes_leave_nothing, 0,
+	                    (int)(sizeof shapes / sizeof *shapes));
 	tcase_add_test(tc, test_incremental_scan_finds_late_escapes);
 	tcase_add_test(tc, test_incremental_scan_of_nothing);
 	tcase_add_test(tc, test_orphan_met_mid_exec_is_stopped);

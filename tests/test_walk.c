@@ -23,8 +23,7 @@
 #include "filter.h"
 #include "../plugins/walk.h"
 
-#define FMT(buf, ...) \
-	ck_assert_int_lt(snprintf(buf, sizeof buf, __VA_ARGS__), (int)sizeof buf)
+#define FMT(buf, ...) ck_assert_int_lt(snprintf(buf, sizeof buf, __VA_ARGS__), (int)sizeof buf)
 
 struct gust_ctx {
 	struct filter *filter;
@@ -34,8 +33,7 @@ struct gust_ctx {
 	size_t loglen;
 };
 
-static void h_log(struct gust_ctx *ctx, enum gust_log_level level,
-                  const char *fmt, ...)
+static void h_log(struct gust_ctx *ctx, enum gust_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -61,8 +59,14 @@ static bool h_ignored(struct gust_ctx *ctx, const char *path, bool is_dir)
 	return filter_ignored(ctx->filter, path, is_dir);
 }
 
-static const char *h_root(struct gust_ctx *ctx) { return ctx->root; }
-static bool h_follow(struct gust_ctx *ctx) { return ctx->follow; }
+static const char *h_root(struct gust_ctx *ctx)
+{
+	return ctx->root;
+}
+static bool h_follow(struct gust_ctx *ctx)
+{
+	return ctx->follow;
+}
 
 static const struct gust_host host = {
 	.size = sizeof(struct gust_host),
@@ -77,9 +81,9 @@ static const struct gust_host host = {
 static char root[PATH_MAX];
 static struct gust_ctx ctx;
 static struct walker w;
-static const char *none_v[] = {NULL};
-static const char *all_v[] = {"*", NULL};
-static const char *xdir_v[] = {"node_modules", NULL};
+static const char *none_v[] = { NULL };
+static const char *all_v[] = { "*", NULL };
+static const char *xdir_v[] = { "node_modules", NULL };
 
 static void sh(const char *fmt, ...)
 {
@@ -132,8 +136,8 @@ struct seen {
 
 static void seen_add(struct seen *s, char tag, const char *rel)
 {
-	int n = snprintf(s->text + s->len, sizeof s->text - s->len, "%c %s\n", tag,
-	                 *rel ? rel : ".");
+	int n =
+	    snprintf(s->text + s->len, sizeof s->text - s->len, "%c %s\n", tag, *rel ? rel : ".");
 	ck_assert(n > 0 && (size_t)n < sizeof s->text - s->len);
 	s->len += (size_t)n;
 }
@@ -172,11 +176,11 @@ static int on_file(void *arg, const struct walk_entry *e)
 	return 0;
 }
 
-static const struct walk_ops ops = {on_dir, on_file, true};
+static const struct walk_ops ops = { on_dir, on_file, true };
 
 START_TEST(test_walk_skips_excluded)
 {
-	struct seen s = {0};
+	struct seen s = { 0 };
 
 	setup_tree(false);
 	sh("cd '%s' && mkdir -p a/b/c node_modules/x/y .git/objects tmp src web/build "
@@ -211,7 +215,7 @@ END_TEST
 
 START_TEST(test_walk_symlink_loop)
 {
-	struct seen s = {0};
+	struct seen s = { 0 };
 
 	setup_tree(true);
 	sh("cd '%s' && mkdir -p a/b ext-target && touch a/b/f ext-target/t && "
@@ -228,8 +232,7 @@ START_TEST(test_walk_symlink_loop)
 	/* not followed: symlinks are plain entries */
 	memset(&s, 0, sizeof s);
 	setup_tree(false);
-	sh("cd '%s' && mkdir -p a/b && ln -s .. a/b/up && mkdir t && ln -s ../t a/lt",
-	   root);
+	sh("cd '%s' && mkdir -p a/b && ln -s .. a/b/up && mkdir t && ln -s ../t a/lt", root);
 	ck_assert_int_eq(walk_tree(&w, "", 0, &ops, &s), 0);
 	ck_assert_msg(seen_has(&s, 'F', "a/b/up") && seen_has(&s, 'F', "a/lt") &&
 	                  seen_count(&s, 'D') == 4,
@@ -293,7 +296,7 @@ static void walk_as_nobody(struct seen *s, int scans)
 
 START_TEST(test_walk_unreadable)
 {
-	struct seen s = {0};
+	struct seen s = { 0 };
 	const char *first, *last;
 
 	setup_tree(false);
@@ -382,8 +385,8 @@ END_TEST
 
 /* -------------------------------------------------------------- snapshot */
 
-static void on_change(void *arg, struct walk_snap *s, uint32_t id,
-                      const char *rel, enum gust_change kind, bool is_dir)
+static void on_change(void *arg, struct walk_snap *s, uint32_t id, const char *rel,
+                      enum gust_change kind, bool is_dir)
 {
 	static const char tags[] = "?CWRNAS";
 	char p[PATH_MAX];
@@ -393,8 +396,7 @@ static void on_change(void *arg, struct walk_snap *s, uint32_t id,
 	seen_add(arg, tags[kind], rel);
 }
 
-static void rescan(struct walk_snap *snap, struct seen *s, const char *rel,
-                   bool recursive)
+static void rescan(struct walk_snap *snap, struct seen *s, const char *rel, bool recursive)
 {
 	memset(s, 0, sizeof *s);
 	ck_assert_int_eq(walk_snap_scan(snap, &w, rel, recursive, on_change, s), 0);
@@ -410,8 +412,8 @@ START_TEST(test_snapshot_diff)
 	   "&& printf b > src/pkg/p.go && touch old/x/y old/z node_modules/m keep",
 	   root);
 	rescan(snap, &s, "", true);
-	ck_assert_msg(seen_has(&s, 'C', "src/main.go") && seen_has(&s, 'C', "src/pkg"),
-	              "%s", s.text);
+	ck_assert_msg(seen_has(&s, 'C', "src/main.go") && seen_has(&s, 'C', "src/pkg"), "%s",
+	              s.text);
 	ck_assert(!strstr(s.text, "node_modules"));
 	ck_assert_uint_eq(walk_snap_count(snap), 10); /* root + 9 */
 	/* nothing changed: nothing reported */
@@ -428,8 +430,8 @@ START_TEST(test_snapshot_diff)
 	/* a write that keeps the size: the mtime tells */
 	sh("cd '%s' && printf bb > src/main.go && touch -d '2001-01-01' src/main.go", root);
 	rescan(snap, &s, "", true);
-	ck_assert_msg(seen_has(&s, 'W', "src/main.go") && s.len == strlen("W src/main.go\n"),
-	              "%s", s.text);
+	ck_assert_msg(seen_has(&s, 'W', "src/main.go") && s.len == strlen("W src/main.go\n"), "%s",
+	              s.text);
 	/* rename within the tree: one remove, one create */
 	sh("cd '%s' && mv src/new.go src/pkg/moved.go", root);
 	rescan(snap, &s, "", true);
@@ -441,8 +443,8 @@ START_TEST(test_snapshot_diff)
 	   "&& mv src/.main.go.tmp src/main.go",
 	   root);
 	rescan(snap, &s, "", true);
-	ck_assert_msg(seen_has(&s, 'W', "src/main.go") && s.len == strlen("W src/main.go\n"),
-	              "%s", s.text);
+	ck_assert_msg(seen_has(&s, 'W', "src/main.go") && s.len == strlen("W src/main.go\n"), "%s",
+	              s.text);
 	/* a deep new tree, and a removed one: contents before the directory */
 	sh("cd '%s' && mkdir -p n/a/b/c && touch n/a/b/c/f && rm -rf old", root);
 	rescan(snap, &s, "", true);
@@ -480,7 +482,8 @@ START_TEST(test_snapshot_one_dir)
 	setup_tree(false);
 	sh("cd '%s' && mkdir -p d/sub && touch d/f d/sub/g", root);
 	rescan(snap, &s, "", true);
-	sh("cd '%s' && printf x > d/sub/g && touch d/new && mkdir -p d/nd/deep && touch d/nd/deep/h "
+	sh("cd '%s' && printf x > d/sub/g && touch d/new && mkdir -p d/nd/deep && touch "
+	   "d/nd/deep/h "
 	   "&& rm d/f",
 	   root);
 	rescan(snap, &s, "d", false);
@@ -504,7 +507,7 @@ END_TEST
  * before is at least that old for the racy rule of dir_stamp(). */
 static void wait_past(unsigned ms)
 {
-	struct timespec t0, t, d = {0, 5000000};
+	struct timespec t0, t, d = { 0, 5000000 };
 	clock_gettime(CLOCK_REALTIME, &t0);
 	for (int i = 0; i < 2000; i++) {
 		clock_gettime(CLOCK_REALTIME, &t);
@@ -559,8 +562,7 @@ START_TEST(test_snapshot_unlisted_dirs)
 	/* a new name changes the directory */
 	sh("cd '%s' && touch a/b/new", root);
 	rescan(snap, &s, "", true);
-	ck_assert_msg(s.len == strlen("C a/b/new\n") && seen_has(&s, 'C', "a/b/new"), "%s",
-	              s.text);
+	ck_assert_msg(s.len == strlen("C a/b/new\n") && seen_has(&s, 'C', "a/b/new"), "%s", s.text);
 	/* vim's save: write a temporary file, rename it over */
 	wait_past(150);
 	rescan(snap, &s, "", true);
@@ -701,8 +703,8 @@ START_TEST(test_snapshot_stat_error_keeps_entry)
 		    (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0))
 			_exit(3);
 		if (walk_snap_scan(snap, &w, "", true, NULL, NULL) < 0 || chmod(path, 0644) < 0 ||
-		    walk_snap_scan(snap, &w, "", true, on_change, &s) < 0 || chmod(path, 0755) < 0 ||
-		    walk_snap_scan(snap, &w, "", true, on_change, &s) < 0)
+		    walk_snap_scan(snap, &w, "", true, on_change, &s) < 0 ||
+		    chmod(path, 0755) < 0 || walk_snap_scan(snap, &w, "", true, on_change, &s) < 0)
 			_exit(4);
 		if (write(pfd[1], s.text, s.len) < 0)
 			_exit(5);
@@ -742,10 +744,9 @@ START_TEST(test_snapshot_listing_order)
 	   root);
 	memset(s, 0, sizeof *s);
 	ck_assert_int_eq(walk_snap_scan(snap, &w, "", true, on_change, s), 0);
-	ck_assert_msg(seen_count(s, 'R') == 120 && seen_count(s, 'C') == 80 &&
-	                  seen_count(s, 'W') == 5,
-	              "R %zu C %zu W %zu", seen_count(s, 'R'), seen_count(s, 'C'),
-	              seen_count(s, 'W'));
+	ck_assert_msg(
+	    seen_count(s, 'R') == 120 && seen_count(s, 'C') == 80 && seen_count(s, 'W') == 5,
+	    "R %zu C %zu W %zu", seen_count(s, 'R'), seen_count(s, 'C'), seen_count(s, 'W'));
 	ck_assert(seen_has(s, 'R', "d/f001") && seen_has(s, 'C', "d/n060") &&
 	          seen_has(s, 'R', "d/f059") && seen_has(s, 'C', "d/r059") &&
 	          seen_has(s, 'W', "d/f300"));
@@ -825,7 +826,8 @@ START_TEST(test_snapshot_name_listed_twice)
 }
 END_TEST
 
-/* 5,000 files (file creation is slow on some CI disks): compact, and entries freed by removals are reused. */
+/* 5,000 files (file creation is slow on some CI disks): compact, and entries freed by removals are
+ * reused. */
 START_TEST(test_snapshot_compact)
 {
 	struct walk_snap *snap = walk_snap_new();

@@ -30,8 +30,8 @@ struct hello {
 	const char *greeting;         /* borrowed from opts */
 	unsigned kill_delay_ms;
 	unsigned runs;
-	struct gust_tree *tree;       /* the current run, or NULL */
-	struct gust_tree *done;       /* a stopped tree, freed at the next start */
+	struct gust_tree *tree; /* the current run, or NULL */
+	struct gust_tree *done; /* a stopped tree, freed at the next start */
 };
 
 static void on_exited(struct gust_tree *tree, int status, void *arg)
@@ -53,15 +53,13 @@ static void on_stopped(struct gust_tree *tree, void *arg)
 	h->host->stop_done(h->ctx);
 }
 
-static const struct gust_tree_events hello_events = {
-	sizeof(struct gust_tree_events), on_exited, on_stopped
-};
+static const struct gust_tree_events hello_events = { sizeof(struct gust_tree_events), on_exited,
+	                                              on_stopped };
 
 static void *hello_create(const struct gust_host *host, struct gust_ctx *ctx,
                           const struct gust_opts *opts)
 {
-	static const char *const known[] = { "bin", "args", "greeting",
-		                             "kill_delay_ms", NULL };
+	static const char *const known[] = { "bin", "args", "greeting", "kill_delay_ms", NULL };
 	const char *bin, *greeting;
 	const char *const *args;
 	size_t nargs, i;
@@ -72,8 +70,7 @@ static void *hello_create(const struct gust_host *host, struct gust_ctx *ctx,
 	    host->opt_string(ctx, opts, "bin", "./tmp/main", &bin) < 0 ||
 	    host->opt_strv(ctx, opts, "args", &args, &nargs) < 0 ||
 	    host->opt_string(ctx, opts, "greeting", "hello", &greeting) < 0 ||
-	    host->opt_int(ctx, opts, "kill_delay_ms", 2000, 0, 600000,
-	                  &delay) < 0)
+	    host->opt_int(ctx, opts, "kill_delay_ms", 2000, 0, 600000, &delay) < 0)
 		return NULL; /* the host has recorded why */
 	if (bin[0] == '\0') {
 		host->set_error(ctx, "/runner/bin: must not be empty");
@@ -117,9 +114,8 @@ static int hello_start(void *self)
 	if (!h->tree)
 		return -ENOEXEC; /* tree_spawn has recorded why */
 	h->runs++;
-	h->host->log(h->ctx, GUST_LOG_INFO, "%s from run %u: %s (pid %ld)",
-	             h->greeting, h->runs, h->argv[0],
-	             (long)h->host->tree_pid(h->tree));
+	h->host->log(h->ctx, GUST_LOG_INFO, "%s from run %u: %s (pid %ld)", h->greeting, h->runs,
+	             h->argv[0], (long)h->host->tree_pid(h->tree));
 	return 0;
 }
 
@@ -152,12 +148,10 @@ static void hello_destroy(void *self)
 	free(h);
 }
 
-static const struct gust_runner_ops hello_ops = {
-	sizeof(struct gust_runner_ops), hello_create, hello_start, hello_stop,
-	hello_destroy
-};
+static const struct gust_runner_ops hello_ops = { sizeof(struct gust_runner_ops), hello_create,
+	                                          hello_start, hello_stop, hello_destroy };
 
 const struct gust_plugin_desc gust_plugin_desc = {
-	GUST_ABI_VERSION, sizeof(struct gust_plugin_desc), GUST_KIND_RUNNER,
-	"hello", "1.0", &hello_ops
+	GUST_ABI_VERSION, sizeof(struct gust_plugin_desc), GUST_KIND_RUNNER, "hello", "1.0",
+	&hello_ops
 };

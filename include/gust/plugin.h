@@ -143,16 +143,16 @@ typedef void (*gust_exit_cb)(pid_t pid, int status, void *arg);
 
 /** How to start a process tree. All pointers are borrowed for the call. */
 struct gust_spawn {
-	size_t size;              /**< sizeof(struct gust_spawn) */
-	const char *const *argv;  /**< NULL-terminated; argv[0] searched in PATH */
-	const char *const *env;   /**< NULL-terminated "K=V" set on top of
-	                               gust's environment, or NULL; a bare "K"
-	                               removes K */
-	const char *cwd;          /**< working directory, or NULL for gust's */
-	int stdin_fd;             /**< -1: /dev/null */
-	int stdout_fd;            /**< -1: gust's stdout */
-	int stderr_fd;            /**< -1: gust's stderr */
-	unsigned flags;           /**< GUST_SPAWN_* */
+	size_t size;             /**< sizeof(struct gust_spawn) */
+	const char *const *argv; /**< NULL-terminated; argv[0] searched in PATH */
+	const char *const *env;  /**< NULL-terminated "K=V" set on top of
+	                              gust's environment, or NULL; a bare "K"
+	                              removes K */
+	const char *cwd;         /**< working directory, or NULL for gust's */
+	int stdin_fd;            /**< -1: /dev/null */
+	int stdout_fd;           /**< -1: gust's stdout */
+	int stderr_fd;           /**< -1: gust's stderr */
+	unsigned flags;          /**< GUST_SPAWN_* */
 };
 
 /**
@@ -182,36 +182,32 @@ struct gust_host {
 	/* ---- logging and errors ---- */
 
 	/** Log one line (no trailing newline needed) under the plugin's name. */
-	void (*log)(struct gust_ctx *ctx, enum gust_log_level level,
-	            const char *fmt, ...) GUST_PRINTF(3, 4);
+	void (*log)(struct gust_ctx *ctx, enum gust_log_level level, const char *fmt, ...)
+	    GUST_PRINTF(3, 4);
 	/** Record why the current call failed: one line, lowercase, no trailing
 	 *  period, naming the key, path or value at fault. The core prints it
 	 *  as "gust: <plugin>: <message>". The latest call wins. */
-	void (*set_error)(struct gust_ctx *ctx, const char *fmt, ...)
-	    GUST_PRINTF(2, 3);
+	void (*set_error)(struct gust_ctx *ctx, const char *fmt, ...) GUST_PRINTF(2, 3);
 
 	/* ---- the event loop ---- */
 
 	/** Call cb when fd is ready for the GUST_IO_* events given. One
 	 *  registration per fd. The fd stays owned by the plugin; remove it
 	 *  with io_del() before closing it. */
-	int (*io_add)(struct gust_ctx *ctx, int fd, unsigned events,
-	              gust_io_cb cb, void *arg);
+	int (*io_add)(struct gust_ctx *ctx, int fd, unsigned events, gust_io_cb cb, void *arg);
 	/** Change the events a registered fd waits for. */
 	int (*io_mod)(struct gust_ctx *ctx, int fd, unsigned events);
 	/** Stop watching fd. Safe to call from fd's own callback. */
 	int (*io_del)(struct gust_ctx *ctx, int fd);
 	/** Call cb once after ms milliseconds (monotonic clock). Returns a
 	 *  non-zero id, or 0 on failure. */
-	uint64_t (*timer_add)(struct gust_ctx *ctx, unsigned ms, gust_timer_cb cb,
-	                      void *arg);
+	uint64_t (*timer_add)(struct gust_ctx *ctx, unsigned ms, gust_timer_cb cb, void *arg);
 	/** Cancel a pending timer; a fired or unknown id is ignored. */
 	void (*timer_cancel)(struct gust_ctx *ctx, uint64_t id);
 	/** Call cb once when the child pid (forked by the plugin) exits; the
 	 *  core reaps it. For trees started with tree_spawn(), use the tree's
 	 *  events instead. */
-	int (*child_watch)(struct gust_ctx *ctx, pid_t pid, gust_exit_cb cb,
-	                   void *arg);
+	int (*child_watch)(struct gust_ctx *ctx, pid_t pid, gust_exit_cb cb, void *arg);
 
 	/* ---- the change filter and the project ---- */
 
@@ -232,29 +228,27 @@ struct gust_host {
 	                      const char *const *known);
 	/** Read a string. *out is def when absent; borrowed, valid as long as
 	 *  the plugin instance lives. */
-	int (*opt_string)(struct gust_ctx *ctx, const struct gust_opts *opts,
-	                  const char *key, const char *def, const char **out);
+	int (*opt_string)(struct gust_ctx *ctx, const struct gust_opts *opts, const char *key,
+	                  const char *def, const char **out);
 	/** Read an integer within [min, max]. */
-	int (*opt_int)(struct gust_ctx *ctx, const struct gust_opts *opts,
-	               const char *key, long long def, long long min,
-	               long long max, long long *out);
+	int (*opt_int)(struct gust_ctx *ctx, const struct gust_opts *opts, const char *key,
+	               long long def, long long min, long long max, long long *out);
 	/** Read a boolean. */
-	int (*opt_bool)(struct gust_ctx *ctx, const struct gust_opts *opts,
-	                const char *key, bool def, bool *out);
+	int (*opt_bool)(struct gust_ctx *ctx, const struct gust_opts *opts, const char *key,
+	                bool def, bool *out);
 	/** Read an array of strings (a single string is taken as a one-element
 	 *  array). *out is NULL-terminated and borrowed like opt_string();
 	 *  an absent key gives an empty array. n may be NULL. */
-	int (*opt_strv)(struct gust_ctx *ctx, const struct gust_opts *opts,
-	                const char *key, const char *const **out, size_t *n);
+	int (*opt_strv)(struct gust_ctx *ctx, const struct gust_opts *opts, const char *key,
+	                const char *const **out, size_t *n);
 	/** Read a signal given by name ("SIGTERM", "TERM", "term") or number. */
-	int (*opt_signal)(struct gust_ctx *ctx, const struct gust_opts *opts,
-	                  const char *key, int def, int *out);
+	int (*opt_signal)(struct gust_ctx *ctx, const struct gust_opts *opts, const char *key,
+	                  int def, int *out);
 
 	/* ---- reporting back ---- */
 
 	/** Watcher: path (absolute) changed. The core filters and debounces. */
-	void (*changed)(struct gust_ctx *ctx, const char *path,
-	                enum gust_change kind);
+	void (*changed)(struct gust_ctx *ctx, const char *path, enum gust_change kind);
 	/** Builder: the build started by start() ended. status is a waitpid()
 	 *  status, or a negative errno when it could not run. Not called for a
 	 *  build that was cancelled. */
@@ -272,10 +266,8 @@ struct gust_host {
 	 *  environment, parent-death signal SIGKILL, then exec. An exec failure
 	 *  comes back here synchronously (ETXTBSY is retried briefly) as NULL
 	 *  with the reason set. ev and arg are borrowed for the tree's life. */
-	struct gust_tree *(*tree_spawn)(struct gust_ctx *ctx,
-	                                const struct gust_spawn *spec,
-	                                const struct gust_tree_events *ev,
-	                                void *arg);
+	struct gust_tree *(*tree_spawn)(struct gust_ctx *ctx, const struct gust_spawn *spec,
+	                                const struct gust_tree_events *ev, void *arg);
 	/** Stop the whole tree: sig to the group and to every descendant outside
 	 *  it; wait up to kill_delay_ms, ending as soon as the tree is empty;
 	 *  then SIGKILL to all that is left; sweep and reap until nothing
@@ -301,8 +293,8 @@ struct gust_host {
 	 *  an array of "NAME=value" strings. *out is NULL-terminated
 	 *  "NAME=value", borrowed like opt_string(); an absent key gives an
 	 *  empty list. n may be NULL. */
-	int (*opt_env)(struct gust_ctx *ctx, const struct gust_opts *opts,
-	               const char *key, const char *const **out, size_t *n);
+	int (*opt_env)(struct gust_ctx *ctx, const struct gust_opts *opts, const char *key,
+	               const char *const **out, size_t *n);
 };
 
 /* ---------------------------------------------------------------------- */
@@ -325,10 +317,10 @@ struct gust_watcher_ops {
 
 /** One build request. Borrowed for the duration of start(). */
 struct gust_build_req {
-	size_t size;                 /**< sizeof(struct gust_build_req) */
-	const char *const *changed;  /**< NULL-terminated changed paths
-	                                  (root-relative); empty on first build */
-	const char *changed_file;    /**< file listing them one per line, or NULL */
+	size_t size;                /**< sizeof(struct gust_build_req) */
+	const char *const *changed; /**< NULL-terminated changed paths
+	                                 (root-relative); empty on first build */
+	const char *changed_file;   /**< file listing them one per line, or NULL */
 };
 
 /**
@@ -378,12 +370,12 @@ struct gust_runner_ops {
  *       GUST_KIND_RUNNER, "myrunner", "1.0", &ops };
  */
 struct gust_plugin_desc {
-	uint32_t abi_version;  /**< GUST_ABI_VERSION at build time */
-	uint32_t size;         /**< sizeof(struct gust_plugin_desc) */
-	uint32_t kind;         /**< enum gust_kind */
-	const char *name;      /**< short name, e.g. "inotify" */
-	const char *version;   /**< the plugin's own version string */
-	const void *ops;       /**< const struct gust_<kind>_ops * */
+	uint32_t abi_version; /**< GUST_ABI_VERSION at build time */
+	uint32_t size;        /**< sizeof(struct gust_plugin_desc) */
+	uint32_t kind;        /**< enum gust_kind */
+	const char *name;     /**< short name, e.g. "inotify" */
+	const char *version;  /**< the plugin's own version string */
+	const void *ops;      /**< const struct gust_<kind>_ops * */
 };
 
 #if defined(__GNUC__) || defined(__clang__)

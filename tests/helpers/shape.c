@@ -54,8 +54,8 @@
 static volatile sig_atomic_t got_term;
 static long slow_ms = -1;
 static const char *slow_file;
-static char pids_file[4096]; /* $SHAPE_PIDS, kept across clearenv */
-static int ready_fd = -1;    /* daemon-wait: written once serve listens */
+static char pids_file[4096];    /* $SHAPE_PIDS, kept across clearenv */
+static int ready_fd = -1;       /* daemon-wait: written once serve listens */
 static char *area_lo, *area_hi; /* main()'s argv and environ strings */
 
 static void on_term(int sig)
@@ -83,9 +83,11 @@ static void note_pid(void)
 		fclose(sf);
 		char *p = strrchr(st, ')');
 		if (p)
-			sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			              "%*d %*d %llu",
-			       &start);
+			sscanf(
+			    p + 2,
+			    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			    "%*d %*d %llu",
+			    &start);
 	}
 	int n = snprintf(buf, sizeof buf, "%ld %llu\n", (long)getpid(), start);
 	(void)!write(fd, buf, (size_t)n);
