@@ -16,10 +16,8 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
 UNIT_LDADD = core/libgustcore.la $(CHECK_LIBS) $(JANSSON_LIBS)
 UNIT_TESTS = tests/test_loop tests/test_conf tests/test_filter tests/test_tree \
 	tests/test_loader tests/test_walk
-if HAVE_CHECK
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
-endif
 tests_test_loop_SOURCES = tests/test_loop.c
 tests_test_loop_CFLAGS = $(UNIT_CFLAGS)
 tests_test_loop_LDADD = $(UNIT_LDADD)
