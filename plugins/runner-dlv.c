@@ -4,12 +4,12 @@
  *       --api-version 2 [--log [--log-output X]] [extra_args] BIN -- ARGS
  *
  * The lifecycle is runcmd's (shared with runner-plain). What is particular
- * to dlv (measured with dlv 1.20.2 on Linux, see docs/delve.md):
+ * to dlv (measured with dlv 1.20.2 on Linux; README "Debugging with Delve"):
  *   - dlv starts the debuggee in a process group of its own, so a group
  *     kill of dlv never reaches it; the tree stop finds it anyway.
  *   - SIGTERM/SIGINT: dlv kills the debuggee itself and exits 0 after
  *     about 0.35-0.6 s. SIGHUP and SIGKILL kill dlv at once and leave the
- *     debuggee running, detached, re-parented to gust (the subreaper).
+ *     debuggee running, detached, re-parented to the tree's reaper.
  *     Hence reap_tree_on_exit: whenever dlv dies, what it leaves goes too.
  *   - dlv refuses --continue without --headless, and headless --continue
  *     without --accept-multiclient: rejected here, before anything runs.
