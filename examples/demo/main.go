@@ -9,15 +9,28 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 )
 
 // Edit me and save.
 const message = "Hello from gust's demo!"
+
+// listener returns the socket gust passed (the systemd socket-activation
+// protocol: fd 3, LISTEN_FDS and LISTEN_PID), so connections made while
+// gust restarts this server wait in the socket's backlog instead of being
+// refused; without one, it listens on addr itself.
+func listener(addr string) (net.Listener, error) {
+	if os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid()) && os.Getenv("LISTEN_FDS") != "" {
+		return net.FileListener(os.NewFile(3, "LISTEN_FD_3"))
+	}
+	return net.Listen("tcp", addr)
+}
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
@@ -34,8 +47,12 @@ func main() {
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Printf("demo: serving %q on http://%s/ (pid %d)", message, *addr, os.Getpid())
+	ln, err := listener(*addr)
+	if err != nil {
+		log.Fatalf("demo: %v", err)
+	}
+	go func() { errc <- srv.Serve(ln) }()
+	log.Printf("demo: serving %q on http://%s/ (pid %d)", message, ln.Addr(), os.Getpid())
 
 	select {
 	case err := <-errc:
