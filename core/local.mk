@@ -8,6 +8,7 @@ core_libgustcore_la_SOURCES = \
 	core/presets.h \
 	core/filter.c core/filter.h \
 	core/tree.c core/tree.h \
+	core/listening.c core/listening.h \
 	core/loader.c core/loader.h \
 	core/host.c core/host.h \
 	core/app.c core/app.h
