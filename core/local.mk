@@ -9,17 +9,18 @@ core_libgustcore_la_SOURCES = \
 	core/filter.c core/filter.h \
 	core/tree.c core/tree.h \
 	core/listening.c core/listening.h \
+	core/probe.c core/probe.h \
 	core/loader.c core/loader.h \
 	core/host.c core/host.h \
 	core/app.c core/app.h
 nodist_core_libgustcore_la_SOURCES = core/gust-paths.h core/presets.c
-core_libgustcore_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-core_libgustcore_la_LIBADD = $(JANSSON_LIBS)
+core_libgustcore_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+core_libgustcore_la_LIBADD = $(JANSSON_LIBS) $(CURL_LIBS)
 
 bin_PROGRAMS += gust
 gust_SOURCES = core/main.c
 gust_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-gust_LDADD = core/libgustcore.la $(JANSSON_LIBS)
+gust_LDADD = core/libgustcore.la $(JANSSON_LIBS) $(CURL_LIBS)
 
 # The compiled-in plugin and preset directories come from make, not
 # configure, so `make prefix=...` stays right.

@@ -16,7 +16,7 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
 UNIT_LDADD = core/libgustcore.la $(CHECK_LIBS) $(JANSSON_LIBS)
 UNIT_TESTS = tests/test_loop tests/test_conf tests/test_filter tests/test_tree \
 	tests/test_loader tests/test_walk tests/test_sockets \
-	tests/test_listening
+	tests/test_listening tests/test_probe
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_test_loop_SOURCES = tests/test_loop.c
@@ -42,6 +42,9 @@ tests_test_walk_LDADD = $(UNIT_LDADD)
 tests_test_listening_SOURCES = tests/test_listening.c
 tests_test_listening_CFLAGS = $(UNIT_CFLAGS)
 tests_test_listening_LDADD = $(UNIT_LDADD)
+tests_test_probe_SOURCES = tests/test_probe.c
+tests_test_probe_CFLAGS = $(UNIT_CFLAGS)
+tests_test_probe_LDADD = $(UNIT_LDADD)
 tests_test_sockets_SOURCES = tests/test_sockets.c plugins/sockets.c plugins/sockets.h
 tests_test_sockets_CFLAGS = $(UNIT_CFLAGS)
 tests_test_sockets_LDADD = $(CHECK_LIBS)
