@@ -27,6 +27,9 @@
  * Ends:
  *   serve PORT TEXT  listen on 127.0.0.1:PORT, answer each connection with
  *                    "TEXT\n"
+ *   serve-passed TEXT  serve on fd 3 as passed by socket activation
+ *                    (LISTEN_PID must be this pid, LISTEN_FDS 1), answer
+ *                    "TEXT pid=PID fds=OPEN,FDS names=LISTEN_FDNAMES\n"
  *   pause            sleep until killed
  *   exit CODE        exit at once with CODE
  *
@@ -37,6 +40,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -134,6 +138,8 @@ static int wait_child(pid_t pid)
 	return 128 + WTERMSIG(st);
 }
 
+_Noreturn static void serve_on(int s, const char *text);
+
 static int serve(int port, const char *text)
 {
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -148,6 +154,47 @@ static int serve(int port, const char *text)
 		fprintf(stderr, "shape: serve %d: %s\n", port, strerror(errno));
 		return 3;
 	}
+	serve_on(s, text);
+}
+
+/* The socket-activation protocol: fd 3 when LISTEN_PID is this process
+ * and LISTEN_FDS is 1. The answer says what the process was given:
+ * "TEXT pid=PID fds=0,1,2,3 names=NAMES". */
+static int serve_passed(const char *text)
+{
+	const char *lp = getenv("LISTEN_PID"), *lf = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
+	if (!lp || atol(lp) != (long)getpid() || !lf || strcmp(lf, "1")) {
+		fprintf(stderr, "shape: serve-passed: LISTEN_PID=%s (pid %ld) LISTEN_FDS=%s\n",
+		        lp ? lp : "-", (long)getpid(), lf ? lf : "-");
+		return 3;
+	}
+	char fds[256] = "", *p = fds;
+	DIR *d = opendir("/proc/self/fd");
+	int self = d ? dirfd(d) : -1;
+	int seen[64], n = 0;
+	for (struct dirent *e; d && (e = readdir(d)) && n < 64;)
+		if (e->d_name[0] != '.' && atoi(e->d_name) != self)
+			seen[n++] = atoi(e->d_name);
+	if (d)
+		closedir(d);
+	for (int i = 0; i < n; i++) /* readdir's order is the kernel's: sort */
+		for (int j = i + 1; j < n; j++)
+			if (seen[j] < seen[i]) {
+				int t = seen[i];
+				seen[i] = seen[j];
+				seen[j] = t;
+			}
+	for (int i = 0; i < n && p < fds + sizeof fds - 8; i++)
+		p += sprintf(p, "%s%d", i ? "," : "", seen[i]);
+	static char line[512];
+	snprintf(line, sizeof line, "%s pid=%ld fds=%s names=%s", text, (long)getpid(), fds,
+	         names ? names : "-");
+	serve_on(3, line);
+}
+
+_Noreturn static void serve_on(int s, const char *text)
+{
 	if (ready_fd >= 0) {
 		(void)!write(ready_fd, "r", 1);
 		close(ready_fd);
@@ -228,6 +275,8 @@ static int run(int argc, char **argv)
 	const char *s = argv[0];
 	if (!strcmp(s, "serve") && argc >= 3)
 		return serve(atoi(argv[1]), argv[2]);
+	if (!strcmp(s, "serve-passed") && argc >= 2)
+		return serve_passed(argv[1]);
 	if (!strcmp(s, "pause")) {
 		for (;;) {
 			check_term();
