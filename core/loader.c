@@ -80,6 +80,9 @@ struct op {
 	size_t offset;
 };
 
+/* The ops every plugin of a kind has: those of ABI 1.0. An op appended in a
+ * later 1.x is optional (a 1.0 plugin lacks it) and is not listed here: the
+ * core calls it only when GUST_HAS(ops, member). */
 #define OP(type, member)                                                                           \
 	{                                                                                          \
 #member, offsetof(struct type, member)                                             \
@@ -100,17 +103,18 @@ static const struct op runner_ops[] = { OP(gust_runner_ops, create),
 	                                { NULL, 0 } };
 #undef OP
 
-/* Every required op present, and the vtable at least as large as 1.0's. */
+/* The vtable at least as large as in 1.0, whatever this header's sizeof
+ * says (members appended since are the plugin's to have or not: the core
+ * calls one only under GUST_HAS()), and every op of 1.0 present. */
 static bool ops_complete(const struct gust_plugin_desc *d, const char **missing)
 {
-	static const size_t sizes[] = { 0, sizeof(struct gust_watcher_ops),
-		                        sizeof(struct gust_builder_ops),
-		                        sizeof(struct gust_runner_ops) };
+	static const size_t sizes_1_0[] = { 0, GUST_WATCHER_OPS_SIZE_1_0, GUST_BUILDER_OPS_SIZE_1_0,
+		                            GUST_RUNNER_OPS_SIZE_1_0 };
 	const struct op *ops = d->kind == GUST_KIND_WATCHER   ? watcher_ops
 	                       : d->kind == GUST_KIND_BUILDER ? builder_ops
 	                                                      : runner_ops;
 	/* every vtable starts with its size */
-	if (*(const size_t *)d->ops < sizes[d->kind])
+	if (*(const size_t *)d->ops < sizes_1_0[d->kind])
 		return *missing = "size", false;
 	for (size_t i = 0; ops[i].name; i++) {
 		void (*fn)(void);
@@ -155,7 +159,8 @@ int plugin_open_file(struct plugin *p, const char *file, enum gust_kind kind, ch
 		         file, maj, min, GUST_ABI_MAJOR, GUST_ABI_MINOR);
 		goto bad;
 	}
-	if (d->size < sizeof *d || !d->name || !*d->name || !d->ops) {
+	/* as large as 1.0's; members appended since are read under GUST_HAS() */
+	if (d->size < GUST_PLUGIN_DESC_SIZE_1_0 || !d->name || !*d->name || !d->ops) {
 		snprintf(err, errlen, "%s: malformed plugin descriptor (size, name or ops missing)",
 		         file);
 		goto bad;

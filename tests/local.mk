@@ -16,7 +16,7 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
 UNIT_LDADD = core/libgustcore.la $(CHECK_LIBS) $(JANSSON_LIBS)
 UNIT_TESTS = tests/test_loop tests/test_conf tests/test_filter tests/test_tree \
 	tests/test_loader tests/test_walk tests/test_sockets \
-	tests/test_listening tests/test_probe
+	tests/test_listening tests/test_probe tests/test_abi tests/test_abi_compat
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_test_loop_SOURCES = tests/test_loop.c
@@ -34,6 +34,22 @@ tests_test_tree_LDADD = $(UNIT_LDADD)
 tests_test_loader_SOURCES = tests/test_loader.c
 tests_test_loader_CFLAGS = $(UNIT_CFLAGS)
 tests_test_loader_LDADD = $(UNIT_LDADD)
+tests_test_abi_SOURCES = tests/test_abi.c
+tests_test_abi_CFLAGS = $(UNIT_CFLAGS)
+tests_test_abi_LDADD = $(UNIT_LDADD)
+# The loader alone, compiled against a grown copy of the header (a member
+# appended to each vtable and the descriptor), loading the 1.0 fixtures.
+tests_test_abi_compat_SOURCES = tests/test_abi_compat.c core/loader.c
+tests_test_abi_compat_CPPFLAGS = -I$(top_builddir)/tests/grown $(AM_CPPFLAGS)
+tests_test_abi_compat_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_abi_compat_LDADD = $(CHECK_LIBS)
+tests/grown/gust/plugin.h: $(top_srcdir)/include/gust/plugin.h $(top_srcdir)/tests/grow-abi.awk
+	$(AM_V_GEN)mkdir -p tests/grown/gust && \
+	  $(AWK) -f $(top_srcdir)/tests/grow-abi.awk $(top_srcdir)/include/gust/plugin.h >$@.tmp && \
+	  mv $@.tmp $@
+$(tests_test_abi_compat_OBJECTS): tests/grown/gust/plugin.h core/gust-paths.h
+CLEANFILES += tests/grown/gust/plugin.h
+EXTRA_DIST += tests/grow-abi.awk
 # The watcher bookkeeping shared by inotify, kqueue and poll (plugins/walk.c)
 # is compiled into this test too, so Linux exercises what kqueue uses.
 tests_test_walk_SOURCES = tests/test_walk.c plugins/walk.c plugins/walk.h
@@ -53,7 +69,8 @@ tests_test_sockets_LDADD = $(CHECK_LIBS)
 FIXTURE_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath $(abs_builddir)
 check_LTLIBRARIES += tests/fixtures/bad-abi.la tests/fixtures/wrong-kind.la \
 	tests/fixtures/missing-op.la tests/fixtures/create-fails.la \
-	tests/fixtures/no-symbol.la tests/fixtures/unresolved.la
+	tests/fixtures/no-symbol.la tests/fixtures/unresolved.la \
+	tests/fixtures/short-vtable.la
 tests_fixtures_bad_abi_la_SOURCES = tests/fixtures/bad-abi.c
 tests_fixtures_bad_abi_la_LDFLAGS = $(FIXTURE_LDFLAGS)
 tests_fixtures_wrong_kind_la_SOURCES = tests/fixtures/wrong-kind.c
@@ -62,11 +79,30 @@ tests_fixtures_missing_op_la_SOURCES = tests/fixtures/missing-op.c
 tests_fixtures_missing_op_la_LDFLAGS = $(FIXTURE_LDFLAGS)
 tests_fixtures_create_fails_la_SOURCES = tests/fixtures/create-fails.c
 tests_fixtures_create_fails_la_LDFLAGS = $(FIXTURE_LDFLAGS)
+tests_fixtures_short_vtable_la_SOURCES = tests/fixtures/short-vtable.c
+tests_fixtures_short_vtable_la_LDFLAGS = $(FIXTURE_LDFLAGS)
 tests_fixtures_no_symbol_la_SOURCES = tests/fixtures/no-symbol.c
 tests_fixtures_no_symbol_la_LDFLAGS = -module -avoid-version -shared -rpath $(abs_builddir)
 # Links (with -z defs off) but needs a symbol nobody provides: dlopen fails.
 tests_fixtures_unresolved_la_SOURCES = tests/fixtures/unresolved.c
 tests_fixtures_unresolved_la_LDFLAGS = -module -avoid-version -shared -rpath $(abs_builddir)
+
+# Fixture plugins built against the frozen copy of the ABI 1.0 header
+# (tests/fixtures/abi-1.0/gust/plugin.h, never edited): every 1.x core must
+# load and run them. Only that copy is on their include path.
+ABI10_CPPFLAGS = -I$(top_srcdir)/tests/fixtures/abi-1.0
+check_LTLIBRARIES += tests/fixtures/abi10-watcher.la tests/fixtures/abi10-builder.la \
+	tests/fixtures/abi10-runner.la
+tests_fixtures_abi10_watcher_la_SOURCES = tests/fixtures/abi10-watcher.c
+tests_fixtures_abi10_watcher_la_CPPFLAGS = $(ABI10_CPPFLAGS)
+tests_fixtures_abi10_watcher_la_LDFLAGS = $(FIXTURE_LDFLAGS)
+tests_fixtures_abi10_builder_la_SOURCES = tests/fixtures/abi10-builder.c
+tests_fixtures_abi10_builder_la_CPPFLAGS = $(ABI10_CPPFLAGS)
+tests_fixtures_abi10_builder_la_LDFLAGS = $(FIXTURE_LDFLAGS)
+tests_fixtures_abi10_runner_la_SOURCES = tests/fixtures/abi10-runner.c
+tests_fixtures_abi10_runner_la_CPPFLAGS = $(ABI10_CPPFLAGS)
+tests_fixtures_abi10_runner_la_LDFLAGS = $(FIXTURE_LDFLAGS)
+EXTRA_DIST += tests/fixtures/abi-1.0/gust/plugin.h tests/fixtures/abi-1.0/layout.h
 
 # Programs the black-box tests run as "the user's program".
 check_PROGRAMS += tests/helpers/shape tests/helpers/tcpcheck

@@ -100,6 +100,8 @@ static const struct refusal refusals[] = {
 	{ "missing-op", GUST_KIND_RUNNER,
 	  "runner plugin \"missingop\" lacks the required op \"stop\"" },
 	{ "no-symbol", GUST_KIND_RUNNER, "no \"gust_plugin_desc\" symbol: not a gust plugin" },
+	{ "short-vtable", GUST_KIND_RUNNER,
+	  "runner plugin \"shortvtable\" lacks the required op \"size\"" },
 };
 
 START_TEST(test_fixture_refused)

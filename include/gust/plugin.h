@@ -11,9 +11,16 @@
  * Compatibility rules:
  *   - The core accepts a plugin whose ABI major equals its own and whose ABI
  *     minor is not newer than its own.
- *   - Every struct here only ever grows at its end. Structs that cross the
- *     boundary carry their own size as their first member so that either side
- *     can tell which members the other one knows about.
+ *   - Within a major version, a struct here only ever grows at its end: a
+ *     minor version may append members (and add kinds, flags and enum
+ *     values), never move, remove or retype one. Structs that cross the
+ *     boundary carry their own size as their first member so that either
+ *     side can tell which members the other one knows about.
+ *   - The core accepts every descriptor and vtable at least as large as in
+ *     1.0 (GUST_*_SIZE_1_0), and calls a vtable member appended after 1.0
+ *     only when GUST_HAS() says the plugin has it.
+ *   - A plugin tests a host member appended after 1.0 with GUST_HAS(host,
+ *     member) before calling it (members of 1.0 are always there).
  *   - A plugin built against 1.0 keeps working with every 1.x core.
  *
  * Threading: none. The core runs one event loop on one thread and calls every
@@ -50,6 +57,19 @@ extern "C" {
 #define GUST_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 /** Minor part of a packed ABI version. */
 #define GUST_ABI_MINOR_OF(v) ((uint32_t)(v)&0xffffu)
+
+/** Bytes of a struct up to the end of member: the least `size` that struct
+ *  declares when it has member. The GUST_*_SIZE_1_0 constants use it. */
+#define GUST_SIZE_THROUGH(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
+/** True when *p, a struct whose member `size` says how large it is (the
+ *  host table, a vtable, struct gust_tree_events), has the function member
+ *  and it is not NULL: how either side tests for a member appended after
+ *  1.0 before calling it. Reads nothing beyond the size p declares; p is
+ *  evaluated more than once. Example: GUST_HAS(host, tree_pids). */
+#define GUST_HAS(p, member)                                                                        \
+	((size_t)(p)->size >=                                                                      \
+	     (size_t)((const char *)&(p)->member - (const char *)(p)) + sizeof((p)->member) &&     \
+	 (p)->member != NULL)
 
 #if defined(__GNUC__) || defined(__clang__)
 #define GUST_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -154,6 +174,8 @@ struct gust_spawn {
 	int stderr_fd;           /**< -1: gust's stderr */
 	unsigned flags;          /**< GUST_SPAWN_* */
 };
+/** sizeof(struct gust_spawn) in ABI 1.0: the least size tree_spawn() takes. */
+#define GUST_SPAWN_SIZE_1_0 GUST_SIZE_THROUGH(struct gust_spawn, flags)
 
 /**
  * What the core tells the owner of a tree. Either member may be NULL.
@@ -169,11 +191,15 @@ struct gust_tree_events {
 	 *  reaped. Called exactly once per tree_stop(). */
 	void (*stopped)(struct gust_tree *tree, void *arg);
 };
+/** sizeof(struct gust_tree_events) in ABI 1.0. */
+#define GUST_TREE_EVENTS_SIZE_1_0 GUST_SIZE_THROUGH(struct gust_tree_events, stopped)
 
 /**
  * The host table: everything the core offers a plugin. Const, owned by the
- * core, valid for the plugin's whole life. Members are only ever appended;
- * check `size` before using a member added after 1.0.
+ * core, valid for the plugin's whole life. Members are only ever appended:
+ * every 1.x core has the members of 1.0 (up to opt_env); test a member
+ * appended later with GUST_HAS(host, member) before calling it, since a
+ * core older than the header the plugin was built with lacks it.
  */
 struct gust_host {
 	size_t size;          /**< sizeof(struct gust_host) in the core */
@@ -296,6 +322,8 @@ struct gust_host {
 	int (*opt_env)(struct gust_ctx *ctx, const struct gust_opts *opts, const char *key,
 	               const char *const **out, size_t *n);
 };
+/** sizeof(struct gust_host) in ABI 1.0: every 1.x core's is at least this. */
+#define GUST_HOST_SIZE_1_0 GUST_SIZE_THROUGH(struct gust_host, opt_env)
 
 /* ---------------------------------------------------------------------- */
 
@@ -314,6 +342,8 @@ struct gust_watcher_ops {
 	/** Stop, unregister fds and timers, free. self may be NULL. */
 	void (*destroy)(void *self);
 };
+/** sizeof(struct gust_watcher_ops) in ABI 1.0: the least the core accepts. */
+#define GUST_WATCHER_OPS_SIZE_1_0 GUST_SIZE_THROUGH(struct gust_watcher_ops, destroy)
 
 /** One build request. Borrowed for the duration of start(). */
 struct gust_build_req {
@@ -322,6 +352,8 @@ struct gust_build_req {
 	                                 (root-relative); empty on first build */
 	const char *changed_file;   /**< file listing them one per line, or NULL */
 };
+/** sizeof(struct gust_build_req) in ABI 1.0. */
+#define GUST_BUILD_REQ_SIZE_1_0 GUST_SIZE_THROUGH(struct gust_build_req, changed_file)
 
 /**
  * Builder vtable. The core never starts a build while one is running: it
@@ -342,6 +374,8 @@ struct gust_builder_ops {
 	 *  returns, no process of any build exists. */
 	void (*destroy)(void *self);
 };
+/** sizeof(struct gust_builder_ops) in ABI 1.0: the least the core accepts. */
+#define GUST_BUILDER_OPS_SIZE_1_0 GUST_SIZE_THROUGH(struct gust_builder_ops, destroy)
 
 /**
  * Runner vtable. The runner owns the lifecycle of the program's process
@@ -360,6 +394,8 @@ struct gust_runner_ops {
 	/** Free. The core calls it only after stop_done(), or with no run. */
 	void (*destroy)(void *self);
 };
+/** sizeof(struct gust_runner_ops) in ABI 1.0: the least the core accepts. */
+#define GUST_RUNNER_OPS_SIZE_1_0 GUST_SIZE_THROUGH(struct gust_runner_ops, destroy)
 
 /**
  * The descriptor every plugin exports as `gust_plugin_desc`:
@@ -377,6 +413,8 @@ struct gust_plugin_desc {
 	const char *version;  /**< the plugin's own version string */
 	const void *ops;      /**< const struct gust_<kind>_ops * */
 };
+/** sizeof(struct gust_plugin_desc) in ABI 1.0: the least the core accepts. */
+#define GUST_PLUGIN_DESC_SIZE_1_0 GUST_SIZE_THROUGH(struct gust_plugin_desc, ops)
 
 #if defined(__GNUC__) || defined(__clang__)
 #define GUST_EXPORT __attribute__((visibility("default")))
