@@ -182,4 +182,5 @@ const struct gust_host app_host = {
 	.tree_alive = tree_alive,
 	.tree_free = tree_free,
 	.opt_env = h_opt_env,
+	.tree_pids = tree_members,
 };

@@ -2577,3 +2577,23 @@ void treemgr_free(struct treemgr *mgr)
 	free(mgr->state_path);
 	free(mgr);
 }
+
+/* ---- the host's tree_pids() ---- */
+
+size_t tree_members(const struct gust_tree *t, pid_t *out, size_t max)
+{
+	if (!t || !live(t))
+		return 0;
+	/* as of now, not as of the last refresh: mostly a re-read of the
+	 * members, reading /proc only for what was created since */
+	(void)scan(t->mgr);
+	size_t n = 0;
+	for (size_t i = 0; live(t) && i < t->nm; i++) {
+		if (t->m[i].state == 'Z')
+			continue;
+		if (n < max)
+			out[n] = t->m[i].pid;
+		n++;
+	}
+	return n;
+}

@@ -60,5 +60,9 @@ int tree_kill(struct gust_tree *tree);
 pid_t tree_pid(const struct gust_tree *tree);
 bool tree_alive(const struct gust_tree *tree);
 void tree_free(struct gust_tree *tree);
+/* The processes of the tree now (rescanned first): the pids of its live
+ * (not zombie) members, at most max written to out; returns how many there
+ * are. 0 once the tree is gone. The host's tree_pids(). */
+size_t tree_members(const struct gust_tree *tree, pid_t *out, size_t max);
 
 #endif

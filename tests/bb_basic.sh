@@ -104,11 +104,11 @@ like "$out" 'missing\.json' "a missing -c file is named"
 
 # ---- informational options ----
 out=$("$GUST" --version)
-like "$out" '^gust [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 1\.0\)$' "--version"
+like "$out" '^gust [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 1\.1\)$' "--version"
 out=$("$GUST" --help)
 like "$out" 'Usage: gust' "--help"
 out=$(cd "$P" && "$GUST" --list-plugins)
-like "$out" 'runner +plain .*ABI 1\.0 .*runner-plain\.so' "--list-plugins shows the plain runner with its ABI and file"
+like "$out" 'runner +plain .*ABI 1\.1 .*runner-plain\.so' "--list-plugins shows the plain runner with its ABI and file"
 like "$out" 'builder +shell ' "--list-plugins shows the shell builder"
 out=$("$GUST" --bogus 2>&1)
 is "$?" 2 "an unknown option: exit status 2"

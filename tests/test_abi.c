@@ -33,6 +33,7 @@ START_TEST(test_core_host_table)
 	ck_assert_uint_eq(app_host.abi_version, GUST_ABI_VERSION);
 	ck_assert(GUST_HAS(&app_host, log));
 	ck_assert(GUST_HAS(&app_host, opt_env));
+	ck_assert(GUST_HAS(&app_host, tree_pids)); /* 1.1 */
 }
 END_TEST
 

@@ -93,7 +93,7 @@ struct refusal {
 
 static const struct refusal refusals[] = {
 	{ "bad-abi", GUST_KIND_RUNNER,
-	  "plugin ABI 2.0 is incompatible with gust's ABI 1.0 (rebuild the plugin against this "
+	  "plugin ABI 2.0 is incompatible with gust's ABI 1.1 (rebuild the plugin against this "
 	  "gust)" },
 	{ "wrong-kind", GUST_KIND_BUILDER,
 	  "plugin \"wrongkind\" is a runner plugin, not a builder plugin" },

@@ -312,6 +312,39 @@ START_TEST(test_shapes_leave_nothing)
 }
 END_TEST
 
+/* tree_members (the host's tree_pids): right after the processes appear,
+ * without waiting for a membership refresh, it lists exactly the ones shape
+ * noted (root, a child and a grandchild in sessions of their own), not the
+ * reaper; it counts beyond max; nothing once the tree is gone. */
+START_TEST(test_members_are_the_processes_now)
+{
+	struct fx f;
+	fx_init(&f);
+	const char *argv[] = { f.shape, "setsid", "setsid", "pause", NULL };
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn(&f, argv, NULL, &r);
+	pid_t noted[32], got[32];
+	ck_assert_int_eq(wait_pids(&f, noted, 3), 3);
+	size_t n = tree_members(t, got, 32);
+	ck_assert_uint_eq(n, 3);
+	for (int i = 0; i < 3; i++) {
+		bool found = false;
+		for (size_t j = 0; j < n; j++)
+			found |= got[j] == noted[i];
+		ck_assert_msg(found, "pid %ld not among the members", (long)noted[i]);
+	}
+	ck_assert_uint_eq(tree_members(t, NULL, 0), 3);
+	got[1] = -1;
+	ck_assert_uint_eq(tree_members(t, got, 1), 3);
+	ck_assert_int_eq(got[1], -1); /* nothing past max */
+	ck_assert_int_eq(tree_stop(t, SIGKILL, 0), 0);
+	ck_assert(run_until(f.loop, &r.stopped, 8000));
+	ck_assert_uint_eq(tree_members(t, got, 32), 0);
+	tree_free(t);
+	fx_fini(&f);
+}
+END_TEST
+
 /* Once gust reads only what was created since an earlier scan, a process
  * that escapes the group after that is still found and stopped. */
 /* Scans happen when trees are freed: free short ones until two views are
@@ -1271,6 +1304,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_etxtbsy_is_retried);
 	tcase_add_loop_test(tc, test_shapes_leave_nothing, 0,
 	                    (int)(sizeof shapes / sizeof *shapes));
+	tcase_add_test(tc, test_members_are_the_processes_now);
 	tcase_add_test(tc, test_incremental_scan_finds_late_escapes);
 	tcase_add_test(tc, test_incremental_scan_of_nothing);
 	tcase_add_test(tc, test_orphan_met_mid_exec_is_stopped);

@@ -1,5 +1,5 @@
 /*
- * gust/plugin.h - the gust plugin ABI, version 1.0.
+ * gust/plugin.h - the gust plugin ABI, version 1.1.
  *
  * This is the only header gust installs. A plugin is a shared object that
  * exports exactly one symbol, `gust_plugin_desc`, a const descriptor
@@ -49,8 +49,8 @@ extern "C" {
 
 /** ABI major version: bumped only on an incompatible change. */
 #define GUST_ABI_MAJOR 1
-/** ABI minor version: bumped when members are appended. */
-#define GUST_ABI_MINOR 0
+/** ABI minor version: bumped when members are appended. 1.1: tree_pids. */
+#define GUST_ABI_MINOR 1
 /** The ABI version a plugin was built against: major in the high 16 bits. */
 #define GUST_ABI_VERSION (((uint32_t)GUST_ABI_MAJOR << 16) | (uint32_t)GUST_ABI_MINOR)
 /** Major part of a packed ABI version. */
@@ -321,6 +321,17 @@ struct gust_host {
 	 *  empty list. n may be NULL. */
 	int (*opt_env)(struct gust_ctx *ctx, const struct gust_opts *opts, const char *key,
 	               const char *const **out, size_t *n);
+
+	/* ---- appended in 1.1 (test with GUST_HAS(host, member) before use) ---- */
+
+	/** The processes of the tree now: the pids of its root and of every
+	 *  descendant that is alive (not a zombie), in no particular order; not
+	 *  the reaper the core forks for the tree. Writes at most max pids to
+	 *  out and returns how many there are, which may be more than max (out
+	 *  may be NULL when max is 0). 0 once the tree is gone. Reads /proc
+	 *  (only what changed since the core last looked, mostly): call it when
+	 *  needed, not in a tight loop. Since 1.1. */
+	size_t (*tree_pids)(const struct gust_tree *tree, pid_t *out, size_t max);
 };
 /** sizeof(struct gust_host) in ABI 1.0: every 1.x core's is at least this. */
 #define GUST_HOST_SIZE_1_0 GUST_SIZE_THROUGH(struct gust_host, opt_env)
