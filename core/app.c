@@ -554,23 +554,45 @@ static void start_build(struct app *app)
 	app->build_running = true;
 }
 
+/* The runner's stop(). It may call stop_done() from inside (nothing left to
+ * stop): app_stop_done() then only notes it, and it is acted on here once
+ * stop() has returned, so the runner's start() never runs inside its stop(). */
+static int call_stop(struct app *app, bool force)
+{
+	app->in_stop = true;
+	int r = rops(app)->stop(app->runner.self, force);
+	app->in_stop = false;
+	return r;
+}
+
+static void stop_done_from_stop(struct app *app)
+{
+	if (app->stop_done_in_stop) {
+		app->stop_done_in_stop = false;
+		app_stop_done(app);
+	}
+}
+
 static void stop_run(struct app *app, bool force)
 {
 	if (app->run == RUN_NONE)
 		return;
 	if (app->run == RUN_STOPPING) {
-		if (force)
-			rops(app)->stop(app->runner.self, true);
+		if (force) {
+			(void)call_stop(app, true);
+			stop_done_from_stop(app);
+		}
 		return;
 	}
 	app->run = RUN_STOPPING;
 	app->stop_started_ms = loop_now_ms();
 	app->runner.err[0] = '\0';
-	int r = rops(app)->stop(app->runner.self, force);
+	int r = call_stop(app, force);
 	if (r < 0) {
 		log_msg(GUST_LOG_ERROR, STAGE_RUN, "cannot stop the program: %s",
 		        app->runner.err[0] ? app->runner.err : strerror(-r));
 	}
+	stop_done_from_stop(app);
 }
 
 void app_build_done(struct app *app, int status)
@@ -704,6 +726,10 @@ void app_run_exited(struct app *app, int status)
 
 void app_stop_done(struct app *app)
 {
+	if (app->in_stop) {
+		app->stop_done_in_stop = true; /* acted on once stop() returns */
+		return;
+	}
 	app->run = RUN_NONE;
 	if (app->quitting) {
 		maybe_quit(app);

@@ -65,6 +65,8 @@ struct app {
 	enum run_state run;
 	bool start_after_stop;   /* a good build is waiting for the old run to go */
 	bool restart_after_exit; /* restart_on_exit's start, not a build's */
+	bool in_stop;            /* inside the runner's stop() */
+	bool stop_done_in_stop;  /* it called stop_done() from there */
 	uint64_t stop_started_ms;
 	uint64_t run_started_ms;
 	unsigned restart_delay_ms; /* current backoff */

@@ -282,7 +282,10 @@ struct gust_host {
 	/** Runner: the program exited by itself; status as from waitpid(). */
 	void (*run_exited)(struct gust_ctx *ctx, int status);
 	/** Runner: the stop requested by stop() is complete: nothing of the
-	 *  run exists any more. Exactly once per stop(). */
+	 *  run exists any more. Exactly once per stop(). May be called from
+	 *  inside stop() (when nothing is left to stop): the core acts on it
+	 *  only once stop() has returned, so it never calls start() from
+	 *  inside stop(). */
 	void (*stop_done)(struct gust_ctx *ctx);
 
 	/* ---- process trees: the lifecycle every runner and builder shares ---- */
@@ -399,7 +402,8 @@ struct gust_runner_ops {
 	                const struct gust_opts *opts);
 	/** Start the program. Report its own exit with host->run_exited(). */
 	int (*start)(void *self);
-	/** Begin the stop; host->stop_done() follows once the tree is gone.
+	/** Begin the stop; host->stop_done() follows once the tree is gone,
+	 *  or from inside this call when nothing is left to stop.
 	 *  force: SIGKILL at once (also escalates a stop in progress). */
 	int (*stop)(void *self, bool force);
 	/** Free. The core calls it only after stop_done(), or with no run. */

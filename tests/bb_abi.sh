@@ -1,0 +1,35 @@
+#!/bin/bash
+# The ABI through the real gust binary: a runner built against the frozen
+# 1.0 header (tests/fixtures/abi10-runner.c) loads and runs in this 1.x
+# gust, and its stop() calls stop_done() from inside, which the ABI allows:
+# gust acts on it only once stop() has returned, so the next start() is
+# never called from inside stop(), and a restart and a quit both complete.
+. "$GUST_SRCDIR/tests/lib.sh"
+
+: "${GUST_FIXTURES:?GUST_FIXTURES is set by make check}"
+
+P=$T/p
+mkdir -p "$P/src"
+echo v1 >"$P/src/a.txt"
+cat >"$P/gust.json" <<JSON
+{
+  "watch": { "include_ext": ["txt"], "debounce_ms": 20 },
+  "builder": { "plugin": "shell", "cmd": "true" },
+  "runner": { "plugin": "$GUST_FIXTURES/abi10-runner.so" }
+}
+JSON
+
+start_gust "$P"
+ok_run "the 1.0 runner loads and its first run starts" wait_for 20 log_has 'abi10 run 1 started'
+ok_run "its host table covers the 1.0 table" log_has 'abi10 host table covers 1\.0'
+echo v2 >"$P/src/a.txt"
+ok_run "after an edit, stop() with stop_done() inside it, then the second run starts" \
+	wait_for 20 log_has 'abi10 run 2 started'
+ok_run "the first run was stopped from inside stop()" log_has 'abi10 run 1 stopped from inside stop\(\)'
+unlike "$(gust_log)" 'called from inside stop|cannot start' "start() is never called from inside stop()"
+like "$(gust_log)" 'restarted: .*old tree gone in' "gust reports the restart"
+stop_gust TERM
+is "$GUST_STATUS" 0 "on SIGTERM, a stop_done() from inside stop() lets gust exit 0"
+ok_run "the second run was stopped from inside stop() too" log_has 'abi10 run 2 stopped from inside stop\(\)'
+
+plan_done
