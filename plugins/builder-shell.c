@@ -894,11 +894,4 @@ static const struct gust_builder_ops shell_ops = {
 	.destroy = shell_destroy,
 };
 
-const struct gust_plugin_desc gust_plugin_desc = {
-	.abi_version = GUST_ABI_VERSION,
-	.size = sizeof(struct gust_plugin_desc),
-	.kind = GUST_KIND_BUILDER,
-	.name = "shell",
-	.version = PACKAGE_VERSION,
-	.ops = &shell_ops,
-};
+GUST_PLUGIN_DEFINE(builder, "shell", PACKAGE_VERSION, shell_ops);

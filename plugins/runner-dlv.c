@@ -1002,7 +1002,4 @@ static const struct gust_runner_ops dlv_ops = {
 };
 
 /* Plugins are built with -fvisibility=hidden: this is the one export. */
-__attribute__((visibility("default"))) const struct gust_plugin_desc gust_plugin_desc = {
-	GUST_ABI_VERSION, sizeof(struct gust_plugin_desc), GUST_KIND_RUNNER, "dlv", PACKAGE_VERSION,
-	&dlv_ops,
-};
+GUST_PLUGIN_DEFINE(runner, "dlv", PACKAGE_VERSION, dlv_ops);

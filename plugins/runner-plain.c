@@ -98,6 +98,4 @@ static const struct gust_runner_ops ops = {
 	.destroy = plain_destroy,
 };
 
-const struct gust_plugin_desc gust_plugin_desc = {
-	GUST_ABI_VERSION, sizeof(struct gust_plugin_desc), GUST_KIND_RUNNER, "plain", VERSION, &ops,
-};
+GUST_PLUGIN_DEFINE(runner, "plain", VERSION, ops);

@@ -361,8 +361,4 @@ static const struct gust_watcher_ops ino_ops = {
 };
 
 /* Built with -fvisibility=hidden: the descriptor is the one export. */
-__attribute__((visibility("default"))) const struct gust_plugin_desc gust_plugin_desc = {
-	GUST_ABI_VERSION,  sizeof(struct gust_plugin_desc),
-	GUST_KIND_WATCHER, "inotify",
-	PACKAGE_VERSION,   &ino_ops,
-};
+GUST_PLUGIN_DEFINE(watcher, "inotify", PACKAGE_VERSION, ino_ops);

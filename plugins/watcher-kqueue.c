@@ -341,10 +341,6 @@ static const struct gust_watcher_ops kq_ops = {
 };
 
 /* Built with -fvisibility=hidden: the descriptor is the one export. */
-__attribute__((visibility("default"))) const struct gust_plugin_desc gust_plugin_desc = {
-	GUST_ABI_VERSION,  sizeof(struct gust_plugin_desc),
-	GUST_KIND_WATCHER, "kqueue",
-	PACKAGE_VERSION,   &kq_ops,
-};
+GUST_PLUGIN_DEFINE(watcher, "kqueue", PACKAGE_VERSION, kq_ops);
 
 #endif /* HAVE_SYS_EVENT_H */

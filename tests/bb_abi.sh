@@ -4,6 +4,7 @@
 # gust, and its stop() calls stop_done() from inside, which the ABI allows:
 # gust acts on it only once stop() has returned, so the next start() is
 # never called from inside stop(), and a restart and a quit both complete.
+# GUST_PLUGIN_DEFINE compiles as C99 and checks the vtable against the kind.
 . "$GUST_SRCDIR/tests/lib.sh"
 
 : "${GUST_FIXTURES:?GUST_FIXTURES is set by make check}"
@@ -31,5 +32,26 @@ like "$(gust_log)" 'restarted: .*old tree gone in' "gust reports the restart"
 stop_gust TERM
 is "$GUST_STATUS" 0 "on SIGTERM, a stop_done() from inside stop() lets gust exit 0"
 ok_run "the second run was stopped from inside stop() too" log_has 'abi10 run 2 stopped from inside stop\(\)'
+
+# GUST_PLUGIN_DEFINE: a descriptor in one line, as C99, and a vtable of
+# another kind than the one named does not compile.
+CC=${CC:-cc}
+define_src() {
+	cat <<C
+#include <gust/plugin.h>
+static void *c(const struct gust_host *h, struct gust_ctx *x, const struct gust_opts *o)
+{ (void)h; (void)x; (void)o; return 0; }
+static int s(void *self) { (void)self; return 0; }
+static int st(void *self, bool f) { (void)self; (void)f; return 0; }
+static void d(void *self) { (void)self; }
+static const struct gust_runner_ops ops = { sizeof ops, c, s, st, d };
+GUST_PLUGIN_DEFINE($1, "x", "1", ops);
+C
+}
+define_cc() { define_src "$1" | "$CC" -std=c99 -pedantic -Werror -Wall -Wextra \
+	-I"$GUST_SRCDIR/include" -fsyntax-only -x c - 2>"$T/cc.err"; }
+ok_run "GUST_PLUGIN_DEFINE(runner, ...) with runner ops compiles as C99 -pedantic" define_cc runner
+if define_cc builder; then ok 1 "GUST_PLUGIN_DEFINE(builder, ...) with runner ops is refused"
+else like "$(cat "$T/cc.err")" "pointer type mismatch" "GUST_PLUGIN_DEFINE(builder, ...) with runner ops is refused"; fi
 
 plan_done

@@ -151,7 +151,4 @@ static void hello_destroy(void *self)
 static const struct gust_runner_ops hello_ops = { sizeof(struct gust_runner_ops), hello_create,
 	                                          hello_start, hello_stop, hello_destroy };
 
-const struct gust_plugin_desc gust_plugin_desc = {
-	GUST_ABI_VERSION, sizeof(struct gust_plugin_desc), GUST_KIND_RUNNER, "hello", "1.0",
-	&hello_ops
-};
+GUST_PLUGIN_DEFINE(runner, "hello", "1.0", hello_ops);

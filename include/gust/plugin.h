@@ -413,12 +413,11 @@ struct gust_runner_ops {
 #define GUST_RUNNER_OPS_SIZE_1_0 GUST_SIZE_THROUGH(struct gust_runner_ops, destroy)
 
 /**
- * The descriptor every plugin exports as `gust_plugin_desc`:
+ * The descriptor every plugin exports as `gust_plugin_desc`, best written
+ * with GUST_PLUGIN_DEFINE() below:
  *
  *   static const struct gust_runner_ops ops = { sizeof ops, ... };
- *   const struct gust_plugin_desc gust_plugin_desc = {
- *       GUST_ABI_VERSION, sizeof(struct gust_plugin_desc),
- *       GUST_KIND_RUNNER, "myrunner", "1.0", &ops };
+ *   GUST_PLUGIN_DEFINE(runner, "myrunner", "1.0", ops);
  */
 struct gust_plugin_desc {
 	uint32_t abi_version; /**< GUST_ABI_VERSION at build time */
@@ -440,6 +439,29 @@ struct gust_plugin_desc {
 /** The one symbol a plugin exports. Declared here with default visibility
  *  so a plugin built with -fvisibility=hidden still exports it. */
 extern GUST_EXPORT const struct gust_plugin_desc gust_plugin_desc;
+
+/* The enum gust_kind of each kind's lower-case name, for GUST_PLUGIN_DEFINE. */
+#define GUST_KIND_OF_watcher GUST_KIND_WATCHER
+#define GUST_KIND_OF_builder GUST_KIND_BUILDER
+#define GUST_KIND_OF_runner GUST_KIND_RUNNER
+
+/**
+ * Define the descriptor, at file scope, followed by a semicolon:
+ *
+ *   GUST_PLUGIN_DEFINE(runner, "myrunner", "1.0", my_ops);
+ *
+ * kind is watcher, builder or runner; name and version are string
+ * literals (or other static strings); ops names the plugin's const struct
+ * gust_<kind>_ops, whose type the compiler checks against kind ("pointer
+ * type mismatch" when they differ). It sets abi_version and size for the
+ * header the plugin is built against.
+ */
+#define GUST_PLUGIN_DEFINE(kind, name, version, ops)                                               \
+	const struct gust_plugin_desc gust_plugin_desc = {                                         \
+		GUST_ABI_VERSION,    (uint32_t)sizeof(struct gust_plugin_desc),                    \
+		GUST_KIND_OF_##kind, (name),                                                       \
+		(version),           (1 ? &(ops) : (const struct gust_##kind##_ops *)0)            \
+	}
 
 #ifdef __cplusplus
 }
