@@ -11,6 +11,7 @@
 #include "app.h"
 #include "filter.h"
 #include "loop.h"
+#include "signames.h"
 #include "tree.h"
 
 #include <errno.h>

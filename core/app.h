@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "options.h"
 #include "loader.h"
 #include "log.h"
 #include "host.h"

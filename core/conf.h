@@ -1,5 +1,7 @@
 /* conf.h - gust.json: defaults, loading with jansson, validation with
- * file:line:col and JSON-path errors, --set overrides, init, printing. */
+ * file:line:col and JSON-path errors, --set overrides, printing. Plugin
+ * option readers: options.h; init and presets: presets.h; signal names:
+ * signames.h. */
 #ifndef GUST_CONFIG_H
 #define GUST_CONFIG_H
 
@@ -72,47 +74,10 @@ void config_free(struct config *cfg);
 /* The effective config as pretty JSON (malloc'd). */
 char *config_dump(const struct config *cfg);
 
-/* Names of the presets, NULL-terminated, and a preset's JSON text. */
-const char *const *config_presets(void);
-/* Pick a preset from the files in dir (go.mod -> go, Cargo.toml -> ...). */
-const char *config_detect_preset(const char *dir);
-/* Write a starter config to path from preset (NULL: detect). Never
- * overwrites: -EEXIST with a message if path exists. */
-int config_init_file(const char *path, const char *preset, char *err, size_t errlen);
-
-/* What a plugin's options look like to the core: a section and its path. */
-struct gust_opts {
-	struct json_t *obj; /* borrowed */
-	const char *where;  /* "gust.json" or "defaults", for messages */
-	const char *path;   /* JSON path of the section, e.g. "/runner" */
-	struct config *cfg; /* owner of the arrays opt_strv/opt_env return */
-};
-
-/* Option accessors behind the host table. Each returns 0 or -EINVAL with
- * "<where>: <path>/<key>: expected ..., got ..." in err. */
-int config_opt_check_keys(const struct gust_opts *o, const char *const *known, char *err,
-                          size_t errlen);
-int config_opt_string(const struct gust_opts *o, const char *key, const char *def, const char **out,
-                      char *err, size_t errlen);
-int config_opt_int(const struct gust_opts *o, const char *key, long long def, long long min,
-                   long long max, long long *out, char *err, size_t errlen);
-int config_opt_bool(const struct gust_opts *o, const char *key, bool def, bool *out, char *err,
-                    size_t errlen);
-/* *out is a NULL-terminated array owned by o->obj's lifetime (cached on the
- * JSON value), never freed by the caller. */
-int config_opt_strv(const struct gust_opts *o, const char *key, const char *const **out, size_t *n,
-                    char *err, size_t errlen);
-/* An environment: object of NAME: value, or array of "NAME=value". */
-int config_opt_env(const struct gust_opts *o, const char *key, const char *const **out, size_t *n,
-                   char *err, size_t errlen);
-int config_opt_signal(const struct gust_opts *o, const char *key, int def, int *out, char *err,
-                      size_t errlen);
-
-/* Signal name <-> number: "SIGTERM", "TERM", "term", "15". -1 if unknown. */
-int config_signal_from_name(const char *name);
-const char *config_signal_name(int sig);
-
-/* Nearest of candidates to word by edit distance, or NULL if none is close. */
-const char *config_nearest(const char *word, const char *const *candidates);
+/* For the config module's own files (options.c): the last --set that
+ * wrote path ("/runner/env") or a path inside or around it, or NULL; and
+ * keeping p (malloc'd) until config_free(), 0 or -ENOMEM (p freed). */
+const char *config_set_for(const struct config *cfg, const char *path);
+int config_keep(struct config *cfg, void *p);
 
 #endif

@@ -7,6 +7,7 @@
 #include "filter.h"
 #include "host.h"
 #include "loop.h"
+#include "options.h"
 #include "tree.h"
 
 #include <errno.h>

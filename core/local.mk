@@ -5,7 +5,11 @@ core_libgustcore_la_SOURCES = \
 	core/loop.c core/loop.h \
 	core/log.c core/log.h \
 	core/conf.c core/conf.h \
-	core/presets.h \
+	core/keys.c core/keys.h \
+	core/suggest.c core/suggest.h \
+	core/options.c core/options.h \
+	core/signames.c core/signames.h \
+	core/init.c core/presets.h \
 	core/filter.c core/filter.h \
 	core/tree.c core/tree.h \
 	core/listening.c core/listening.h \

@@ -5,6 +5,7 @@
 #include "conf.h"
 #include "loader.h"
 #include "log.h"
+#include "presets.h"
 
 #include <errno.h>
 #include <getopt.h>

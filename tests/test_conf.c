@@ -18,7 +18,10 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "options.h"
 #include "presets.h"
+#include "signames.h"
+#include "suggest.h"
 
 static char tdir[PATH_MAX]; /* the test's directory (each test is a fork) */
 static char olddir[PATH_MAX];

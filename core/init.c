@@ -1,0 +1,142 @@
+/* init.c - `gust init`: pick a preset from the project's files and write
+ * it, with "$schema" added, as a new gust.json (never over an existing
+ * file). */
+#include "config.h"
+
+#include "gust-paths.h"
+#include "presets.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *const *config_presets(void)
+{
+	return preset_names;
+}
+
+static bool exists_in(const char *dir, const char *name)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof p, "%s/%s", dir, name) >= (int)sizeof p)
+		return false;
+	return access(p, F_OK) == 0;
+}
+
+static bool has_ext_in(const char *dir, const char *ext)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+	size_t el = strlen(ext);
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		found = l > el && e->d_name[0] != '.' && strcmp(e->d_name + l - el, ext) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+/* The most specific marker wins: a Makefile often sits beside go.mod,
+ * Cargo.toml or package.json only to drive them. */
+const char *config_detect_preset(const char *dir)
+{
+	if (exists_in(dir, "go.mod"))
+		return "go";
+	if (exists_in(dir, "Cargo.toml"))
+		return "rust-cargo";
+	if (exists_in(dir, "package.json"))
+		return "node";
+	if (exists_in(dir, "pyproject.toml") || exists_in(dir, "requirements.txt") ||
+	    exists_in(dir, "setup.py") || has_ext_in(dir, ".py"))
+		return "python";
+	if (exists_in(dir, "Makefile") || exists_in(dir, "makefile") ||
+	    exists_in(dir, "GNUmakefile"))
+		return "c-make";
+	return "go";
+}
+
+/* The preset's text with "$schema" (the installed schema) as its first key,
+ * so editors complete and check the file. malloc'd. */
+static char *with_schema(const char *text)
+{
+	static const char sub[] = "/presets";
+	const char *dir = GUST_PRESETDIR;
+	size_t dl = strlen(dir);
+	if (dl >= sizeof sub - 1 && strcmp(dir + dl - (sizeof sub - 1), sub) == 0)
+		dl -= sizeof sub - 1;
+	const char *brace = strchr(text, '{');
+	char *out = NULL;
+	if (!brace || strstr(text, "\"$schema\""))
+		return strdup(text);
+	if (asprintf(&out, "%.*s{\n  \"$schema\": \"file://%.*s/gust.schema.json\",%s",
+	             (int)(brace - text), text, (int)dl, dir, brace + 1) < 0)
+		return NULL;
+	return out;
+}
+
+int config_init_file(const char *path, const char *preset, char *err, size_t errlen)
+{
+	if (!preset)
+		preset = config_detect_preset(".");
+	const char *text = NULL;
+	char list[256] = "";
+	size_t off = 0;
+	for (size_t i = 0; presets[i].name; i++) {
+		if (strcmp(presets[i].name, preset) == 0)
+			text = presets[i].json;
+		int n =
+		    snprintf(list + off, sizeof list - off, "%s%s", i ? ", " : "", presets[i].name);
+		if (n > 0 && (size_t)n < sizeof list - off)
+			off += (size_t)n;
+	}
+	if (!text) {
+		snprintf(err, errlen, "init: unknown preset \"%s\" (known: %s)", preset, list);
+		return -EINVAL;
+	}
+	char *doc = with_schema(text);
+	if (!doc) {
+		snprintf(err, errlen, "init: out of memory");
+		return -ENOMEM;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		int e = errno;
+		if (e == EEXIST)
+			snprintf(err, errlen, "init: \"%s\" already exists; not overwriting it",
+			         path);
+		else
+			snprintf(err, errlen, "init: cannot create \"%s\": %s", path, strerror(e));
+		free(doc);
+		return -e;
+	}
+	size_t len = strlen(doc), done = 0;
+	int e = 0;
+	while (done < len) {
+		ssize_t w = write(fd, doc + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			e = errno;
+			break;
+		}
+		done += (size_t)w;
+	}
+	free(doc);
+	if (close(fd) < 0 && !e)
+		e = errno;
+	if (e) {
+		snprintf(err, errlen, "init: cannot write \"%s\": %s", path, strerror(e));
+		unlink(path);
+		return -e;
+	}
+	return 0;
+}
