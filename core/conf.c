@@ -9,11 +9,11 @@
 #include "config.h"
 
 #include "conf.h"
+#include "confread.h"
 #include "keys.h"
 #include "suggest.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -531,32 +531,6 @@ static int file_base(const char *file, char *base, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* The file's layer, parsed (not yet checked) into *user. */
-static int read_file_layer(const char *file, json_t **user, char *err, size_t errlen)
-{
-	json_error_t je;
-	/* open() first: jansson's own text for a missing file names no errno */
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		snprintf(err, errlen, "cannot read \"%s\": %s", file, strerror(e));
-		return -e;
-	}
-	struct stat st;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		snprintf(err, errlen, "cannot read \"%s\": %s", file, strerror(EISDIR));
-		return -EISDIR;
-	}
-	*user = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
-	close(fd);
-	if (!*user) {
-		snprintf(err, errlen, "%s:%d:%d: %s", file, je.line, je.column, je.text);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* Apply sets to the user layer, checking it after each, and keep their
  * texts in cfg so that option errors can name the --set a value came from. */
 static int apply_sets(struct config *cfg, json_t *user, const char *const *sets, char *err,
@@ -611,32 +585,24 @@ static int lay_over_defaults(struct config *cfg, json_t *user, const char *where
 	return r;
 }
 
-int config_load(struct config *cfg, const char *file, const char *const *sets, char *err,
-                size_t errlen)
+/* Build cfg from the layers: file's text (len bytes; no file if file is
+ * NULL), then sets, over the defaults. base: the directory a relative root
+ * is taken from. */
+static int load(struct config *cfg, const char *file, const char *text, size_t len,
+                const char *base, const char *const *sets, char *err, size_t errlen)
 {
-	memset(cfg, 0, sizeof *cfg);
 	json_t *user = NULL;
 	int r = -EINVAL;
 	if (!(cfg->cache = calloc(1, sizeof *cfg->cache)))
 		goto oom;
-	if (!file && access("gust.json", F_OK) == 0)
-		file = "gust.json";
-	char base[PATH_MAX];
-	if (!getcwd(base, sizeof base)) {
-		r = -errno;
-		snprintf(err, errlen, "cannot find the current directory: %s", strerror(-r));
-		return r;
-	}
 	const char *where = "defaults";
 	if (file) {
 		if (!(cfg->file = strdup(file)))
 			goto oom;
 		where = cfg->file;
-		if ((r = read_file_layer(file, &user, err, errlen)) < 0)
-			return r;
-		r = -EINVAL;
-		if (file_base(file, base, sizeof base) < 0) {
-			snprintf(err, errlen, "%s: path too long", file);
+		json_error_t je;
+		if (!(user = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je))) {
+			snprintf(err, errlen, "%s:%d:%d: %s", file, je.line, je.column, je.text);
 			goto out;
 		}
 		if (config_validate(user, where, false, err, errlen) < 0)
@@ -653,6 +619,48 @@ oom:
 out:
 	json_decref(user);
 	return r;
+}
+
+static int get_cwd(char *base, size_t len, char *err, size_t errlen)
+{
+	if (getcwd(base, len))
+		return 0;
+	int e = errno;
+	snprintf(err, errlen, "cannot find the current directory: %s", strerror(e));
+	return -e;
+}
+
+int config_load(struct config *cfg, const char *file, const char *const *sets, char *err,
+                size_t errlen)
+{
+	memset(cfg, 0, sizeof *cfg);
+	if (!file && access("gust.json", F_OK) == 0)
+		file = "gust.json";
+	char base[PATH_MAX];
+	int r = get_cwd(base, sizeof base, err, errlen);
+	if (r < 0 || !file)
+		return r < 0 ? r : load(cfg, NULL, NULL, 0, base, sets, err, errlen);
+	char *text;
+	size_t len;
+	if ((r = config_read_file(file, &text, &len, err, errlen)) < 0)
+		return r;
+	if (file_base(file, base, sizeof base) < 0) {
+		snprintf(err, errlen, "%s: path too long", file);
+		r = -EINVAL;
+	} else {
+		r = load(cfg, file, text, len, base, sets, err, errlen);
+	}
+	free(text);
+	return r;
+}
+
+int config_load_text(struct config *cfg, const char *name, const char *text, size_t len,
+                     const char *const *sets, char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof *cfg);
+	char base[PATH_MAX];
+	int r = get_cwd(base, sizeof base, err, errlen);
+	return r < 0 ? r : load(cfg, name, text, len, base, sets, err, errlen);
 }
 
 void config_free(struct config *cfg)

@@ -69,6 +69,12 @@ struct config {
  * Plugin sections are checked only for "plugin"; plugins check the rest. */
 int config_load(struct config *cfg, const char *file, const char *const *sets, char *err,
                 size_t errlen);
+/* The same from a file's text in memory: text (len bytes, need not end in
+ * NUL) is what a file named name (for messages, and cfg->file) would hold;
+ * a relative root is taken from the current directory. The whole of
+ * config_load() but the reading: the entry point for fuzzing. */
+int config_load_text(struct config *cfg, const char *name, const char *text, size_t len,
+                     const char *const *sets, char *err, size_t errlen);
 void config_free(struct config *cfg);
 
 /* The effective config as pretty JSON (malloc'd). */

@@ -5,6 +5,7 @@ core_libgustcore_la_SOURCES = \
 	core/loop.c core/loop.h \
 	core/log.c core/log.h \
 	core/conf.c core/conf.h \
+	core/confread.c core/confread.h \
 	core/keys.c core/keys.h \
 	core/suggest.c core/suggest.h \
 	core/options.c core/options.h \

@@ -341,6 +341,35 @@ START_TEST(test_file_option)
 }
 END_TEST
 
+/* The fuzz entry point: text in memory (not NUL-terminated), the same
+ * checks and messages as a file, root relative to the current directory. */
+START_TEST(test_load_text)
+{
+	struct config cfg;
+	char err[1024];
+	static const char text[] = "{ \"watch\": { \"debounce_ms\": 9 } }XXXX";
+	ck_assert_int_eq(
+	    config_load_text(&cfg, "in.json", text, sizeof text - 5, NULL, err, sizeof err), 0);
+	ck_assert_str_eq(cfg.file, "in.json");
+	ck_assert_str_eq(cfg.root, tdir);
+	ck_assert_uint_eq(cfg.watch.debounce_ms, 9);
+	config_free(&cfg);
+	const char *sets[] = { "log.color=never", NULL };
+	ck_assert_int_eq(
+	    config_load_text(&cfg, "in.json", text, sizeof text - 1, sets, err, sizeof err),
+	    -EINVAL);
+	ck_assert_str_eq(err, "in.json:1:37: end of file expected near 'XXXX'");
+	config_free(&cfg);
+	ck_assert_int_eq(
+	    config_load_text(&cfg, "in.json", "{ \"x\": 1 }", 10, NULL, err, sizeof err), -EINVAL);
+	ck_assert_str_eq(err, "in.json: /x: unknown key");
+	config_free(&cfg);
+	ck_assert_int_eq(config_load_text(&cfg, "in.json", "{}", 2, sets, err, sizeof err), 0);
+	ck_assert_int_eq(cfg.log.color, COLOR_NEVER);
+	config_free(&cfg);
+}
+END_TEST
+
 /* ---- did you mean ---- */
 
 static const struct {
@@ -1076,6 +1105,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_semantic_errors, 0, (int)(sizeof semantic / sizeof *semantic));
 	tcase_add_loop_test(tc, test_syntax_errors, 0, (int)(sizeof syntax / sizeof *syntax));
 	tcase_add_test(tc, test_file_option);
+	tcase_add_test(tc, test_load_text);
 	tcase_add_loop_test(tc, test_nearest, 0, (int)(sizeof nearest / sizeof *nearest));
 	tcase_add_test(tc, test_set_values);
 	tcase_add_loop_test(tc, test_set_errors, 0, (int)(sizeof set_errors / sizeof *set_errors));
