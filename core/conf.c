@@ -644,7 +644,8 @@ int config_load(struct config *cfg, const char *file, const char *const *sets, c
 	size_t len;
 	if ((r = config_read_file(file, &text, &len, err, errlen)) < 0)
 		return r;
-	if (file_base(file, base, sizeof base) < 0) {
+	/* a pipe's paths are the current directory's, not /dev/fd's */
+	if (!config_fd_path(file) && file_base(file, base, sizeof base) < 0) {
 		snprintf(err, errlen, "%s: path too long", file);
 		r = -EINVAL;
 	} else {

@@ -63,6 +63,53 @@ bad "--set plugin option checked by the plugin" "$GOOD" \
 	--set runner.kill_delay_ms=fast
 bad "-c names the file" "$GOOD" '^gust: cannot read "nope\.json": No such file or directory$' -c nope.json
 
+# ---- a config that is not a regular file: refused at once, not read ----
+# (a FIFO with no writer used to block gust in open() for ever, /dev/zero to
+# be read for ever). The deadline is timeout's: 124 means gust hung.
+N=$T/notfile
+mkdir -p "$N/dir" "$N/fifo-default"
+mkfifo "$N/fifo" "$N/fifo-default/gust.json"
+if python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$N/sock" 2>/dev/null ||
+	(cd "$N" && python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind("sock")'); then :; fi
+notfile() { # DESC DIR REGEX ARGS...
+	local desc=$1 dir=$2 re=$3; shift 3
+	out=$(cd "$dir" && timeout 3 "$GUST" "$@" --print-config 2>&1 </dev/null)
+	status=$?
+	is "$status" 2 "$desc: exit status 2 within the deadline"
+	like "$out" "$re" "$desc: message"
+	is "$(printf '%s\n' "$out" | wc -l)" 1 "$desc: one line"
+}
+notfile "-c FIFO" "$N" '^gust: cannot read "fifo": not a regular file \(a named pipe\)$' -c fifo
+notfile "gust.json a FIFO" "$N/fifo-default" \
+	'^gust: cannot read "gust\.json": not a regular file \(a named pipe\)$'
+notfile "-c directory" "$N" '^gust: cannot read "dir": Is a directory$' -c dir
+notfile "-c /dev/zero" "$N" '^gust: cannot read "/dev/zero": not a regular file \(a device\)$' \
+	-c /dev/zero
+ok_run "a unix socket to test with" test -S "$N/sock"
+notfile "-c socket" "$N" '^gust: cannot read "sock": not a regular file \(a socket\)$' -c sock
+head -c 1100000 /dev/zero | tr '\0' ' ' >"$N/big.json"
+echo '{}' >>"$N/big.json"
+notfile "-c over 1 MiB" "$N" '^gust: cannot read "big\.json": larger than 1 MiB, too large for a config$' \
+	-c big.json
+
+# ---- process substitution: a pipe gust already holds is read ----
+echo "$GOOD" >"$N/good.json"
+out=$(cd "$N" && timeout 10 "$GUST" -c <(cat good.json) --print-config 2>&1 </dev/null)
+is "$?" 0 "-c <(cat gust.json): accepted"
+like "$out" '"cmd": "exec sleep 30"' "-c <(...): its content is the config"
+like "$out" "\"root\": \"$N\"" "-c <(...): root is relative to the current directory"
+out=$(cd "$N" && timeout 10 "$GUST" -c <(head -c 1100000 /dev/zero | tr '\0' ' ') --print-config 2>&1 </dev/null)
+is "$?" 2 "-c <(over 1 MiB): exit status 2"
+like "$out" '^gust: cannot read "/dev/fd/[0-9]+": larger than 1 MiB, too large for a config$' \
+	"-c <(over 1 MiB): message"
+# A writer that never ends its output: gust gives up after 5 s.
+out=$(cd "$N" && timeout 20 "$GUST" -c <(echo "$BASHPID" >"$N/writer.pid"; printf '{'; exec sleep 60) \
+	--print-config 2>&1 </dev/null)
+is "$?" 2 "-c <(a writer that never finishes): exit status 2"
+like "$out" '^gust: cannot read "/dev/fd/[0-9]+": no end of input within 5 s$' \
+	"-c <(a writer that never finishes): message"
+kill "$(cat "$N/writer.pid")" 2>/dev/null
+
 # $HOME as root is refused too (HOME points into our temp dir).
 mkdir -p "$T/home"
 echo "$GOOD" >"$T/home/gust.json"
