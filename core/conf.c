@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "conf.h"
+#include "confre.h"
 #include "confread.h"
 #include "keys.h"
 #include "suggest.h"
@@ -431,6 +432,35 @@ static int extract_paths(struct config *cfg)
 	return 0;
 }
 
+/* The effective exclude_regex (v, as JSON for messages), compiled once for
+ * the filter. */
+static int compile_regexes(struct config *cfg, json_t *v, const char *where, char *err,
+                           size_t errlen)
+{
+	struct watch_config *wc = &cfg->watch;
+	size_t n = 0;
+	while (wc->exclude_regex[n])
+		n++;
+	if (n && !(wc->exclude_re = calloc(n, sizeof *wc->exclude_re))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char why[160], path[64], wbuf[600], got[80];
+		if (config_regex_compile(wc->exclude_regex[i], &wc->exclude_re[i], why,
+		                         sizeof why) < 0) {
+			snprintf(path, sizeof path, "/watch/exclude_regex/%zu", i);
+			config_got_text(json_is_array(v) ? json_array_get(v, i) : v, got,
+			                sizeof got);
+			snprintf(err, errlen, "%s: %s: invalid regular expression %s: %s",
+			         origin(cfg, where, path, wbuf, sizeof wbuf), path, got, why);
+			return -EINVAL;
+		}
+		wc->n_exclude_re++;
+	}
+	return 0;
+}
+
 static int extract_watch(struct config *cfg, const char *where, char *err, size_t errlen)
 {
 	json_t *w = json_object_get(cfg->json, "watch");
@@ -443,6 +473,9 @@ static int extract_watch(struct config *cfg, const char *where, char *err, size_
 	    !(wc->exclude_file = strv_of(json_object_get(w, "exclude_file"))) ||
 	    !(wc->exclude_regex = strv_of(json_object_get(w, "exclude_regex"))))
 		return -ENOMEM;
+	int r = compile_regexes(cfg, json_object_get(w, "exclude_regex"), where, err, errlen);
+	if (r < 0)
+		return r;
 	wc->gitignore = get_bool(w, "gitignore");
 	wc->follow_symlinks = get_bool(w, "follow_symlinks");
 	wc->exclude_unchanged = get_bool(w, "exclude_unchanged");
@@ -676,6 +709,9 @@ void config_free(struct config *cfg)
 	strv_free(cfg->watch.exclude_dir);
 	strv_free(cfg->watch.exclude_file);
 	strv_free(cfg->watch.exclude_regex);
+	for (size_t i = 0; i < cfg->watch.n_exclude_re; i++)
+		regfree(&cfg->watch.exclude_re[i]);
+	free(cfg->watch.exclude_re);
 	if (cfg->cache) {
 		for (size_t i = 0; i < cfg->cache->n; i++)
 			free(cfg->cache->ptrs[i]);

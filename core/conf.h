@@ -5,6 +5,7 @@
 #ifndef GUST_CONFIG_H
 #define GUST_CONFIG_H
 
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -19,6 +20,10 @@ struct watch_config {
 	char **exclude_dir;   /* names or globs */
 	char **exclude_file;  /* globs, ** supported */
 	char **exclude_regex; /* POSIX ERE against the root-relative path */
+	/* exclude_regex compiled (REG_EXTENDED | REG_NOSUB) by config_load(),
+	 * the only compile; owned by the config, borrowed by the filter */
+	regex_t *exclude_re;
+	size_t n_exclude_re;
 	bool gitignore;
 	bool follow_symlinks;
 	bool exclude_unchanged;

@@ -566,7 +566,7 @@ struct filter {
 	char **ext;
 	size_t n_ext;
 	bool all_ext;
-	regex_t *re;
+	const regex_t *re; /* the config's (compiled there once), borrowed */
 	size_t n_re;
 
 	bool gitignore;
@@ -709,7 +709,6 @@ struct filter *filter_new(const struct config *cfg, char *err, size_t errlen)
 {
 	struct filter *f = calloc(1, sizeof *f);
 	const struct watch_config *w = &cfg->watch;
-	size_t nre = 0;
 
 	if (!f)
 		goto nomem;
@@ -741,27 +740,8 @@ struct filter *filter_new(const struct config *cfg, char *err, size_t errlen)
 	for (size_t i = 0; i < f->n_ext; i++)
 		if (strcmp(f->ext[i], "*") == 0)
 			f->all_ext = true;
-	while (w->exclude_regex && w->exclude_regex[nre])
-		nre++;
-	if (nre) {
-		f->re = calloc(nre, sizeof *f->re);
-		if (!f->re)
-			goto nomem;
-	}
-	for (size_t i = 0; i < nre; i++) {
-		int rc = regcomp(&f->re[i], w->exclude_regex[i], REG_EXTENDED | REG_NOSUB);
-		if (rc) {
-			char msg[256];
-			regerror(rc, &f->re[i], msg, sizeof msg);
-			if (err && errlen)
-				snprintf(err, errlen,
-				         "/watch/exclude_regex/%zu: invalid regex \"%s\": %s", i,
-				         w->exclude_regex[i], msg);
-			filter_free(f);
-			return NULL;
-		}
-		f->n_re++;
-	}
+	f->re = w->exclude_re;
+	f->n_re = w->n_exclude_re;
 	f->gitignore = w->gitignore;
 	if (f->gitignore) {
 		char *gitdir = NULL;
@@ -811,9 +791,6 @@ void filter_free(struct filter *f)
 	for (size_t i = 0; f->ext && f->ext[i]; i++)
 		free(f->ext[i]);
 	free(f->ext);
-	for (size_t i = 0; i < f->n_re; i++)
-		regfree(&f->re[i]);
-	free(f->re);
 	free(f->top);
 	free(f->prefix);
 	gi_list_clear(&f->info_exclude);

@@ -9,9 +9,10 @@
 struct config;
 struct filter;
 
-/* Build the filter from cfg->root, cfg->tmp_dir and cfg->watch. Compiles the
- * regexes, reads .gitignore files lazily. NULL + err on failure (a bad
- * regex names its key and index: "/watch/exclude_regex/1: ..."). */
+/* Build the filter from cfg->root, cfg->tmp_dir and cfg->watch; the
+ * regexes are cfg->watch.exclude_re, compiled by config_load() and borrowed
+ * (cfg must outlive the filter). Reads .gitignore files lazily. NULL + err
+ * on failure. */
 struct filter *filter_new(const struct config *cfg, char *err, size_t errlen);
 void filter_free(struct filter *f);
 

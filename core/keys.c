@@ -2,12 +2,12 @@
  * them (see keys.h). */
 #include "config.h"
 
+#include "confre.h"
 #include "keys.h"
 #include "suggest.h"
 
 #include <errno.h>
 #include <jansson.h>
-#include <regex.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,7 +92,8 @@ struct vctx {
 
 static int check_value(const struct vctx *vc, const struct key *k, json_t *v, const char *path);
 
-/* K_STRV, K_REGEXV: a string or an array of strings; regexes compile. */
+/* K_STRV, K_REGEXV: a string or an array of strings; regexes within the
+ * cost bound. */
 static int check_strv(const struct vctx *vc, const struct key *k, json_t *v, const char *path)
 {
 	char got[80];
@@ -108,17 +109,15 @@ static int check_strv(const struct vctx *vc, const struct key *k, json_t *v, con
 			return VERR(vc, "%s: %s/%zu: expected a string, got %s", vc->where, path, i,
 			            got);
 		}
-		if (k->type == K_REGEXV) {
-			regex_t re;
-			int rc = regcomp(&re, json_string_value(e), REG_EXTENDED | REG_NOSUB);
-			if (rc) {
-				char msg[128];
-				regerror(rc, &re, msg, sizeof msg);
-				config_got_text(e, got, sizeof got);
-				return VERR(vc, "%s: %s/%zu: invalid regular expression %s: %s",
-				            vc->where, path, i, got, msg);
-			}
-			regfree(&re);
+		/* only the cost here: the effective config's regexes are
+		 * compiled once, when it is read (conf.c) */
+		if (k->type == K_REGEXV &&
+		    config_regex_cost(json_string_value(e)) > CONFIG_REGEX_MAX) {
+			config_got_text(e, got, sizeof got);
+			return VERR(vc,
+			            "%s: %s/%zu: invalid regular expression %s: too large once "
+			            "its repetitions are expanded (over %d)",
+			            vc->where, path, i, got, CONFIG_REGEX_MAX);
 		}
 	}
 	return 0;

@@ -6,6 +6,7 @@ core_libgustcore_la_SOURCES = \
 	core/log.c core/log.h \
 	core/conf.c core/conf.h \
 	core/confread.c core/confread.h \
+	core/confre.c core/confre.h \
 	core/keys.c core/keys.h \
 	core/suggest.c core/suggest.h \
 	core/options.c core/options.h \

@@ -63,6 +63,33 @@ bad "--set plugin option checked by the plugin" "$GOOD" \
 	--set runner.kill_delay_ms=fast
 bad "-c names the file" "$GOOD" '^gust: cannot read "nope\.json": No such file or directory$' -c nope.json
 
+# ---- regexes: compiled once, and refused unread when too costly ----
+# glibc's regcomp took 18 s and 3.2 GB for "a" and 22 '+' (and crashed at
+# 24); gust refuses it by its size before compiling. timeout is the deadline.
+HOSTILE="a$(printf '+%.0s' $(seq 22))"
+printf '{ "builder": { "cmd": "touch started" }, "watch": { "exclude_regex": ["x", "%s"] } }\n' \
+	"$HOSTILE" >"$B/gust.json"
+rm -f "$B/started"
+out=$(cd "$B" && timeout 5 "$GUST" 2>&1 </dev/null)
+status=$?
+is "$status" 2 "a hostile exclude_regex: exit status 2 within the deadline"
+like "$out" '^gust: gust\.json: /watch/exclude_regex/1: invalid regular expression "a\+{22}": too large once its repetitions are expanded \(over 2048\)$' \
+	"a hostile exclude_regex: the message names the key"
+is "$(printf '%s\n' "$out" | wc -l)" 1 "a hostile exclude_regex: one line"
+ok_run "a hostile exclude_regex: nothing started" test ! -e "$B/started"
+echo "$GOOD" >"$B/gust.json"
+out=$(cd "$B" && timeout 5 "$GUST" --set "watch.exclude_regex=[\"$HOSTILE$HOSTILE\"]" --print-config 2>&1 </dev/null)
+is "$?" 2 "a hostile exclude_regex from --set: exit status 2"
+like "$out" '^gust: --set watch\.exclude_regex=.*: /watch/exclude_regex/0: invalid regular expression' \
+	"a hostile exclude_regex from --set: the message names the --set"
+cat >"$B/gust.json" <<'EOF'
+{ "watch": { "exclude_regex": ["_test\\.go$", "^(vendor|node_modules)/", "\\.(swp|tmp)$",
+  "[0-9]{1,3}", "^build/.*\\.o$", "(^|/)\\.#[^/]*$"] } }
+EOF
+out=$(cd "$B" && timeout 5 "$GUST" --print-config 2>&1 </dev/null)
+is "$?" 0 "ordinary exclude_regex patterns load"
+like "$out" '"\[0-9\]\{1,3\}"' "and are kept as written"
+
 # ---- a config that is not a regular file: refused at once, not read ----
 # (a FIFO with no writer used to block gust in open() for ever, /dev/zero to
 # be read for ever). The deadline is timeout's: 124 means gust hung.

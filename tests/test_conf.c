@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "confre.h"
 #include "options.h"
 #include "presets.h"
 #include "signames.h"
@@ -138,6 +139,10 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(cfg.watch.exclude_file[0]);
 	ck_assert_str_eq(cfg.watch.exclude_regex[0], "_test\\.go$");
 	ck_assert_ptr_null(cfg.watch.exclude_regex[1]);
+	/* compiled once, here, for the filter */
+	ck_assert_uint_eq(cfg.watch.n_exclude_re, 1);
+	ck_assert_int_eq(regexec(&cfg.watch.exclude_re[0], "x/a_test.go", 0, NULL, 0), 0);
+	ck_assert_int_ne(regexec(&cfg.watch.exclude_re[0], "x/a.go", 0, NULL, 0), 0);
 	ck_assert(cfg.watch.gitignore);
 	ck_assert(!cfg.watch.follow_symlinks);
 	ck_assert(cfg.watch.exclude_unchanged);
@@ -231,6 +236,13 @@ static const struct {
 	  "gust.json: /watch/include_ext/1: expected a string, got 3" },
 	{ "{ \"watch\": { \"exclude_regex\": [\"ok\", \"(\"] } }",
 	  "gust.json: /watch/exclude_regex/1: invalid regular expression \"(\": " },
+	{ "{ \"watch\": { \"exclude_regex\": \"a++++++++++++++++++++++\" } }",
+	  "gust.json: /watch/exclude_regex/0: invalid regular expression "
+	  "\"a++++++++++++++++++++++\": too large once its repetitions are expanded "
+	  "(over 2048)" },
+	{ "{ \"watch\": { \"exclude_regex\": [\"ok\", \"(a{1,100}){1,100}\"] } }",
+	  "gust.json: /watch/exclude_regex/1: invalid regular expression "
+	  "\"(a{1,100}){1,100}\": too large once its repetitions are expanded (over 2048)" },
 	{ "{ \"watch\": { \"gitignore\": \"yes\" } }",
 	  "gust.json: /watch/gitignore: expected true or false, got \"yes\"" },
 	{ "{ \"watch\": { \"allow_any_root\": 1 } }",
@@ -273,7 +285,8 @@ START_TEST(test_semantic_errors)
 {
 	if (!semantic[_i].err)
 		return;
-	if (strstr(semantic[_i].err, "invalid regular expression")) {
+	if (strstr(semantic[_i].err, "invalid regular expression") &&
+	    !strstr(semantic[_i].err, "too large")) {
 		/* regerror()'s text is the C library's: check the rest */
 		struct config cfg;
 		char err[1024];
@@ -286,6 +299,76 @@ START_TEST(test_semantic_errors)
 		return;
 	}
 	load_fails(semantic[_i].json, NULL, semantic[_i].err);
+}
+END_TEST
+
+/* ---- the regex cost bound ---- */
+
+static const struct {
+	const char *re;
+	size_t cost;
+} costs[] = {
+	{ "", 0 },
+	{ "abc", 3 },
+	{ "_test\\.go$", 10 },
+	{ "^(vendor|node_modules)/", 23 },
+	{ "\\.(swp|tmp)$", 12 },
+	{ "[0-9]{1,3}", 20 },     /* 3 copies of the 5-byte bracket, + 5 for {1,3} */
+	{ "[]a]*", 5 },           /* ']' first in a bracket is a member */
+	{ "[[:alpha:]_]+", 25 },  /* 2 * 12 + 1 */
+	{ "a+", 3 },              /* glibc writes it aa* */
+	{ "a++", 7 },             /* doubles per '+' */
+	{ "a{3}", 6 },            /* 3 copies + 3 for the operator */
+	{ "a{2,}", 7 },           /* aa a*: 3 copies + 4 for the operator */
+	{ "(ab|c){10}", 64 },     /* (2 + 2 + 1 + 1) * 10 + 4 */
+	{ "a{,", 3 },             /* no bound: ordinary characters */
+	{ "x)y", 3 },             /* an unmatched ')' is ordinary */
+	{ "a++++++++++", 2047 },  /* 10 '+': the largest run accepted */
+	{ "a+++++++++++", 4095 }, /* 11 '+': refused */
+	{ "a{1,2048}", 2056 },    /* just over */
+};
+
+START_TEST(test_regex_cost)
+{
+	ck_assert_uint_eq(config_regex_cost(costs[_i].re), costs[_i].cost);
+}
+END_TEST
+
+/* Real-world patterns load; the hostile ones are refused before
+ * regcomp() sees them (it took 18 s and 3.2 GB for 22 '+'), from the file
+ * or from a --set, naming the key. */
+START_TEST(test_regex_bound)
+{
+	struct config cfg;
+	load_ok(&cfg,
+	        "{ \"watch\": { \"exclude_regex\": [\"_test\\\\.go$\", \"^(vendor|node_modules)/\","
+	        " \"\\\\.(swp|tmp)$\", \"[0-9]{1,3}\", \"a{1,2000}\", \"(a{1,40}){1,40}\"] } }",
+	        NULL);
+	ck_assert_uint_eq(cfg.watch.n_exclude_re, 6);
+	ck_assert_int_eq(regexec(&cfg.watch.exclude_re[3], "v123", 0, NULL, 0), 0);
+	config_free(&cfg);
+	char hostile[64] = "a";
+	memset(hostile + 1, '+', 24);
+	char set[96];
+	snprintf(set, sizeof set, "watch.exclude_regex=%s", hostile);
+	const char *sets[] = { set, NULL };
+	char want[256];
+	snprintf(want, sizeof want,
+	         "--set %s: /watch/exclude_regex/0: invalid regular expression \"%s\": too large "
+	         "once its repetitions are expanded (over 2048)",
+	         set, hostile);
+	load_fails("{}", sets, want);
+	char big[CONFIG_REGEX_MAX + 2];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	ck_assert_uint_gt(config_regex_cost(big), CONFIG_REGEX_MAX);
+	regex_t re;
+	char why[160];
+	ck_assert_int_eq(config_regex_compile(big, &re, why, sizeof why), -EINVAL);
+	ck_assert_str_eq(why, "too large once its repetitions are expanded (over 2048)");
+	ck_assert_int_eq(config_regex_compile("(", &re, why, sizeof why), -EINVAL);
+	ck_assert_int_eq(config_regex_compile("a{1,2040}", &re, why, sizeof why), 0);
+	regfree(&re);
 }
 END_TEST
 
@@ -1106,6 +1189,8 @@ int main(void)
 	tcase_add_loop_test(tc, test_syntax_errors, 0, (int)(sizeof syntax / sizeof *syntax));
 	tcase_add_test(tc, test_file_option);
 	tcase_add_test(tc, test_load_text);
+	tcase_add_loop_test(tc, test_regex_cost, 0, (int)(sizeof costs / sizeof *costs));
+	tcase_add_test(tc, test_regex_bound);
 	tcase_add_loop_test(tc, test_nearest, 0, (int)(sizeof nearest / sizeof *nearest));
 	tcase_add_test(tc, test_set_values);
 	tcase_add_loop_test(tc, test_set_errors, 0, (int)(sizeof set_errors / sizeof *set_errors));
