@@ -45,7 +45,7 @@ want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; } # a section to run?
 DEBOUNCE_MS=20
 # Seconds between the program's first start and the first timed edit: gust's
 # process scans read all of /proc until it has a view 2 s old, and only what
-# was created since from then on (core/tree.c); a user's edits come later.
+# was created since from then on (core/ptree.c); a user's edits come later.
 WARMUP=${BENCH_WARMUP:-3}
 
 die() { echo "bench: $*" >&2; exit 1; }

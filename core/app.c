@@ -11,8 +11,8 @@
 #include "app.h"
 #include "filter.h"
 #include "loop.h"
+#include "ptree.h"
 #include "signames.h"
-#include "tree.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -193,11 +193,11 @@ int app_init(struct app *app, const struct config *cfg)
 		log_error("tmp_dir \"%s\": path too long", cfg->tmp_dir);
 		return -ENAMETOOLONG;
 	}
-	if (!(app->trees = treemgr_new(app->loop, state, err, sizeof err))) {
+	if (!(app->ptrees = ptree_mgr_new(app->loop, state, err, sizeof err))) {
 		log_error("%s", err);
 		return -EINVAL;
 	}
-	int removed = treemgr_recover(app->trees, err, sizeof err);
+	int removed = ptree_mgr_recover(app->ptrees, err, sizeof err);
 	if (removed == -EAGAIN) {
 		/* the previous gust was asked to quit and still stops its run:
 		 * wait for it (60 s at most), still answering signals */
@@ -207,11 +207,11 @@ int app_init(struct app *app, const struct config *cfg)
 		uint64_t until = loop_now_ms() + QUIT_WAIT_MS;
 		while (removed == -EAGAIN && !sig && loop_now_ms() < until) {
 			loop_once(app->loop, 20);
-			removed = treemgr_recover(app->trees, err, sizeof err);
+			removed = ptree_mgr_recover(app->ptrees, err, sizeof err);
 		}
 		loop_set_signal_cb(app->loop, on_signal, app);
 		if (sig || removed == -EAGAIN) {
-			treemgr_leave_state(app->trees);
+			ptree_mgr_leave_state(app->ptrees);
 			if (sig)
 				log_error(
 				    "%s received while waiting for the previous gust: not started",
@@ -225,7 +225,7 @@ int app_init(struct app *app, const struct config *cfg)
 	if (removed == -EEXIST) {
 		/* two gusts in one project would fight over its builds, ports
 		 * and state file: the second one refuses to start */
-		treemgr_leave_state(app->trees);
+		ptree_mgr_leave_state(app->ptrees);
 		log_error("%s; stop it first", err);
 		return -EEXIST;
 	}
@@ -237,13 +237,13 @@ int app_init(struct app *app, const struct config *cfg)
 	app->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (app->lock_fd >= 0 && flock(app->lock_fd, LOCK_EX | LOCK_NB) < 0 &&
 	    errno == EWOULDBLOCK) {
-		treemgr_leave_state(app->trees);
+		ptree_mgr_leave_state(app->ptrees);
 		log_error(
 		    "another gust started in this project at the same time (\"%s\"): not started",
 		    lock);
 		return -EEXIST;
 	}
-	treemgr_claim_state(app->trees);
+	ptree_mgr_claim_state(app->ptrees);
 	if (removed > 0)
 		log_msg(GUST_LOG_WARN, STAGE_RUN, "%s", err);
 	else if (removed < 0)
@@ -759,7 +759,7 @@ static void on_signal(int sig, void *arg)
 	app->signals++;
 	if (!app->quitting) {
 		app->quitting = true;
-		treemgr_quitting(app->trees); /* a new gust waits for this one */
+		ptree_mgr_quitting(app->ptrees); /* a new gust waits for this one */
 		log_msg(GUST_LOG_INFO, STAGE_GUST, "%s received: stopping%s",
 		        config_signal_name(sig) ? config_signal_name(sig) : "signal",
 		        sig == SIGINT ? " (Ctrl-C again to kill at once)" : "");
@@ -834,8 +834,8 @@ void app_fini(struct app *app)
 	destroy_instance(&app->watcher);
 	destroy_instance(&app->builder);
 	destroy_instance(&app->runner);
-	if (app->trees)
-		treemgr_free(app->trees);
+	if (app->ptrees)
+		ptree_mgr_free(app->ptrees);
 	if (app->lock_fd >= 0)
 		close(app->lock_fd); /* after the state file is gone */
 	filter_free(app->filter);

@@ -16,7 +16,7 @@
 
 struct app;
 struct loop;
-struct treemgr;
+struct ptree_mgr;
 struct filter;
 
 /* The core's side of one plugin instance. */
@@ -40,7 +40,7 @@ enum run_state {
 struct app {
 	const struct config *cfg;
 	struct loop *loop;
-	struct treemgr *trees;
+	struct ptree_mgr *ptrees;
 	struct filter *filter;
 	char **dirs;
 	struct gust_ctx watcher, builder, runner;

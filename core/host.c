@@ -8,7 +8,7 @@
 #include "host.h"
 #include "loop.h"
 #include "options.h"
-#include "tree.h"
+#include "ptree.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -149,7 +149,7 @@ static void h_stop_done(struct gust_ctx *ctx)
 static struct gust_tree *h_tree_spawn(struct gust_ctx *ctx, const struct gust_spawn *spec,
                                       const struct gust_tree_events *ev, void *arg)
 {
-	return tree_spawn(ctx->app->trees, spec, ev, arg, ctx->err, sizeof ctx->err);
+	return ptree_spawn(ctx->app->ptrees, spec, ev, arg, ctx->err, sizeof ctx->err);
 }
 
 const struct gust_host app_host = {
@@ -177,11 +177,11 @@ const struct gust_host app_host = {
 	.run_exited = h_run_exited,
 	.stop_done = h_stop_done,
 	.tree_spawn = h_tree_spawn,
-	.tree_stop = tree_stop,
-	.tree_kill = tree_kill,
-	.tree_pid = tree_pid,
-	.tree_alive = tree_alive,
-	.tree_free = tree_free,
+	.tree_stop = ptree_stop,
+	.tree_kill = ptree_kill,
+	.tree_pid = ptree_pid,
+	.tree_alive = ptree_alive,
+	.tree_free = ptree_free,
 	.opt_env = h_opt_env,
-	.tree_pids = tree_members,
+	.tree_pids = ptree_members,
 };

@@ -13,7 +13,7 @@ core_libgustcore_la_SOURCES = \
 	core/signames.c core/signames.h \
 	core/init.c core/presets.h \
 	core/filter.c core/filter.h \
-	core/tree.c core/tree.h \
+	core/ptree.c core/ptree.h \
 	core/listening.c core/listening.h \
 	core/probe.c core/probe.h \
 	core/loader.c core/loader.h \

@@ -19,7 +19,7 @@
  *                  process group, terminal handed back on stop)
  *   containment    "reaper" (default; "none" is its former name) | "auto" |
  *                  "cgroup" | "pidns": every tree has a reaper (see
- *                  core/tree.c); "cgroup" also runs each run in a cgroup v2
+ *                  core/ptree.c); "cgroup" also runs each run in a cgroup v2
  *                  of its own (GUST_SPAWN_CGROUP), "pidns" in a PID
  *                  namespace (GUST_SPAWN_PIDNS); both fail the start where
  *                  unavailable; "auto" is "cgroup" where a writable cgroup

@@ -14,7 +14,7 @@ AM_TESTS_ENVIRONMENT = \
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
 UNIT_LDADD = core/libgustcore.la $(CHECK_LIBS) $(JANSSON_LIBS)
-UNIT_TESTS = tests/test_loop tests/test_conf tests/test_filter tests/test_tree \
+UNIT_TESTS = tests/test_loop tests/test_conf tests/test_filter tests/test_ptree \
 	tests/test_loader tests/test_walk tests/test_sockets \
 	tests/test_listening tests/test_probe tests/test_abi tests/test_abi_compat
 check_PROGRAMS += $(UNIT_TESTS)
@@ -28,9 +28,9 @@ tests_test_conf_LDADD = $(UNIT_LDADD)
 tests_test_filter_SOURCES = tests/test_filter.c
 tests_test_filter_CFLAGS = $(UNIT_CFLAGS)
 tests_test_filter_LDADD = $(UNIT_LDADD)
-tests_test_tree_SOURCES = tests/test_tree.c
-tests_test_tree_CFLAGS = $(UNIT_CFLAGS)
-tests_test_tree_LDADD = $(UNIT_LDADD)
+tests_test_ptree_SOURCES = tests/test_ptree.c
+tests_test_ptree_CFLAGS = $(UNIT_CFLAGS)
+tests_test_ptree_LDADD = $(UNIT_LDADD)
 tests_test_loader_SOURCES = tests/test_loader.c
 tests_test_loader_CFLAGS = $(UNIT_CFLAGS)
 tests_test_loader_LDADD = $(UNIT_LDADD)

@@ -1,4 +1,4 @@
-/* tree.c - process trees: spawn, graceful stop with escalation, sweep of
+/* ptree.c - process trees: spawn, graceful stop with escalation, sweep of
  * escaped descendants, reaping, and recovery after a SIGKILLed gust.
  *
  * Each tree has a reaper: a small process gust forks, a child subreaper
@@ -11,10 +11,10 @@
  * along those chains, and remembered by pid and start time; signals go
  * through pidfds opened after checking the start time, so a recycled pid
  * is never signalled. Callbacks run only from the manager's timer, never
- * from inside a tree_* call, so owners may free or spawn trees from them. */
+ * from inside a ptree_* call, so owners may free or spawn trees from them. */
 #include "config.h"
 
-#include "tree.h"
+#include "ptree.h"
 
 #include "log.h"
 #include "loop.h"
@@ -79,7 +79,7 @@ struct member {
 enum phase { PH_RUN = 0, PH_TERM, PH_KILL, PH_DONE };
 
 struct gust_tree {
-	struct treemgr *mgr;
+	struct ptree_mgr *mgr;
 	struct gust_tree *next;
 	unsigned long serial;
 	pid_t pid;
@@ -130,7 +130,7 @@ struct view {
 #define COALESCE_MS 250u     /* views closer than this share a slot */
 #define FULL_EVERY_MS 60000u /* all of /proc at least this often */
 
-struct treemgr {
+struct ptree_mgr {
 	struct loop *loop;
 	char *state_path;
 	int state_fd;     /* open on state_path once written, else -1 */
@@ -465,7 +465,7 @@ static int cg_parent(char *out, size_t len)
 
 /* Create the tree's cgroup; *fd: its cgroup.procs, open for the child to
  * move itself in before anything else. 0 or -errno with err set. */
-static int cg_create(struct treemgr *mgr, struct gust_tree *t, int *fd, char *err, size_t errlen)
+static int cg_create(struct ptree_mgr *mgr, struct gust_tree *t, int *fd, char *err, size_t errlen)
 {
 	char parent[4096], path[4200];
 	int r = cg_parent(parent, sizeof parent);
@@ -538,10 +538,10 @@ static int cg_remove(struct gust_tree *t)
 
 /* ---- the manager ---- */
 
-static void state_write(struct treemgr *mgr);
+static void state_write(struct ptree_mgr *mgr);
 static void mgr_tick(void *arg);
 
-static void arm(struct treemgr *mgr, unsigned ms)
+static void arm(struct ptree_mgr *mgr, unsigned ms)
 {
 	uint64_t due = loop_now_ms() + ms;
 	if (mgr->timer && mgr->timer_due <= due)
@@ -552,7 +552,7 @@ static void arm(struct treemgr *mgr, unsigned ms)
 	mgr->timer_due = due;
 }
 
-static void reschedule(struct treemgr *mgr)
+static void reschedule(struct ptree_mgr *mgr)
 {
 	uint64_t now = loop_now_ms();
 	long best = -1;
@@ -597,7 +597,7 @@ static struct member *member_find(struct gust_tree *t, pid_t pid, unsigned long 
 
 /* Attribution of one scanned process; memo: 0 unvisited, 1 busy, 2 done. */
 struct attr {
-	struct treemgr *mgr;
+	struct ptree_mgr *mgr;
 	const struct snap *s;
 	struct gust_tree **own;
 	unsigned char *st;
@@ -609,7 +609,7 @@ static bool reaper_alive(const struct gust_tree *t)
 }
 
 /* The live tree whose reaper is pid. */
-static struct gust_tree *reaper_of(struct treemgr *mgr, pid_t pid)
+static struct gust_tree *reaper_of(struct ptree_mgr *mgr, pid_t pid)
 {
 	for (struct gust_tree *t = mgr->trees; t; t = t->next)
 		if (live(t) && reaper_alive(t) && t->reaper == pid)
@@ -620,7 +620,7 @@ static struct gust_tree *reaper_of(struct treemgr *mgr, pid_t pid)
 /* A child of gust that is no reaper and no known member was orphaned by a
  * reaper that was killed (nothing else of gust's forks): it is the newest
  * such tree's. */
-static struct gust_tree *stray_owner(struct treemgr *mgr)
+static struct gust_tree *stray_owner(struct ptree_mgr *mgr)
 {
 	for (struct gust_tree *t = mgr->trees; t; t = t->next)
 		if (live(t) && t->reaper_lost)
@@ -628,7 +628,7 @@ static struct gust_tree *stray_owner(struct treemgr *mgr)
 	return NULL;
 }
 
-static struct gust_tree *member_of(struct treemgr *mgr, pid_t pid, unsigned long long start)
+static struct gust_tree *member_of(struct ptree_mgr *mgr, pid_t pid, unsigned long long start)
 {
 	for (struct gust_tree *t = mgr->trees; t; t = t->next)
 		if (live(t) && member_find(t, pid, start))
@@ -646,7 +646,7 @@ static struct gust_tree *attribute(struct attr *a, size_t i)
 		return NULL;
 	a->st[i] = 1;
 	const struct pinfo *p = &a->s->p[i];
-	struct treemgr *mgr = a->mgr;
+	struct ptree_mgr *mgr = a->mgr;
 	struct gust_tree *found = NULL;
 	if (p->pid == mgr->self || reaper_of(mgr, p->pid))
 		goto done;
@@ -667,7 +667,7 @@ done:
 }
 
 /* Re-read the known members, dropping the ones that are gone. */
-static void refresh_known(struct treemgr *mgr)
+static void refresh_known(struct ptree_mgr *mgr)
 {
 	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
 		size_t k = 0;
@@ -688,7 +688,7 @@ static void refresh_known(struct treemgr *mgr)
 
 /* After a scan: a changed membership goes to the state file and brings
  * the refresh back to REFRESH_MS; an unchanged one backs it off. */
-static void membership_settled(struct treemgr *mgr, bool changed)
+static void membership_settled(struct ptree_mgr *mgr, bool changed)
 {
 	if (changed) {
 		mgr->refresh_ms = REFRESH_MS;
@@ -699,7 +699,7 @@ static void membership_settled(struct treemgr *mgr, bool changed)
 }
 
 /* A scan that found nothing new: the members are all there is. */
-static void quick_scan(struct treemgr *mgr)
+static void quick_scan(struct ptree_mgr *mgr)
 {
 	size_t before = 0, after = 0;
 	for (struct gust_tree *t = mgr->trees; t; t = t->next)
@@ -735,7 +735,7 @@ static bool allocated_since(pid_t pid, const struct counters *base, const struct
 /* The view a scan may take as its base: complete, and older than the
  * newest view by INFLIGHT_MS, so that no fork was half done at it (see
  * scan()); NULL if there is none. */
-static const struct view *scan_base(const struct treemgr *mgr)
+static const struct view *scan_base(const struct ptree_mgr *mgr)
 {
 	if (!mgr->nhist)
 		return NULL;
@@ -746,7 +746,7 @@ static const struct view *scan_base(const struct treemgr *mgr)
 	return NULL;
 }
 
-static void view_push(struct treemgr *mgr, uint64_t at, const struct counters *c)
+static void view_push(struct ptree_mgr *mgr, uint64_t at, const struct counters *c)
 {
 	struct view v = { at, *c };
 	size_t n = mgr->nhist;
@@ -791,7 +791,7 @@ static void view_push(struct treemgr *mgr, uint64_t at, const struct counters *c
  *    plus the forks since).
  * Without a base, past that bound, once a minute, or when a counter cannot
  * be read, the scan reads all of /proc. */
-static int scan(struct treemgr *mgr)
+static int scan(struct ptree_mgr *mgr)
 {
 	bool any = false;
 	for (struct gust_tree *t = mgr->trees; t; t = t->next)
@@ -1022,7 +1022,7 @@ static void sweep(struct gust_tree *t)
  * itself, which it does once it has no child left (it is a subreaper: a
  * descendant is a child or below one). Without one (a PID namespace, or a
  * reaper that was killed): when the scans find no member. */
-static bool tree_empty(struct gust_tree *t)
+static bool ptree_empty(struct gust_tree *t)
 {
 	if (t->reaper && !t->reaper_lost)
 		return t->reaper_gone;
@@ -1044,7 +1044,7 @@ static void look_for_unseen(struct gust_tree *t, uint64_t now)
 	}
 }
 
-static void service(struct treemgr *mgr)
+static void service(struct ptree_mgr *mgr)
 {
 	bool stopping = false;
 	for (struct gust_tree *t = mgr->trees; t; t = t->next)
@@ -1054,7 +1054,7 @@ static void service(struct treemgr *mgr)
 	for (struct gust_tree *t = mgr->trees; t && stopping; t = t->next) {
 		if (t->phase != PH_TERM && t->phase != PH_KILL)
 			continue;
-		if (tree_empty(t) && cg_remove(t) != -EBUSY) {
+		if (ptree_empty(t) && cg_remove(t) != -EBUSY) {
 			t->phase = PH_DONE;
 			t->nm = 0;
 			t->stopped_pending = true;
@@ -1078,7 +1078,7 @@ static void service(struct treemgr *mgr)
 
 static void mgr_tick(void *arg)
 {
-	struct treemgr *mgr = arg;
+	struct ptree_mgr *mgr = arg;
 	mgr->timer = 0;
 	service(mgr);
 	/* Deliver events one at a time; a callback may free or spawn trees,
@@ -1181,7 +1181,7 @@ static void reaper_reaped(struct gust_tree *t, int status)
 
 static void on_reap(pid_t pid, int status, void *arg)
 {
-	struct treemgr *mgr = arg;
+	struct ptree_mgr *mgr = arg;
 	bool wake = false;
 	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
 		if (reaper_alive(t) && t->reaper == pid) {
@@ -1199,9 +1199,9 @@ static void on_reap(pid_t pid, int status, void *arg)
 		arm(mgr, 0);
 }
 
-struct treemgr *treemgr_new(struct loop *loop, const char *state_path, char *err, size_t errlen)
+struct ptree_mgr *ptree_mgr_new(struct loop *loop, const char *state_path, char *err, size_t errlen)
 {
-	struct treemgr *mgr = calloc(1, sizeof *mgr);
+	struct ptree_mgr *mgr = calloc(1, sizeof *mgr);
 	if (!mgr) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -1243,7 +1243,7 @@ struct treemgr *treemgr_new(struct loop *loop, const char *state_path, char *err
 	return mgr;
 }
 
-size_t treemgr_count(struct treemgr *mgr)
+size_t ptree_mgr_count(struct ptree_mgr *mgr)
 {
 	size_t n = 0;
 	for (struct gust_tree *t = mgr->trees; t; t = t->next)
@@ -1252,18 +1252,18 @@ size_t treemgr_count(struct treemgr *mgr)
 	return n;
 }
 
-void treemgr_scans(const struct treemgr *mgr, unsigned long *full, unsigned long *delta)
+void ptree_mgr_scans(const struct ptree_mgr *mgr, unsigned long *full, unsigned long *delta)
 {
 	*full = mgr->full_scans;
 	*delta = mgr->delta_scans;
 }
 
-unsigned long treemgr_quick_scans(const struct treemgr *mgr)
+unsigned long ptree_mgr_quick_scans(const struct ptree_mgr *mgr)
 {
 	return mgr->quick_scans;
 }
 
-bool treemgr_incremental(const struct treemgr *mgr)
+bool ptree_mgr_incremental(const struct ptree_mgr *mgr)
 {
 	return scan_base(mgr) != NULL;
 }
@@ -1275,7 +1275,7 @@ bool treemgr_incremental(const struct treemgr *mgr)
  * first and changes only once (" quitting" added), so a gust killed in the
  * middle leaves it whole; a cut or shifted last line names a start time no
  * process has. */
-static void state_write(struct treemgr *mgr)
+static void state_write(struct ptree_mgr *mgr)
 {
 	if (!mgr->state_path)
 		return;
@@ -1377,7 +1377,7 @@ static size_t own_ancestors(pid_t *out, size_t max)
 	return n;
 }
 
-int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen)
+int ptree_mgr_recover(struct ptree_mgr *mgr, char *msg, size_t msglen)
 {
 	msg[0] = '\0';
 	if (!mgr->state_path)
@@ -1937,7 +1937,7 @@ static int child_entry(void *arg)
  * separate one) and errno, and resets its copy of the signal handlers
  * before unblocking signals. gust waited for the exec anyway (the report
  * pipe), so nothing changes for it. */
-static pid_t fork_fast(struct treemgr *mgr, struct child_plan *pl)
+static pid_t fork_fast(struct ptree_mgr *mgr, struct child_plan *pl)
 {
 #ifdef CHILD_STACK
 	if (!mgr->child_stack) {
@@ -1966,7 +1966,7 @@ static pid_t fork_fast(struct treemgr *mgr, struct child_plan *pl)
 
 /* SIGKILL every child of parent (the caller: not reaped yet, so its pid
  * names it), but the live reapers of mgr's trees when mgr is given. */
-static void kill_children(pid_t parent, struct treemgr *mgr)
+static void kill_children(pid_t parent, struct ptree_mgr *mgr)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
@@ -2021,7 +2021,7 @@ static void reaper_clear(void)
  * is gone. When gust dies first (its parent-death signal), it kills the
  * tree. It holds no fd of gust's but its report pipe, allocates nothing
  * until gust dies, and never returns. */
-static void reaper_main(struct treemgr *mgr, struct child_plan *pl, int report, pid_t gust)
+static void reaper_main(struct ptree_mgr *mgr, struct child_plan *pl, int report, pid_t gust)
 {
 	struct reaper_msg m = { RK_FAILED, ST_REAPER, 0, 0, 0, 0 };
 	(void)setpgid(0, 0);
@@ -2164,8 +2164,9 @@ static void spawn_error(const struct gust_tree *t, const struct gust_spawn *spec
 	}
 }
 
-struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
-                             const struct gust_tree_events *ev, void *arg, char *err, size_t errlen)
+struct gust_tree *ptree_spawn(struct ptree_mgr *mgr, const struct gust_spawn *spec,
+                              const struct gust_tree_events *ev, void *arg, char *err,
+                              size_t errlen)
 {
 	if (!spec || spec->size < offsetof(struct gust_spawn, flags) + sizeof spec->flags ||
 	    !spec->argv || !spec->argv[0] || !spec->argv[0][0]) {
@@ -2382,7 +2383,7 @@ fail:
 
 /* ---- stopping ---- */
 
-int tree_stop(struct gust_tree *t, int sig, unsigned kill_delay_ms)
+int ptree_stop(struct gust_tree *t, int sig, unsigned kill_delay_ms)
 {
 	if (!t)
 		return -EINVAL;
@@ -2392,7 +2393,7 @@ int tree_stop(struct gust_tree *t, int sig, unsigned kill_delay_ms)
 		return 0;
 	if (sig <= 0 || sig >= NSIG)
 		return -EINVAL;
-	struct treemgr *mgr = t->mgr;
+	struct ptree_mgr *mgr = t->mgr;
 	t->sig = sig;
 	t->rescan_ms = RESCAN_MIN_MS;
 	t->kill_at = loop_now_ms() + kill_delay_ms;
@@ -2407,7 +2408,7 @@ int tree_stop(struct gust_tree *t, int sig, unsigned kill_delay_ms)
 	return 0;
 }
 
-int tree_kill(struct gust_tree *t)
+int ptree_kill(struct gust_tree *t)
 {
 	if (!t)
 		return -EINVAL;
@@ -2416,7 +2417,7 @@ int tree_kill(struct gust_tree *t)
 	if (t->phase == PH_KILL)
 		return 0;
 	if (t->phase == PH_RUN)
-		return tree_stop(t, SIGKILL, 0);
+		return ptree_stop(t, SIGKILL, 0);
 	enter_kill(t);
 	(void)scan(t->mgr);
 	sweep(t);
@@ -2424,12 +2425,12 @@ int tree_kill(struct gust_tree *t)
 	return 0;
 }
 
-pid_t tree_pid(const struct gust_tree *t)
+pid_t ptree_pid(const struct gust_tree *t)
 {
 	return t ? t->pid : 0;
 }
 
-bool tree_alive(const struct gust_tree *t)
+bool ptree_alive(const struct gust_tree *t)
 {
 	return t && t->phase != PH_DONE;
 }
@@ -2439,7 +2440,7 @@ bool tree_alive(const struct gust_tree *t)
  * is named by its pid) and reaps all it can; true while gust has any
  * child at all, which, gust being a subreaper, is while it has any
  * descendant. */
-static bool own_children_left(struct treemgr *mgr)
+static bool own_children_left(struct ptree_mgr *mgr)
 {
 	kill_children(mgr->self, mgr);
 	int st;
@@ -2452,7 +2453,7 @@ static bool own_children_left(struct treemgr *mgr)
 /* Teardown only: SIGKILL the live trees (all, or just one), reap what is
  * ours directly, wait in short naps until nothing of them exists; with
  * all of them, until gust has no descendant at all. */
-static void kill_sync(struct treemgr *mgr, struct gust_tree *only)
+static void kill_sync(struct ptree_mgr *mgr, struct gust_tree *only)
 {
 	uint64_t deadline = loop_now_ms() + SYNC_KILL_MS;
 	long nap = 1;
@@ -2507,7 +2508,7 @@ static void kill_sync(struct treemgr *mgr, struct gust_tree *only)
 	}
 }
 
-static void tree_release(struct gust_tree *t)
+static void ptree_release(struct gust_tree *t)
 {
 	tty_release(t);
 	report_close(t);
@@ -2517,11 +2518,11 @@ static void tree_release(struct gust_tree *t)
 	free(t);
 }
 
-void tree_free(struct gust_tree *t)
+void ptree_free(struct gust_tree *t)
 {
 	if (!t)
 		return;
-	struct treemgr *mgr = t->mgr;
+	struct ptree_mgr *mgr = t->mgr;
 	if (live(t))
 		kill_sync(mgr, t);
 	for (struct gust_tree **pp = &mgr->trees; *pp; pp = &(*pp)->next) {
@@ -2530,29 +2531,29 @@ void tree_free(struct gust_tree *t)
 			break;
 		}
 	}
-	tree_release(t);
+	ptree_release(t);
 	state_write(mgr);
 	reschedule(mgr);
 }
 
-void treemgr_quitting(struct treemgr *mgr)
+void ptree_mgr_quitting(struct ptree_mgr *mgr)
 {
 	mgr->quitting = true;
 	state_write(mgr);
 }
 
-void treemgr_claim_state(struct treemgr *mgr)
+void ptree_mgr_claim_state(struct ptree_mgr *mgr)
 {
 	state_write(mgr);
 }
 
-void treemgr_leave_state(struct treemgr *mgr)
+void ptree_mgr_leave_state(struct ptree_mgr *mgr)
 {
 	free(mgr->state_path);
 	mgr->state_path = NULL;
 }
 
-void treemgr_free(struct treemgr *mgr)
+void ptree_mgr_free(struct ptree_mgr *mgr)
 {
 	if (!mgr)
 		return;
@@ -2560,7 +2561,7 @@ void treemgr_free(struct treemgr *mgr)
 	while (mgr->trees) {
 		struct gust_tree *t = mgr->trees;
 		mgr->trees = t->next;
-		tree_release(t);
+		ptree_release(t);
 	}
 	if (mgr->timer)
 		loop_timer_cancel(mgr->loop, mgr->timer);
@@ -2580,7 +2581,7 @@ void treemgr_free(struct treemgr *mgr)
 
 /* ---- the host's tree_pids() ---- */
 
-size_t tree_members(const struct gust_tree *t, pid_t *out, size_t max)
+size_t ptree_members(const struct gust_tree *t, pid_t *out, size_t max)
 {
 	if (!t || !live(t))
 		return 0;

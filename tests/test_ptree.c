@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "loop.h"
-#include "tree.h"
+#include "ptree.h"
 
 struct rec {
 	int exited, stopped;
@@ -55,7 +55,7 @@ struct fx {
 	char pids[300];
 	char shape[512];
 	struct loop *loop;
-	struct treemgr *mgr;
+	struct ptree_mgr *mgr;
 	char err[1024];
 };
 
@@ -71,13 +71,13 @@ static void fx_init(struct fx *f)
 	setenv("SHAPE_PIDS", f->pids, 1);
 	f->loop = loop_new();
 	ck_assert_ptr_nonnull(f->loop);
-	f->mgr = treemgr_new(f->loop, f->state, f->err, sizeof f->err);
+	f->mgr = ptree_mgr_new(f->loop, f->state, f->err, sizeof f->err);
 	ck_assert_msg(f->mgr != NULL, "%s", f->err);
 }
 
 static void fx_fini(struct fx *f)
 {
-	treemgr_free(f->mgr);
+	ptree_mgr_free(f->mgr);
 	ck_assert_int_ne(access(f->state, F_OK), 0); /* state file removed */
 	loop_free(f->loop);
 	char cmd[400];
@@ -97,7 +97,7 @@ static struct gust_tree *spawn(struct fx *f, const char *const *argv, const char
                                struct rec *r)
 {
 	struct gust_spawn sp = { sizeof sp, argv, env, NULL, -1, -1, -1, 0 };
-	struct gust_tree *t = tree_spawn(f->mgr, &sp, &events, r, f->err, sizeof f->err);
+	struct gust_tree *t = ptree_spawn(f->mgr, &sp, &events, r, f->err, sizeof f->err);
 	ck_assert_msg(t != NULL, "spawn failed: %s", f->err);
 	return t;
 }
@@ -151,20 +151,20 @@ START_TEST(test_exit_status_then_stop)
 	struct rec r = { 0 };
 	const char *argv[] = { f.shape, "exit", "3", NULL };
 	struct gust_tree *t = spawn(&f, argv, NULL, &r);
-	ck_assert_int_gt(tree_pid(t), 0);
+	ck_assert_int_gt(ptree_pid(t), 0);
 	ck_assert(run_until(f.loop, &r.exited, 5000));
 	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 3);
-	ck_assert(tree_alive(t)); /* until stopped */
+	ck_assert(ptree_alive(t)); /* until stopped */
 	ck_assert_int_eq(r.stopped, 0);
-	ck_assert_int_eq(tree_stop(t, SIGTERM, 2000), 0);
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 2000), 0);
 	ck_assert(run_until(f.loop, &r.stopped, 2000));
-	ck_assert(!tree_alive(t));
-	ck_assert_int_eq(tree_stop(t, SIGTERM, 2000), -ESRCH);
+	ck_assert(!ptree_alive(t));
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 2000), -ESRCH);
 	for (int i = 0; i < 5; i++)
 		loop_once(f.loop, 10);
 	ck_assert_int_eq(r.stopped, 1);
 	ck_assert_int_eq(r.exited, 1);
-	tree_free(t);
+	ptree_free(t);
 	fx_fini(&f);
 }
 END_TEST
@@ -178,12 +178,12 @@ START_TEST(test_exec_failures_are_reported)
 
 	const char *a1[] = { "/nonexistent/prog", NULL };
 	sp.argv = a1;
-	ck_assert_ptr_null(tree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
+	ck_assert_ptr_null(ptree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
 	ck_assert_str_eq(f.err, "cannot execute \"/nonexistent/prog\": No such file or directory");
 
 	const char *a2[] = { "gust-no-such-program", NULL };
 	sp.argv = a2;
-	ck_assert_ptr_null(tree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
+	ck_assert_ptr_null(ptree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
 	ck_assert_msg(strstr(f.err, "\"gust-no-such-program\"") &&
 	                  strstr(f.err, "not found in PATH"),
 	              "%s", f.err);
@@ -196,17 +196,17 @@ START_TEST(test_exec_failures_are_reported)
 	fclose(fp);
 	const char *a3[] = { plain, NULL };
 	sp.argv = a3;
-	ck_assert_ptr_null(tree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
+	ck_assert_ptr_null(ptree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
 	ck_assert_msg(strstr(f.err, "not-executable\": Permission denied") != NULL, "%s", f.err);
 
 	const char *a4[] = { f.shape, "exit", "0", NULL };
 	sp.argv = a4;
 	sp.cwd = "/nonexistent-dir";
-	ck_assert_ptr_null(tree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
+	ck_assert_ptr_null(ptree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
 	ck_assert_str_eq(
 	    f.err, "cannot change to directory \"/nonexistent-dir\": No such file or directory");
 
-	/* no child of ours is left over (all were reaped by tree_spawn) */
+	/* no child of ours is left over (all were reaped by ptree_spawn) */
 	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
 	ck_assert_int_eq(r.exited + r.stopped, 0);
 	fx_fini(&f);
@@ -252,13 +252,13 @@ START_TEST(test_etxtbsy_is_retried)
 	ck_assert_uint_ge(loop_now_ms() - t0, 100); /* it did have to wait */
 	ck_assert(run_until(f.loop, &r.exited, 5000));
 	ck_assert_int_eq(WEXITSTATUS(r.status), 7);
-	tree_free(t);
+	ptree_free(t);
 	waitpid(holder, NULL, 0);
 
 	/* held longer than the retry window: the real reason comes back */
 	holder = hold_open(f.shape, prog, 3000);
 	struct gust_spawn sp = { sizeof sp, argv, NULL, NULL, -1, -1, -1, 0 };
-	ck_assert_ptr_null(tree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
+	ck_assert_ptr_null(ptree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
 	ck_assert_msg(strstr(f.err, "Text file busy") != NULL, "%s", f.err);
 	kill(holder, SIGKILL);
 	waitpid(holder, NULL, 0);
@@ -300,19 +300,19 @@ START_TEST(test_shapes_leave_nothing)
 	int n = wait_pids(&f, pids, shapes[_i].nproc);
 	ck_assert_int_eq(n, shapes[_i].nproc);
 	uint64_t t0 = loop_now_ms();
-	ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 5000), 0);
 	ck_assert(run_until(f.loop, &r.stopped, 8000));
 	ck_assert_uint_lt(r.stopped_at - t0, 2500); /* no need for SIGKILL */
 	for (int i = 0; i < n; i++)
 		ck_assert_msg(gone(pids[i]), "shape %d: pid %ld survives (state %c)", _i,
 		              (long)pids[i], proc_state(pids[i]));
-	ck_assert_uint_eq(treemgr_count(f.mgr), 0);
-	tree_free(t);
+	ck_assert_uint_eq(ptree_mgr_count(f.mgr), 0);
+	ptree_free(t);
 	fx_fini(&f);
 }
 END_TEST
 
-/* tree_members (the host's tree_pids): right after the processes appear,
+/* ptree_members (the host's tree_pids): right after the processes appear,
  * without waiting for a membership refresh, it lists exactly the ones shape
  * noted (root, a child and a grandchild in sessions of their own), not the
  * reaper; it counts beyond max; nothing once the tree is gone. */
@@ -325,7 +325,7 @@ START_TEST(test_members_are_the_processes_now)
 	struct gust_tree *t = spawn(&f, argv, NULL, &r);
 	pid_t noted[32], got[32];
 	ck_assert_int_eq(wait_pids(&f, noted, 3), 3);
-	size_t n = tree_members(t, got, 32);
+	size_t n = ptree_members(t, got, 32);
 	ck_assert_uint_eq(n, 3);
 	for (int i = 0; i < 3; i++) {
 		bool found = false;
@@ -333,14 +333,14 @@ START_TEST(test_members_are_the_processes_now)
 			found |= got[j] == noted[i];
 		ck_assert_msg(found, "pid %ld not among the members", (long)noted[i]);
 	}
-	ck_assert_uint_eq(tree_members(t, NULL, 0), 3);
+	ck_assert_uint_eq(ptree_members(t, NULL, 0), 3);
 	got[1] = -1;
-	ck_assert_uint_eq(tree_members(t, got, 1), 3);
+	ck_assert_uint_eq(ptree_members(t, got, 1), 3);
 	ck_assert_int_eq(got[1], -1); /* nothing past max */
-	ck_assert_int_eq(tree_stop(t, SIGKILL, 0), 0);
+	ck_assert_int_eq(ptree_stop(t, SIGKILL, 0), 0);
 	ck_assert(run_until(f.loop, &r.stopped, 8000));
-	ck_assert_uint_eq(tree_members(t, got, 32), 0);
-	tree_free(t);
+	ck_assert_uint_eq(ptree_members(t, got, 32), 0);
+	ptree_free(t);
 	fx_fini(&f);
 }
 END_TEST
@@ -353,12 +353,12 @@ static void await_incremental(struct fx *f)
 {
 	const char *pause_argv[] = { f->shape, "pause", NULL };
 	uint64_t deadline = loop_now_ms() + 20000;
-	while (!treemgr_incremental(f->mgr) && loop_now_ms() < deadline) {
+	while (!ptree_mgr_incremental(f->mgr) && loop_now_ms() < deadline) {
 		struct rec rb = { 0 };
-		tree_free(spawn(f, pause_argv, NULL, &rb));
+		ptree_free(spawn(f, pause_argv, NULL, &rb));
 		loop_once(f->loop, 250);
 	}
-	ck_assert(treemgr_incremental(f->mgr));
+	ck_assert(ptree_mgr_incremental(f->mgr));
 }
 
 START_TEST(test_incremental_scan_finds_late_escapes)
@@ -376,21 +376,21 @@ START_TEST(test_incremental_scan_finds_late_escapes)
 	 * may be the delta scan that finds them, and the stop's scan then
 	 * only re-reads the members (no fork since) */
 	unsigned long full0, delta0, full1, delta1;
-	treemgr_scans(f.mgr, &full0, &delta0);
+	ptree_mgr_scans(f.mgr, &full0, &delta0);
 	int fd = open(go, O_WRONLY | O_CREAT, 0644);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	pid_t pids[32];
 	ck_assert_int_eq(wait_pids(&f, pids, 2), 2); /* the two setsid'd ones */
-	ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 5000), 0);
 	ck_assert(run_until(f.loop, &r.stopped, 8000));
 	for (int i = 0; i < 2; i++)
 		ck_assert_msg(gone(pids[i]), "pid %ld survives (state %c)", (long)pids[i],
 		              proc_state(pids[i]));
-	treemgr_scans(f.mgr, &full1, &delta1);
+	ptree_mgr_scans(f.mgr, &full1, &delta1);
 	ck_assert_uint_eq(full1, full0); /* not by reading all of /proc */
 	ck_assert_uint_gt(delta1, delta0);
-	tree_free(t);
+	ptree_free(t);
 	fx_fini(&f);
 }
 END_TEST
@@ -420,7 +420,7 @@ START_TEST(test_orphan_met_mid_exec_is_stopped)
 		unlink(f.pids);
 		struct gust_tree *t = spawn(&f, argv, NULL, &r);
 		ck_assert(run_until(f.loop, &r.exited, 8000));
-		ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+		ck_assert_int_eq(ptree_stop(t, SIGTERM, 5000), 0);
 		ck_assert(run_until(f.loop, &r.stopped, 8000));
 		pid_t pid[1];
 		ck_assert_int_eq(wait_pids(&f, pid, 1), 1);
@@ -430,7 +430,7 @@ START_TEST(test_orphan_met_mid_exec_is_stopped)
 			kill(pid[0], SIGKILL); /* not left behind by a failing test */
 		ck_assert_msg(g, "round %d: the orphan %ld survives the stop (state %c)", round,
 		              (long)pid[0], st);
-		tree_free(t);
+		ptree_free(t);
 	}
 	fx_fini(&f);
 }
@@ -456,7 +456,7 @@ START_TEST(test_stripped_orphans_are_stopped)
 	pid_t pids[32];
 	/* each: launcher, middle, daemon */
 	ck_assert_int_eq(wait_pids(&f, pids, 6), 6);
-	ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 5000), 0);
 	ck_assert(run_until(f.loop, &r.stopped, 8000));
 	for (int i = 0; i < 6; i++) {
 		bool g = gone(pids[i]);
@@ -464,7 +464,7 @@ START_TEST(test_stripped_orphans_are_stopped)
 			kill(pids[i], SIGKILL); /* not left behind by a failing test */
 		ck_assert_msg(g, "pid %ld survives the stop", (long)pids[i]);
 	}
-	tree_free(t);
+	ptree_free(t);
 	fx_fini(&f);
 }
 END_TEST
@@ -499,13 +499,13 @@ START_TEST(test_killed_reaper_leaves_nothing)
 	struct gust_tree *t = spawn(&f, argv, NULL, &r);
 	pid_t pids[32];
 	ck_assert_int_eq(wait_pids(&f, pids, 3), 3);
-	pid_t reaper = ppid_of(tree_pid(t));
+	pid_t reaper = ppid_of(ptree_pid(t));
 	ck_assert_int_gt(reaper, 1);
 	ck_assert_int_ne(reaper, getpid());
 	ck_assert_int_eq(kill(reaper, SIGKILL), 0);
 	ck_assert(run_until(f.loop, &r.exited, 8000));
 	ck_assert(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL);
-	ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 5000), 0);
 	ck_assert(run_until(f.loop, &r.stopped, 8000));
 	for (int i = 0; i < 3; i++) {
 		bool g = gone(pids[i]);
@@ -513,7 +513,7 @@ START_TEST(test_killed_reaper_leaves_nothing)
 			kill(pids[i], SIGKILL);
 		ck_assert_msg(g, "pid %ld survives the stop", (long)pids[i]);
 	}
-	tree_free(t);
+	ptree_free(t);
 	fx_fini(&f);
 }
 END_TEST
@@ -530,16 +530,16 @@ START_TEST(test_incremental_scan_of_nothing)
 	struct rec r = { 0 };
 	struct gust_tree *t = spawn(&f, pause_argv, NULL, &r);
 	unsigned long full0, delta0, full1, delta1;
-	treemgr_scans(f.mgr, &full0, &delta0);
-	ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+	ptree_mgr_scans(f.mgr, &full0, &delta0);
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 5000), 0);
 	/* processes created and gone while the stop is under way */
 	for (int i = 0; i < 3; i++)
 		ck_assert_int_eq(system("exit 0"), 0);
 	ck_assert(run_until(f.loop, &r.stopped, 8000));
-	treemgr_scans(f.mgr, &full1, &delta1);
+	ptree_mgr_scans(f.mgr, &full1, &delta1);
 	ck_assert_uint_eq(full1, full0);
 	ck_assert_uint_gt(delta1, delta0);
-	tree_free(t);
+	ptree_free(t);
 	fx_fini(&f);
 }
 END_TEST
@@ -553,17 +553,17 @@ START_TEST(test_quick_scan_without_forks)
 	fx_init(&f);
 	const char *pause_argv[] = { f.shape, "pause", NULL };
 	uint64_t deadline = loop_now_ms() + 15000;
-	unsigned long q0 = treemgr_quick_scans(f.mgr);
-	while (treemgr_quick_scans(f.mgr) == q0 && loop_now_ms() < deadline) {
+	unsigned long q0 = ptree_mgr_quick_scans(f.mgr);
+	while (ptree_mgr_quick_scans(f.mgr) == q0 && loop_now_ms() < deadline) {
 		struct rec r = { 0 };
 		struct gust_tree *t = spawn(&f, pause_argv, NULL, &r);
-		pid_t pid = tree_pid(t);
-		ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+		pid_t pid = ptree_pid(t);
+		ck_assert_int_eq(ptree_stop(t, SIGTERM, 5000), 0);
 		ck_assert(run_until(f.loop, &r.stopped, 8000));
 		ck_assert_msg(gone(pid), "pid %ld survives", (long)pid);
-		tree_free(t);
+		ptree_free(t);
 	}
-	ck_assert_uint_gt(treemgr_quick_scans(f.mgr), q0);
+	ck_assert_uint_gt(ptree_mgr_quick_scans(f.mgr), q0);
 	fx_fini(&f);
 }
 END_TEST
@@ -578,14 +578,14 @@ START_TEST(test_sigterm_ignored_gets_sigkill_after_delay)
 	pid_t pids[32];
 	ck_assert_int_eq(wait_pids(&f, pids, 2), 2);
 	uint64_t t0 = loop_now_ms();
-	ck_assert_int_eq(tree_stop(t, SIGTERM, 300), 0);
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 300), 0);
 	ck_assert(run_until(f.loop, &r.stopped, 5000));
 	ck_assert_uint_ge(r.stopped_at - t0, 300);
 	ck_assert_uint_lt(r.stopped_at - t0, 2000);
 	ck_assert(gone(pids[0]) && gone(pids[1]));
 	ck_assert_int_eq(r.exited, 1);
 	ck_assert(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL);
-	tree_free(t);
+	ptree_free(t);
 	fx_fini(&f);
 }
 END_TEST
@@ -603,13 +603,13 @@ START_TEST(test_slow_term_is_waited_for)
 	pid_t pids[32];
 	ck_assert_int_eq(wait_pids(&f, pids, 2), 2);
 	uint64_t t0 = loop_now_ms();
-	ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 5000), 0);
 	ck_assert(run_until(f.loop, &r.stopped, 8000));
 	ck_assert_uint_ge(r.stopped_at - t0, 400);
 	ck_assert_uint_lt(r.stopped_at - t0, 3000);
 	ck_assert(r.marker_at_stop);
 	ck_assert(gone(pids[1]));
-	tree_free(t);
+	ptree_free(t);
 	fx_fini(&f);
 }
 END_TEST
@@ -623,17 +623,17 @@ START_TEST(test_kill_escalates_a_stop)
 	struct gust_tree *t = spawn(&f, argv, NULL, &r);
 	pid_t pids[32];
 	ck_assert_int_eq(wait_pids(&f, pids, 3), 3);
-	ck_assert_int_eq(tree_stop(t, SIGTERM, 60000), 0);
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 60000), 0);
 	int dummy = 0;
 	run_until(f.loop, &dummy, 100);
 	ck_assert_int_eq(r.stopped, 0);
 	uint64_t t0 = loop_now_ms();
-	ck_assert_int_eq(tree_kill(t), 0);
+	ck_assert_int_eq(ptree_kill(t), 0);
 	ck_assert(run_until(f.loop, &r.stopped, 5000));
 	ck_assert_uint_lt(r.stopped_at - t0, 2000);
 	for (int i = 0; i < 3; i++)
 		ck_assert(gone(pids[i]));
-	tree_free(t);
+	ptree_free(t);
 	fx_fini(&f);
 }
 END_TEST
@@ -647,9 +647,9 @@ START_TEST(test_free_kills_synchronously)
 	struct gust_tree *t = spawn(&f, argv, NULL, &r);
 	pid_t pids[32];
 	ck_assert_int_eq(wait_pids(&f, pids, 3), 3);
-	tree_free(t);
+	ptree_free(t);
 	for (int i = 0; i < 3; i++)
-		ck_assert_msg(gone(pids[i]), "pid %ld survives tree_free", (long)pids[i]);
+		ck_assert_msg(gone(pids[i]), "pid %ld survives ptree_free", (long)pids[i]);
 	ck_assert_int_eq(r.exited + r.stopped, 0); /* no callbacks after free */
 	fx_fini(&f);
 }
@@ -674,7 +674,7 @@ START_TEST(test_environment)
 	ck_assert_ptr_nonnull(fgets(buf, sizeof buf, fp));
 	fclose(fp);
 	ck_assert_str_eq(buf, "bar|unset");
-	tree_free(t);
+	ptree_free(t);
 	fx_fini(&f);
 }
 END_TEST
@@ -707,7 +707,7 @@ START_TEST(test_child_gets_clean_signals_group_and_devnull)
 	const char *argv[] = { f.shape, "pause", NULL };
 	struct rec r = { 0 };
 	struct gust_tree *t = spawn(&f, argv, NULL, &r);
-	pid_t pid = tree_pid(t);
+	pid_t pid = ptree_pid(t);
 	pid_t pids[4];
 	ck_assert_int_eq(wait_pids(&f, pids, 1), 1);
 	ck_assert_int_eq(pids[0], pid);
@@ -731,7 +731,7 @@ START_TEST(test_child_gets_clean_signals_group_and_devnull)
 	ck_assert_int_eq(reaper, ppid_of(pid));
 	ck_assert_int_eq(ppid_of(reaper), getpid());
 	ck_assert_int_eq(rpid, pid);
-	tree_free(t);
+	ptree_free(t);
 	ck_assert(gone(pid));
 	fx_fini(&f);
 }
@@ -765,7 +765,7 @@ START_TEST(test_recover_after_sigkill)
 {
 	struct fx f;
 	fx_init(&f);
-	treemgr_free(f.mgr); /* the test process is not the old gust's reaper */
+	ptree_mgr_free(f.mgr); /* the test process is not the old gust's reaper */
 	f.mgr = NULL;
 	int ready[2];
 	ck_assert_int_eq(pipe(ready), 0);
@@ -776,11 +776,11 @@ START_TEST(test_recover_after_sigkill)
 		loop_free(f.loop);
 		struct loop *loop = loop_new();
 		char err[256];
-		struct treemgr *mgr = treemgr_new(loop, f.state, err, sizeof err);
+		struct ptree_mgr *mgr = ptree_mgr_new(loop, f.state, err, sizeof err);
 		const char *argv[] = { f.shape, "setsid", "setsid", "pause", NULL };
 		struct gust_spawn sp = { sizeof sp, argv, NULL, NULL, -1, -1, -1, 0 };
 		struct rec r = { 0 };
-		if (!mgr || !tree_spawn(mgr, &sp, &events, &r, err, sizeof err))
+		if (!mgr || !ptree_spawn(mgr, &sp, &events, &r, err, sizeof err))
 			_exit(1);
 		/* wait for the 3 noted pids and a scan that records them */
 		int dummy = 0;
@@ -792,7 +792,7 @@ START_TEST(test_recover_after_sigkill)
 				lines += c == '\n';
 			if (fp)
 				fclose(fp);
-			if (lines >= 3 && treemgr_count(mgr) >= 3)
+			if (lines >= 3 && ptree_mgr_count(mgr) >= 3)
 				break;
 			if (lines >= 3)
 				run_until(loop, &dummy, 100); /* until the periodic refresh */
@@ -833,10 +833,10 @@ START_TEST(test_recover_after_sigkill)
 		ck_assert_msg(all, "the reaper did not remove its tree when gust died");
 	}
 
-	f.mgr = treemgr_new(f.loop, f.state, f.err, sizeof f.err);
+	f.mgr = ptree_mgr_new(f.loop, f.state, f.err, sizeof f.err);
 	ck_assert_ptr_nonnull(f.mgr);
 	char msg[256];
-	int n = treemgr_recover(f.mgr, msg, sizeof msg);
+	int n = ptree_mgr_recover(f.mgr, msg, sizeof msg);
 	if (_i == 0) {
 		ck_assert_msg(n >= 4, "recover returned %d: %s", n, msg); /* 3 and the reaper */
 		ck_assert_msg(strstr(msg, "removed") != NULL, "%s", msg);
@@ -851,7 +851,7 @@ START_TEST(test_recover_after_sigkill)
 	kill(bystander, SIGKILL);
 	waitpid(bystander, NULL, 0);
 	/* nothing to do the second time */
-	ck_assert_int_eq(treemgr_recover(f.mgr, msg, sizeof msg), 0);
+	ck_assert_int_eq(ptree_mgr_recover(f.mgr, msg, sizeof msg), 0);
 	fx_fini(&f);
 }
 END_TEST
@@ -892,7 +892,7 @@ START_TEST(test_recover_leaves_a_live_gust_alone)
 	        (long)getppid(), pstart, (long)victim, vstart);
 	fclose(fp);
 	char msg[256];
-	ck_assert_int_eq(treemgr_recover(f.mgr, msg, sizeof msg), -EEXIST);
+	ck_assert_int_eq(ptree_mgr_recover(f.mgr, msg, sizeof msg), -EEXIST);
 	ck_assert_msg(strstr(msg, "another gust") != NULL, "%s", msg);
 	ck_assert(!gone(victim) && proc_state(victim) != 'Z');
 
@@ -901,7 +901,7 @@ START_TEST(test_recover_leaves_a_live_gust_alone)
 	fp = fopen(f.state, "w");
 	fprintf(fp, "gust 999999999 1 999999999.1.00\n%ld %llu\n", (long)victim, vstart + 1);
 	fclose(fp);
-	ck_assert_int_eq(treemgr_recover(f.mgr, msg, sizeof msg), 0);
+	ck_assert_int_eq(ptree_mgr_recover(f.mgr, msg, sizeof msg), 0);
 	ck_assert(!gone(victim) && proc_state(victim) != 'Z');
 	kill(victim, SIGKILL);
 	waitpid(victim, NULL, 0);
@@ -921,16 +921,16 @@ START_TEST(test_two_trees_are_independent)
 	struct gust_tree *t2 = spawn(&f, a2, NULL, &r2);
 	pid_t pids[32];
 	ck_assert_int_eq(wait_pids(&f, pids, 4), 4);
-	ck_assert_uint_eq(treemgr_count(f.mgr), 1 + 1); /* only roots known before a scan */
-	ck_assert_int_eq(tree_stop(t1, SIGTERM, 2000), 0);
-	ck_assert_int_eq(tree_stop(t1, SIGTERM, 2000), 0); /* again: nothing changes */
+	ck_assert_uint_eq(ptree_mgr_count(f.mgr), 1 + 1); /* only roots known before a scan */
+	ck_assert_int_eq(ptree_stop(t1, SIGTERM, 2000), 0);
+	ck_assert_int_eq(ptree_stop(t1, SIGTERM, 2000), 0); /* again: nothing changes */
 	ck_assert(run_until(f.loop, &r1.stopped, 5000));
-	ck_assert(tree_alive(t2)); /* the other tree was not touched */
+	ck_assert(ptree_alive(t2)); /* the other tree was not touched */
 	ck_assert_int_eq(r2.exited, 0);
-	tree_free(t1);
-	ck_assert_int_eq(tree_kill(t2), 0);
+	ptree_free(t1);
+	ck_assert_int_eq(ptree_kill(t2), 0);
 	ck_assert(run_until(f.loop, &r2.stopped, 5000));
-	tree_free(t2);
+	ptree_free(t2);
 	for (int i = 0; i < 4; i++)
 		ck_assert(gone(pids[i]));
 	fx_fini(&f);
@@ -950,7 +950,7 @@ struct chain {
 static void chain_stopped(struct gust_tree *t, void *arg)
 {
 	struct chain *c = arg;
-	tree_free(t);
+	ptree_free(t);
 	c->next = spawn(c->f, c->argv, NULL, &c->r2);
 	c->stopped++;
 }
@@ -965,19 +965,19 @@ START_TEST(test_free_and_spawn_from_stopped)
 	const char *argv[] = { f.shape, "setsid", "pause", NULL };
 	struct chain c = { .f = &f, .argv = argv };
 	struct gust_spawn sp = { sizeof sp, argv, NULL, NULL, -1, -1, -1, 0 };
-	struct gust_tree *t = tree_spawn(f.mgr, &sp, &chain_events, &c, f.err, sizeof f.err);
+	struct gust_tree *t = ptree_spawn(f.mgr, &sp, &chain_events, &c, f.err, sizeof f.err);
 	ck_assert_ptr_nonnull(t);
 	pid_t pids[32];
 	ck_assert_int_eq(wait_pids(&f, pids, 2), 2);
-	ck_assert_int_eq(tree_stop(t, SIGTERM, 2000), 0);
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 2000), 0);
 	ck_assert(run_until(f.loop, &c.stopped, 5000));
 	ck_assert(gone(pids[0]) && gone(pids[1]));
 	ck_assert_int_eq(wait_pids(&f, pids, 4), 4);
-	ck_assert(tree_alive(c.next));
-	ck_assert_int_eq(tree_stop(c.next, SIGTERM, 2000), 0);
+	ck_assert(ptree_alive(c.next));
+	ck_assert_int_eq(ptree_stop(c.next, SIGTERM, 2000), 0);
 	ck_assert(run_until(f.loop, &c.r2.stopped, 5000));
 	ck_assert(gone(pids[2]) && gone(pids[3]));
-	tree_free(c.next);
+	ptree_free(c.next);
 	fx_fini(&f);
 }
 END_TEST
@@ -1007,17 +1007,17 @@ START_TEST(test_foreground_tty)
 		struct rec r = { 0 };
 		struct gust_spawn sp = { sizeof sp, argv, NULL, NULL,
 			                 -1,        -1,   -1,   GUST_SPAWN_FOREGROUND };
-		struct gust_tree *t = tree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err);
+		struct gust_tree *t = ptree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err);
 		if (!t)
 			_exit(12);
-		if (tcgetpgrp(s) != tree_pid(t))
+		if (tcgetpgrp(s) != ptree_pid(t))
 			_exit(13);
-		tree_stop(t, SIGTERM, 2000);
+		ptree_stop(t, SIGTERM, 2000);
 		if (!run_until(f.loop, &r.stopped, 5000))
 			_exit(14);
 		if (tcgetpgrp(s) != getpgrp())
 			_exit(15);
-		tree_free(t);
+		ptree_free(t);
 		fx_fini(&f);
 		_exit(0);
 	}
@@ -1035,7 +1035,7 @@ static struct gust_tree *spawn_flags(struct fx *f, const char *const *argv, unsi
                                      struct rec *r)
 {
 	struct gust_spawn sp = { sizeof sp, argv, NULL, NULL, -1, -1, -1, flags };
-	return tree_spawn(f->mgr, &sp, &events, r, f->err, sizeof f->err);
+	return ptree_spawn(f->mgr, &sp, &events, r, f->err, sizeof f->err);
 }
 
 /* The cgroup v2 directory pid is in, or "" when none. */
@@ -1098,24 +1098,24 @@ START_TEST(test_cgroup_catches_what_escapes_the_scan)
 	              cg, want);
 	ck_assert_msg(strchr(cg + strlen(want), '/') == NULL, "grandchild in a sub-cgroup \"%s\"",
 	              cg);
-	pid_t reaper = ppid_of(tree_pid(t));
+	pid_t reaper = ppid_of(ptree_pid(t));
 	ck_assert(run_until(f.loop, &r.exited, 5000)); /* the root returns */
 	uint64_t deadline = loop_now_ms() + 5000;
 	while (ppid_of(gc) != reaper && loop_now_ms() < deadline)
 		loop_once(f.loop, 10);
 	ck_assert_int_eq(ppid_of(gc), reaper); /* orphaned, re-parented to the reaper */
-	ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 5000), 0);
 	ck_assert(run_until(f.loop, &r.stopped, 8000));
 	for (int i = 0; i < 3; i++)
 		ck_assert_msg(gone(pids[i]), "pid %ld survives (state %c)", (long)pids[i],
 		              proc_state(pids[i]));
 	ck_assert_msg(access(cg, F_OK) != 0, "cgroup \"%s\" is left", cg);
-	tree_free(t);
+	ptree_free(t);
 	fx_fini(&f);
 }
 END_TEST
 
-/* SIGKILL escalation goes through the cgroup too; tree_free removes it. */
+/* SIGKILL escalation goes through the cgroup too; ptree_free removes it. */
 START_TEST(test_cgroup_kill_and_free)
 {
 	if (!cgroup_writable()) {
@@ -1133,7 +1133,7 @@ START_TEST(test_cgroup_kill_and_free)
 	char cg[1024];
 	cgroup_of(pids[1], cg, sizeof cg);
 	ck_assert_msg(strstr(cg, "/gust-") != NULL, "child in cgroup \"%s\"", cg);
-	tree_free(t); /* synchronous kill */
+	ptree_free(t); /* synchronous kill */
 	for (int i = 0; i < 2; i++)
 		ck_assert_msg(gone(pids[i]), "pid %ld survives (state %c)", (long)pids[i],
 		              proc_state(pids[i]));
@@ -1168,7 +1168,7 @@ START_TEST(test_cgroup_unavailable)
 	ck_assert(run_until(f.loop, &r.exited, 5000));
 	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
 	unsetenv("GUST_CGROUP");
-	tree_free(t);
+	ptree_free(t);
 	fx_fini(&f);
 }
 END_TEST
@@ -1226,15 +1226,15 @@ START_TEST(test_pidns_daemon_dies_with_the_program)
 	struct gust_tree *t = spawn_flags(&f, argv, GUST_SPAWN_PIDNS, &r);
 	ck_assert_msg(t != NULL, "spawn failed: %s", f.err);
 	char ns[128], mine[128];
-	ck_assert(ns_of(tree_pid(t), ns, sizeof ns));
+	ck_assert(ns_of(ptree_pid(t), ns, sizeof ns));
 	ck_assert(ns_of(getpid(), mine, sizeof mine));
 	ck_assert_str_ne(ns, mine);
 	ck_assert(run_until(f.loop, &r.exited, 5000));
 	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "status %#x", r.status);
-	ck_assert_int_eq(tree_stop(t, SIGTERM, 5000), 0);
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 5000), 0);
 	ck_assert(run_until(f.loop, &r.stopped, 8000));
 	ck_assert_int_eq(ns_members(ns), 0);
-	tree_free(t);
+	ptree_free(t);
 	fx_fini(&f);
 }
 END_TEST
@@ -1255,16 +1255,16 @@ START_TEST(test_pidns_stop_is_graceful)
 	struct gust_tree *t = spawn_flags(&f, argv, GUST_SPAWN_PIDNS, &r);
 	ck_assert_msg(t != NULL, "spawn failed: %s", f.err);
 	char ns[128];
-	ck_assert(ns_of(tree_pid(t), ns, sizeof ns));
+	ck_assert(ns_of(ptree_pid(t), ns, sizeof ns));
 	pid_t pids[32];
 	ck_assert_int_eq(wait_pids(&f, pids, 2), 2);
 	ck_assert_int_eq(pids[0], 2); /* as seen inside: the program is pid 2 */
 	uint64_t t0 = loop_now_ms();
-	ck_assert_int_eq(tree_stop(t, SIGTERM, 10000), 0);
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 10000), 0);
 	ck_assert(run_until(f.loop, &r.stopped, 15000));
 	ck_assert_uint_lt(r.stopped_at - t0, 5000); /* no SIGKILL needed */
 	ck_assert_int_eq(ns_members(ns), 0);
-	tree_free(t);
+	ptree_free(t);
 	fx_fini(&f);
 }
 END_TEST
@@ -1284,7 +1284,7 @@ START_TEST(test_pidns_status_and_exec_failure)
 	ck_assert_msg(t != NULL, "spawn failed: %s", f.err);
 	ck_assert(run_until(f.loop, &r.exited, 5000));
 	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 7, "status %#x", r.status);
-	tree_free(t);
+	ptree_free(t);
 	const char *bad[] = { "/nonexistent/gust-prog", NULL };
 	t = spawn_flags(&f, bad, GUST_SPAWN_PIDNS, &r);
 	ck_assert_ptr_null(t);
@@ -1296,8 +1296,8 @@ END_TEST
 
 static Suite *suite(void)
 {
-	Suite *s = suite_create("tree");
-	TCase *tc = tcase_create("tree");
+	Suite *s = suite_create("ptree");
+	TCase *tc = tcase_create("ptree");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_exit_status_then_stop);
 	tcase_add_test(tc, test_exec_failures_are_reported);

@@ -1,24 +1,25 @@
-/* tree.h - process trees: spawn, stop with escalation, sweep, reap, and
+/* ptree.h - process trees: spawn, stop with escalation, sweep, reap, and
  * recovery of what a killed gust left behind. The mechanism behind the
  * host table's tree_* functions, shared by every runner and builder. */
-#ifndef GUST_TREE_H
-#define GUST_TREE_H
+#ifndef GUST_PTREE_H
+#define GUST_PTREE_H
 
 #include <gust/plugin.h>
 #include <stddef.h>
 
 struct loop;
-struct treemgr;
+struct ptree_mgr;
 
 /* Become a child subreaper, hook into the loop's reaping. state_path is the
  * file where the processes of live trees are recorded (pid and start time)
  * so a later gust can remove them if this one is SIGKILLed; NULL: none.
  * NULL + err on failure. */
-struct treemgr *treemgr_new(struct loop *loop, const char *state_path, char *err, size_t errlen);
+struct ptree_mgr *ptree_mgr_new(struct loop *loop, const char *state_path, char *err,
+                                size_t errlen);
 
 /* Kill (SIGKILL) and reap every process of every tree, synchronously and in
  * bounded time, remove the state file, free. */
-void treemgr_free(struct treemgr *mgr);
+void ptree_mgr_free(struct ptree_mgr *mgr);
 
 /* Remove what a previous gust, killed before it could clean up, left behind:
  * read state_path, and if the gust that wrote it is dead, SIGKILL every
@@ -29,40 +30,40 @@ void treemgr_free(struct treemgr *mgr);
  * is alive; -EAGAIN: alive but quitting, msg "the previous gust (pid N) to
  * finish stopping": call again later). Never touches a process that is
  * not provably that gust's. */
-int treemgr_recover(struct treemgr *mgr, char *msg, size_t msglen);
+int ptree_mgr_recover(struct ptree_mgr *mgr, char *msg, size_t msglen);
 /* The state file is another gust's (recover said -EEXIST): never write or
  * remove it. */
-void treemgr_leave_state(struct treemgr *mgr);
+void ptree_mgr_leave_state(struct ptree_mgr *mgr);
 /* Write the state file now, before any run: a gust that has started
  * nothing yet (postpone_first) is found by the next one too. */
-void treemgr_claim_state(struct treemgr *mgr);
+void ptree_mgr_claim_state(struct ptree_mgr *mgr);
 /* gust was asked to quit: the state file says so, and a gust started
  * meanwhile waits for this one to finish stopping its run instead of
- * refusing to start (treemgr_recover() says -EAGAIN). */
-void treemgr_quitting(struct treemgr *mgr);
+ * refusing to start (ptree_mgr_recover() says -EAGAIN). */
+void ptree_mgr_quitting(struct ptree_mgr *mgr);
 
 /* Number of processes currently known to belong to live trees. */
-size_t treemgr_count(struct treemgr *mgr);
+size_t ptree_mgr_count(struct ptree_mgr *mgr);
 /* How many membership scans read all of /proc, and how many only what was
  * created since an earlier one; whether the next may be of the second kind
- * (it can once a view INFLIGHT_MS old exists; see tree.c). */
-void treemgr_scans(const struct treemgr *mgr, unsigned long *full, unsigned long *delta);
-bool treemgr_incremental(const struct treemgr *mgr);
+ * (it can once a view INFLIGHT_MS old exists; see ptree.c). */
+void ptree_mgr_scans(const struct ptree_mgr *mgr, unsigned long *full, unsigned long *delta);
+bool ptree_mgr_incremental(const struct ptree_mgr *mgr);
 /* Scans that re-read the members only, no fork having happened since the
  * scan before (or since a spawn that was the only fork). */
-unsigned long treemgr_quick_scans(const struct treemgr *mgr);
+unsigned long ptree_mgr_quick_scans(const struct ptree_mgr *mgr);
 
-struct gust_tree *tree_spawn(struct treemgr *mgr, const struct gust_spawn *spec,
-                             const struct gust_tree_events *ev, void *arg, char *err,
-                             size_t errlen);
-int tree_stop(struct gust_tree *tree, int sig, unsigned kill_delay_ms);
-int tree_kill(struct gust_tree *tree);
-pid_t tree_pid(const struct gust_tree *tree);
-bool tree_alive(const struct gust_tree *tree);
-void tree_free(struct gust_tree *tree);
+struct gust_tree *ptree_spawn(struct ptree_mgr *mgr, const struct gust_spawn *spec,
+                              const struct gust_tree_events *ev, void *arg, char *err,
+                              size_t errlen);
+int ptree_stop(struct gust_tree *tree, int sig, unsigned kill_delay_ms);
+int ptree_kill(struct gust_tree *tree);
+pid_t ptree_pid(const struct gust_tree *tree);
+bool ptree_alive(const struct gust_tree *tree);
+void ptree_free(struct gust_tree *tree);
 /* The processes of the tree now (rescanned first): the pids of its live
  * (not zombie) members, at most max written to out; returns how many there
  * are. 0 once the tree is gone. The host's tree_pids(). */
-size_t tree_members(const struct gust_tree *tree, pid_t *out, size_t max);
+size_t ptree_members(const struct gust_tree *tree, pid_t *out, size_t max);
 
 #endif
