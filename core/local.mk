@@ -13,7 +13,9 @@ core_libgustcore_la_SOURCES = \
 	core/signames.c core/signames.h \
 	core/init.c core/presets.h \
 	core/filter.c core/filter.h \
-	core/ptree.c core/ptree.h \
+	core/ptree.c core/ptree.h core/ptree-internal.h \
+	core/procfs.c core/cgroup.c core/membership.c \
+	core/statefile.c core/spawn.c core/reaper.c \
 	core/listening.c core/listening.h \
 	core/probe.c core/probe.h \
 	core/loader.c core/loader.h \

@@ -46,7 +46,7 @@ void ptree_mgr_quitting(struct ptree_mgr *mgr);
 size_t ptree_mgr_count(struct ptree_mgr *mgr);
 /* How many membership scans read all of /proc, and how many only what was
  * created since an earlier one; whether the next may be of the second kind
- * (it can once a view INFLIGHT_MS old exists; see ptree.c). */
+ * (it can once a view INFLIGHT_MS old exists; see membership.c). */
 void ptree_mgr_scans(const struct ptree_mgr *mgr, unsigned long *full, unsigned long *delta);
 bool ptree_mgr_incremental(const struct ptree_mgr *mgr);
 /* Scans that re-read the members only, no fork having happened since the

@@ -1,0 +1,343 @@
+/* statefile.c - the state file (<tmp_dir>/gust.state): what this gust
+ * has running, written as it changes, so that the next gust can remove
+ * what this one left if it is SIGKILLed (ptree_mgr_recover()), and whether
+ * it is quitting, so that the next one waits for it. */
+#include "config.h"
+
+#include "ptree-internal.h"
+
+#include "log.h"
+#include "loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RECOVER_MS 3000u
+
+/* Rewritten in place through one open descriptor: a tmp file and a
+ * rename cost ~150 us on ext4, several times per restart. The header comes
+ * first and changes only once (" quitting" added), so a gust killed in the
+ * middle leaves it whole; a cut or shifted last line names a start time no
+ * process has. */
+void statefile_write(struct ptree_mgr *mgr)
+{
+	if (!mgr->state_path)
+		return;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		goto fail;
+	/* the third word is the format: 2 since trees have reapers */
+	fprintf(f, "gust %ld %llu 2%s\n", (long)mgr->self, mgr->self_start,
+	        mgr->quitting ? " quitting" : "");
+	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
+		if (ptree_reaper_alive(t))
+			fprintf(f, "r %ld %llu\n", (long)t->reaper, t->reaper_start);
+		for (size_t i = 0; ptree_live(t) && i < t->nm; i++)
+			fprintf(f, "%ld %llu\n", (long)t->m[i].pid, t->m[i].start);
+		if (t->cg)
+			fprintf(f, "cgroup %s\n", t->cg);
+	}
+	if (fclose(f) != 0)
+		goto fail;
+	/* removed under us (the tmp_dir was cleaned): write a new one */
+	struct stat st;
+	if (mgr->state_fd >= 0 && (fstat(mgr->state_fd, &st) < 0 || st.st_nlink == 0)) {
+		close(mgr->state_fd);
+		mgr->state_fd = -1;
+	}
+	/* the same again (a scan that changed nothing it records): skip */
+	if (mgr->state_fd >= 0 && mgr->state_last && mgr->state_last_len == len &&
+	    memcmp(mgr->state_last, buf, len) == 0) {
+		free(buf);
+		return;
+	}
+	free(mgr->state_last);
+	mgr->state_last = NULL;
+	if (mgr->state_fd < 0)
+		mgr->state_fd = open(mgr->state_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (mgr->state_fd < 0 || pwrite(mgr->state_fd, buf, len, 0) != (ssize_t)len ||
+	    ftruncate(mgr->state_fd, (off_t)len) < 0)
+		goto fail;
+	mgr->state_last = buf;
+	mgr->state_last_len = len;
+	return;
+fail:
+	free(buf);
+	if (!mgr->state_warned) {
+		mgr->state_warned = true;
+		log_msg(GUST_LOG_WARN, STAGE_RUN, "cannot write the state file \"%s\": %s",
+		        mgr->state_path, strerror(errno));
+	}
+}
+
+struct recorded {
+	pid_t pid;
+	unsigned long long start;
+	bool reaper;
+};
+
+/* Is s->p[i] a recorded process or a descendant of one? st: as attr's. */
+static bool recorded_below(const struct snap *s, const struct recorded *rec, size_t nrec,
+                           unsigned char *st, size_t i)
+{
+	if (st[i] >= 2)
+		return st[i] == 3;
+	if (st[i] == 1)
+		return false;
+	st[i] = 1;
+	bool ours = false;
+	for (size_t j = 0; j < nrec && !ours; j++)
+		ours = rec[j].pid == s->p[i].pid && rec[j].start == s->p[i].start;
+	long k = ours ? -1 : procfs_snap_find(s, s->p[i].ppid);
+	if (k >= 0)
+		ours = recorded_below(s, rec, nrec, st, (size_t)k);
+	st[i] = ours ? 3 : 2;
+	return ours;
+}
+
+/* Does pid have a child that is not a zombie? */
+static bool has_live_child(const struct snap *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->p[i].ppid == pid && s->p[i].state != 'Z')
+			return true;
+	return false;
+}
+
+/* gust's own ancestors are never leftovers, whatever their environment. */
+static size_t own_ancestors(pid_t *out, size_t max)
+{
+	size_t n = 0;
+	pid_t p = getppid();
+	while (p > 1 && n < max) {
+		out[n++] = p;
+		struct pinfo pi;
+		if (procfs_stat(p, &pi) < 0)
+			break;
+		p = pi.ppid;
+	}
+	return n;
+}
+
+int ptree_mgr_recover(struct ptree_mgr *mgr, char *msg, size_t msglen)
+{
+	msg[0] = '\0';
+	if (!mgr->state_path)
+		return 0;
+	FILE *f = fopen(mgr->state_path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		int e = errno;
+		snprintf(msg, msglen, "\"%s\": %s", mgr->state_path, strerror(e));
+		return -e;
+	}
+	long opid;
+	unsigned long long ostart;
+	char oformat[96];
+	struct recorded *rec = NULL;
+	size_t nrec = 0, caprec = 0;
+	int r = 0;
+	if (fscanf(f, "gust %ld %llu %95s", &opid, &ostart, oformat) != 3) {
+		fclose(f);
+		snprintf(msg, msglen, "\"%s\": not a gust state file; removed", mgr->state_path);
+		unlink(mgr->state_path);
+		return -EINVAL;
+	}
+	long pid;
+	unsigned long long start;
+	char *line = NULL, **cgs = NULL;
+	size_t lcap = 0, ncg = 0;
+	ssize_t llen;
+	/* the rest of the header: " quitting" once that gust was asked to */
+	bool oquitting = (llen = getline(&line, &lcap, f)) > 0 && strstr(line, "quitting");
+	while ((llen = getline(&line, &lcap, f)) > 0) {
+		while (llen > 0 && line[llen - 1] == '\n')
+			line[--llen] = '\0';
+		if (strncmp(line, "cgroup /", 8) == 0) {
+			/* only a cgroup that gust named after itself is its own */
+			char pre[64];
+			snprintf(pre, sizeof pre, "/gust-%ld-", opid);
+			const char *base = strrchr(line, '/');
+			char **ncgs = strncmp(base, pre, strlen(pre)) == 0 && !strstr(line, "/../")
+			                  ? realloc(cgs, (ncg + 1) * sizeof *cgs)
+			                  : NULL;
+			if (ncgs) {
+				cgs = ncgs;
+				if ((cgs[ncg] = strdup(line + 7)))
+					ncg++;
+			}
+			continue;
+		}
+		bool reaper = line[0] == 'r' && line[1] == ' ';
+		if (sscanf(line + (reaper ? 2 : 0), "%ld %llu", &pid, &start) != 2)
+			continue;
+		if (nrec == caprec) {
+			size_t cap = caprec ? caprec * 2 : 32;
+			struct recorded *n = realloc(rec, cap * sizeof *n);
+			if (!n) {
+				r = -ENOMEM;
+				break;
+			}
+			rec = n;
+			caprec = cap;
+		}
+		rec[nrec++] = (struct recorded){ (pid_t)pid, start, reaper };
+	}
+	free(line);
+	fclose(f);
+	if (r < 0) {
+		free(rec);
+		for (size_t i = 0; i < ncg; i++)
+			free(cgs[i]);
+		free(cgs);
+		snprintf(msg, msglen, "out of memory");
+		return r;
+	}
+	struct pinfo pi;
+	if ((pid_t)opid != mgr->self && procfs_stat((pid_t)opid, &pi) == 0 && pi.start == ostart &&
+	    pi.state != 'Z') {
+		free(rec);
+		for (size_t i = 0; i < ncg; i++)
+			free(cgs[i]);
+		free(cgs);
+		if (oquitting) { /* asked to quit, still stopping its run */
+			snprintf(msg, msglen, "the previous gust (pid %ld) to finish stopping",
+			         opid);
+			return -EAGAIN;
+		}
+		snprintf(msg, msglen, "another gust (pid %ld) is running in this project (\"%s\")",
+		         opid, mgr->state_path);
+		return -EEXIST;
+	}
+	/* The old gust is dead: kill what provably was its own, until none is
+	 * left: the recorded processes (same pid and start time) and whatever
+	 * descends from one. A recorded reaper goes last, once it has no child
+	 * left: its orphans would go to init. Its parent-death signal has it
+	 * doing the same already; this finishes what it could not. Zombies
+	 * hold nothing and are their new parent's to reap. */
+	pid_t anc[64];
+	size_t nanc = own_ancestors(anc, sizeof anc / sizeof *anc);
+	struct recorded *killed = NULL;
+	size_t nkilled = 0, capkilled = 0;
+	uint64_t deadline = loop_now_ms() + RECOVER_MS;
+	size_t left = 0;
+	for (;;) {
+		struct snap s = { 0 };
+		unsigned char *st = NULL;
+		if ((r = procfs_snap_take(&s)) < 0 || !(st = calloc(s.n ? s.n : 1, 1))) {
+			free(s.p);
+			r = r < 0 ? r : -ENOMEM;
+			break;
+		}
+		left = 0;
+		pid_t *cgp = NULL;
+		size_t ncgp = 0;
+		for (size_t c = 0; c < ncg; c++) {
+			pid_t *one;
+			size_t n1;
+			if (cgroup_pids(cgs[c], &one, &n1) < 0)
+				continue;
+			(void)cgroup_kill(cgs[c]);
+			pid_t *np = n1 ? realloc(cgp, (ncgp + n1) * sizeof *np) : NULL;
+			if (np) {
+				cgp = np;
+				memcpy(cgp + ncgp, one, n1 * sizeof *one);
+				ncgp += n1;
+			}
+			free(one);
+			if (n1 > 0 || (rmdir(cgs[c]) < 0 && errno == EBUSY))
+				left++; /* empty and removed next round */
+		}
+		for (size_t i = 0; i < s.n; i++) {
+			const struct pinfo *p = &s.p[i];
+			bool ours = false, mine = p->pid == mgr->self;
+			for (size_t j = 0; j < nanc && !mine; j++)
+				mine = anc[j] == p->pid;
+			if (p->state == 'Z' || mine)
+				continue;
+			bool reaper = false;
+			for (size_t j = 0; j < nrec; j++)
+				reaper |= rec[j].reaper && rec[j].pid == p->pid &&
+				          rec[j].start == p->start;
+			ours = recorded_below(&s, rec, nrec, st, i);
+			for (size_t j = 0; j < ncgp && !ours; j++)
+				ours = cgp[j] == p->pid;
+			if (!ours)
+				continue;
+			left++;
+			if (!reaper || !has_live_child(&s, p->pid))
+				(void)procfs_signal(p->pid, p->start, SIGKILL);
+			bool seen = false;
+			for (size_t j = 0; j < nkilled && !seen; j++)
+				seen = killed[j].pid == p->pid && killed[j].start == p->start;
+			if (!seen) {
+				if (nkilled == capkilled) {
+					size_t cap = capkilled ? capkilled * 2 : 32;
+					struct recorded *n = realloc(killed, cap * sizeof *n);
+					if (n) {
+						killed = n;
+						capkilled = cap;
+					}
+				}
+				if (nkilled < capkilled)
+					killed[nkilled++] =
+					    (struct recorded){ p->pid, p->start, reaper };
+			}
+		}
+		free(s.p);
+		free(st);
+		free(cgp);
+		if (!left || loop_now_ms() >= deadline)
+			break;
+		struct timespec ts = { 0, 5 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	free(rec);
+	free(killed);
+	for (size_t i = 0; i < ncg; i++)
+		free(cgs[i]);
+	free(cgs);
+	if (r < 0) {
+		snprintf(msg, msglen, "cannot scan /proc: %s", strerror(-r));
+		return r;
+	}
+	if (left) {
+		snprintf(msg, msglen,
+		         "%zu process(es) left by a killed gust (pid %ld) survive SIGKILL", left,
+		         opid);
+		return -EBUSY;
+	}
+	unlink(mgr->state_path);
+	if (nkilled)
+		snprintf(msg, msglen,
+		         "removed %zu process(es) left behind by a killed gust (pid %ld)", nkilled,
+		         opid);
+	return (int)nkilled;
+}
+
+void ptree_mgr_quitting(struct ptree_mgr *mgr)
+{
+	mgr->quitting = true;
+	statefile_write(mgr);
+}
+
+void ptree_mgr_claim_state(struct ptree_mgr *mgr)
+{
+	statefile_write(mgr);
+}
+
+void ptree_mgr_leave_state(struct ptree_mgr *mgr)
+{
+	free(mgr->state_path);
+	mgr->state_path = NULL;
+}
