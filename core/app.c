@@ -21,14 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 /* A run that lived this long resets the restart backoff. */
 #define RESTART_RESET_MS 10000u
-#define QUIT_WAIT_MS 60000u /* for a previous gust that is still stopping */
 
 static void start_build(struct app *app);
 static void start_run(struct app *app);
@@ -165,17 +163,10 @@ int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
 
 static void on_signal(int sig, void *arg);
 
-/* Signals while app_init waits for a quitting gust: give up the wait. */
-static void on_wait_signal(int sig, void *arg)
-{
-	*(int *)arg = sig;
-}
-
 int app_init(struct app *app, const struct config *cfg)
 {
 	char err[2048];
 	memset(app, 0, sizeof *app);
-	app->lock_fd = -1;
 	app->cfg = cfg;
 	app->restart_delay_ms = cfg->lifecycle.restart_delay_ms;
 	if (!(app->loop = loop_new())) {
@@ -197,58 +188,11 @@ int app_init(struct app *app, const struct config *cfg)
 		log_error("%s", err);
 		return -EINVAL;
 	}
-	int removed = ptree_mgr_recover(app->ptrees, err, sizeof err);
-	if (removed == -EAGAIN) {
-		/* the previous gust was asked to quit and still stops its run:
-		 * wait for it (60 s at most), still answering signals */
-		log_msg(GUST_LOG_INFO, STAGE_RUN, "waiting for %s", err);
-		int sig = 0;
-		loop_set_signal_cb(app->loop, on_wait_signal, &sig);
-		uint64_t until = loop_now_ms() + QUIT_WAIT_MS;
-		while (removed == -EAGAIN && !sig && loop_now_ms() < until) {
-			loop_once(app->loop, 20);
-			removed = ptree_mgr_recover(app->ptrees, err, sizeof err);
-		}
-		loop_set_signal_cb(app->loop, on_signal, app);
-		if (sig || removed == -EAGAIN) {
-			ptree_mgr_leave_state(app->ptrees);
-			if (sig)
-				log_error(
-				    "%s received while waiting for the previous gust: not started",
-				    config_signal_name(sig) ? config_signal_name(sig) : "a signal");
-			else
-				log_error("%s, still after %u s: not started", err,
-				          QUIT_WAIT_MS / 1000);
-			return sig ? -EINTR : -EEXIST;
-		}
-	}
-	if (removed == -EEXIST) {
-		/* two gusts in one project would fight over its builds, ports
-		 * and state file: the second one refuses to start */
-		ptree_mgr_leave_state(app->ptrees);
-		log_error("%s; stop it first", err);
-		return -EEXIST;
-	}
-	/* the project is this gust's from here: a lock held for its life
-	 * (the kernel lets it go whatever ends gust) decides between gusts
-	 * that got this far together */
 	char lock[4096];
 	snprintf(lock, sizeof lock, "%s/gust.lock", cfg->tmp_dir);
-	app->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (app->lock_fd >= 0 && flock(app->lock_fd, LOCK_EX | LOCK_NB) < 0 &&
-	    errno == EWOULDBLOCK) {
-		ptree_mgr_leave_state(app->ptrees);
-		log_error(
-		    "another gust started in this project at the same time (\"%s\"): not started",
-		    lock);
-		return -EEXIST;
-	}
-	ptree_mgr_claim_state(app->ptrees);
-	if (removed > 0)
-		log_msg(GUST_LOG_WARN, STAGE_RUN, "%s", err);
-	else if (removed < 0)
-		log_msg(GUST_LOG_WARN, STAGE_RUN,
-		        "could not check for leftovers of a previous gust: %s", err);
+	int r = ptree_mgr_claim(app->ptrees, lock, on_signal, app);
+	if (r < 0)
+		return r;
 	if (!(app->filter = filter_new(cfg, err, sizeof err))) {
 		log_error("%s", err);
 		return -EINVAL;
@@ -257,7 +201,6 @@ int app_init(struct app *app, const struct config *cfg)
 		log_error("out of memory");
 		return -ENOMEM;
 	}
-	int r;
 	if ((r = app_load_plugin(app, &app->watcher, GUST_KIND_WATCHER, cfg->watcher, "/watcher")) <
 	        0 ||
 	    (r = app_load_plugin(app, &app->builder, GUST_KIND_BUILDER, cfg->builder, "/builder")) <
@@ -836,8 +779,6 @@ void app_fini(struct app *app)
 	destroy_instance(&app->runner);
 	if (app->ptrees)
 		ptree_mgr_free(app->ptrees);
-	if (app->lock_fd >= 0)
-		close(app->lock_fd); /* after the state file is gone */
 	filter_free(app->filter);
 	plugin_free_dirs(app->dirs);
 	clear_list(&app->pending, &app->npending);

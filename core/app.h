@@ -79,7 +79,6 @@ struct app {
 	/* <tmp_dir>/gust-changed.txt, kept open while it exists */
 	bool changed_open;
 	int changed_fd;
-	int lock_fd; /* <tmp_dir>/gust.lock, flock'd for gust's life, or -1 */
 	size_t changed_len;
 };
 

@@ -84,6 +84,7 @@ struct ptree_mgr {
 	struct loop *loop;
 	char *state_path;
 	int state_fd;     /* open on state_path once written, else -1 */
+	int lock_fd;      /* ptree_mgr_claim()'s lock, flock'd for gust's life, or -1 */
 	char *state_last; /* what state_fd holds (malloc'd), or NULL */
 	bool quitting;    /* said in the state file: a new gust waits for us */
 	size_t state_last_len;
@@ -224,6 +225,9 @@ void membership_look_for_unseen(struct gust_tree *t, uint64_t now);
 
 /* Write what the trees hold to the state file, if it changed. */
 void statefile_write(struct ptree_mgr *mgr);
+/* Teardown: remove the state file (unless it is another gust's), then
+ * let the lock go; free what the state file kept. */
+void statefile_close(struct ptree_mgr *mgr);
 
 /* ---- reaper.c: the reaper process and its reports ---- */
 

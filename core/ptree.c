@@ -258,6 +258,7 @@ struct ptree_mgr *ptree_mgr_new(struct loop *loop, const char *state_path, char 
 	mgr->self = getpid();
 	mgr->refresh_ms = REFRESH_MS;
 	mgr->state_fd = -1;
+	mgr->lock_fd = -1;
 	struct pinfo pi;
 	int r = procfs_stat(mgr->self, &pi);
 	if (r < 0) {
@@ -503,12 +504,7 @@ void ptree_mgr_free(struct ptree_mgr *mgr)
 	if (mgr->timer)
 		loop_timer_cancel(mgr->loop, mgr->timer);
 	loop_set_reap_hook(mgr->loop, NULL, NULL);
-	if (mgr->state_path)
-		unlink(mgr->state_path);
-	if (mgr->state_fd >= 0)
-		close(mgr->state_fd);
-	free(mgr->state_last);
+	statefile_close(mgr);
 	spawn_fini(mgr);
-	free(mgr->state_path);
 	free(mgr);
 }

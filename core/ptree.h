@@ -31,12 +31,19 @@ void ptree_mgr_free(struct ptree_mgr *mgr);
  * finish stopping": call again later). Never touches a process that is
  * not provably that gust's. */
 int ptree_mgr_recover(struct ptree_mgr *mgr, char *msg, size_t msglen);
-/* The state file is another gust's (recover said -EEXIST): never write or
- * remove it. */
-void ptree_mgr_leave_state(struct ptree_mgr *mgr);
-/* Write the state file now, before any run: a gust that has started
- * nothing yet (postpone_first) is found by the next one too. */
-void ptree_mgr_claim_state(struct ptree_mgr *mgr);
+/* Make the project this gust's, once, before anything runs (app_init):
+ * ptree_mgr_recover(); while that says the previous gust is still
+ * stopping, run the loop and try again, up to 60 s (a signal ends the
+ * wait; on_signal(arg) is the loop's signal callback again afterwards);
+ * take lock_path (flock) for gust's life, which decides between gusts
+ * that got this far together; write the state file, so that a gust that
+ * has started nothing yet (postpone_first) is found by the next one too.
+ * Returns 0, or -errno after logging why gust must not start (-EEXIST:
+ * another gust has the project, whose state file is then never written
+ * or removed; -EINTR: a signal came while waiting). Leftovers removed, or
+ * a failed look for them, are logged as a warning. */
+int ptree_mgr_claim(struct ptree_mgr *mgr, const char *lock_path,
+                    void (*on_signal)(int sig, void *arg), void *arg);
 /* gust was asked to quit: the state file says so, and a gust started
  * meanwhile waits for this one to finish stopping its run instead of
  * refusing to start (ptree_mgr_recover() says -EAGAIN). */

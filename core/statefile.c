@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "loop.h"
+#include "signames.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define RECOVER_MS 3000u
+#define QUIT_WAIT_MS 60000u /* for a previous gust that is still stopping */
 
 /* Rewritten in place through one open descriptor: a tmp file and a
  * rename cost ~150 us on ext4, several times per restart. The header comes
@@ -331,13 +334,86 @@ void ptree_mgr_quitting(struct ptree_mgr *mgr)
 	statefile_write(mgr);
 }
 
-void ptree_mgr_claim_state(struct ptree_mgr *mgr)
-{
-	statefile_write(mgr);
-}
-
-void ptree_mgr_leave_state(struct ptree_mgr *mgr)
+/* The state file is another gust's (recover said -EEXIST): never write or
+ * remove it. */
+static void leave_state(struct ptree_mgr *mgr)
 {
 	free(mgr->state_path);
 	mgr->state_path = NULL;
+}
+
+/* Signals while ptree_mgr_claim() waits for a quitting gust: give up the
+ * wait. */
+static void on_wait_signal(int sig, void *arg)
+{
+	*(int *)arg = sig;
+}
+
+int ptree_mgr_claim(struct ptree_mgr *mgr, const char *lock_path,
+                    void (*on_signal)(int sig, void *arg), void *arg)
+{
+	char err[2048];
+	int removed = ptree_mgr_recover(mgr, err, sizeof err);
+	if (removed == -EAGAIN) {
+		/* the previous gust was asked to quit and still stops its run:
+		 * wait for it (60 s at most), still answering signals */
+		log_msg(GUST_LOG_INFO, STAGE_RUN, "waiting for %s", err);
+		int sig = 0;
+		loop_set_signal_cb(mgr->loop, on_wait_signal, &sig);
+		uint64_t until = loop_now_ms() + QUIT_WAIT_MS;
+		while (removed == -EAGAIN && !sig && loop_now_ms() < until) {
+			loop_once(mgr->loop, 20);
+			removed = ptree_mgr_recover(mgr, err, sizeof err);
+		}
+		loop_set_signal_cb(mgr->loop, on_signal, arg);
+		if (sig || removed == -EAGAIN) {
+			leave_state(mgr);
+			if (sig)
+				log_error(
+				    "%s received while waiting for the previous gust: not started",
+				    config_signal_name(sig) ? config_signal_name(sig) : "a signal");
+			else
+				log_error("%s, still after %u s: not started", err,
+				          QUIT_WAIT_MS / 1000);
+			return sig ? -EINTR : -EEXIST;
+		}
+	}
+	if (removed == -EEXIST) {
+		/* two gusts in one project would fight over its builds, ports
+		 * and state file: the second one refuses to start */
+		leave_state(mgr);
+		log_error("%s; stop it first", err);
+		return -EEXIST;
+	}
+	/* the project is this gust's from here: a lock held for its life
+	 * (the kernel lets it go whatever ends gust) decides between gusts
+	 * that got this far together */
+	mgr->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (mgr->lock_fd >= 0 && flock(mgr->lock_fd, LOCK_EX | LOCK_NB) < 0 &&
+	    errno == EWOULDBLOCK) {
+		leave_state(mgr);
+		log_error(
+		    "another gust started in this project at the same time (\"%s\"): not started",
+		    lock_path);
+		return -EEXIST;
+	}
+	statefile_write(mgr);
+	if (removed > 0)
+		log_msg(GUST_LOG_WARN, STAGE_RUN, "%s", err);
+	else if (removed < 0)
+		log_msg(GUST_LOG_WARN, STAGE_RUN,
+		        "could not check for leftovers of a previous gust: %s", err);
+	return 0;
+}
+
+void statefile_close(struct ptree_mgr *mgr)
+{
+	if (mgr->state_path)
+		unlink(mgr->state_path);
+	if (mgr->state_fd >= 0)
+		close(mgr->state_fd);
+	free(mgr->state_last);
+	free(mgr->state_path);
+	if (mgr->lock_fd >= 0)
+		close(mgr->lock_fd); /* after the state file is gone */
 }
