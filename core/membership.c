@@ -162,7 +162,7 @@ const struct view *membership_base(const struct ptree_mgr *mgr)
 	return NULL;
 }
 
-void membership_view_push(struct ptree_mgr *mgr, uint64_t at, const struct counters *c)
+static void membership_view_push(struct ptree_mgr *mgr, uint64_t at, const struct counters *c)
 {
 	struct view v = { at, *c };
 	size_t n = mgr->nhist;
@@ -184,6 +184,127 @@ void membership_view_push(struct ptree_mgr *mgr, uint64_t at, const struct count
 		memmove(mgr->hist, mgr->hist + drop, (mgr->nhist - drop) * sizeof *mgr->hist);
 		mgr->nhist -= drop;
 	}
+}
+
+/* May a scan read only what was created since base, now being the
+ * counters read at at? Not past FULL_EVERY_MS since the last complete
+ * scan, nor once the allocator may have gone all the way round (see
+ * membership_scan()). */
+static bool delta_holds(const struct ptree_mgr *mgr, uint64_t at, const struct counters *base,
+                        const struct counters *now)
+{
+	return at < mgr->last_full + FULL_EVERY_MS && now->forks >= base->forks &&
+	       2 * (now->forks - base->forks) + (unsigned long long)base->threads + 1 <
+	           (unsigned long long)(now->pid_max > 300 ? now->pid_max - 300 : 0);
+}
+
+/* A delta scan's snapshot: the members, then whatever was created since
+ * the base. 0 or -errno. */
+static int snap_since(struct ptree_mgr *mgr, struct snap *s, const struct counters *base,
+                      const struct counters *now)
+{
+	int r = 0;
+	for (struct gust_tree *t = mgr->trees; t && r == 0; t = t->next)
+		for (size_t i = 0; ptree_live(t) && i < t->nm && r == 0; i++)
+			r = procfs_snap_add(s, &(struct pinfo){ t->m[i].pid, t->m[i].ppid,
+			                                        t->m[i].pgrp, t->m[i].start,
+			                                        t->m[i].state });
+	DIR *d = r == 0 ? opendir("/proc") : NULL;
+	if (r == 0 && !d)
+		r = -errno;
+	struct dirent *de;
+	while (d && r == 0 && (de = readdir(d))) {
+		const char *c = de->d_name;
+		if (*c < '1' || *c > '9')
+			continue;
+		char *end;
+		long pid = strtol(c, &end, 10);
+		struct pinfo pi;
+		if (*end || !allocated_since((pid_t)pid, base, now) ||
+		    procfs_stat((pid_t)pid, &pi) < 0 || member_of(mgr, pi.pid, pi.start))
+			continue;
+		r = procfs_snap_add(s, &pi);
+	}
+	if (d)
+		closedir(d);
+	if (r == 0)
+		procfs_snap_sort(s);
+	return r;
+}
+
+/* Attribute every process of the snapshot (a->own). A cgroup's members
+ * are the tree's, whatever else they did; nothing leaves a cgroup
+ * without privileges. In a delta, the members stay what they are. */
+static void attribute_all(struct attr *a, bool delta)
+{
+	struct ptree_mgr *mgr = a->mgr;
+	const struct snap *s = a->s;
+	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
+		pid_t *cp;
+		size_t ncp;
+		if (!ptree_live(t) || !t->cg || cgroup_pids(t->cg, &cp, &ncp) < 0)
+			continue;
+		for (size_t k = 0; k < ncp; k++) {
+			long i = procfs_snap_find(s, cp[k]);
+			if (i >= 0 && cp[k] != mgr->self) {
+				a->st[i] = 2;
+				a->own[i] = t;
+			}
+		}
+		free(cp);
+	}
+	for (size_t i = 0; delta && i < s->n; i++) {
+		struct gust_tree *t = member_of(mgr, s->p[i].pid, s->p[i].start);
+		if (t && !a->st[i]) {
+			a->st[i] = 2;
+			a->own[i] = t;
+		}
+	}
+	for (size_t i = 0; i < s->n; i++)
+		attribute(a, i);
+}
+
+/* Make each live tree's members what the attribution found, keeping what
+ * was signalled. *changed: a member came or went. 0 or -ENOMEM (that
+ * tree keeps its old members). */
+static int members_from(struct ptree_mgr *mgr, const struct attr *a, bool *changed)
+{
+	const struct snap *s = a->s;
+	int r = 0;
+	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
+		if (!ptree_live(t))
+			continue;
+		size_t n = 0;
+		for (size_t i = 0; i < s->n; i++)
+			n += a->own[i] == t;
+		struct member *m = calloc(n ? n : 1, sizeof *m);
+		if (!m) {
+			r = -ENOMEM;
+			continue;
+		}
+		size_t k = 0;
+		for (size_t i = 0; i < s->n; i++) {
+			if (a->own[i] != t)
+				continue;
+			const struct pinfo *p = &s->p[i];
+			struct member *old = member_find(t, p->pid, p->start);
+			m[k] = (struct member){ p->pid,   p->ppid, p->pgrp, p->start,
+				                p->state, false,   false };
+			if (old) {
+				m[k].signalled = old->signalled;
+				m[k].killed = old->killed;
+			} else {
+				*changed = true;
+			}
+			k++;
+		}
+		if (k != t->nm)
+			*changed = true;
+		free(t->m);
+		t->m = m;
+		t->nm = k;
+	}
+	return r;
 }
 
 /* Recompute every live tree's membership.
@@ -234,10 +355,7 @@ int membership_scan(struct ptree_mgr *mgr)
 	uint64_t at = loop_now_ms(); /* after: the view is no older than this */
 	const struct view *bv = membership_base(mgr);
 	const struct counters *base = bv ? &bv->c : NULL;
-	bool delta = now_ok && base && !full && at < mgr->last_full + FULL_EVERY_MS &&
-	             now.forks >= base->forks &&
-	             2 * (now.forks - base->forks) + (unsigned long long)base->threads + 1 <
-	                 (unsigned long long)(now.pid_max > 300 ? now.pid_max - 300 : 0);
+	bool delta = now_ok && base && !full && delta_holds(mgr, at, base, &now);
 	if (delta && now.last_pid == base->last_pid) {
 		/* nothing created: the members are all there is */
 		mgr->delta_scans++;
@@ -246,36 +364,11 @@ int membership_scan(struct ptree_mgr *mgr)
 		return 0;
 	}
 	struct snap s = { 0 };
-	int r = 0;
+	int r;
 	if (delta) {
-		/* the members, then whatever was created since the base */
 		mgr->delta_scans++;
 		refresh_known(mgr);
-		for (struct gust_tree *t = mgr->trees; t && r == 0; t = t->next)
-			for (size_t i = 0; ptree_live(t) && i < t->nm && r == 0; i++)
-				r = procfs_snap_add(
-				    &s, &(struct pinfo){ t->m[i].pid, t->m[i].ppid, t->m[i].pgrp,
-				                         t->m[i].start, t->m[i].state });
-		DIR *d = r == 0 ? opendir("/proc") : NULL;
-		if (r == 0 && !d)
-			r = -errno;
-		struct dirent *de;
-		while (d && r == 0 && (de = readdir(d))) {
-			const char *c = de->d_name;
-			if (*c < '1' || *c > '9')
-				continue;
-			char *end;
-			long pid = strtol(c, &end, 10);
-			struct pinfo pi;
-			if (*end || !allocated_since((pid_t)pid, base, &now) ||
-			    procfs_stat((pid_t)pid, &pi) < 0 || member_of(mgr, pi.pid, pi.start))
-				continue;
-			r = procfs_snap_add(&s, &pi);
-		}
-		if (d)
-			closedir(d);
-		if (r == 0)
-			procfs_snap_sort(&s);
+		r = snap_since(mgr, &s, base, &now);
 	} else {
 		mgr->full_scans++;
 		mgr->last_full = at;
@@ -294,66 +387,9 @@ int membership_scan(struct ptree_mgr *mgr)
 		free(s.p);
 		return r;
 	}
-	/* A cgroup's members are the tree's, whatever else they did; nothing
-	 * leaves a cgroup without privileges. */
-	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
-		pid_t *cp;
-		size_t ncp;
-		if (!ptree_live(t) || !t->cg || cgroup_pids(t->cg, &cp, &ncp) < 0)
-			continue;
-		for (size_t k = 0; k < ncp; k++) {
-			long i = procfs_snap_find(&s, cp[k]);
-			if (i >= 0 && cp[k] != mgr->self) {
-				a.st[i] = 2;
-				a.own[i] = t;
-			}
-		}
-		free(cp);
-	}
-	/* in a delta, the members stay what they are */
-	for (size_t i = 0; delta && i < s.n; i++) {
-		struct gust_tree *t = member_of(mgr, s.p[i].pid, s.p[i].start);
-		if (t && !a.st[i]) {
-			a.st[i] = 2;
-			a.own[i] = t;
-		}
-	}
-	for (size_t i = 0; i < s.n; i++)
-		attribute(&a, i);
+	attribute_all(&a, delta);
 	bool changed = false;
-	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
-		if (!ptree_live(t))
-			continue;
-		size_t n = 0;
-		for (size_t i = 0; i < s.n; i++)
-			n += a.own[i] == t;
-		struct member *m = calloc(n ? n : 1, sizeof *m);
-		if (!m) {
-			r = -ENOMEM;
-			continue;
-		}
-		size_t k = 0;
-		for (size_t i = 0; i < s.n; i++) {
-			if (a.own[i] != t)
-				continue;
-			const struct pinfo *p = &s.p[i];
-			struct member *old = member_find(t, p->pid, p->start);
-			m[k] = (struct member){ p->pid,   p->ppid, p->pgrp, p->start,
-				                p->state, false,   false };
-			if (old) {
-				m[k].signalled = old->signalled;
-				m[k].killed = old->killed;
-			} else {
-				changed = true;
-			}
-			k++;
-		}
-		if (k != t->nm)
-			changed = true;
-		free(t->m);
-		t->m = m;
-		t->nm = k;
-	}
+	r = members_from(mgr, &a, &changed);
 	free(a.own);
 	free(a.st);
 	free(s.p);
@@ -365,6 +401,27 @@ int membership_scan(struct ptree_mgr *mgr)
 		mgr->nhist = 0;
 	membership_settled(mgr, changed);
 	return r;
+}
+
+/* Is the membership of every tree exact right now (no tree alive, or
+ * nothing appeared since the newest view)? Then it is after a spawn's
+ * fork too if the fork was the only one, and the next scan can be quick
+ * (membership_after_spawn()). *forks: the count read now. */
+bool membership_exact(struct ptree_mgr *mgr, unsigned long long *forks)
+{
+	bool any = false;
+	for (struct gust_tree *o = mgr->trees; o; o = o->next)
+		any |= ptree_live(o);
+	return procfs_forks(forks) == 0 &&
+	       (!any || (mgr->nhist && *forks == mgr->hist[mgr->nhist - 1].c.forks));
+}
+
+void membership_after_spawn(struct ptree_mgr *mgr, const struct gust_tree *t,
+                            unsigned long long forks)
+{
+	struct counters c1;
+	if (t->nm == 1 && procfs_counters(&c1, NULL) == 0 && c1.forks == forks)
+		membership_view_push(mgr, loop_now_ms(), &c1);
 }
 
 /* A reaper alive with no member known has a child that no scan saw (its

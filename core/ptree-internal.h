@@ -172,8 +172,6 @@ static inline bool ptree_reaper_alive(const struct gust_tree *t)
 
 /* Run the manager's timer within ms (sooner if it is due sooner). */
 void ptree_arm(struct ptree_mgr *mgr, unsigned ms);
-/* Set the timer for what the trees' phases need next. */
-void ptree_reschedule(struct ptree_mgr *mgr);
 /* Give the terminal back to gust (GUST_SPAWN_FOREGROUND) and close it. */
 void ptree_tty_release(struct gust_tree *t);
 
@@ -213,8 +211,13 @@ int cgroup_remove(struct gust_tree *t);
 struct gust_tree *membership_reaper_of(struct ptree_mgr *mgr, pid_t pid);
 /* The view a scan may start from, or NULL (then it reads all of /proc). */
 const struct view *membership_base(const struct ptree_mgr *mgr);
-/* Record the counters of a moment when the membership was complete. */
-void membership_view_push(struct ptree_mgr *mgr, uint64_t at, const struct counters *c);
+/* Before a spawn's fork: could the membership be exact after it? */
+bool membership_exact(struct ptree_mgr *mgr, unsigned long long *forks);
+/* After the spawn of t, membership_exact() having said so: if the fork
+ * count is forks (the spawn's were the only ones), t's root is all of t
+ * and the membership is complete: a view. */
+void membership_after_spawn(struct ptree_mgr *mgr, const struct gust_tree *t,
+                            unsigned long long forks);
 /* Recompute every live tree's membership (t->m). 0 or -errno. */
 int membership_scan(struct ptree_mgr *mgr);
 /* Stopping t: ask for a scan of all of /proc if its reaper outlives its
@@ -249,6 +252,10 @@ void reaper_main(struct ptree_mgr *mgr, struct child_plan *pl, int report, pid_t
 void spawn_close_fds_but(int keep);
 /* fork() into child_main(pl), sharing gust's memory until the exec. */
 pid_t spawn_fork_fast(struct ptree_mgr *mgr, struct child_plan *pl);
+/* Start t's first process as spec says, and wait until the program runs:
+ * t->pid, its reaper, the first member. 0, or -errno with err set (what t
+ * got of its own, tty_fd or cg, is the caller's to release). */
+int spawn_start(struct gust_tree *t, const struct gust_spawn *spec, char *err, size_t errlen);
 /* Release what spawning keeps in mgr (the child stack). */
 void spawn_fini(struct ptree_mgr *mgr);
 

@@ -1,5 +1,5 @@
 /* ptree.c - process trees, the service's public face (ptree.h): the
- * manager and its timer, graceful stop with escalation,
+ * manager and its timer, the spawn entry, graceful stop with escalation,
  * the sweep that signals what a scan found, reaping, and teardown.
  *
  * Each tree has a reaper: a small process gust forks, a child subreaper
@@ -28,6 +28,7 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +61,7 @@ void ptree_arm(struct ptree_mgr *mgr, unsigned ms)
 	mgr->timer_due = due;
 }
 
-void ptree_reschedule(struct ptree_mgr *mgr)
+static void reschedule(struct ptree_mgr *mgr)
 {
 	uint64_t now = loop_now_ms();
 	long best = -1;
@@ -224,7 +225,7 @@ static void mgr_tick(void *arg)
 				t->ev->stopped(t, t->arg);
 		}
 	}
-	ptree_reschedule(mgr);
+	reschedule(mgr);
 }
 
 static void on_reap(pid_t pid, int status, void *arg)
@@ -315,6 +316,50 @@ unsigned long ptree_mgr_quick_scans(const struct ptree_mgr *mgr)
 bool ptree_mgr_incremental(const struct ptree_mgr *mgr)
 {
 	return membership_base(mgr) != NULL;
+}
+
+/* ---- spawning (the rest is spawn.c's) ---- */
+
+struct gust_tree *ptree_spawn(struct ptree_mgr *mgr, const struct gust_spawn *spec,
+                              const struct gust_tree_events *ev, void *arg, char *err,
+                              size_t errlen)
+{
+	if (!spec || spec->size < offsetof(struct gust_spawn, flags) + sizeof spec->flags ||
+	    !spec->argv || !spec->argv[0] || !spec->argv[0][0]) {
+		snprintf(err, errlen, "tree_spawn: no command given");
+		errno = EINVAL;
+		return NULL;
+	}
+	struct gust_tree *t = calloc(1, sizeof *t);
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->tty_fd = -1;
+	t->report_fd = -1;
+	t->mgr = mgr;
+	t->ev = ev;
+	t->arg = arg;
+	t->serial = ++mgr->next_serial;
+	int r = spawn_start(t, spec, err, errlen);
+	if (r < 0) {
+		if (t->tty_fd >= 0)
+			close(t->tty_fd);
+		if (t->cg) {
+			(void)rmdir(t->cg);
+			free(t->cg);
+		}
+		free(t);
+		errno = -r;
+		return NULL;
+	}
+	t->next = mgr->trees;
+	mgr->trees = t;
+	mgr->refresh_ms = REFRESH_MS;
+	statefile_write(mgr);
+	reschedule(mgr);
+	return t;
 }
 
 /* ---- stopping ---- */
@@ -488,7 +533,7 @@ void ptree_free(struct gust_tree *t)
 	}
 	ptree_release(t);
 	statefile_write(mgr);
-	ptree_reschedule(mgr);
+	reschedule(mgr);
 }
 
 void ptree_mgr_free(struct ptree_mgr *mgr)

@@ -84,6 +84,96 @@ static void ns_init(pid_t prog)
 	}
 }
 
+/* The child's stdin, stdout and stderr as planned. Async-signal-safe. */
+static void child_stdio(const struct child_plan *pl)
+{
+	int src[3];
+	for (int i = 0; i < 3; i++) {
+		src[i] = -1;
+		if (i == 0 && pl->devnull_stdin) {
+			src[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (src[i] < 0)
+				child_fail(pl, ST_STDIO, errno);
+		} else if (pl->fd[i] >= 0) {
+			/* above 2 first, so one target never clobbers another's source */
+			src[i] = fcntl(pl->fd[i], F_DUPFD_CLOEXEC, 3);
+			if (src[i] < 0)
+				child_fail(pl, ST_STDIO, errno);
+		}
+	}
+	for (int i = 0; i < 3; i++)
+		if (src[i] >= 0 && dup2(src[i], i) < 0)
+			child_fail(pl, ST_STDIO, errno);
+}
+
+/* Every signal to its default disposition, none blocked: the program
+ * starts as from a fresh shell. Async-signal-safe. */
+static void child_reset_signals(void)
+{
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	for (int s = 1; s < NSIG; s++) {
+		if (s == SIGKILL || s == SIGSTOP)
+			continue;
+		if (sigaction(s, &dfl, NULL) == 0 || errno != EINVAL)
+			continue;
+#ifdef SYS_rt_sigaction
+		/* libc keeps a few real-time signals for itself and refuses to
+		 * touch them, yet an inherited SIG_IGN on them reaches the
+		 * program. All-zero is SIG_DFL, no flags, an empty mask, in every
+		 * architecture's layout of the kernel's struct sigaction. */
+		unsigned long ksa[8] = { 0 };
+		(void)syscall(SYS_rt_sigaction, s, ksa, NULL, (size_t)(NSIG - 1) / 8);
+#endif
+	}
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* execve() the first of pl->paths that runs, retrying while the file is
+ * still being written (ETXTBSY); report the failure that tells most.
+ * Async-signal-safe; never returns. */
+static void child_exec(const struct child_plan *pl)
+{
+	long waited = 0, nap = 2;
+	for (;;) {
+		int e = ENOENT;
+		bool eacces = false, txtbsy = false;
+		for (char **c = pl->paths; *c; c++) {
+			execve(*c, pl->argv, pl->envp);
+			e = errno;
+			if (e == ETXTBSY) {
+				txtbsy = true;
+				break;
+			}
+			if (e == EACCES) {
+				eacces = true;
+				continue;
+			}
+			if (e == ENOENT || e == ENOTDIR || e == ESTALE || e == ENODEV ||
+			    e == ETIMEDOUT)
+				continue;
+			break;
+		}
+		if (txtbsy && waited < (long)TXTBSY_MAX_MS) {
+			/* the build may still be writing the binary */
+			struct timespec ts = { 0, nap * 1000000L };
+			nanosleep(&ts, NULL);
+			waited += nap;
+			nap = nap * 2 > 100 ? 100 : nap * 2;
+			continue;
+		}
+		if (txtbsy)
+			e = ETXTBSY;
+		else if (eacces && (e == ENOENT || e == ENOTDIR))
+			e = EACCES;
+		child_fail(pl, ST_EXEC, e);
+	}
+}
+
 /* After fork: async-signal-safe calls only, no allocation. */
 static void child_main(const struct child_plan *pl)
 {
@@ -131,81 +221,11 @@ static void child_main(const struct child_plan *pl)
 			child_fail(pl, ST_PDEATH, errno);
 #endif
 	}
-	int src[3];
-	for (int i = 0; i < 3; i++) {
-		src[i] = -1;
-		if (i == 0 && pl->devnull_stdin) {
-			src[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-			if (src[i] < 0)
-				child_fail(pl, ST_STDIO, errno);
-		} else if (pl->fd[i] >= 0) {
-			/* above 2 first, so one target never clobbers another's source */
-			src[i] = fcntl(pl->fd[i], F_DUPFD_CLOEXEC, 3);
-			if (src[i] < 0)
-				child_fail(pl, ST_STDIO, errno);
-		}
-	}
-	for (int i = 0; i < 3; i++)
-		if (src[i] >= 0 && dup2(src[i], i) < 0)
-			child_fail(pl, ST_STDIO, errno);
+	child_stdio(pl);
 	if (pl->cwd && chdir(pl->cwd) < 0)
 		child_fail(pl, ST_CHDIR, errno);
-	struct sigaction dfl;
-	memset(&dfl, 0, sizeof dfl);
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
-	for (int s = 1; s < NSIG; s++) {
-		if (s == SIGKILL || s == SIGSTOP)
-			continue;
-		if (sigaction(s, &dfl, NULL) == 0 || errno != EINVAL)
-			continue;
-#ifdef SYS_rt_sigaction
-		/* libc keeps a few real-time signals for itself and refuses to
-		 * touch them, yet an inherited SIG_IGN on them reaches the
-		 * program. All-zero is SIG_DFL, no flags, an empty mask, in every
-		 * architecture's layout of the kernel's struct sigaction. */
-		unsigned long ksa[8] = { 0 };
-		(void)syscall(SYS_rt_sigaction, s, ksa, NULL, (size_t)(NSIG - 1) / 8);
-#endif
-	}
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-
-	long waited = 0, nap = 2;
-	for (;;) {
-		int e = ENOENT;
-		bool eacces = false, txtbsy = false;
-		for (char **c = pl->paths; *c; c++) {
-			execve(*c, pl->argv, pl->envp);
-			e = errno;
-			if (e == ETXTBSY) {
-				txtbsy = true;
-				break;
-			}
-			if (e == EACCES) {
-				eacces = true;
-				continue;
-			}
-			if (e == ENOENT || e == ENOTDIR || e == ESTALE || e == ENODEV ||
-			    e == ETIMEDOUT)
-				continue;
-			break;
-		}
-		if (txtbsy && waited < (long)TXTBSY_MAX_MS) {
-			/* the build may still be writing the binary */
-			struct timespec ts = { 0, nap * 1000000L };
-			nanosleep(&ts, NULL);
-			waited += nap;
-			nap = nap * 2 > 100 ? 100 : nap * 2;
-			continue;
-		}
-		if (txtbsy)
-			e = ETXTBSY;
-		else if (eacces && (e == ENOENT || e == ENOTDIR))
-			e = EACCES;
-		child_fail(pl, ST_EXEC, e);
-	}
+	child_reset_signals();
+	child_exec(pl);
 }
 
 static void free_strv(char **v)
@@ -458,67 +478,78 @@ static void spawn_error(const struct gust_tree *t, const struct gust_spawn *spec
 	}
 }
 
-struct gust_tree *ptree_spawn(struct ptree_mgr *mgr, const struct gust_spawn *spec,
-                              const struct gust_tree_events *ev, void *arg, char *err,
-                              size_t errlen)
+/* What a spawn holds from the plan to the first report. */
+struct spawn_job {
+	struct child_plan pl;
+	char **argv, **envp, **paths; /* the plan's, owned */
+	int pfd[2];                   /* the first report's pipe */
+	int cgfd;                     /* the tree cgroup's cgroup.procs, or -1 */
+	bool contain_try;             /* GUST_SPAWN_CONTAIN_TRY */
+};
+
+static void job_free(struct spawn_job *j)
 {
-	if (!spec || spec->size < offsetof(struct gust_spawn, flags) + sizeof spec->flags ||
-	    !spec->argv || !spec->argv[0] || !spec->argv[0][0]) {
-		snprintf(err, errlen, "tree_spawn: no command given");
-		errno = EINVAL;
-		return NULL;
-	}
-	struct gust_tree *t = calloc(1, sizeof *t);
-	char **argv = NULL, **envp = NULL, **paths = NULL;
-	int pfd[2] = { -1, -1 };
-	int cgfd = -1;
-	int e = ENOMEM;
-	if (!t)
-		goto oom;
-	t->tty_fd = -1;
-	t->report_fd = -1;
-	t->mgr = mgr;
-	t->ev = ev;
-	t->arg = arg;
-	t->serial = ++mgr->next_serial;
+	if (j->pfd[0] >= 0)
+		close(j->pfd[0]);
+	if (j->pfd[1] >= 0)
+		close(j->pfd[1]);
+	free_strv(j->argv);
+	free_strv(j->envp);
+	free_strv(j->paths);
+	if (j->cgfd >= 0)
+		close(j->cgfd);
+}
+
+/* The command, copied for the child: argv, the environment, and where
+ * argv[0] may be. 0 or -ENOMEM. */
+static int job_command(struct spawn_job *j, const struct gust_spawn *spec)
+{
 	size_t argc = 0;
 	while (spec->argv[argc])
 		argc++;
-	if (!(argv = calloc(argc + 1, sizeof *argv)))
-		goto oom;
+	if (!(j->argv = calloc(argc + 1, sizeof *j->argv)))
+		return -ENOMEM;
 	for (size_t i = 0; i < argc; i++)
-		if (!(argv[i] = strdup(spec->argv[i])))
-			goto oom;
-	if (!(envp = build_env(spec)) ||
-	    !(paths = exec_paths(argv[0], envp, spec->flags & GUST_SPAWN_NO_PATH)))
-		goto oom;
+		if (!(j->argv[i] = strdup(spec->argv[i])))
+			return -ENOMEM;
+	if (!(j->envp = build_env(spec)) ||
+	    !(j->paths = exec_paths(j->argv[0], j->envp, spec->flags & GUST_SPAWN_NO_PATH)))
+		return -ENOMEM;
+	return 0;
+}
 
-	struct child_plan pl = { argv, envp, paths, spec->cwd, { -1, -1, -1 }, false, -1, getpid(),
-		                 -1,   -1,   -1,    false,     false,          "",    "" };
-	bool contain_try = spec->flags & GUST_SPAWN_CONTAIN_TRY;
+/* The rest of the child plan: containment, stdio, the terminal, the
+ * report pipe. 0 or -errno with err set. */
+static int job_plan(struct gust_tree *t, struct spawn_job *j, const struct gust_spawn *spec,
+                    char *err, size_t errlen)
+{
+	struct child_plan *pl = &j->pl;
+	*pl = (struct child_plan){ j->argv, j->envp, j->paths, spec->cwd, { -1, -1, -1 },
+		                   false,   -1,      getpid(), -1,        -1,
+		                   -1,      false,   false,    "",        "" };
+	j->contain_try = spec->flags & GUST_SPAWN_CONTAIN_TRY;
 	if (spec->flags & GUST_SPAWN_CGROUP) {
 		char why[1024];
-		int r = cgroup_create(mgr, t, &cgfd, why, sizeof why);
-		if (r < 0 && !contain_try) {
-			e = -r;
+		int r = cgroup_create(t->mgr, t, &j->cgfd, why, sizeof why);
+		if (r < 0 && !j->contain_try) {
 			snprintf(err, errlen, "%s", why);
-			goto fail;
+			return r;
 		}
 		if (r < 0)
 			log_msg(GUST_LOG_DEBUG, STAGE_RUN, "%s; running without a cgroup", why);
-		pl.cg_fd = cgfd;
+		pl->cg_fd = j->cgfd;
 	}
 	if (spec->flags & GUST_SPAWN_PIDNS) {
-		pl.pidns = true;
-		pl.userns = geteuid() != 0;
-		snprintf(pl.uid_map, sizeof pl.uid_map, "%lu %lu 1", (unsigned long)geteuid(),
+		pl->pidns = true;
+		pl->userns = geteuid() != 0;
+		snprintf(pl->uid_map, sizeof pl->uid_map, "%lu %lu 1", (unsigned long)geteuid(),
 		         (unsigned long)geteuid());
-		snprintf(pl.gid_map, sizeof pl.gid_map, "%lu %lu 1", (unsigned long)getegid(),
+		snprintf(pl->gid_map, sizeof pl->gid_map, "%lu %lu 1", (unsigned long)getegid(),
 		         (unsigned long)getegid());
 	}
-	pl.fd[0] = spec->stdin_fd;
-	pl.fd[1] = spec->stdout_fd;
-	pl.fd[2] = spec->stderr_fd;
+	pl->fd[0] = spec->stdin_fd;
+	pl->fd[1] = spec->stdout_fd;
+	pl->fd[2] = spec->stderr_fd;
 	if (spec->flags & GUST_SPAWN_FOREGROUND) {
 		int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (tty >= 0 && tcgetpgrp(tty) == getpgrp())
@@ -526,110 +557,114 @@ struct gust_tree *ptree_spawn(struct ptree_mgr *mgr, const struct gust_spawn *sp
 		else if (tty >= 0)
 			close(tty); /* gust is not in the foreground itself */
 	} else if (spec->stdin_fd < 0) {
-		pl.devnull_stdin = true;
+		pl->devnull_stdin = true;
 	}
-	pl.tty_fd = t->tty_fd;
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		e = errno;
+	pl->tty_fd = t->tty_fd;
+	if (pipe2(j->pfd, O_CLOEXEC) < 0) {
+		int e = errno;
 		snprintf(err, errlen, "cannot create a pipe: %s", strerror(e));
-		goto fail;
+		return -e;
 	}
-	pl.report = pfd[1];
-	pl.report_rd = pfd[0];
+	pl->report = j->pfd[1];
+	pl->report_rd = j->pfd[0];
+	return 0;
+}
 
-	/* Is the membership of every tree exact right now (no tree alive, or
-	 * nothing appeared since the newest view)? Then it is after the fork
-	 * too if the fork was the only one, and the next scan can be quick. */
-	unsigned long long forks0 = 0;
-	bool exact = false;
-	if (!pl.pidns) {
-		bool any = false;
-		for (struct gust_tree *o = mgr->trees; o; o = o->next)
-			any |= ptree_live(o);
-		exact = procfs_forks(&forks0) == 0 &&
-		        (!any || (mgr->nhist && forks0 == mgr->hist[mgr->nhist - 1].c.forks));
-	}
-
+/* Fork the tree's first process: the init of a new PID namespace (or,
+ * failing that under GUST_SPAWN_CONTAIN_TRY, a reaper after all), or the
+ * reaper. Its pid, or -errno with err set. */
+static pid_t job_fork(struct gust_tree *t, struct spawn_job *j, char *err, size_t errlen)
+{
+	struct child_plan *pl = &j->pl;
 	/* Nothing may run gust's handlers in the child before they are reset. */
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid_t pid = -1;
-	if (pl.pidns) {
-		pid = clone_ns(&pl);
+	if (pl->pidns) {
+		pid = clone_ns(pl);
 		if (pid == 0)
-			child_main(&pl); /* in the new namespace */
-		if (pid < 0 && contain_try) {
+			child_main(pl); /* in the new namespace */
+		if (pid < 0 && j->contain_try) {
 			log_msg(GUST_LOG_DEBUG, STAGE_RUN,
 			        "cannot create a pid namespace: %s; running without one",
 			        strerror(errno));
-			pl.pidns = pl.userns = false;
+			pl->pidns = pl->userns = false;
 		}
 	}
-	if (!pl.pidns) {
+	if (!pl->pidns) {
 		pid_t gust = getpid();
 		pid = fork();
 		if (pid == 0) {
-			close(pfd[0]);
-			reaper_main(mgr, &pl, pfd[1], gust);
+			close(j->pfd[0]);
+			reaper_main(t->mgr, pl, j->pfd[1], gust);
 		}
 	}
-	e = errno;
+	int e = errno;
 	if (pid > 0) {
 		(void)setpgid(pid, pid); /* closes the race with the child's own */
-		if (t->tty_fd >= 0 && pl.pidns)
+		if (t->tty_fd >= 0 && pl->pidns)
 			(void)tcsetpgrp(t->tty_fd, pid); /* SIGTTOU is blocked here */
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	close(pfd[1]);
-	pfd[1] = -1;
-	if (cgfd >= 0)
-		close(cgfd);
-	cgfd = -1;
-	if (pid < 0 && pl.pidns) {
+	close(j->pfd[1]);
+	j->pfd[1] = -1;
+	if (j->cgfd >= 0)
+		close(j->cgfd);
+	j->cgfd = -1;
+	if (pid < 0 && pl->pidns)
 		snprintf(err, errlen,
 		         "containment \"pidns\": cannot create a %spid namespace: %s (needs "
 		         "unprivileged "
 		         "user namespaces: sysctl user.max_user_namespaces > 0 and, on Debian, "
 		         "kernel.unprivileged_userns_clone=1; or use \"none\")",
-		         pl.userns ? "user and " : "", strerror(e));
-		goto fail;
-	}
-	if (pid < 0) {
+		         pl->userns ? "user and " : "", strerror(e));
+	else if (pid < 0)
 		snprintf(err, errlen, "cannot fork: %s", strerror(e));
-		goto fail;
-	}
+	return pid < 0 ? -e : pid;
+}
+
+/* Wait for the first report: 0 once the program runs (*m: the reaper's
+ * word, if any), or -errno with err set once the process that failed
+ * (it exits at once) is reaped. */
+static int job_started(struct gust_tree *t, struct spawn_job *j, const struct gust_spawn *spec,
+                       pid_t pid, struct reaper_msg *m, char *err, size_t errlen)
+{
 	struct child_report rep;
-	struct reaper_msg m = { 0 };
-	if (!start_report(pfd[0], pl.pidns, &rep, &m)) {
-		/* the child exits at once; it is ours to reap, not the loop's */
-		int st;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-		spawn_error(t, spec, argv[0], &rep, err, errlen);
-		e = rep.err;
-		ptree_tty_release(t);
-		goto fail;
-	}
+	if (start_report(j->pfd[0], j->pl.pidns, &rep, m))
+		return 0;
+	/* the child exits at once; it is ours to reap, not the loop's */
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	spawn_error(t, spec, j->argv[0], &rep, err, errlen);
+	ptree_tty_release(t);
+	return rep.err > 0 ? -rep.err : -EIO;
+}
+
+/* The program runs: t's root and reaper (pid: the forked process), the
+ * reaper's reports (through the loop from now on), the first member. */
+static void job_adopt(struct gust_tree *t, struct spawn_job *j, pid_t pid,
+                      const struct reaper_msg *m)
+{
 	struct pinfo pi;
-	if (pl.pidns) {
+	if (j->pl.pidns) {
 		t->pid = pid;
-		close(pfd[0]);
+		close(j->pfd[0]);
 	} else {
-		/* the reaper's reports come through the loop from now on */
-		t->pid = m.pid;
+		t->pid = m->pid;
 		t->reaper = pid;
 		t->reaper_start = procfs_stat(pid, &pi) == 0 ? pi.start : 0;
-		t->report_fd = pfd[0];
-		(void)fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
-		if (loop_io_add(mgr->loop, pfd[0], GUST_IO_READ, reaper_on_report, t) < 0)
+		t->report_fd = j->pfd[0];
+		(void)fcntl(j->pfd[0], F_SETFL, fcntl(j->pfd[0], F_GETFL) | O_NONBLOCK);
+		if (loop_io_add(t->mgr->loop, j->pfd[0], GUST_IO_READ, reaper_on_report, t) < 0)
 			log_msg(GUST_LOG_WARN, STAGE_RUN,
 			        "cannot watch the reaper of pid %ld: its exit shows when its tree "
 			        "is gone",
-			        (long)m.pid);
+			        (long)m->pid);
 	}
-	pfd[0] = -1;
-	if (procfs_stat(t->pid, &pi) == 0 && (pl.pidns || pi.start == m.start)) {
+	j->pfd[0] = -1;
+	if (procfs_stat(t->pid, &pi) == 0 && (j->pl.pidns || pi.start == m->start)) {
 		t->start = pi.start;
 		if ((t->m = calloc(1, sizeof *t->m))) {
 			t->m[0] = (struct member){ t->pid,   pi.ppid, pi.pgrp, pi.start,
@@ -637,40 +672,37 @@ struct gust_tree *ptree_spawn(struct ptree_mgr *mgr, const struct gust_spawn *sp
 			t->nm = 1;
 		}
 	} else {
-		t->start = m.start;
+		t->start = m->start;
 	}
-	t->next = mgr->trees;
-	mgr->trees = t;
-	mgr->refresh_ms = REFRESH_MS;
-	struct counters c1;
+}
+
+int spawn_start(struct gust_tree *t, const struct gust_spawn *spec, char *err, size_t errlen)
+{
+	struct spawn_job j = { .pfd = { -1, -1 }, .cgfd = -1 };
+	struct reaper_msg m = { 0 };
+	unsigned long long forks0 = 0;
+	bool exact = false;
+	pid_t pid;
+	int r = job_command(&j, spec);
+	if (r < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if ((r = job_plan(t, &j, spec, err, errlen)) < 0)
+		goto out;
+	if (!j.pl.pidns)
+		exact = membership_exact(t->mgr, &forks0);
+	if ((pid = job_fork(t, &j, err, errlen)) < 0) {
+		r = pid;
+		goto out;
+	}
+	if ((r = job_started(t, &j, spec, pid, &m, err, errlen)) < 0)
+		goto out;
+	job_adopt(t, &j, pid, &m);
 	/* the reaper and the program: two forks */
-	if (exact && t->nm == 1 && procfs_counters(&c1, NULL) == 0 && c1.forks == forks0 + 2)
-		membership_view_push(mgr, loop_now_ms(), &c1);
-	free_strv(argv);
-	free_strv(envp);
-	free_strv(paths);
-	statefile_write(mgr);
-	ptree_reschedule(mgr);
-	return t;
-oom:
-	snprintf(err, errlen, "out of memory");
-fail:
-	if (pfd[0] >= 0)
-		close(pfd[0]);
-	if (pfd[1] >= 0)
-		close(pfd[1]);
-	free_strv(argv);
-	free_strv(envp);
-	free_strv(paths);
-	if (t && t->tty_fd >= 0)
-		close(t->tty_fd);
-	if (cgfd >= 0)
-		close(cgfd);
-	if (t && t->cg) {
-		(void)rmdir(t->cg);
-		free(t->cg);
-	}
-	free(t);
-	errno = e;
-	return NULL;
+	if (exact)
+		membership_after_spawn(t->mgr, t, forks0 + 2);
+out:
+	job_free(&j);
+	return r;
 }

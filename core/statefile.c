@@ -131,109 +131,209 @@ static size_t own_ancestors(pid_t *out, size_t max)
 	return n;
 }
 
-int ptree_mgr_recover(struct ptree_mgr *mgr, char *msg, size_t msglen)
+/* What a dead gust's state file says it had. */
+struct leftovers {
+	long opid;                 /* the gust that wrote it */
+	unsigned long long ostart; /* its start time */
+	bool quitting;             /* it had been asked to quit */
+	struct recorded *rec;      /* its processes */
+	size_t nrec, caprec;
+	char **cgs; /* its cgroups */
+	size_t ncg;
+};
+
+static void leftovers_free(struct leftovers *lo)
 {
-	msg[0] = '\0';
-	if (!mgr->state_path)
+	free(lo->rec);
+	for (size_t i = 0; i < lo->ncg; i++)
+		free(lo->cgs[i]);
+	free(lo->cgs);
+}
+
+/* One line after the header: a cgroup, or a process ("r " first: a
+ * reaper). 0 or -ENOMEM. */
+static int leftovers_line(struct leftovers *lo, const char *line)
+{
+	if (strncmp(line, "cgroup /", 8) == 0) {
+		/* only a cgroup that gust named after itself is its own */
+		char pre[64];
+		snprintf(pre, sizeof pre, "/gust-%ld-", lo->opid);
+		const char *base = strrchr(line, '/');
+		char **ncgs = strncmp(base, pre, strlen(pre)) == 0 && !strstr(line, "/../")
+		                  ? realloc(lo->cgs, (lo->ncg + 1) * sizeof *lo->cgs)
+		                  : NULL;
+		if (ncgs) {
+			lo->cgs = ncgs;
+			if ((lo->cgs[lo->ncg] = strdup(line + 7)))
+				lo->ncg++;
+		}
 		return 0;
-	FILE *f = fopen(mgr->state_path, "re");
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		int e = errno;
-		snprintf(msg, msglen, "\"%s\": %s", mgr->state_path, strerror(e));
-		return -e;
-	}
-	long opid;
-	unsigned long long ostart;
-	char oformat[96];
-	struct recorded *rec = NULL;
-	size_t nrec = 0, caprec = 0;
-	int r = 0;
-	if (fscanf(f, "gust %ld %llu %95s", &opid, &ostart, oformat) != 3) {
-		fclose(f);
-		snprintf(msg, msglen, "\"%s\": not a gust state file; removed", mgr->state_path);
-		unlink(mgr->state_path);
-		return -EINVAL;
 	}
 	long pid;
 	unsigned long long start;
-	char *line = NULL, **cgs = NULL;
-	size_t lcap = 0, ncg = 0;
+	bool reaper = line[0] == 'r' && line[1] == ' ';
+	if (sscanf(line + (reaper ? 2 : 0), "%ld %llu", &pid, &start) != 2)
+		return 0;
+	if (lo->nrec == lo->caprec) {
+		size_t cap = lo->caprec ? lo->caprec * 2 : 32;
+		struct recorded *n = realloc(lo->rec, cap * sizeof *n);
+		if (!n)
+			return -ENOMEM;
+		lo->rec = n;
+		lo->caprec = cap;
+	}
+	lo->rec[lo->nrec++] = (struct recorded){ (pid_t)pid, start, reaper };
+	return 0;
+}
+
+/* Read the state file at path into *lo (zeroed by the caller, freed by
+ * it whatever this returns). 1 when there is none, 0, or -errno with msg
+ * set; a file that is no state file is removed. */
+static int leftovers_read(const char *path, struct leftovers *lo, char *msg, size_t msglen)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 1;
+		int e = errno;
+		snprintf(msg, msglen, "\"%s\": %s", path, strerror(e));
+		return -e;
+	}
+	char oformat[96];
+	if (fscanf(f, "gust %ld %llu %95s", &lo->opid, &lo->ostart, oformat) != 3) {
+		fclose(f);
+		snprintf(msg, msglen, "\"%s\": not a gust state file; removed", path);
+		unlink(path);
+		return -EINVAL;
+	}
+	char *line = NULL;
+	size_t lcap = 0;
 	ssize_t llen;
+	int r = 0;
 	/* the rest of the header: " quitting" once that gust was asked to */
-	bool oquitting = (llen = getline(&line, &lcap, f)) > 0 && strstr(line, "quitting");
-	while ((llen = getline(&line, &lcap, f)) > 0) {
+	lo->quitting = (llen = getline(&line, &lcap, f)) > 0 && strstr(line, "quitting");
+	while (r == 0 && (llen = getline(&line, &lcap, f)) > 0) {
 		while (llen > 0 && line[llen - 1] == '\n')
 			line[--llen] = '\0';
-		if (strncmp(line, "cgroup /", 8) == 0) {
-			/* only a cgroup that gust named after itself is its own */
-			char pre[64];
-			snprintf(pre, sizeof pre, "/gust-%ld-", opid);
-			const char *base = strrchr(line, '/');
-			char **ncgs = strncmp(base, pre, strlen(pre)) == 0 && !strstr(line, "/../")
-			                  ? realloc(cgs, (ncg + 1) * sizeof *cgs)
-			                  : NULL;
-			if (ncgs) {
-				cgs = ncgs;
-				if ((cgs[ncg] = strdup(line + 7)))
-					ncg++;
-			}
-			continue;
-		}
-		bool reaper = line[0] == 'r' && line[1] == ' ';
-		if (sscanf(line + (reaper ? 2 : 0), "%ld %llu", &pid, &start) != 2)
-			continue;
-		if (nrec == caprec) {
-			size_t cap = caprec ? caprec * 2 : 32;
-			struct recorded *n = realloc(rec, cap * sizeof *n);
-			if (!n) {
-				r = -ENOMEM;
-				break;
-			}
-			rec = n;
-			caprec = cap;
-		}
-		rec[nrec++] = (struct recorded){ (pid_t)pid, start, reaper };
+		r = leftovers_line(lo, line);
 	}
 	free(line);
 	fclose(f);
-	if (r < 0) {
-		free(rec);
-		for (size_t i = 0; i < ncg; i++)
-			free(cgs[i]);
-		free(cgs);
+	if (r < 0)
 		snprintf(msg, msglen, "out of memory");
-		return r;
-	}
+	return r;
+}
+
+/* Is the gust that wrote the state file alive? -EAGAIN (asked to quit,
+ * still stopping its run) or -EEXIST with msg set, or 0. */
+static int previous_alive(const struct ptree_mgr *mgr, const struct leftovers *lo, char *msg,
+                          size_t msglen)
+{
 	struct pinfo pi;
-	if ((pid_t)opid != mgr->self && procfs_stat((pid_t)opid, &pi) == 0 && pi.start == ostart &&
-	    pi.state != 'Z') {
-		free(rec);
-		for (size_t i = 0; i < ncg; i++)
-			free(cgs[i]);
-		free(cgs);
-		if (oquitting) { /* asked to quit, still stopping its run */
-			snprintf(msg, msglen, "the previous gust (pid %ld) to finish stopping",
-			         opid);
-			return -EAGAIN;
-		}
-		snprintf(msg, msglen, "another gust (pid %ld) is running in this project (\"%s\")",
-		         opid, mgr->state_path);
-		return -EEXIST;
+	if (!((pid_t)lo->opid != mgr->self && procfs_stat((pid_t)lo->opid, &pi) == 0 &&
+	      pi.start == lo->ostart && pi.state != 'Z'))
+		return 0;
+	if (lo->quitting) {
+		snprintf(msg, msglen, "the previous gust (pid %ld) to finish stopping", lo->opid);
+		return -EAGAIN;
 	}
-	/* The old gust is dead: kill what provably was its own, until none is
-	 * left: the recorded processes (same pid and start time) and whatever
-	 * descends from one. A recorded reaper goes last, once it has no child
-	 * left: its orphans would go to init. Its parent-death signal has it
-	 * doing the same already; this finishes what it could not. Zombies
-	 * hold nothing and are their new parent's to reap. */
-	pid_t anc[64];
-	size_t nanc = own_ancestors(anc, sizeof anc / sizeof *anc);
-	struct recorded *killed = NULL;
-	size_t nkilled = 0, capkilled = 0;
-	uint64_t deadline = loop_now_ms() + RECOVER_MS;
+	snprintf(msg, msglen, "another gust (pid %ld) is running in this project (\"%s\")",
+	         lo->opid, mgr->state_path);
+	return -EEXIST;
+}
+
+/* The removal of a dead gust's leftovers, round after round. */
+struct recovery {
+	struct leftovers lo;
+	pid_t anc[64]; /* gust's own ancestors */
+	size_t nanc;
+	pid_t *cgp; /* this round: the pids in the recorded cgroups */
+	size_t ncgp;
+	struct recorded *killed; /* each process signalled, once */
+	size_t nkilled, capkilled;
+};
+
+/* SIGKILL the recorded cgroups and remove the empty ones; rc->cgp: the
+ * pids they held. How many are left (a cgroup to remove counts one). */
+static size_t recover_cgroups(struct recovery *rc)
+{
 	size_t left = 0;
+	for (size_t c = 0; c < rc->lo.ncg; c++) {
+		pid_t *one;
+		size_t n1;
+		if (cgroup_pids(rc->lo.cgs[c], &one, &n1) < 0)
+			continue;
+		(void)cgroup_kill(rc->lo.cgs[c]);
+		pid_t *np = n1 ? realloc(rc->cgp, (rc->ncgp + n1) * sizeof *np) : NULL;
+		if (np) {
+			rc->cgp = np;
+			memcpy(rc->cgp + rc->ncgp, one, n1 * sizeof *one);
+			rc->ncgp += n1;
+		}
+		free(one);
+		if (n1 > 0 || (rmdir(rc->lo.cgs[c]) < 0 && errno == EBUSY))
+			left++; /* empty and removed next round */
+	}
+	return left;
+}
+
+static void note_killed(struct recovery *rc, const struct pinfo *p, bool reaper)
+{
+	for (size_t j = 0; j < rc->nkilled; j++)
+		if (rc->killed[j].pid == p->pid && rc->killed[j].start == p->start)
+			return;
+	if (rc->nkilled == rc->capkilled) {
+		size_t cap = rc->capkilled ? rc->capkilled * 2 : 32;
+		struct recorded *n = realloc(rc->killed, cap * sizeof *n);
+		if (n) {
+			rc->killed = n;
+			rc->capkilled = cap;
+		}
+	}
+	if (rc->nkilled < rc->capkilled)
+		rc->killed[rc->nkilled++] = (struct recorded){ p->pid, p->start, reaper };
+}
+
+/* SIGKILL what of snapshot s is provably the dead gust's: a recorded
+ * process, a descendant of one, or a member of a recorded cgroup; a
+ * recorded reaper only once it has no living child. Zombies hold nothing
+ * and are their new parent's to reap. How many are left. */
+static size_t recover_processes(const struct ptree_mgr *mgr, struct recovery *rc,
+                                const struct snap *s, unsigned char *st)
+{
+	size_t left = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct pinfo *p = &s->p[i];
+		bool ours = false, mine = p->pid == mgr->self;
+		for (size_t j = 0; j < rc->nanc && !mine; j++)
+			mine = rc->anc[j] == p->pid;
+		if (p->state == 'Z' || mine)
+			continue;
+		bool reaper = false;
+		for (size_t j = 0; j < rc->lo.nrec; j++)
+			reaper |= rc->lo.rec[j].reaper && rc->lo.rec[j].pid == p->pid &&
+			          rc->lo.rec[j].start == p->start;
+		ours = recorded_below(s, rc->lo.rec, rc->lo.nrec, st, i);
+		for (size_t j = 0; j < rc->ncgp && !ours; j++)
+			ours = rc->cgp[j] == p->pid;
+		if (!ours)
+			continue;
+		left++;
+		if (!reaper || !has_live_child(s, p->pid))
+			(void)procfs_signal(p->pid, p->start, SIGKILL);
+		note_killed(rc, p, reaper);
+	}
+	return left;
+}
+
+/* Rounds of SIGKILL until nothing of the dead gust's is left or
+ * RECOVER_MS passed. 0 or -errno (/proc could not be read); *left: how
+ * many remain. */
+static int recover_kill(const struct ptree_mgr *mgr, struct recovery *rc, size_t *left)
+{
+	uint64_t deadline = loop_now_ms() + RECOVER_MS;
+	int r = 0;
+	*left = 0;
 	for (;;) {
 		struct snap s = { 0 };
 		unsigned char *st = NULL;
@@ -242,74 +342,46 @@ int ptree_mgr_recover(struct ptree_mgr *mgr, char *msg, size_t msglen)
 			r = r < 0 ? r : -ENOMEM;
 			break;
 		}
-		left = 0;
-		pid_t *cgp = NULL;
-		size_t ncgp = 0;
-		for (size_t c = 0; c < ncg; c++) {
-			pid_t *one;
-			size_t n1;
-			if (cgroup_pids(cgs[c], &one, &n1) < 0)
-				continue;
-			(void)cgroup_kill(cgs[c]);
-			pid_t *np = n1 ? realloc(cgp, (ncgp + n1) * sizeof *np) : NULL;
-			if (np) {
-				cgp = np;
-				memcpy(cgp + ncgp, one, n1 * sizeof *one);
-				ncgp += n1;
-			}
-			free(one);
-			if (n1 > 0 || (rmdir(cgs[c]) < 0 && errno == EBUSY))
-				left++; /* empty and removed next round */
-		}
-		for (size_t i = 0; i < s.n; i++) {
-			const struct pinfo *p = &s.p[i];
-			bool ours = false, mine = p->pid == mgr->self;
-			for (size_t j = 0; j < nanc && !mine; j++)
-				mine = anc[j] == p->pid;
-			if (p->state == 'Z' || mine)
-				continue;
-			bool reaper = false;
-			for (size_t j = 0; j < nrec; j++)
-				reaper |= rec[j].reaper && rec[j].pid == p->pid &&
-				          rec[j].start == p->start;
-			ours = recorded_below(&s, rec, nrec, st, i);
-			for (size_t j = 0; j < ncgp && !ours; j++)
-				ours = cgp[j] == p->pid;
-			if (!ours)
-				continue;
-			left++;
-			if (!reaper || !has_live_child(&s, p->pid))
-				(void)procfs_signal(p->pid, p->start, SIGKILL);
-			bool seen = false;
-			for (size_t j = 0; j < nkilled && !seen; j++)
-				seen = killed[j].pid == p->pid && killed[j].start == p->start;
-			if (!seen) {
-				if (nkilled == capkilled) {
-					size_t cap = capkilled ? capkilled * 2 : 32;
-					struct recorded *n = realloc(killed, cap * sizeof *n);
-					if (n) {
-						killed = n;
-						capkilled = cap;
-					}
-				}
-				if (nkilled < capkilled)
-					killed[nkilled++] =
-					    (struct recorded){ p->pid, p->start, reaper };
-			}
-		}
+		*left = recover_cgroups(rc);
+		*left += recover_processes(mgr, rc, &s, st);
 		free(s.p);
 		free(st);
-		free(cgp);
-		if (!left || loop_now_ms() >= deadline)
+		free(rc->cgp);
+		rc->cgp = NULL;
+		rc->ncgp = 0;
+		if (!*left || loop_now_ms() >= deadline)
 			break;
 		struct timespec ts = { 0, 5 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
-	free(rec);
-	free(killed);
-	for (size_t i = 0; i < ncg; i++)
-		free(cgs[i]);
-	free(cgs);
+	return r;
+}
+
+int ptree_mgr_recover(struct ptree_mgr *mgr, char *msg, size_t msglen)
+{
+	msg[0] = '\0';
+	if (!mgr->state_path)
+		return 0;
+	struct recovery rc = { 0 };
+	int r = leftovers_read(mgr->state_path, &rc.lo, msg, msglen);
+	if (r == 0)
+		r = previous_alive(mgr, &rc.lo, msg, msglen);
+	if (r != 0) {
+		leftovers_free(&rc.lo);
+		return r > 0 ? 0 : r;
+	}
+	/* The old gust is dead: kill what provably was its own, until none is
+	 * left: the recorded processes (same pid and start time) and whatever
+	 * descends from one. A recorded reaper goes last, once it has no child
+	 * left: its orphans would go to init. Its parent-death signal has it
+	 * doing the same already; this finishes what it could not. */
+	rc.nanc = own_ancestors(rc.anc, sizeof rc.anc / sizeof *rc.anc);
+	size_t left;
+	r = recover_kill(mgr, &rc, &left);
+	long opid = rc.lo.opid;
+	size_t nkilled = rc.nkilled;
+	free(rc.killed);
+	leftovers_free(&rc.lo);
 	if (r < 0) {
 		snprintf(msg, msglen, "cannot scan /proc: %s", strerror(-r));
 		return r;
