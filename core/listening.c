@@ -122,7 +122,7 @@ static int scan_inet(pid_t netpid, const char *kind, const struct inodes *s, str
 /* /proc/PID/net/unix: flag __SO_ACCEPTCON (0x10000) marks listen(). */
 static int scan_unix(pid_t netpid, const struct inodes *s, struct listening *out)
 {
-	char path[64], line[512], name[256];
+	char path[64], line[512], name[112];
 	snprintf(path, sizeof path, "/proc/%ld/net/unix", (long)netpid);
 	FILE *f = fopen(path, "re");
 	if (!f)
@@ -131,7 +131,7 @@ static int scan_unix(pid_t netpid, const struct inodes *s, struct listening *out
 	while (!found && fgets(line, sizeof line, f)) {
 		unsigned long flags, inode;
 		name[0] = '\0';
-		if (sscanf(line, "%*s %*s %*s %lx %*s %*s %lu %255s", &flags, &inode, name) < 2)
+		if (sscanf(line, "%*s %*s %*s %lx %*s %*s %lu %111s", &flags, &inode, name) < 2)
 			continue;
 		const struct owned *o = (flags & 0x10000) ? owner(s, inode) : NULL;
 		if (o) {

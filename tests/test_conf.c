@@ -352,7 +352,7 @@ START_TEST(test_regex_bound)
 	char set[96];
 	snprintf(set, sizeof set, "watch.exclude_regex=%s", hostile);
 	const char *sets[] = { set, NULL };
-	char want[256];
+	char want[512];
 	snprintf(want, sizeof want,
 	         "--set %s: /watch/exclude_regex/0: invalid regular expression \"%s\": too large "
 	         "once its repetitions are expanded (over 2048)",
