@@ -202,8 +202,13 @@ ok_run "GUST_CHANGED_FILE: the failed build's path comes again" \
 set_version "$P" v3
 ok_run "options: the fix is built" wait_for 30 answers "$PORT" v3
 # the list is rewritten in place: a shorter one keeps nothing of a longer one
+oks=$(log_count 'build: ok in')
 echo x >"$P/a-much-longer-name-than-the-other.src"
 ok_run "GUST_CHANGED_FILE: a long name" wait_for 30 changed_is a-much-longer-name-than-the-other.src
+# that build must be over before the next edit, or the edit cancels it
+# and its path rightly comes again with the next build
+builds_ok() { [ "$(log_count 'build: ok in')" -gt "$oks" ]; }
+ok_run "the long name's build is over" wait_for 30 builds_ok
 set_version "$P" "FAIL v4"
 ok_run "GUST_CHANGED_FILE: a shorter list keeps nothing of the longer one" wait_for 30 changed_is version.src
 stop_gust TERM
