@@ -288,11 +288,15 @@ static int members_from(struct ptree_mgr *mgr, const struct attr *a, bool *chang
 				continue;
 			const struct pinfo *p = &s->p[i];
 			struct member *old = member_find(t, p->pid, p->start);
-			m[k] = (struct member){ p->pid,   p->ppid, p->pgrp, p->start,
-				                p->state, false,   false };
+			m[k] = (struct member){ .pid = p->pid,
+				                .ppid = p->ppid,
+				                .pgrp = p->pgrp,
+				                .start = p->start,
+				                .state = p->state };
 			if (old) {
 				m[k].signalled = old->signalled;
 				m[k].killed = old->killed;
+				m[k].kept = old->kept;
 			} else {
 				*changed = true;
 			}

@@ -27,9 +27,11 @@ struct member {
 	char state;
 	bool signalled; /* got the stop signal */
 	bool killed;    /* got SIGKILL */
+	bool kept;      /* named in the tree's keep list, or below one that is */
 };
 
-enum phase { PH_RUN = 0, PH_TERM, PH_KILL, PH_DONE };
+/* PH_KEPT: stopped, except what the keep list names, which lives on. */
+enum phase { PH_RUN = 0, PH_TERM, PH_KILL, PH_KEPT, PH_DONE };
 
 struct gust_tree {
 	struct ptree_mgr *mgr;
@@ -62,6 +64,10 @@ struct gust_tree {
 	int tty_fd;           /* GUST_SPAWN_FOREGROUND: the terminal we must take back */
 	char *cg;             /* GUST_SPAWN_CGROUP: the tree's cgroup directory, until removed */
 	bool cg_warned;
+	char **keep;           /* names a stop leaves running (NULL-terminated), or NULL */
+	bool keep_off;         /* gust is exiting: keep nothing */
+	uint64_t keep_full_at; /* a full scan asked for before PH_KEPT, or 0 */
+	bool detached;         /* freed by its owner while PH_KEPT: the manager's now */
 };
 
 /* What tells whether processes were created: the last pid allocated in
@@ -168,8 +174,25 @@ static inline bool ptree_reaper_alive(const struct gust_tree *t)
 	return t->reaper > 0 && !t->reaper_gone;
 }
 
+static inline bool ptree_keeping(const struct gust_tree *t)
+{
+	return t->keep && !t->keep_off;
+}
+
+/* ---- keep.c: what a stop leaves running ---- */
+
+/* Copy the spec's keep list into t (1.1 specs only); -ENOMEM. */
+int keep_init(struct gust_tree *t, const struct gust_spawn *spec);
+void keep_free(struct gust_tree *t);
+/* Mark the members the keep list names, and everything below them. */
+void keep_mark(struct gust_tree *t);
+/* Is every member left one that is kept (and is there one)? */
+bool keep_only_kept(const struct gust_tree *t);
+
 /* ---- ptree.c: the manager ---- */
 
+/* Free t's own resources (t is out of the manager's list). */
+void ptree_release(struct gust_tree *t);
 /* Run the manager's timer within ms (sooner if it is due sooner). */
 void ptree_arm(struct ptree_mgr *mgr, unsigned ms);
 /* Give the terminal back to gust (GUST_SPAWN_FOREGROUND) and close it. */

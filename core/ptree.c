@@ -69,7 +69,7 @@ static void reschedule(struct ptree_mgr *mgr)
 		long d;
 		if (t->exit_pending || t->stopped_pending)
 			d = 0;
-		else if (t->phase == PH_RUN)
+		else if (t->phase == PH_RUN || t->phase == PH_KEPT)
 			d = mgr->refresh_ms;
 		else if (t->phase == PH_TERM) {
 			d = t->kill_at <= now ? 0 : (long)(t->kill_at - now);
@@ -123,18 +123,22 @@ static void enter_kill(struct gust_tree *t)
 	t->kill_started = loop_now_ms();
 }
 
-/* Signal what the last scan found, according to the tree's phase. */
+/* Signal what the last scan found, according to the tree's phase. While a
+ * keep list applies, nothing is signalled as a group (the group or the
+ * cgroup may hold a kept process): each member that is not kept is. */
 static void sweep(struct gust_tree *t)
 {
+	bool keeping = ptree_keeping(t);
+	keep_mark(t);
 	if (t->phase == PH_TERM) {
-		bool first = true;
+		bool first = !keeping;
 		for (size_t i = 0; i < t->nm; i++)
 			first &= !t->m[i].signalled;
 		if (first && group_present(t))
 			(void)killpg(t->pid, t->sig);
 		for (size_t i = 0; i < t->nm; i++) {
 			struct member *m = &t->m[i];
-			if (m->signalled)
+			if (m->signalled || (keeping && m->kept))
 				continue;
 			if (!(first && m->pgrp == t->pid))
 				(void)procfs_signal(m->pid, m->start, t->sig);
@@ -144,12 +148,14 @@ static void sweep(struct gust_tree *t)
 			m->signalled = true;
 		}
 	} else if (t->phase == PH_KILL) {
-		if (t->cg)
+		if (t->cg && !keeping)
 			(void)cgroup_kill(t->cg); /* atomic: nothing forks past it */
-		if (group_present(t))
+		if (!keeping && group_present(t))
 			(void)killpg(t->pid, SIGKILL);
 		for (size_t i = 0; i < t->nm; i++) {
 			struct member *m = &t->m[i];
+			if (keeping && m->kept)
+				continue;
 			if (!m->killed && m->state != 'Z')
 				(void)procfs_signal(m->pid, m->start, SIGKILL);
 			m->killed = true;
@@ -168,28 +174,83 @@ static bool ptree_empty(struct gust_tree *t)
 	return t->nm == 0;
 }
 
+/* A stop with a keep list is complete once only kept processes are left,
+ * as a full read of /proc confirms (a scan since the stop began may have
+ * missed a process created in between). */
+static bool keep_done(struct gust_tree *t, uint64_t now)
+{
+	if (!ptree_keeping(t) || !keep_only_kept(t)) {
+		t->keep_full_at = 0;
+		return false;
+	}
+	if (t->keep_full_at && t->mgr->last_full >= t->keep_full_at)
+		return true;
+	if (!t->keep_full_at)
+		t->keep_full_at = now;
+	t->mgr->want_full = true;
+	return false;
+}
+
+static void stop_complete(struct gust_tree *t, enum phase to)
+{
+	t->phase = to;
+	if (to == PH_DONE)
+		t->nm = 0;
+	t->stopped_pending = true;
+	ptree_tty_release(t);
+	if (to == PH_KEPT) {
+		size_t n = 0;
+		for (size_t i = 0; i < t->nm; i++)
+			n += t->m[i].kept;
+		log_msg(GUST_LOG_DEBUG, STAGE_RUN, "pid %ld's tree: %zu kept process(es) stay",
+		        (long)t->pid, n);
+	}
+}
+
+/* Kept processes that ended by themselves: the tree is gone; one its owner
+ * already freed is the manager's to free. */
+static void service_kept(struct ptree_mgr *mgr)
+{
+	for (struct gust_tree **pp = &mgr->trees; *pp;) {
+		struct gust_tree *t = *pp;
+		if (t->phase == PH_KEPT && ptree_empty(t) && cgroup_remove(t) != -EBUSY) {
+			t->phase = PH_DONE;
+			t->nm = 0;
+		}
+		if (t->detached && t->phase == PH_DONE) {
+			*pp = t->next;
+			ptree_release(t);
+			statefile_write(mgr);
+			continue;
+		}
+		pp = &t->next;
+	}
+}
+
 static void service(struct ptree_mgr *mgr)
 {
 	bool stopping = false;
 	for (struct gust_tree *t = mgr->trees; t; t = t->next)
-		stopping |= t->phase == PH_TERM || t->phase == PH_KILL;
+		stopping |= t->phase == PH_TERM || t->phase == PH_KILL || t->phase == PH_KEPT;
 	(void)membership_scan(mgr);
 	uint64_t now = loop_now_ms();
 	for (struct gust_tree *t = mgr->trees; t && stopping; t = t->next) {
 		if (t->phase != PH_TERM && t->phase != PH_KILL)
 			continue;
 		if (ptree_empty(t) && cgroup_remove(t) != -EBUSY) {
-			t->phase = PH_DONE;
-			t->nm = 0;
-			t->stopped_pending = true;
-			ptree_tty_release(t);
+			stop_complete(t, PH_DONE);
+			continue;
+		}
+		if (keep_done(t, now)) {
+			stop_complete(t, PH_KEPT);
 			continue;
 		}
 		membership_look_for_unseen(t, now);
 		if (t->phase == PH_TERM && now >= t->kill_at)
 			enter_kill(t);
 		sweep(t);
-		if (t->phase == PH_KILL && !t->warned && now - t->kill_started > SYNC_KILL_MS) {
+		if (t->phase == PH_KILL && !t->warned && !ptree_keeping(t) &&
+		    now - t->kill_started > SYNC_KILL_MS) {
 			t->warned = true;
 			log_msg(GUST_LOG_WARN, STAGE_RUN,
 			        "%zu process(es) of pid %ld's tree survive SIGKILL "
@@ -198,6 +259,8 @@ static void service(struct ptree_mgr *mgr)
 		}
 		t->rescan_ms = t->rescan_ms * 2 > RESCAN_MAX_MS ? RESCAN_MAX_MS : t->rescan_ms * 2;
 	}
+	if (stopping)
+		service_kept(mgr);
 }
 
 static void mgr_tick(void *arg)
@@ -342,7 +405,17 @@ struct gust_tree *ptree_spawn(struct ptree_mgr *mgr, const struct gust_spawn *sp
 	t->ev = ev;
 	t->arg = arg;
 	t->serial = ++mgr->next_serial;
-	int r = spawn_start(t, spec, err, errlen);
+	int r = keep_init(t, spec);
+	if (r == 0 && t->keep && (spec->flags & GUST_SPAWN_PIDNS)) {
+		/* the namespace ends with its init: nothing can be kept */
+		snprintf(err, errlen,
+		         "tree_spawn: a keep list is not possible with a PID namespace");
+		r = -EINVAL;
+	} else if (r < 0) {
+		snprintf(err, errlen, "out of memory");
+	}
+	if (r == 0)
+		r = spawn_start(t, spec, err, errlen);
 	if (r < 0) {
 		if (t->tty_fd >= 0)
 			close(t->tty_fd);
@@ -350,6 +423,7 @@ struct gust_tree *ptree_spawn(struct ptree_mgr *mgr, const struct gust_spawn *sp
 			(void)rmdir(t->cg);
 			free(t->cg);
 		}
+		keep_free(t);
 		free(t);
 		errno = -r;
 		return NULL;
@@ -368,7 +442,7 @@ int ptree_stop(struct gust_tree *t, int sig, unsigned kill_delay_ms)
 {
 	if (!t)
 		return -EINVAL;
-	if (t->phase == PH_DONE)
+	if (t->phase == PH_DONE || t->phase == PH_KEPT)
 		return -ESRCH;
 	if (t->phase != PH_RUN)
 		return 0;
@@ -393,7 +467,7 @@ int ptree_kill(struct gust_tree *t)
 {
 	if (!t)
 		return -EINVAL;
-	if (t->phase == PH_DONE)
+	if (t->phase == PH_DONE || t->phase == PH_KEPT)
 		return -ESRCH;
 	if (t->phase == PH_KILL)
 		return 0;
@@ -411,9 +485,10 @@ pid_t ptree_pid(const struct gust_tree *t)
 	return t ? t->pid : 0;
 }
 
+/* For its owner, a tree whose stop left only kept processes is gone. */
 bool ptree_alive(const struct gust_tree *t)
 {
-	return t && t->phase != PH_DONE;
+	return t && t->phase != PH_DONE && t->phase != PH_KEPT;
 }
 
 /* The host's tree_pids(). */
@@ -457,9 +532,13 @@ static void kill_sync(struct ptree_mgr *mgr, struct gust_tree *only)
 {
 	uint64_t deadline = loop_now_ms() + SYNC_KILL_MS;
 	long nap = 1;
-	for (struct gust_tree *t = mgr->trees; t; t = t->next)
-		if (ptree_live(t) && (!only || t == only) && t->phase != PH_KILL)
+	for (struct gust_tree *t = mgr->trees; t; t = t->next) {
+		if (!only || t == only)
+			t->keep_off = true; /* gust exits, or t is freed live: nothing is kept */
+		if (ptree_live(t) && (!only || t == only) &&
+		    (t->phase != PH_KILL || ptree_keeping(t)))
 			enter_kill(t);
+	}
 	for (;;) {
 		(void)membership_scan(mgr);
 		size_t left = 0;
@@ -508,11 +587,12 @@ static void kill_sync(struct ptree_mgr *mgr, struct gust_tree *only)
 	}
 }
 
-static void ptree_release(struct gust_tree *t)
+void ptree_release(struct gust_tree *t)
 {
 	ptree_tty_release(t);
 	reaper_report_close(t);
 	(void)cgroup_remove(t);
+	keep_free(t);
 	free(t->cg);
 	free(t->m);
 	free(t);
@@ -523,6 +603,13 @@ void ptree_free(struct gust_tree *t)
 	if (!t)
 		return;
 	struct ptree_mgr *mgr = t->mgr;
+	if (t->phase == PH_KEPT) {
+		/* what is kept lives on, the manager's now (killed at exit) */
+		t->detached = true;
+		t->ev = NULL;
+		t->arg = NULL;
+		return;
+	}
 	if (ptree_live(t))
 		kill_sync(mgr, t);
 	for (struct gust_tree **pp = &mgr->trees; *pp; pp = &(*pp)->next) {

@@ -667,8 +667,11 @@ static void job_adopt(struct gust_tree *t, struct spawn_job *j, pid_t pid,
 	if (procfs_stat(t->pid, &pi) == 0 && (j->pl.pidns || pi.start == m->start)) {
 		t->start = pi.start;
 		if ((t->m = calloc(1, sizeof *t->m))) {
-			t->m[0] = (struct member){ t->pid,   pi.ppid, pi.pgrp, pi.start,
-				                   pi.state, false,   false };
+			t->m[0] = (struct member){ .pid = t->pid,
+				                   .ppid = pi.ppid,
+				                   .pgrp = pi.pgrp,
+				                   .start = pi.start,
+				                   .state = pi.state };
 			t->nm = 1;
 		}
 	} else {

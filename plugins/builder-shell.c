@@ -15,6 +15,11 @@
  *   kill_delay_ms  grace between SIGTERM and SIGKILL when a build is
  *                  cancelled or a finished step left processes behind
  *   prefix         bool, default true: prefix each output line "build| "
+ *   keep           array of program names (as ps shows them: "java",
+ *                  "bazel", "sccache") that a finished or cancelled step
+ *                  leaves running, with what runs below them: a build
+ *                  tool's daemon that makes the next build fast. Stopped
+ *                  when gust exits, like everything else.
  *
  * Every step sees GUST_CHANGED (the changed root-relative paths, one per
  * line, cut at whole paths past CHANGED_MAX bytes; empty for the first
@@ -101,8 +106,9 @@ struct shell {
 	size_t nsteps;
 	const char *const *env; /* borrowed from the options */
 	size_t nenv;
-	char *cwd;      /* absolute, owned */
-	char *log_path; /* absolute, owned, or NULL */
+	const char *const *keep; /* borrowed from the options, or NULL */
+	char *cwd;               /* absolute, owned */
+	char *log_path;          /* absolute, owned, or NULL */
 	unsigned kill_delay_ms;
 	bool prefix;
 	bool use_pty;
@@ -505,6 +511,7 @@ static int spawn_step(struct shell *sh)
 		.stdout_fd = wr,
 		.stderr_fd = wr,
 		.flags = words ? 0 : GUST_SPAWN_NO_PATH,
+		.keep = sh->keep,
 	};
 	sh->host->log(sh->ctx, GUST_LOG_DEBUG, "%s: %s%s", st->name, st->cmd,
 	              words ? " (no shell needed)" : "");
@@ -821,11 +828,13 @@ static int add_steps(struct shell *sh, const char *key, const char *const *cmds,
 static void *shell_create(const struct gust_host *host, struct gust_ctx *ctx,
                           const struct gust_opts *opts)
 {
-	static const char *const known[] = { "cmd",      "pre_cmd",       "post_cmd", "env", "cwd",
-		                             "log_file", "kill_delay_ms", "prefix",   NULL };
+	static const char *const known[] = {
+		"cmd",      "pre_cmd",       "post_cmd", "env",  "cwd",
+		"log_file", "kill_delay_ms", "prefix",   "keep", NULL
+	};
 	const char *cmd, *cwd, *log_file;
-	const char *const *pre, *const *post;
-	size_t npre, npost;
+	const char *const *pre, *const *post, *const *keep;
+	size_t npre, npost, nkeep;
 	long long delay;
 	struct shell *sh = calloc(1, sizeof *sh);
 	if (!sh) {
@@ -849,8 +858,18 @@ static void *shell_create(const struct gust_host *host, struct gust_ctx *ctx,
 	    host->opt_string(ctx, opts, "cwd", ".", &cwd) < 0 ||
 	    host->opt_string(ctx, opts, "log_file", NULL, &log_file) < 0 ||
 	    host->opt_int(ctx, opts, "kill_delay_ms", 500, 0, 600000, &delay) < 0 ||
-	    host->opt_bool(ctx, opts, "prefix", true, &sh->prefix) < 0)
+	    host->opt_bool(ctx, opts, "prefix", true, &sh->prefix) < 0 ||
+	    host->opt_strv(ctx, opts, "keep", &keep, &nkeep) < 0)
 		goto fail;
+	for (size_t i = 0; i < nkeep; i++)
+		if (!keep[i][0] || strchr(keep[i], '/')) {
+			host->set_error(ctx,
+			                "keep[%zu]: expected a program's name as ps shows it "
+			                "(e.g. \"java\"), got \"%s\"",
+			                i, keep[i]);
+			goto fail;
+		}
+	sh->keep = nkeep ? keep : NULL;
 	for (size_t i = 0; i < sh->nenv; i++) {
 		const char *e = sh->env[i];
 		if (e[0] == '\0' || e[0] == '=') {

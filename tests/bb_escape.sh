@@ -91,6 +91,58 @@ build_case() {
 build_case "build: env -i helper's daemon" "env -i '$SHAPE' --pids=@PIDS@ daemon serve @PORT@ b"
 build_case "build: a titled daemon" "'$SHAPE' --pids=@PIDS@ daemon title 'sccache' serve @PORT@ b"
 
+# keep_case HOW: a build tool's daemon named in the builder's "keep" stays
+# across builds (the same process answers), while the build's other
+# leftovers go; it goes when gust does (HOW: TERM or KILL).
+keep_case() {
+	local how=$1 d1 desc="keep ($1)"
+	PORT=$(free_port)
+	PIDS=$T/k$_tap_n.pids
+	HPIDS=$T/h$_tap_n.pids
+	BUILD_CMD="cp src/version.txt tmp/version.out; bin/keepd --pids=@PIDS@ daemon serve @PORT@ kept; '$SHAPE' --pids=@HPIDS@ daemon pause" \
+		project "k$_tap_n" "\"cmd\": \"exec '$SHAPE' pause\""
+	sed -i "s|@PORT@|$PORT|g; s|@PIDS@|$PIDS|g; s|@HPIDS@|$HPIDS|g" "$P/gust.json"
+	sed -i 's|"builder": { "plugin": "shell",|"builder": { "plugin": "shell", "keep": ["keepd"],|' "$P/gust.json"
+	mkdir -p "$P/bin" && cp "$SHAPE" "$P/bin/keepd"
+	start_gust "$P"
+	ok_run "$desc: the kept daemon answers after the first build" wait_for 30 answers "$PORT" kept
+	ok_run "$desc: the run starts" wait_for 30 log_has "run: started"
+	ok_run "$desc: the build's other daemon is gone" wait_for 10 none_alive "$HPIDS"
+	d1=$(noted_alive "$PIDS")
+	is "$(echo "$d1" | wc -w)" 1 "$desc: one kept daemon"
+	: >"$HPIDS"
+	echo v2 >"$P/src/version.txt"
+	ok_run "$desc: the second build ran" wait_for 30 log_has "restarted"
+	ok_run "$desc: the second build's other daemon is gone too" wait_for 10 none_alive "$HPIDS"
+	is "$(noted_alive "$PIDS")" "$d1" "$desc: the kept daemon is the same process"
+	ok_run "$desc: and still answers" answers "$PORT" kept
+	stop_gust "$how"
+	ok_run "$desc: the kept daemon goes with gust" wait_for 10 none_alive "$PIDS"
+	ok_run "$desc: its port is free" wait_for 5 port_free "$PORT"
+}
+keep_case TERM
+keep_case KILL
+
+# A kept daemon that ends by itself takes its reaper with it.
+PORT=$(free_port)
+PIDS=$T/ke.pids
+BUILD_CMD="cp src/version.txt tmp/version.out; bin/keepd --pids=@PIDS@ daemon serve @PORT@ kept" \
+	project "ke" "\"cmd\": \"exec '$SHAPE' pause\""
+sed -i "s|@PORT@|$PORT|g; s|@PIDS@|$PIDS|g" "$P/gust.json"
+sed -i 's|"builder": { "plugin": "shell",|"builder": { "plugin": "shell", "keep": ["keepd"],|' "$P/gust.json"
+mkdir -p "$P/bin" && cp "$SHAPE" "$P/bin/keepd"
+start_gust "$P"
+ok_run "keep: the kept daemon answers" wait_for 30 answers "$PORT" kept
+ok_run "keep: the run starts" wait_for 30 log_has "run: started"
+reapers_are() { [ "$(reaper_pids | wc -l)" = "$1" ]; }
+ok_run "keep: two reapers, the run's and the kept daemon's" wait_for 10 reapers_are 2
+kept=$(noted_alive "$PIDS")
+# shellcheck disable=SC2086
+kill $kept
+ok_run "keep: once it ends, its reaper is gone" wait_for 10 reapers_are 1
+stop_gust TERM
+is "$GUST_STATUS" 0 "keep: gust exits 0"
+
 ok_run "the unrelated daemon still answers" answers "$OTHER_PORT" other
 # shellcheck disable=SC2086
 ok_run "the unrelated daemon is the same process" test "$(noted_alive "$T/other.pids")" = "$other"

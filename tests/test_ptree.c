@@ -96,7 +96,14 @@ static bool run_until(struct loop *loop, const int *flag, unsigned ms)
 static struct gust_tree *spawn(struct fx *f, const char *const *argv, const char *const *env,
                                struct rec *r)
 {
-	struct gust_spawn sp = { sizeof sp, argv, env, NULL, -1, -1, -1, 0 };
+	struct gust_spawn sp = { .size = sizeof sp,
+		                 .argv = argv,
+		                 .env = env,
+		                 .cwd = NULL,
+		                 .stdin_fd = -1,
+		                 .stdout_fd = -1,
+		                 .stderr_fd = -1,
+		                 .flags = 0 };
 	struct gust_tree *t = ptree_spawn(f->mgr, &sp, &events, r, f->err, sizeof f->err);
 	ck_assert_msg(t != NULL, "spawn failed: %s", f->err);
 	return t;
@@ -174,7 +181,14 @@ START_TEST(test_exec_failures_are_reported)
 	struct fx f;
 	fx_init(&f);
 	struct rec r = { 0 };
-	struct gust_spawn sp = { sizeof sp, NULL, NULL, NULL, -1, -1, -1, 0 };
+	struct gust_spawn sp = { .size = sizeof sp,
+		                 .argv = NULL,
+		                 .env = NULL,
+		                 .cwd = NULL,
+		                 .stdin_fd = -1,
+		                 .stdout_fd = -1,
+		                 .stderr_fd = -1,
+		                 .flags = 0 };
 
 	const char *a1[] = { "/nonexistent/prog", NULL };
 	sp.argv = a1;
@@ -257,7 +271,14 @@ START_TEST(test_etxtbsy_is_retried)
 
 	/* held longer than the retry window: the real reason comes back */
 	holder = hold_open(f.shape, prog, 3000);
-	struct gust_spawn sp = { sizeof sp, argv, NULL, NULL, -1, -1, -1, 0 };
+	struct gust_spawn sp = { .size = sizeof sp,
+		                 .argv = argv,
+		                 .env = NULL,
+		                 .cwd = NULL,
+		                 .stdin_fd = -1,
+		                 .stdout_fd = -1,
+		                 .stderr_fd = -1,
+		                 .flags = 0 };
 	ck_assert_ptr_null(ptree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err));
 	ck_assert_msg(strstr(f.err, "Text file busy") != NULL, "%s", f.err);
 	kill(holder, SIGKILL);
@@ -778,7 +799,14 @@ START_TEST(test_recover_after_sigkill)
 		char err[256];
 		struct ptree_mgr *mgr = ptree_mgr_new(loop, f.state, err, sizeof err);
 		const char *argv[] = { f.shape, "setsid", "setsid", "pause", NULL };
-		struct gust_spawn sp = { sizeof sp, argv, NULL, NULL, -1, -1, -1, 0 };
+		struct gust_spawn sp = { .size = sizeof sp,
+			                 .argv = argv,
+			                 .env = NULL,
+			                 .cwd = NULL,
+			                 .stdin_fd = -1,
+			                 .stdout_fd = -1,
+			                 .stderr_fd = -1,
+			                 .flags = 0 };
 		struct rec r = { 0 };
 		if (!mgr || !ptree_spawn(mgr, &sp, &events, &r, err, sizeof err))
 			_exit(1);
@@ -964,7 +992,14 @@ START_TEST(test_free_and_spawn_from_stopped)
 	fx_init(&f);
 	const char *argv[] = { f.shape, "setsid", "pause", NULL };
 	struct chain c = { .f = &f, .argv = argv };
-	struct gust_spawn sp = { sizeof sp, argv, NULL, NULL, -1, -1, -1, 0 };
+	struct gust_spawn sp = { .size = sizeof sp,
+		                 .argv = argv,
+		                 .env = NULL,
+		                 .cwd = NULL,
+		                 .stdin_fd = -1,
+		                 .stdout_fd = -1,
+		                 .stderr_fd = -1,
+		                 .flags = 0 };
 	struct gust_tree *t = ptree_spawn(f.mgr, &sp, &chain_events, &c, f.err, sizeof f.err);
 	ck_assert_ptr_nonnull(t);
 	pid_t pids[32];
@@ -1005,8 +1040,14 @@ START_TEST(test_foreground_tty)
 		fx_init(&f);
 		const char *argv[] = { f.shape, "pause", NULL };
 		struct rec r = { 0 };
-		struct gust_spawn sp = { sizeof sp, argv, NULL, NULL,
-			                 -1,        -1,   -1,   GUST_SPAWN_FOREGROUND };
+		struct gust_spawn sp = { .size = sizeof sp,
+			                 .argv = argv,
+			                 .env = NULL,
+			                 .cwd = NULL,
+			                 .stdin_fd = -1,
+			                 .stdout_fd = -1,
+			                 .stderr_fd = -1,
+			                 .flags = GUST_SPAWN_FOREGROUND };
 		struct gust_tree *t = ptree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err);
 		if (!t)
 			_exit(12);
@@ -1034,7 +1075,14 @@ END_TEST
 static struct gust_tree *spawn_flags(struct fx *f, const char *const *argv, unsigned flags,
                                      struct rec *r)
 {
-	struct gust_spawn sp = { sizeof sp, argv, NULL, NULL, -1, -1, -1, flags };
+	struct gust_spawn sp = { .size = sizeof sp,
+		                 .argv = argv,
+		                 .env = NULL,
+		                 .cwd = NULL,
+		                 .stdin_fd = -1,
+		                 .stdout_fd = -1,
+		                 .stderr_fd = -1,
+		                 .flags = flags };
 	return ptree_spawn(f->mgr, &sp, &events, r, f->err, sizeof f->err);
 }
 

@@ -173,6 +173,19 @@ struct gust_spawn {
 	int stdout_fd;           /**< -1: gust's stdout */
 	int stderr_fd;           /**< -1: gust's stderr */
 	unsigned flags;          /**< GUST_SPAWN_* */
+
+	/* ---- appended in 1.1: read only when size covers them ---- */
+
+	/** NULL-terminated names of programs a stop leaves running, or NULL:
+	 *  a process of the tree whose name (its comm, or the last component
+	 *  of its executable's path, as ps shows it) is one of them is kept,
+	 *  with every process below it. The stop completes once nothing else
+	 *  of the tree is left; tree_alive() is then false, and tree_free()
+	 *  hands what is kept to the core, which stops it when gust exits (or
+	 *  forgets it once it exits by itself). For a builder's daemons
+	 *  (Gradle's, Bazel's server, sccache). Not with GUST_SPAWN_PIDNS.
+	 *  Since 1.1. */
+	const char *const *keep;
 };
 /** sizeof(struct gust_spawn) in ABI 1.0: the least size tree_spawn() takes. */
 #define GUST_SPAWN_SIZE_1_0 GUST_SIZE_THROUGH(struct gust_spawn, flags)
