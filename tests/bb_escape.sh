@@ -91,6 +91,17 @@ build_case() {
 build_case "build: env -i helper's daemon" "env -i '$SHAPE' --pids=@PIDS@ daemon serve @PORT@ b"
 build_case "build: a titled daemon" "'$SHAPE' --pids=@PIDS@ daemon title 'sccache' serve @PORT@ b"
 
+# keep_project NAME MORE: gust runs a project whose build starts a daemon
+# named keepd (a copy of shape) serving $PORT, noted in $PIDS, then MORE;
+# the builder keeps "keepd".
+keep_project() {
+	BUILD_CMD="cp src/version.txt tmp/version.out; bin/keepd --pids=$PIDS daemon serve $PORT kept$2" \
+		project "$1" "\"cmd\": \"exec '$SHAPE' pause\""
+	sed -i 's|"builder": { "plugin": "shell",|"builder": { "plugin": "shell", "keep": ["keepd"],|' "$P/gust.json"
+	mkdir -p "$P/bin" && cp "$SHAPE" "$P/bin/keepd"
+	start_gust "$P"
+}
+
 # keep_case HOW: a build tool's daemon named in the builder's "keep" stays
 # across builds (the same process answers), while the build's other
 # leftovers go; it goes when gust does (HOW: TERM or KILL).
@@ -99,12 +110,7 @@ keep_case() {
 	PORT=$(free_port)
 	PIDS=$T/k$_tap_n.pids
 	HPIDS=$T/h$_tap_n.pids
-	BUILD_CMD="cp src/version.txt tmp/version.out; bin/keepd --pids=@PIDS@ daemon serve @PORT@ kept; '$SHAPE' --pids=@HPIDS@ daemon pause" \
-		project "k$_tap_n" "\"cmd\": \"exec '$SHAPE' pause\""
-	sed -i "s|@PORT@|$PORT|g; s|@PIDS@|$PIDS|g; s|@HPIDS@|$HPIDS|g" "$P/gust.json"
-	sed -i 's|"builder": { "plugin": "shell",|"builder": { "plugin": "shell", "keep": ["keepd"],|' "$P/gust.json"
-	mkdir -p "$P/bin" && cp "$SHAPE" "$P/bin/keepd"
-	start_gust "$P"
+	keep_project "k$_tap_n" "; '$SHAPE' --pids=$HPIDS daemon pause"
 	ok_run "$desc: the kept daemon answers after the first build" wait_for 30 answers "$PORT" kept
 	ok_run "$desc: the run starts" wait_for 30 log_has "run: started"
 	ok_run "$desc: the build's other daemon is gone" wait_for 10 none_alive "$HPIDS"
@@ -126,12 +132,7 @@ keep_case KILL
 # A kept daemon that ends by itself takes its reaper with it.
 PORT=$(free_port)
 PIDS=$T/ke.pids
-BUILD_CMD="cp src/version.txt tmp/version.out; bin/keepd --pids=@PIDS@ daemon serve @PORT@ kept" \
-	project "ke" "\"cmd\": \"exec '$SHAPE' pause\""
-sed -i "s|@PORT@|$PORT|g; s|@PIDS@|$PIDS|g" "$P/gust.json"
-sed -i 's|"builder": { "plugin": "shell",|"builder": { "plugin": "shell", "keep": ["keepd"],|' "$P/gust.json"
-mkdir -p "$P/bin" && cp "$SHAPE" "$P/bin/keepd"
-start_gust "$P"
+keep_project ke ""
 ok_run "keep: the kept daemon answers" wait_for 30 answers "$PORT" kept
 ok_run "keep: the run starts" wait_for 30 log_has "run: started"
 reapers_are() { [ "$(reaper_pids | wc -l)" = "$1" ]; }
