@@ -45,6 +45,8 @@
 
 #include <gust/plugin.h>
 
+#include "outpipe.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -53,9 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -357,48 +357,6 @@ static void job_free(struct job *job)
 	free(job);
 }
 
-static int open_output(struct shell *sh, int *rd, int *wr)
-{
-	if (sh->use_pty) {
-		int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-		char name[128];
-		if (m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0 &&
-		    ptsname_r(m, name, sizeof name) == 0) {
-			int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-			if (s >= 0) {
-				struct termios tio;
-				struct winsize ws;
-				if (tcgetattr(s, &tio) == 0) {
-					tio.c_oflag &= ~(tcflag_t)ONLCR;
-					(void)tcsetattr(s, TCSANOW, &tio);
-				}
-				if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0)
-					(void)ioctl(s, TIOCSWINSZ, &ws);
-				*rd = m;
-				*wr = s;
-				goto nonblock;
-			}
-		}
-		if (m >= 0)
-			close(m);
-		/* no pty to be had: a pipe still works, only without colours */
-	}
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	*rd = p[0];
-	*wr = p[1];
-nonblock:;
-	int fl = fcntl(*rd, F_GETFL);
-	if (fl < 0 || fcntl(*rd, F_SETFL, fl | O_NONBLOCK) < 0) {
-		int e = errno;
-		close(*rd);
-		close(*wr);
-		return -e;
-	}
-	return 0;
-}
-
 /* Spawn the build's current step as sh->cur. 0 or -errno with the reason
  * recorded with set_error. */
 /* ---- commands that need no shell ---- */
@@ -493,7 +451,7 @@ static int spawn_step(struct shell *sh)
 	}
 	job->sh = sh;
 	int wr = -1;
-	int r = open_output(sh, &job->fd, &wr);
+	int r = outpipe_open(sh->use_pty, STDERR_FILENO, &job->fd, &wr);
 	if (r < 0) {
 		sh->host->set_error(sh->ctx, "%s: cannot create the output pipe: %s", st->name,
 		                    strerror(-r));

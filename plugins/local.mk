@@ -26,7 +26,7 @@ plugins_watcher_poll_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 if BUILD_BUILDER_SHELL
 pkglib_LTLIBRARIES += plugins/builder-shell.la
 endif
-plugins_builder_shell_la_SOURCES = plugins/builder-shell.c
+plugins_builder_shell_la_SOURCES = plugins/builder-shell.c plugins/outpipe.c plugins/outpipe.h
 plugins_builder_shell_la_CFLAGS = $(PLUGIN_CFLAGS)
 plugins_builder_shell_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 
