@@ -70,6 +70,8 @@ static enum log_stage stage_of(enum gust_kind kind)
 		return STAGE_BUILD;
 	case GUST_KIND_RUNNER:
 		return STAGE_RUN;
+	case GUST_KIND_HOOK:
+		return STAGE_HOOK;
 	}
 	return STAGE_GUST;
 }
@@ -88,6 +90,9 @@ static int create_instance(struct app *app, struct gust_ctx *ctx, const char *pa
 		break;
 	case GUST_KIND_RUNNER:
 		create = ((const struct gust_runner_ops *)d->ops)->create;
+		break;
+	case GUST_KIND_HOOK:
+		create = ((const struct gust_hook_ops *)d->ops)->create;
 		break;
 	}
 	ctx->err[0] = '\0';
@@ -765,6 +770,9 @@ static void destroy_instance(struct gust_ctx *ctx)
 			break;
 		case GUST_KIND_RUNNER:
 			((const struct gust_runner_ops *)ctx->plugin.desc->ops)->destroy(ctx->self);
+			break;
+		case GUST_KIND_HOOK:
+			((const struct gust_hook_ops *)ctx->plugin.desc->ops)->destroy(ctx->self);
 			break;
 		}
 	}

@@ -23,6 +23,8 @@ const char *plugin_kind_name(enum gust_kind kind)
 		return "builder";
 	case GUST_KIND_RUNNER:
 		return "runner";
+	case GUST_KIND_HOOK:
+		return "hook";
 	}
 	return "unknown";
 }
@@ -101,6 +103,9 @@ static const struct op runner_ops[] = { OP(gust_runner_ops, create),
 	                                OP(gust_runner_ops, stop),
 	                                OP(gust_runner_ops, destroy),
 	                                { NULL, 0 } };
+static const struct op hook_ops[] = {
+	OP(gust_hook_ops, create), OP(gust_hook_ops, event), OP(gust_hook_ops, destroy), { NULL, 0 }
+};
 #undef OP
 
 /* The vtable at least as large as in 1.0, whatever this header's sizeof
@@ -109,10 +114,11 @@ static const struct op runner_ops[] = { OP(gust_runner_ops, create),
 static bool ops_complete(const struct gust_plugin_desc *d, const char **missing)
 {
 	static const size_t sizes_1_0[] = { 0, GUST_WATCHER_OPS_SIZE_1_0, GUST_BUILDER_OPS_SIZE_1_0,
-		                            GUST_RUNNER_OPS_SIZE_1_0 };
+		                            GUST_RUNNER_OPS_SIZE_1_0, GUST_HOOK_OPS_SIZE_1_1 };
 	const struct op *ops = d->kind == GUST_KIND_WATCHER   ? watcher_ops
 	                       : d->kind == GUST_KIND_BUILDER ? builder_ops
-	                                                      : runner_ops;
+	                       : d->kind == GUST_KIND_RUNNER  ? runner_ops
+	                                                      : hook_ops;
 	/* every vtable starts with its size */
 	if (*(const size_t *)d->ops < sizes_1_0[d->kind])
 		return *missing = "size", false;
@@ -165,7 +171,9 @@ int plugin_open_file(struct plugin *p, const char *file, enum gust_kind kind, ch
 		         file);
 		goto bad;
 	}
-	if (d->kind < GUST_KIND_WATCHER || d->kind > GUST_KIND_RUNNER) {
+	/* hooks came with 1.1: a "1.0" hook has a kind 1.0 did not know */
+	if (d->kind < GUST_KIND_WATCHER || d->kind > GUST_KIND_HOOK ||
+	    (d->kind == GUST_KIND_HOOK && min < 1)) {
 		snprintf(err, errlen, "%s: plugin \"%s\" has unknown kind %u", file, d->name,
 		         d->kind);
 		goto bad;
@@ -261,7 +269,8 @@ int plugin_list(char *const *dirs, FILE *out)
 			if (len < 4 || strcmp(e->d_name + len - 3, ".so") != 0)
 				continue;
 			if (strncmp(e->d_name, "watcher-", 8) &&
-			    strncmp(e->d_name, "builder-", 8) && strncmp(e->d_name, "runner-", 7))
+			    strncmp(e->d_name, "builder-", 8) && strncmp(e->d_name, "runner-", 7) &&
+			    strncmp(e->d_name, "hook-", 5))
 				continue;
 			if (push(&names, &n, e->d_name) < 0)
 				break;

@@ -53,8 +53,9 @@ bool log_enabled(enum gust_log_level level)
 	return false;
 }
 
-static const char *const stage_name[] = { "gust", "watch", "build", "run" };
-static const char *const stage_color[] = { "\033[1;35m", "\033[36m", "\033[33m", "\033[32m" };
+static const char *const stage_name[] = { "gust", "watch", "build", "run", "hook" };
+static const char *const stage_color[] = { "\033[1;35m", "\033[36m", "\033[33m", "\033[32m",
+	                                   "\033[34m" };
 
 void log_vmsg(enum gust_log_level level, enum log_stage stage, const char *who, const char *fmt,
               va_list ap)

@@ -10,7 +10,7 @@
 
 #include "conf.h"
 
-enum log_stage { STAGE_GUST = 0, STAGE_WATCH, STAGE_BUILD, STAGE_RUN };
+enum log_stage { STAGE_GUST = 0, STAGE_WATCH, STAGE_BUILD, STAGE_RUN, STAGE_HOOK };
 
 /* verbosity: -1 errors and warnings only, 0 normal, 1 verbose (the core's
  * detail and the watcher's info lines), 2 debug (plugins' debug lines too). */

@@ -70,7 +70,9 @@ FIXTURE_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath $(abs_builddir)
 check_LTLIBRARIES += tests/fixtures/bad-abi.la tests/fixtures/wrong-kind.la \
 	tests/fixtures/missing-op.la tests/fixtures/create-fails.la \
 	tests/fixtures/no-symbol.la tests/fixtures/unresolved.la \
-	tests/fixtures/short-vtable.la
+	tests/fixtures/short-vtable.la tests/fixtures/newer-minor.la
+tests_fixtures_newer_minor_la_SOURCES = tests/fixtures/newer-minor.c
+tests_fixtures_newer_minor_la_LDFLAGS = $(FIXTURE_LDFLAGS)
 tests_fixtures_bad_abi_la_SOURCES = tests/fixtures/bad-abi.c
 tests_fixtures_bad_abi_la_LDFLAGS = $(FIXTURE_LDFLAGS)
 tests_fixtures_wrong_kind_la_SOURCES = tests/fixtures/wrong-kind.c

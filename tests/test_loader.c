@@ -102,6 +102,8 @@ static const struct refusal refusals[] = {
 	{ "no-symbol", GUST_KIND_RUNNER, "no \"gust_plugin_desc\" symbol: not a gust plugin" },
 	{ "short-vtable", GUST_KIND_RUNNER,
 	  "runner plugin \"shortvtable\" lacks the required op \"size\"" },
+	{ "newer-minor", GUST_KIND_HOOK,
+	  "plugin needs ABI 1.2, newer than gust's 1.1 (upgrade gust or rebuild the plugin)" },
 };
 
 START_TEST(test_fixture_refused)

@@ -49,7 +49,8 @@ extern "C" {
 
 /** ABI major version: bumped only on an incompatible change. */
 #define GUST_ABI_MAJOR 1
-/** ABI minor version: bumped when members are appended. 1.1: tree_pids. */
+/** ABI minor version: bumped when members are appended. 1.1: tree_pids,
+ *  hooks (GUST_KIND_HOOK), output_line, request_rebuild/request_restart. */
 #define GUST_ABI_MINOR 1
 /** The ABI version a plugin was built against: major in the high 16 bits. */
 #define GUST_ABI_VERSION (((uint32_t)GUST_ABI_MAJOR << 16) | (uint32_t)GUST_ABI_MINOR)
@@ -81,7 +82,8 @@ extern "C" {
 enum gust_kind {
 	GUST_KIND_WATCHER = 1, /**< turns file-system changes into events */
 	GUST_KIND_BUILDER = 2, /**< runs the build */
-	GUST_KIND_RUNNER = 3   /**< runs the program */
+	GUST_KIND_RUNNER = 3,  /**< runs the program */
+	GUST_KIND_HOOK = 4     /**< observes the cycle (since 1.1) */
 };
 
 /** Severity of a log line. */
@@ -160,6 +162,10 @@ typedef void (*gust_exit_cb)(pid_t pid, int status, void *arg);
  *  not available, start the tree without it (logged at debug level)
  *  instead of failing. Since 1.0. */
 #define GUST_SPAWN_CONTAIN_TRY 16u
+/** A runner's run whose root process is a tool in front of the program
+ *  (a debugger): the run's readiness looks at the other processes of the
+ *  tree, never at the root's own sockets. Ignored by a 1.0 core. Since 1.1. */
+#define GUST_SPAWN_READY_SKIP_ROOT 32u
 
 /** How to start a process tree. All pointers are borrowed for the call. */
 struct gust_spawn {
@@ -348,6 +354,26 @@ struct gust_host {
 	 *  (only what changed since the core last looked, mostly): call it when
 	 *  needed, not in a tight loop. Since 1.1. */
 	size_t (*tree_pids)(const struct gust_tree *tree, pid_t *out, size_t max);
+	/** Builder, runner: one line of its processes' output, without the
+	 *  newline, after the plugin wrote it through. A builder hands every
+	 *  line of a build (the core keeps the tail for the build_done event
+	 *  of hooks); a runner hands its run's lines only while
+	 *  output_wanted() says so. Since 1.1. */
+	void (*output_line)(struct gust_ctx *ctx, const char *line, size_t len);
+	/** Runner: whether the core wants the run's output lines (the "log"
+	 *  readiness check): only then does a runner capture its run's
+	 *  stdout and stderr. Asked at each start(). Since 1.1. */
+	bool (*output_wanted)(struct gust_ctx *ctx);
+	/** Hook: build now, as if a change had been seen (a running build is
+	 *  cancelled and started again); the run is restarted if it builds.
+	 *  Acted on from the loop, never inside the call. 0, or -ESHUTDOWN
+	 *  while gust quits. Since 1.1. */
+	int (*request_rebuild)(struct gust_ctx *ctx);
+	/** Hook: stop the run and start it again without a build (or start it
+	 *  when none is up). Acted on from the loop, never inside the call.
+	 *  0, or -ESHUTDOWN while gust quits, -EAGAIN while no build has
+	 *  succeeded yet. Since 1.1. */
+	int (*request_restart)(struct gust_ctx *ctx);
 };
 /** sizeof(struct gust_host) in ABI 1.0: every 1.x core's is at least this. */
 #define GUST_HOST_SIZE_1_0 GUST_SIZE_THROUGH(struct gust_host, opt_env)
@@ -425,6 +451,56 @@ struct gust_runner_ops {
 /** sizeof(struct gust_runner_ops) in ABI 1.0: the least the core accepts. */
 #define GUST_RUNNER_OPS_SIZE_1_0 GUST_SIZE_THROUGH(struct gust_runner_ops, destroy)
 
+/** A step of the cycle, as hooks see it (since 1.1). */
+enum gust_event {
+	GUST_EVENT_CHANGE = 1,      /**< changes seen: paths */
+	GUST_EVENT_BUILD_START = 2, /**< a build started: paths (empty: the first) */
+	GUST_EVENT_BUILD_DONE = 3,  /**< it ended: status, duration_ms, output */
+	GUST_EVENT_RUN_START = 4,   /**< the program started */
+	GUST_EVENT_READY = 5,       /**< it is ready (status 0: detail says how),
+	                                 or was not within ready_timeout_ms
+	                                 (status -ETIMEDOUT); duration_ms since
+	                                 its start */
+	GUST_EVENT_RUN_EXIT = 6,    /**< it exited by itself: status */
+	GUST_EVENT_STOP_DONE = 7    /**< the run gust stopped is gone: duration_ms */
+};
+
+/** One event. Everything it points to is borrowed for the call. */
+struct gust_event_info {
+	size_t size; /**< sizeof(struct gust_event_info) */
+	enum gust_event type;
+	int status;               /**< BUILD_DONE: a waitpid() status, or a
+	                               negative errno when the build could not
+	                               run; RUN_EXIT: a waitpid() status;
+	                               READY: 0 or -ETIMEDOUT; else 0 */
+	uint64_t duration_ms;     /**< see enum gust_event; else 0 */
+	const char *const *paths; /**< CHANGE, BUILD_START: NULL-terminated
+	                               root-relative paths; else an empty list */
+	const char *output;       /**< BUILD_DONE: the last lines the builder
+	                               handed over, newline-separated, or "" */
+	const char *detail;       /**< READY: what answered ("127.0.0.1:8080
+	                               (tcp)"); else "" */
+};
+
+/**
+ * Hook vtable (since 1.1): any number of hooks, configured as the array
+ * "hooks", each observing every step of the cycle. event() must return
+ * quickly (start a process with tree_spawn(), never wait for one); it may
+ * ask for an action with host->request_rebuild() or request_restart().
+ */
+struct gust_hook_ops {
+	size_t size; /**< sizeof(struct gust_hook_ops) */
+	void *(*create)(const struct gust_host *host, struct gust_ctx *ctx,
+	                const struct gust_opts *opts);
+	/** One step of the cycle, in the order they happen. */
+	void (*event)(void *self, const struct gust_event_info *ev);
+	/** Free. Synchronous: when it returns, no process it started exists
+	 *  (tree_free() kills what is left). self may be NULL. */
+	void (*destroy)(void *self);
+};
+/** The least size the core accepts for a hook vtable. */
+#define GUST_HOOK_OPS_SIZE_1_1 GUST_SIZE_THROUGH(struct gust_hook_ops, destroy)
+
 /**
  * The descriptor every plugin exports as `gust_plugin_desc`, best written
  * with GUST_PLUGIN_DEFINE() below:
@@ -457,13 +533,14 @@ extern GUST_EXPORT const struct gust_plugin_desc gust_plugin_desc;
 #define GUST_KIND_OF_watcher GUST_KIND_WATCHER
 #define GUST_KIND_OF_builder GUST_KIND_BUILDER
 #define GUST_KIND_OF_runner GUST_KIND_RUNNER
+#define GUST_KIND_OF_hook GUST_KIND_HOOK
 
 /**
  * Define the descriptor, at file scope, followed by a semicolon:
  *
  *   GUST_PLUGIN_DEFINE(runner, "myrunner", "1.0", my_ops);
  *
- * kind is watcher, builder or runner; name and version are string
+ * kind is watcher, builder, runner or hook; name and version are string
  * literals (or other static strings); ops names the plugin's const struct
  * gust_<kind>_ops, whose type the compiler checks against kind ("pointer
  * type mismatch" when they differ). It sets abi_version and size for the
