@@ -216,8 +216,18 @@ static void emit_line(struct shell *sh, const char *s, size_t len)
 	write_all(STDERR_FILENO, buf, pl + len + 1);
 }
 
+/* A whole line of the current build: to the core, for hooks. */
+static void hand_over(struct job *job)
+{
+	const struct gust_host *h = job->sh->host;
+	if (job == job->sh->cur && GUST_HAS(h, output_line))
+		h->output_line(job->sh->ctx, job->line, job->len);
+}
+
 static void flush_partial(struct job *job)
 {
+	if (job->len > 0)
+		hand_over(job);
 	if (job->len > 0 && job->sh->prefix)
 		emit_line(job->sh, job->line, job->len);
 	else if (job->len > 0)
@@ -233,15 +243,14 @@ static void take_output(struct job *job, const char *buf, size_t n)
 		log_file_write(sh->b.logfd, buf, n);
 		job->log_midline = buf[n - 1] != '\n';
 	}
-	if (!sh->prefix) {
+	if (!sh->prefix)
 		write_all(STDERR_FILENO, buf, n);
-		/* remember whether the output ended mid-line */
-		job->len = buf[n - 1] != '\n';
-		return;
-	}
+	/* the lines are split either way: the core gets each one */
 	for (size_t i = 0; i < n; i++) {
 		if (buf[i] == '\n') {
-			emit_line(sh, job->line, job->len);
+			hand_over(job);
+			if (sh->prefix)
+				emit_line(sh, job->line, job->len);
 			job->len = 0;
 			job->cr = false;
 			continue;
@@ -257,7 +266,9 @@ static void take_output(struct job *job, const char *buf, size_t n)
 			job->len = 0;
 		}
 		if (job->len == sizeof job->line) {
-			emit_line(sh, job->line, job->len);
+			hand_over(job);
+			if (sh->prefix)
+				emit_line(sh, job->line, job->len);
 			job->len = 0;
 		}
 		job->line[job->len++] = buf[i];

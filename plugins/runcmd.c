@@ -268,6 +268,7 @@ static void drop_tree(struct runcmd *rc)
 	if (rc->tree)
 		rc->host->tree_free(rc->tree);
 	rc->tree = NULL;
+	runout_close(&rc->out); /* every writer is gone: read to the end */
 }
 
 static void rc_exited(struct gust_tree *tree, int status, void *arg)
@@ -382,23 +383,40 @@ int runcmd_start(struct runcmd *rc, const char *const *argv)
 	for (size_t i = 0; i < ne; i++)
 		env[nf + i] = rc->env[i]; /* "env" wins over the files */
 
+	int out_wr = -1, err_wr = -1;
+	if (runout_wanted(h, rc->ctx)) {
+		int r = runout_open(&rc->out, h, rc->ctx, &out_wr, &err_wr);
+		if (r < 0) {
+			free_cstrv(env, nf);
+			h->set_error(rc->ctx, "cannot capture the program's output: %s",
+			             strerror(-r));
+			return r;
+		}
+	}
 	struct gust_spawn sp = {
 		.size = sizeof sp,
 		.argv = argv,
 		.env = env,
 		.cwd = rc->cwd,
 		.stdin_fd = rc->stdin_mode == RUNCMD_STDIN_INHERIT ? 0 : -1,
-		.stdout_fd = -1,
-		.stderr_fd = -1,
+		.stdout_fd = out_wr,
+		.stderr_fd = err_wr,
 		.flags = (rc->stdin_mode == RUNCMD_STDIN_TTY ? GUST_SPAWN_FOREGROUND : 0u) |
+		         (rc->ready_skip_root ? GUST_SPAWN_READY_SKIP_ROOT : 0u) |
 		         rc->contain_flags,
 	};
 	errno = 0;
 	rc->tree = h->tree_spawn(rc->ctx, &sp, &rc_events, rc);
 	int e = errno;
 	free_cstrv(env, nf);
-	if (!rc->tree)
+	if (out_wr >= 0)
+		close(out_wr);
+	if (err_wr >= 0 && err_wr != out_wr)
+		close(err_wr);
+	if (!rc->tree) {
+		runout_close(&rc->out);
 		return e > 0 ? -e : -EIO;
+	}
 #if defined(SYS_pidfd_open)
 	/* at once: its reaper reaps it only once it exited, and the pid could
 	 * name another process only after the allocator went all the way

@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runout.h"
+
 #define RUNCMD_COMMON_KEYS                                                                         \
 	"env", "env_files", "cwd", "stop_signal", "kill_delay_ms", "stdin", "containment"
 
@@ -52,6 +54,9 @@ struct runcmd {
 	/* When the root process exits by itself, also remove the rest of its
 	 * tree at once (dlv: an orphaned debuggee is never wanted). */
 	bool reap_tree_on_exit;
+	/* The root is a tool in front of the program (dlv): readiness looks
+	 * at the rest of the tree (GUST_SPAWN_READY_SKIP_ROOT). */
+	bool ready_skip_root;
 	/* state */
 	struct gust_tree *tree; /* the current run, or NULL */
 	bool stopping;          /* a stop was requested by the core */
@@ -65,6 +70,7 @@ struct runcmd {
 	int exit_status;     /* reported once that stop is complete */
 	uint64_t done_timer; /* stop_done with no run alive: deferred */
 	int root_pidfd;      /* the root, for runcmd_end(); -1: none */
+	struct runout out;   /* the run's output, when the core wants its lines */
 };
 
 /* Read the common options. 0 or -EINVAL with host->set_error() called. */

@@ -857,6 +857,9 @@ static void *dlv_create(const struct gust_host *host, struct gust_ctx *ctx,
 		return NULL;
 	}
 	d->rc.reap_tree_on_exit = true;
+	/* dlv listens on its own API port: the run is ready when the
+	 * debuggee is, whatever dlv does */
+	d->rc.ready_skip_root = true;
 	d->rc.on_exit = on_dlv_exit;
 	d->rc.on_exit_arg = d;
 
