@@ -32,6 +32,10 @@ static void start_build(struct app *app);
 static void start_run(struct app *app);
 static void maybe_quit(struct app *app);
 
+/* The app whose trees the host's tree_free() reports (tree_free takes no
+ * context): gust runs one app. */
+static struct app *live_app;
+
 static const char *const watcher_auto[] = { "inotify", "kqueue", "poll", NULL };
 
 static const struct gust_watcher_ops *wops(const struct app *app)
@@ -173,6 +177,7 @@ int app_init(struct app *app, const struct config *cfg)
 	char err[2048];
 	memset(app, 0, sizeof *app);
 	app->cfg = cfg;
+	live_app = app;
 	app->restart_delay_ms = cfg->lifecycle.restart_delay_ms;
 	if (!(app->loop = loop_new())) {
 		log_error("cannot set up the event loop: %s", strerror(errno));
@@ -206,13 +211,41 @@ int app_init(struct app *app, const struct config *cfg)
 		log_error("out of memory");
 		return -ENOMEM;
 	}
+	if (ready_init(&app->ready, cfg->runner, cfg->file ? cfg->file : "defaults", err,
+	               sizeof err) < 0) {
+		log_error("%s", err);
+		return -EINVAL;
+	}
 	if ((r = app_load_plugin(app, &app->watcher, GUST_KIND_WATCHER, cfg->watcher, "/watcher")) <
 	        0 ||
 	    (r = app_load_plugin(app, &app->builder, GUST_KIND_BUILDER, cfg->builder, "/builder")) <
 	        0 ||
-	    (r = app_load_plugin(app, &app->runner, GUST_KIND_RUNNER, cfg->runner, "/runner")) < 0)
+	    (r = app_load_plugin(app, &app->runner, GUST_KIND_RUNNER, cfg->runner, "/runner")) <
+	        0 ||
+	    (r = hooks_load(&app->hooks, app)) < 0)
 		return r;
 	return 0;
+}
+
+/* ---- hooks ---- */
+
+/* Tell every hook; not while gust quits (nothing may start then). */
+static void emit(struct app *app, enum gust_event type, int status, uint64_t ms, char *const *paths,
+                 const char *output, const char *detail)
+{
+	static const char *const none[] = { NULL };
+	if (!app->hooks.n || app->quitting)
+		return;
+	struct gust_event_info ev = {
+		.size = sizeof ev,
+		.type = type,
+		.status = status,
+		.duration_ms = ms,
+		.paths = paths ? (const char *const *)paths : none,
+		.output = output ? output : "",
+		.detail = detail ? detail : "",
+	};
+	hooks_emit(&app->hooks, &ev);
 }
 
 /* ---- changes and debounce ---- */
@@ -477,8 +510,11 @@ static void start_build(struct app *app)
 	else if (app->nbuilding > 1)
 		snprintf(app->cycle, sizeof app->cycle, "%s and %zu more changed", app->building[0],
 		         app->nbuilding - 1);
-	if (app->cycle[0])
+	if (app->cycle[0]) {
 		log_msg(GUST_LOG_INFO, STAGE_WATCH, "%s", app->cycle);
+		emit(app, GUST_EVENT_CHANGE, 0, 0, app->building, NULL, NULL);
+	}
+	hooks_tail_reset(&app->hooks);
 	if (app->cfg->clear_screen && isatty(STDOUT_FILENO))
 		(void)!write(STDOUT_FILENO, "\033[2J\033[H", 7);
 	char changed_file[4096];
@@ -492,12 +528,14 @@ static void start_build(struct app *app)
 	filter_stage(app->filter, (const char *const *)app->building);
 	app->build_started_ms = loop_now_ms();
 	app->builder.err[0] = '\0';
+	emit(app, GUST_EVENT_BUILD_START, 0, 0, app->building, NULL, NULL);
 	int r = bops(app)->start(app->builder.self, &req);
 	if (r < 0) {
 		filter_unstage(app->filter, (const char *const *)app->building);
 		keep_unbuilt(app); /* not built: the next build takes them */
 		log_msg(GUST_LOG_ERROR, STAGE_BUILD, "cannot start the build: %s",
 		        app->builder.err[0] ? app->builder.err : strerror(-r));
+		emit(app, GUST_EVENT_BUILD_DONE, r, 0, NULL, app->builder.err, NULL);
 		return;
 	}
 	app->build_running = true;
@@ -533,6 +571,12 @@ static void stop_run(struct app *app, bool force)
 		}
 		return;
 	}
+	if (ready_pending(&app->ready)) {
+		ready_cancel(&app->ready);
+		if (!app->quitting)
+			log_msg(GUST_LOG_INFO, STAGE_RUN, "%s; stopped before it was ready",
+			        app->cycle_line);
+	}
 	app->run = RUN_STOPPING;
 	app->stop_started_ms = loop_now_ms();
 	app->runner.err[0] = '\0';
@@ -555,8 +599,10 @@ void app_build_done(struct app *app, int status)
 		return;
 	}
 	app->build_ms = ms;
+	emit(app, GUST_EVENT_BUILD_DONE, status, ms, NULL, app->hooks.tail, NULL);
 	if (status == 0) {
 		log_msg(GUST_LOG_INFO, STAGE_BUILD, "ok in %llu ms", (unsigned long long)ms);
+		app->built_ok = true;
 		filter_commit(app->filter, (const char *const *)app->building);
 		clear_list(&app->unbuilt, &app->nunbuilt); /* they were in it */
 		app->restart_delay_ms = app->cfg->lifecycle.restart_delay_ms;
@@ -565,6 +611,7 @@ void app_build_done(struct app *app, int status)
 			app->restart_timer = 0;
 		}
 		app->restart_after_exit = false; /* this start is the build's */
+		app->restart_requested = false;
 		if (app->run == RUN_NONE) {
 			start_run(app);
 		} else {
@@ -595,12 +642,68 @@ void app_build_done(struct app *app, int status)
 
 /* ---- runs ---- */
 
+/* The cycle line up to its outcome: why the run started and what it
+ * took before it did. */
+static void cycle_prefix(struct app *app, uint64_t t0)
+{
+	char *buf = app->cycle_line;
+	size_t len = sizeof app->cycle_line;
+	char gone[64] = "";
+	if (app->stop_started_ms)
+		snprintf(gone, sizeof gone, "old tree gone in %llu ms",
+		         (unsigned long long)(t0 - app->stop_started_ms));
+	if (app->restart_after_exit)
+		snprintf(buf, len, "restarted after the program exited%s%s", gone[0] ? ": " : "",
+		         gone);
+	else if (app->restart_requested)
+		snprintf(buf, len, "%s on request of hook \"%s\"%s%s",
+		         app->stop_started_ms ? "restarted" : "started", app->requested_by,
+		         gone[0] ? ": " : "", gone);
+	else if (app->stop_started_ms)
+		snprintf(buf, len, "restarted: %s%sbuild %llu ms, %s", app->cycle,
+		         app->cycle[0] ? ", " : "", (unsigned long long)app->build_ms, gone);
+	else
+		snprintf(buf, len, "started");
+}
+
+/* The probe's answer: the end of the cycle line. */
+static void on_ready(void *arg, enum probe_result result, const char *what)
+{
+	struct app *app = arg;
+	uint64_t ms = loop_now_ms() - app->run_started_ms;
+	unsigned long wakeups = ready_wakeups(&app->ready);
+	ready_cancel(&app->ready);
+	bool first = !strcmp(app->cycle_line, "started");
+	if (result == PROBE_TIMEOUT) {
+		log_msg(GUST_LOG_WARN, STAGE_RUN,
+		        "%s; not ready after %u ms (no %s yet): going on without it",
+		        app->cycle_line, app->ready.spec.timeout_ms,
+		        app->ready.kind == PROBE_LISTEN ? "listening socket in its tree"
+		        : app->ready.kind == PROBE_LOG  ? "matching output line"
+		                                        : "answer");
+		emit(app, GUST_EVENT_READY, -ETIMEDOUT, ms, NULL, NULL, NULL);
+		return;
+	}
+	if (app->ready.kind == PROBE_OFF && first)
+		log_msg(GUST_LOG_INFO, STAGE_RUN, "started");
+	else if (app->ready.kind == PROBE_OFF)
+		log_msg(GUST_LOG_INFO, STAGE_RUN, "%s, started in %llu ms", app->cycle_line,
+		        (unsigned long long)app->spawn_ms);
+	else
+		log_msg(GUST_LOG_INFO, STAGE_RUN, "%s, ready in %llu ms", app->cycle_line,
+		        (unsigned long long)ms);
+	if (app->ready.kind != PROBE_OFF && log_verbosity() >= 1)
+		log_msg(GUST_LOG_INFO, STAGE_RUN, "ready: %s, after %lu wakeups", what, wakeups);
+	emit(app, GUST_EVENT_READY, 0, ms, NULL, NULL, what);
+}
+
 static void start_run(struct app *app)
 {
 	if (app->quitting)
 		return;
 	app->runner.err[0] = '\0';
 	uint64_t t0 = loop_now_ms();
+	ready_run_starting(&app->ready);
 	int r = rops(app)->start(app->runner.self);
 	if (r < 0) {
 		log_msg(GUST_LOG_ERROR, STAGE_RUN, "cannot start the program: %s",
@@ -609,28 +712,15 @@ static void start_run(struct app *app)
 	}
 	app->run = RUN_UP;
 	app->run_started_ms = loop_now_ms();
-	if (app->restart_after_exit) {
-		if (app->stop_started_ms)
-			log_msg(GUST_LOG_INFO, STAGE_RUN,
-			        "restarted after the program exited: old tree gone in %llu ms, "
-			        "started in %llu ms",
-			        (unsigned long long)(t0 - app->stop_started_ms),
-			        (unsigned long long)(app->run_started_ms - t0));
-		else
-			log_msg(GUST_LOG_INFO, STAGE_RUN,
-			        "restarted after the program exited: started in %llu ms",
-			        (unsigned long long)(app->run_started_ms - t0));
-	} else if (app->stop_started_ms)
-		log_msg(
-		    GUST_LOG_INFO, STAGE_RUN,
-		    "restarted: %s%sbuild %llu ms, old tree gone in %llu ms, started in %llu ms",
-		    app->cycle, app->cycle[0] ? ", " : "", (unsigned long long)app->build_ms,
-		    (unsigned long long)(t0 - app->stop_started_ms),
-		    (unsigned long long)(app->run_started_ms - t0));
-	else
-		log_msg(GUST_LOG_INFO, STAGE_RUN, "started");
+	app->spawn_ms = app->run_started_ms - t0;
+	cycle_prefix(app, t0);
 	app->stop_started_ms = 0;
 	app->restart_after_exit = false;
+	app->restart_requested = false;
+	emit(app, GUST_EVENT_RUN_START, 0, 0, NULL, NULL, NULL);
+	if (app->run == RUN_UP && ready_start(&app->ready, app->loop, on_ready, app) < 0)
+		log_msg(GUST_LOG_INFO, STAGE_RUN, "%s (readiness not checked: out of memory)",
+		        app->cycle_line);
 }
 
 static void on_restart_timer(void *arg)
@@ -657,8 +747,15 @@ void app_run_exited(struct app *app, int status)
 		return; /* the stop we asked for */
 	if (app->run == RUN_UP)
 		app->run = RUN_EXITED;
-	log_msg(status == 0 ? GUST_LOG_INFO : GUST_LOG_WARN, STAGE_RUN, "program exited (%s)",
-	        what);
+	if (ready_pending(&app->ready)) {
+		ready_cancel(&app->ready);
+		log_msg(GUST_LOG_WARN, STAGE_RUN, "%s; program exited (%s) before it was ready",
+		        app->cycle_line, what);
+	} else {
+		log_msg(status == 0 ? GUST_LOG_INFO : GUST_LOG_WARN, STAGE_RUN,
+		        "program exited (%s)", what);
+	}
+	emit(app, GUST_EVENT_RUN_EXIT, status, 0, NULL, NULL, NULL);
 	if (app->quitting || !app->cfg->lifecycle.restart_on_exit)
 		return;
 	uint64_t lived = loop_now_ms() - app->run_started_ms;
@@ -684,6 +781,7 @@ void app_stop_done(struct app *app)
 		maybe_quit(app);
 		return;
 	}
+	emit(app, GUST_EVENT_STOP_DONE, 0, loop_now_ms() - app->stop_started_ms, NULL, NULL, NULL);
 	if (app->start_after_stop) {
 		app->start_after_stop = false;
 		start_run(app);
@@ -691,6 +789,97 @@ void app_stop_done(struct app *app)
 		app->stop_started_ms = 0; /* the next start is not this stop's */
 		log_msg(GUST_LOG_INFO, STAGE_RUN, "stopped");
 	}
+}
+
+/* ---- what plugins hand over, and what hooks ask for ---- */
+
+void app_output_line(struct gust_ctx *ctx, const char *line, size_t len)
+{
+	if (ctx->kind == GUST_KIND_BUILDER)
+		hooks_tail_add(&ctx->app->hooks, line, len);
+	else if (ctx->kind == GUST_KIND_RUNNER)
+		ready_line(&ctx->app->ready, line, len);
+}
+
+bool app_output_wanted(struct gust_ctx *ctx)
+{
+	return ctx->kind == GUST_KIND_RUNNER && ready_wants_output(&ctx->app->ready);
+}
+
+void app_tree_spawned(struct gust_ctx *ctx, struct gust_tree *tree, unsigned flags)
+{
+	if (ctx->kind == GUST_KIND_RUNNER)
+		ready_tree_spawned(&ctx->app->ready, tree, flags);
+}
+
+void app_tree_freed(struct gust_tree *tree)
+{
+	if (live_app)
+		ready_tree_freed(&live_app->ready, tree);
+}
+
+/* A hook's restart: the program again, without a build. */
+static void restart_now(struct app *app)
+{
+	app->restart_requested = true;
+	app->restart_after_exit = false;
+	if (app->restart_timer) {
+		loop_timer_cancel(app->loop, app->restart_timer);
+		app->restart_timer = 0;
+	}
+	if (app->run == RUN_NONE) {
+		app->stop_started_ms = 0;
+		start_run(app);
+		return;
+	}
+	app->start_after_stop = true;
+	stop_run(app, false); /* RUN_STOPPING: the start follows its end */
+}
+
+static void on_request(void *arg)
+{
+	struct app *app = arg;
+	app->request_timer = 0;
+	if (app->quitting)
+		return;
+	if (app->want_rebuild) {
+		app->want_rebuild = false;
+		app->want_restart = false; /* a good build restarts anyway */
+		if (app->debounce_timer) {
+			loop_timer_cancel(app->loop, app->debounce_timer);
+			app->debounce_timer = 0;
+		}
+		log_msg(GUST_LOG_INFO, STAGE_HOOK, "rebuild requested by hook \"%s\"",
+		        app->requested_by);
+		start_build(app);
+	} else if (app->want_restart) {
+		app->want_restart = false;
+		restart_now(app);
+	}
+}
+
+static int request(struct gust_ctx *ctx, bool *flag)
+{
+	struct app *app = ctx->app;
+	if (app->quitting)
+		return -ESHUTDOWN;
+	*flag = true;
+	app->requested_by = ctx->plugin.desc->name;
+	if (!app->request_timer)
+		app->request_timer = loop_timer_add(app->loop, 0, on_request, app);
+	return app->request_timer ? 0 : -ENOMEM;
+}
+
+int app_request_rebuild(struct gust_ctx *ctx)
+{
+	return request(ctx, &ctx->app->want_rebuild);
+}
+
+int app_request_restart(struct gust_ctx *ctx)
+{
+	if (!ctx->app->built_ok && !ctx->app->quitting)
+		return -EAGAIN;
+	return request(ctx, &ctx->app->want_restart);
 }
 
 /* ---- shutdown ---- */
@@ -718,6 +907,10 @@ static void on_signal(int sig, void *arg)
 		if (app->restart_timer) {
 			loop_timer_cancel(app->loop, app->restart_timer);
 			app->restart_timer = 0;
+		}
+		if (app->request_timer) {
+			loop_timer_cancel(app->loop, app->request_timer);
+			app->request_timer = 0;
 		}
 		if (app->build_running) {
 			bops(app)->cancel(app->builder.self);
@@ -785,6 +978,8 @@ void app_fini(struct app *app)
 	destroy_instance(&app->watcher);
 	destroy_instance(&app->builder);
 	destroy_instance(&app->runner);
+	hooks_fini(&app->hooks);
+	ready_fini(&app->ready);
 	if (app->ptrees)
 		ptree_mgr_free(app->ptrees);
 	filter_free(app->filter);
@@ -797,4 +992,5 @@ void app_fini(struct app *app)
 		close(app->changed_fd);
 	loop_free(app->loop);
 	memset(app, 0, sizeof *app);
+	live_app = NULL;
 }

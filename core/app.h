@@ -10,9 +10,11 @@
 
 #include "conf.h"
 #include "options.h"
+#include "hooks.h"
 #include "loader.h"
 #include "log.h"
 #include "host.h"
+#include "ready.h"
 
 struct app;
 struct loop;
@@ -44,6 +46,8 @@ struct app {
 	struct filter *filter;
 	char **dirs;
 	struct gust_ctx watcher, builder, runner;
+	struct hooks hooks;
+	struct ready ready; /* the run's readiness */
 
 	/* changes waiting for the debounce window to close */
 	char **pending;
@@ -70,8 +74,17 @@ struct app {
 	bool stop_done_in_stop;  /* it called stop_done() from there */
 	uint64_t stop_started_ms;
 	uint64_t run_started_ms;
+	uint64_t spawn_ms;         /* how long the runner's start() took */
 	unsigned restart_delay_ms; /* current backoff */
 	uint64_t restart_timer;
+	char cycle_line[512]; /* the cycle line up to its outcome, while not ready */
+
+	/* what hooks asked for, acted on from the loop */
+	bool built_ok; /* a build succeeded: there is a program to run */
+	bool want_rebuild, want_restart;
+	bool restart_requested;   /* this start is a hook's restart */
+	const char *requested_by; /* the hook's name */
+	uint64_t request_timer;
 
 	int signals; /* SIGINT/SIGTERM/SIGHUP received */
 	bool quitting;
@@ -96,6 +109,13 @@ void app_changed(struct app *app, const char *path, enum gust_change kind);
 void app_build_done(struct app *app, int status);
 void app_run_exited(struct app *app, int status);
 void app_stop_done(struct app *app);
+void app_output_line(struct gust_ctx *ctx, const char *line, size_t len);
+bool app_output_wanted(struct gust_ctx *ctx);
+int app_request_rebuild(struct gust_ctx *ctx);
+int app_request_restart(struct gust_ctx *ctx);
+/* A plugin spawned or freed a tree (the host's tree_spawn and tree_free). */
+void app_tree_spawned(struct gust_ctx *ctx, struct gust_tree *tree, unsigned flags);
+void app_tree_freed(struct gust_tree *tree);
 
 /* Resolve the "auto" watcher and load + create one plugin instance. */
 int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,

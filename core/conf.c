@@ -532,6 +532,7 @@ static int extract_rest(struct config *cfg, const char *where, char *err, size_t
 	cfg->watcher = json_object_get(j, "watcher");
 	cfg->builder = json_object_get(j, "builder");
 	cfg->runner = json_object_get(j, "runner");
+	cfg->hooks = json_object_get(j, "hooks");
 	return 0;
 }
 

@@ -59,6 +59,7 @@ struct config {
 	struct json_t *watcher;
 	struct json_t *builder;
 	struct json_t *runner;
+	struct json_t *hooks;       /* array of hook sections, or NULL */
 	struct json_t *json;        /* the whole effective config (owns the above) */
 	struct config_cache *cache; /* arrays handed to plugins; freed with cfg */
 };

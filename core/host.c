@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static void h_log(struct gust_ctx *ctx, enum gust_log_level level, const char *fmt, ...)
 {
@@ -26,8 +27,8 @@ static void h_log(struct gust_ctx *ctx, enum gust_log_level level, const char *f
 	    (level == GUST_LOG_INFO && (v >= 1 || (v == 0 && ctx->kind != GUST_KIND_WATCHER))) ||
 	    (level == GUST_LOG_DEBUG && v >= 2);
 	if (show)
-		log_vmsg(level == GUST_LOG_DEBUG ? GUST_LOG_INFO : level, ctx->stage, NULL, fmt,
-		         ap);
+		log_vmsg(level == GUST_LOG_DEBUG ? GUST_LOG_INFO : level, ctx->stage,
+		         ctx->kind == GUST_KIND_HOOK ? ctx->plugin.desc->name : NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -84,10 +85,29 @@ static bool h_follow_symlinks(struct gust_ctx *ctx)
 	return ctx->app->cfg->watch.follow_symlinks;
 }
 
+/* A runner's section also holds the keys the core reads for every runner
+ * (readiness): the plugin's own list is extended with them. */
 static int h_opt_check_keys(struct gust_ctx *ctx, const struct gust_opts *o,
                             const char *const *known)
 {
-	return config_opt_check_keys(o, known, ctx->err, sizeof ctx->err);
+	static const char *const core_keys[] = { READY_RUNNER_KEYS, NULL };
+	if (ctx->kind != GUST_KIND_RUNNER)
+		return config_opt_check_keys(o, known, ctx->err, sizeof ctx->err);
+	size_t n = 0, k = 0;
+	while (known && known[n])
+		n++;
+	const char **all = calloc(n + sizeof core_keys / sizeof *core_keys, sizeof *all);
+	if (!all) {
+		snprintf(ctx->err, sizeof ctx->err, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		all[k++] = known[i];
+	for (size_t i = 0; core_keys[i]; i++)
+		all[k++] = core_keys[i];
+	int r = config_opt_check_keys(o, all, ctx->err, sizeof ctx->err);
+	free(all);
+	return r;
 }
 
 static int h_opt_string(struct gust_ctx *ctx, const struct gust_opts *o, const char *key,
@@ -149,7 +169,17 @@ static void h_stop_done(struct gust_ctx *ctx)
 static struct gust_tree *h_tree_spawn(struct gust_ctx *ctx, const struct gust_spawn *spec,
                                       const struct gust_tree_events *ev, void *arg)
 {
-	return ptree_spawn(ctx->app->ptrees, spec, ev, arg, ctx->err, sizeof ctx->err);
+	struct gust_tree *t =
+	    ptree_spawn(ctx->app->ptrees, spec, ev, arg, ctx->err, sizeof ctx->err);
+	if (t)
+		app_tree_spawned(ctx, t, spec->flags);
+	return t;
+}
+
+static void h_tree_free(struct gust_tree *tree)
+{
+	app_tree_freed(tree);
+	ptree_free(tree);
 }
 
 const struct gust_host app_host = {
@@ -181,7 +211,11 @@ const struct gust_host app_host = {
 	.tree_kill = ptree_kill,
 	.tree_pid = ptree_pid,
 	.tree_alive = ptree_alive,
-	.tree_free = ptree_free,
+	.tree_free = h_tree_free,
 	.opt_env = h_opt_env,
 	.tree_pids = ptree_members,
+	.output_line = app_output_line,
+	.output_wanted = app_output_wanted,
+	.request_rebuild = app_request_rebuild,
+	.request_restart = app_request_restart,
 };

@@ -60,6 +60,7 @@ const struct key config_top_keys[] = {
 	{ "watcher", K_PLUGIN, 0, 0, NULL, NULL },
 	{ "builder", K_PLUGIN, 0, 0, NULL, NULL },
 	{ "runner", K_PLUGIN, 0, 0, NULL, NULL },
+	{ "hooks", K_HOOKS, 0, 0, NULL, NULL },
 	{ NULL, K_STR, 0, 0, NULL, NULL },
 };
 
@@ -200,6 +201,27 @@ static int check_plugin(const struct vctx *vc, json_t *v, const char *path)
 	return 0;
 }
 
+/* K_HOOKS: an array of plugin sections, each naming its plugin (no
+ * default hook to adjust: "plugin" is required in every layer). */
+static int check_hooks(const struct vctx *vc, json_t *v, const char *path)
+{
+	const struct vctx strict = { vc->where, true, vc->err, vc->errlen };
+	if (!json_is_array(v)) {
+		char got[80];
+		config_got_text(v, got, sizeof got);
+		return VERR(vc, "%s: %s: expected an array of objects with \"plugin\", got %s",
+		            vc->where, path, got);
+	}
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		char sub[512];
+		snprintf(sub, sizeof sub, "%s/%zu", path, i);
+		int r = check_plugin(&strict, json_array_get(v, i), sub);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int check_value(const struct vctx *vc, const struct key *k, json_t *v, const char *path)
 {
 	char got[80];
@@ -232,6 +254,8 @@ static int check_value(const struct vctx *vc, const struct key *k, json_t *v, co
 		return check_obj(vc, k, v, path);
 	case K_PLUGIN:
 		return check_plugin(vc, v, path);
+	case K_HOOKS:
+		return check_hooks(vc, v, path);
 	}
 	return 0;
 }

@@ -10,7 +10,18 @@
 
 struct json_t;
 
-enum ktype { K_STR, K_STRV, K_REGEXV, K_BOOL, K_INT, K_ENUM, K_OBJ, K_PLUGIN, K_VERBOSITY };
+enum ktype {
+	K_STR,
+	K_STRV,
+	K_REGEXV,
+	K_BOOL,
+	K_INT,
+	K_ENUM,
+	K_OBJ,
+	K_PLUGIN,
+	K_VERBOSITY,
+	K_HOOKS /* an array of plugin sections, each naming its plugin */
+};
 
 struct key {
 	const char *name;

@@ -18,6 +18,8 @@ core_libgustcore_la_SOURCES = \
 	core/statefile.c core/spawn.c core/reaper.c \
 	core/listening.c core/listening.h \
 	core/probe.c core/probe.h \
+	core/ready.c core/ready.h \
+	core/hooks.c core/hooks.h \
 	core/loader.c core/loader.h \
 	core/host.c core/host.h \
 	core/app.c core/app.h

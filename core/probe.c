@@ -39,6 +39,7 @@ struct probe {
 	uint64_t curl_timer;
 	struct curl_slist *resolve;
 	char status[128];
+	unsigned long wakeups; /* callbacks of the loop spent on this probe */
 };
 
 /* ---- parsing the "ready" option ---- */
@@ -239,6 +240,7 @@ static void tcp_close(struct probe *p)
 static void on_connect(int fd, unsigned events, void *arg)
 {
 	struct probe *p = arg;
+	p->wakeups++;
 	int e = 0;
 	socklen_t len = sizeof e;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
@@ -313,6 +315,7 @@ static void on_curl_io(int fd, unsigned events, void *arg)
 {
 	int mask = ((events & GUST_IO_READ) ? CURL_CSELECT_IN : 0) |
 	           ((events & GUST_IO_WRITE) ? CURL_CSELECT_OUT : 0);
+	((struct probe *)arg)->wakeups++;
 	curl_drive(arg, fd, mask);
 }
 
@@ -335,6 +338,7 @@ static int curl_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, vo
 static void on_curl_timer(void *arg)
 {
 	struct probe *p = arg;
+	p->wakeups++;
 	p->curl_timer = 0;
 	curl_drive(p, CURL_SOCKET_TIMEOUT, 0);
 }
@@ -384,6 +388,7 @@ static void check_http(struct probe *p)
 static void attempt(void *arg)
 {
 	struct probe *p = arg;
+	p->wakeups++;
 	p->retry_timer = 0;
 	switch (p->spec.kind) {
 	case PROBE_LISTEN:
@@ -452,6 +457,11 @@ void probe_line(struct probe *p, const char *line, size_t len)
 		snprintf(what, sizeof what, "log line \"%.120s\"", buf);
 		finish(p, PROBE_READY, what);
 	}
+}
+
+unsigned long probe_wakeups(const struct probe *p)
+{
+	return p ? p->wakeups : 0;
 }
 
 void probe_free(struct probe *p)

@@ -58,6 +58,9 @@ struct probe *probe_start(struct loop *loop, const struct probe_spec *spec, prob
                           void *pids_arg, probe_done_fn done, void *arg);
 /* A line of the program's output (PROBE_LOG; ignored otherwise). */
 void probe_line(struct probe *p, const char *line, size_t len);
+/* How many times the loop woke up for this probe so far (timers and fd
+ * events): what detecting readiness costs. */
+unsigned long probe_wakeups(const struct probe *p);
 /* Stop checking (no callback) and free. NULL is fine. */
 void probe_free(struct probe *p);
 

@@ -46,6 +46,13 @@ plugins_runner_dlv_la_SOURCES = plugins/runner-dlv.c plugins/runcmd.c plugins/ru
 plugins_runner_dlv_la_CFLAGS = $(PLUGIN_CFLAGS)
 plugins_runner_dlv_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 
+if BUILD_HOOK_EXEC
+pkglib_LTLIBRARIES += plugins/hook-exec.la
+endif
+plugins_hook_exec_la_SOURCES = plugins/hook-exec.c
+plugins_hook_exec_la_CFLAGS = $(PLUGIN_CFLAGS)
+plugins_hook_exec_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+
 # Libtool installs .la files next to the modules; gust needs only the .so.
 install-exec-hook: gust-remove-la
 gust-remove-la:

@@ -78,7 +78,7 @@ build_case() {
 	PORT=$(free_port)
 	PIDS=$T/b$_tap_n.pids
 	BUILD_CMD="cp src/version.txt tmp/version.out; $cmd" \
-		project "b$_tap_n" "\"cmd\": \"exec '$SHAPE' pause\""
+		project "b$_tap_n" "\"cmd\": \"exec '$SHAPE' pause\", \"ready\": false"
 	sed -i "s|@PORT@|$PORT|g; s|@PIDS@|$PIDS|g" "$P/gust.json"
 	start_gust "$P"
 	ok_run "$desc: the build's daemon was started" wait_for 30 lines_at_least "$PIDS" 3

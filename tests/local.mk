@@ -70,9 +70,13 @@ FIXTURE_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath $(abs_builddir)
 check_LTLIBRARIES += tests/fixtures/bad-abi.la tests/fixtures/wrong-kind.la \
 	tests/fixtures/missing-op.la tests/fixtures/create-fails.la \
 	tests/fixtures/no-symbol.la tests/fixtures/unresolved.la \
-	tests/fixtures/short-vtable.la tests/fixtures/newer-minor.la
+	tests/fixtures/short-vtable.la tests/fixtures/newer-minor.la \
+	tests/fixtures/hook-record.la
 tests_fixtures_newer_minor_la_SOURCES = tests/fixtures/newer-minor.c
 tests_fixtures_newer_minor_la_LDFLAGS = $(FIXTURE_LDFLAGS)
+# Records every event it gets; asks for a rebuild or a restart (bb_hooks).
+tests_fixtures_hook_record_la_SOURCES = tests/fixtures/hook-record.c
+tests_fixtures_hook_record_la_LDFLAGS = $(FIXTURE_LDFLAGS)
 tests_fixtures_bad_abi_la_SOURCES = tests/fixtures/bad-abi.c
 tests_fixtures_bad_abi_la_LDFLAGS = $(FIXTURE_LDFLAGS)
 tests_fixtures_wrong_kind_la_SOURCES = tests/fixtures/wrong-kind.c
@@ -114,7 +118,7 @@ tests_helpers_tcpcheck_SOURCES = tests/helpers/tcpcheck.c
 
 BLACKBOX_TESTS = tests/bb_basic.sh tests/bb_config.sh tests/bb_lifecycle.sh tests/bb_filter.sh \
 	tests/bb_build.sh tests/bb_escape.sh tests/bb_watch.sh tests/bb_dlv.sh tests/bb_install.sh tests/bb_bench.sh \
-	tests/bb_abi.sh
+	tests/bb_abi.sh tests/bb_hooks.sh tests/bb_ready.sh
 dist_check_SCRIPTS += $(BLACKBOX_TESTS)
 TESTS += $(BLACKBOX_TESTS)
 EXTRA_DIST += tests/fixtures/fixture.h tests/lib.sh tests/fixtures/goserver/main.go tests/fixtures/goserver/go.mod

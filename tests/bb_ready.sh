@@ -1,0 +1,86 @@
+#!/bin/bash
+# Readiness through the real gust binary: the cycle line ends with when the
+# new run is ready, found without a guessed port (a listening socket of any
+# process of the run's tree, a grandchild under sh -c included), through a
+# connect, or through a line of the program's output; a program that never
+# gets ready gets one warning at the timeout, one that exits first is
+# reported with its status; bad "ready" values are one line and exit 2.
+. "$GUST_SRCDIR/tests/lib.sh"
+
+SHAPE=$GUST_HELPERS/shape
+ms_of() { sed -nE "s/.*$1 ([0-9]+) ms.*/\\1/p" "$T/gust.log" | head -n 1; }
+
+# ---- a server that binds 300 ms after it started ----
+PORT=$(free_port)
+project late "\"cmd\": \"sleep 0.3; exec $SHAPE serve $PORT v1\""
+start_gust "$P"
+ok_run "late binder: the first run is reported ready" wait_for 20 log_has 'run: started, ready in [0-9]+ ms'
+ms=$(ms_of 'ready in')
+ok "$([ "${ms:-0}" -ge 300 ]; echo $?)" "late binder: ready after it bound, not before (${ms:-?} ms >= 300)"
+ok_run "late binder: it answers" answers "$PORT" v1
+unlike "$(gust_log)" 'run: started$' "no 'started' line before it is ready"
+echo v2 >"$P/src/version.txt"
+ok_run "an edit: the cycle line ends with when the new run is ready" wait_for 20 log_has \
+	'run: restarted: src/version\.txt changed, build [0-9]+ ms, old tree gone in [0-9]+ ms, ready in [0-9]+ ms$'
+stop_gust TERM
+
+# ---- a program under sh -c whose grandchild listens ----
+PORT=$(free_port)
+project grand "\"cmd\": \"$SHAPE grandchild serve $PORT g; true\""
+start_gust "$P" -v
+ok_run "grandchild: ready through the grandchild's socket" wait_for 20 log_has 'run: started, ready in'
+like "$(gust_log)" "ready: 127\.0\.0\.1:$PORT \(tcp, pid [0-9]+\), after [0-9]+ wakeups" \
+	"grandchild: the socket found is the grandchild's port"
+stop_gust TERM
+
+# ---- a program that never listens: one warning at the timeout ----
+project never "\"bin\": \"$SHAPE\", \"args\": [\"pause\"], \"ready_timeout_ms\": 400"
+start_gust "$P"
+ok_run "never ready: the timeout warns" wait_for 20 log_has \
+	'run: warning: started; not ready after 400 ms \(no listening socket in its tree yet\): going on'
+ok "$(kill -0 "$(program_pids | head -n 1)" 2>/dev/null; echo $?)" "never ready: the program keeps running"
+stop_gust TERM
+is "$(log_count 'not ready after')" 1 "never ready: warned once"
+
+# ---- a program that exits before it is ready ----
+project quits "\"bin\": \"$SHAPE\", \"args\": [\"exit\", \"3\"]"
+start_gust "$P"
+ok_run "exits first: reported as such, with its status" wait_for 20 log_has \
+	'run: warning: started; program exited \(exit status 3\) before it was ready'
+stop_gust TERM
+
+# ---- log readiness: the line is matched and still written through ----
+project logged "\"cmd\": \"echo booting; sleep 0.2; echo 'server up on 8080' >&2; exec $SHAPE pause\", \"ready\": { \"log\": \"up on [0-9]+\" }"
+start_gust "$P"
+ok_run "log: ready when a line matches" wait_for 20 log_has 'run: started, ready in [0-9]+ ms'
+ms=$(ms_of 'ready in')
+ok "$([ "${ms:-0}" -ge 200 ]; echo $?)" "log: not before the line was written (${ms:-?} ms >= 200)"
+ok_run "log: the program's stdout is written through" log_has '^booting$'
+ok_run "log: and its stderr" log_has '^server up on 8080$'
+stop_gust TERM
+
+# ---- tcp readiness ----
+PORT=$(free_port)
+project tcp "\"cmd\": \"sleep 0.2; exec $SHAPE serve $PORT t\", \"ready\": { \"tcp\": \"127.0.0.1:$PORT\" }"
+start_gust "$P" -v
+ok_run "tcp: ready once a connect succeeds" wait_for 20 log_has "ready: 127\.0\.0\.1:$PORT \(tcp connect\)"
+stop_gust TERM
+
+# ---- "ready": false: no check, the start is the end of the cycle ----
+project off "\"bin\": \"$SHAPE\", \"args\": [\"pause\"], \"ready\": false"
+start_gust "$P"
+ok_run "ready false: started at once" wait_for 20 log_has 'run: started$'
+stop_gust TERM
+
+# ---- bad values: one line naming the key, exit 2 ----
+project bad "\"bin\": \"$SHAPE\", \"ready\": { \"tcp\": \"nowhere\" }"
+out=$(cd "$P" && "$GUST" 2>&1 </dev/null); st=$?
+is "$st" 2 "a bad ready value: exit 2"
+like "$out" 'gust.json: runner\.ready\.tcp: expected HOST:PORT' "and one line naming runner.ready.tcp"
+project bad2 "\"bin\": \"$SHAPE\", \"ready_timout_ms\": 5"
+out=$(cd "$P" && "$GUST" 2>&1 </dev/null); st=$?
+is "$st" 2 "a misspelt ready_timeout_ms: exit 2"
+like "$out" '/runner/ready_timout_ms: unknown key.*did you mean "ready_timeout_ms"' \
+	"and the runner's key check knows the core's keys"
+
+plan_done
