@@ -96,7 +96,7 @@ build_case "build: a titled daemon" "'$SHAPE' --pids=@PIDS@ daemon title 'sccach
 # the builder keeps "keepd".
 keep_project() {
 	BUILD_CMD="cp src/version.txt tmp/version.out; bin/keepd --pids=$PIDS daemon serve $PORT kept$2" \
-		project "$1" "\"cmd\": \"exec '$SHAPE' pause\""
+		project "$1" "\"cmd\": \"exec '$SHAPE' pause\", \"ready\": false"
 	sed -i 's|"builder": { "plugin": "shell",|"builder": { "plugin": "shell", "keep": ["keepd"],|' "$P/gust.json"
 	mkdir -p "$P/bin" && cp "$SHAPE" "$P/bin/keepd"
 	start_gust "$P"
