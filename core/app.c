@@ -675,12 +675,18 @@ static void on_ready(void *arg, enum probe_result result, const char *what)
 	ready_cancel(&app->ready);
 	bool first = !strcmp(app->cycle_line, "started");
 	if (result == PROBE_TIMEOUT) {
-		log_msg(GUST_LOG_WARN, STAGE_RUN,
-		        "%s; not ready after %u ms (no %s yet): going on without it",
+		/* the warning once per gust; later runs just say it */
+		bool hint = app->ready.kind == PROBE_LISTEN && !app->ready_warned;
+		log_msg(app->ready_warned ? GUST_LOG_INFO : GUST_LOG_WARN, STAGE_RUN,
+		        "%s; not ready after %u ms (no %s yet): going on without it%s",
 		        app->cycle_line, app->ready.spec.timeout_ms,
 		        app->ready.kind == PROBE_LISTEN ? "listening socket in its tree"
 		        : app->ready.kind == PROBE_LOG  ? "matching output line"
-		                                        : "answer");
+		                                        : "answer",
+		        hint ? " (a program that never listens: \"ready\": false in the runner "
+		               "section)"
+		             : "");
+		app->ready_warned = true;
 		emit(app, GUST_EVENT_READY, -ETIMEDOUT, ms, NULL, NULL, NULL);
 		return;
 	}

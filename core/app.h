@@ -48,6 +48,7 @@ struct app {
 	struct gust_ctx watcher, builder, runner;
 	struct hooks hooks;
 	struct ready ready; /* the run's readiness */
+	bool ready_warned;  /* a readiness timeout was warned about once */
 
 	/* changes waiting for the debounce window to close */
 	char **pending;
