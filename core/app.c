@@ -9,7 +9,9 @@
 #include "config.h"
 
 #include "app.h"
+#include "changes.h"
 #include "filter.h"
+#include "ledger.h"
 #include "loop.h"
 #include "ptree.h"
 #include "signames.h"
@@ -171,6 +173,7 @@ int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
 }
 
 static void on_signal(int sig, void *arg);
+static void on_changes_ready(void *arg);
 
 int app_init(struct app *app, const struct config *cfg)
 {
@@ -206,6 +209,12 @@ int app_init(struct app *app, const struct config *cfg)
 	if (!(app->filter = filter_new(cfg, err, sizeof err))) {
 		log_error("%s", err);
 		return -EINVAL;
+	}
+	if (!(app->changes = changes_new(app->loop, cfg->watch.debounce_ms,
+	                                 cfg->watch.debounce_max_ms, on_changes_ready, app)) ||
+	    (cfg->watch.exclude_unchanged && !(app->ledger = ledger_new(cfg->root)))) {
+		log_error("out of memory");
+		return -ENOMEM;
 	}
 	if (!(app->dirs = plugin_search_dirs(cfg->plugin_path))) {
 		log_error("out of memory");
@@ -267,106 +276,26 @@ static const char *relpath(const struct app *app, const char *path)
 	return path;
 }
 
-static uint64_t path_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ull; /* FNV-1a */
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
-}
-
-/* The pending paths, deduplicated through an open-addressing set of
- * indexes into app->pending, so a storm of n events costs O(n). */
-static bool pending_has(const struct app *app, const char *path, size_t *slot)
-{
-	size_t mask = app->capset - 1;
-	size_t i = (size_t)path_hash(path) & mask;
-	while (app->pendset[i]) {
-		if (strcmp(app->pending[app->pendset[i] - 1], path) == 0)
-			return true;
-		i = (i + 1) & mask;
-	}
-	*slot = i;
-	return false;
-}
-
-/* Index app->pending afresh into the set. */
-static void fill_set(struct app *app)
-{
-	size_t cap = app->capset, *set = app->pendset;
-	memset(set, 0, cap * sizeof *set);
-	for (size_t k = 0; k < app->npending; k++) {
-		size_t i = (size_t)path_hash(app->pending[k]) & (cap - 1);
-		while (set[i])
-			i = (i + 1) & (cap - 1);
-		set[i] = k + 1;
-	}
-}
-
-static int grow_set(struct app *app)
-{
-	size_t cap = app->capset ? app->capset * 2 : 64;
-	size_t *set = calloc(cap, sizeof *set);
-	if (!set)
-		return -ENOMEM;
-	free(app->pendset);
-	app->pendset = set;
-	app->capset = cap;
-	fill_set(app);
-	return 0;
-}
-
-static void add_pending(struct app *app, const char *path)
-{
-	size_t slot;
-	if ((app->npending + 1) * 2 > app->capset && grow_set(app) < 0)
-		return;
-	if (pending_has(app, path, &slot))
-		return;
-	if (app->npending + 1 >= app->cappending) {
-		size_t cap = app->cappending ? app->cappending * 2 : 16;
-		char **n = realloc(app->pending, cap * sizeof *n);
-		if (!n)
-			return;
-		app->pending = n;
-		app->cappending = cap;
-	}
-	char *dup = strdup(path);
-	if (!dup)
-		return;
-	app->pending[app->npending++] = dup;
-	app->pending[app->npending] = NULL;
-	app->pendset[slot] = app->npending;
-}
-
-static void on_debounce(void *arg)
+static bool as_built(const char *path, void *arg)
 {
 	struct app *app = arg;
-	app->debounce_timer = 0;
+	if (!ledger_as_built(app->ledger, path))
+		return false;
+	log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s: content back to what was built, ignored", path);
+	return true;
+}
+
+/* The debounce window closed. */
+static void on_changes_ready(void *arg)
+{
+	struct app *app = arg;
 	if (app->quitting)
 		return;
 	/* What counts is the content now, not at each event: `: >f; echo x >f`
 	 * passes through an empty file on the way back to what was built. */
-	if (app->cfg->watch.exclude_unchanged && app->npending) {
-		size_t k = 0;
-		for (size_t i = 0; i < app->npending; i++) {
-			if (filter_as_built(app->filter, app->pending[i])) {
-				log_msg(GUST_LOG_DEBUG, STAGE_WATCH,
-				        "%s: content back to what was built, ignored",
-				        app->pending[i]);
-				free(app->pending[i]);
-				continue;
-			}
-			app->pending[k++] = app->pending[i];
-		}
-		if (k != app->npending) {
-			app->npending = k;
-			app->pending[k] = NULL;
-			fill_set(app);
-			if (!k)
-				return;
-		}
-	}
+	if (app->ledger && changes_drop_if(app->changes, as_built, app) &&
+	    !changes_count(app->changes))
+		return;
 	start_build(app);
 }
 
@@ -375,35 +304,24 @@ void app_changed(struct app *app, const char *path, enum gust_change kind)
 	if (app->quitting)
 		return;
 	if (kind == GUST_CHANGE_RESCAN)
-		filter_forget(app->filter); /* an edit may have gone unseen */
+		ledger_forget(app->ledger); /* an edit may have gone unseen */
 	if (kind != GUST_CHANGE_RESCAN) {
 		if (filter_ignored(app->filter, path, false))
 			return;
 		/* A path already pending is a change already, judged again
 		 * when the window ends: not hashed again (a write gives
 		 * IN_MODIFY and IN_CLOSE_WRITE). */
-		size_t slot;
-		bool pending = app->capset && pending_has(app, relpath(app, path), &slot);
-		if (!pending && app->cfg->watch.exclude_unchanged && kind != GUST_CHANGE_REMOVE &&
-		    kind != GUST_CHANGE_RENAME && filter_unchanged(app->filter, path)) {
+		bool pending = changes_pending(app->changes, relpath(app, path));
+		if (!pending && app->ledger && kind != GUST_CHANGE_REMOVE &&
+		    kind != GUST_CHANGE_RENAME && ledger_unchanged(app->ledger, path)) {
 			log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s: content unchanged, ignored",
 			        relpath(app, path));
 			return;
 		}
 	}
 	log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s changed", relpath(app, path));
-	add_pending(app, relpath(app, path));
-	uint64_t now = loop_now_ms();
-	if (!app->debounce_timer)
-		app->first_change_ms = now;
-	else
-		loop_timer_cancel(app->loop, app->debounce_timer);
-	/* trailing quiet window, capped so a steady stream still builds */
-	uint64_t cap_at = app->first_change_ms + app->cfg->watch.debounce_max_ms;
-	uint64_t wait = app->cfg->watch.debounce_ms;
-	if (app->cfg->watch.debounce_max_ms && now + wait > cap_at)
-		wait = cap_at > now ? cap_at - now : 0;
-	app->debounce_timer = loop_timer_add(app->loop, (unsigned)wait, on_debounce, app);
+	changes_add(app->changes, relpath(app, path));
+	changes_arm(app->changes);
 }
 
 /* ---- builds ---- */
@@ -483,27 +401,19 @@ static void start_build(struct app *app)
 		log_msg(GUST_LOG_INFO, STAGE_BUILD, "newer changes: cancelling the running build");
 		bops(app)->cancel(app->builder.self);
 		app->build_running = false;
-		filter_unstage(app->filter, (const char *const *)app->building);
+		ledger_unstage(app->ledger, (const char *const *)app->building);
 		/* the paths of the cancelled build still need building */
 		for (size_t i = 0; i < app->nbuilding; i++)
-			add_pending(app, app->building[i]);
+			changes_add(app->changes, app->building[i]);
 	}
 	/* what failed builds had is not built yet: build it with this one
 	 * (so a success records it), and give it to the build as changed */
 	for (size_t i = 0; i < app->nunbuilt; i++)
-		add_pending(app, app->unbuilt[i]);
+		changes_add(app->changes, app->unbuilt[i]);
 	clear_list(&app->building, &app->nbuilding);
-	app->building = app->pending;
-	app->nbuilding = app->npending;
-	app->pending = NULL;
-	app->npending = app->cappending = 0;
-	if (app->pendset)
-		memset(app->pendset, 0, app->capset * sizeof *app->pendset);
-	if (!app->building) {
-		app->building = calloc(1, sizeof *app->building);
-		if (!app->building)
-			return;
-	}
+	app->building = changes_take(app->changes, &app->nbuilding);
+	if (!app->building)
+		return;
 	app->cycle[0] = '\0';
 	if (app->nbuilding == 1)
 		snprintf(app->cycle, sizeof app->cycle, "%s changed", app->building[0]);
@@ -525,13 +435,13 @@ static void start_build(struct app *app)
 		.changed_file = changed_file[0] ? changed_file : NULL,
 	};
 	/* what this build sees: an edit made while it runs is not built */
-	filter_stage(app->filter, (const char *const *)app->building);
+	ledger_stage(app->ledger, (const char *const *)app->building);
 	app->build_started_ms = loop_now_ms();
 	app->builder.err[0] = '\0';
 	emit(app, GUST_EVENT_BUILD_START, 0, 0, app->building, NULL, NULL);
 	int r = bops(app)->start(app->builder.self, &req);
 	if (r < 0) {
-		filter_unstage(app->filter, (const char *const *)app->building);
+		ledger_unstage(app->ledger, (const char *const *)app->building);
 		keep_unbuilt(app); /* not built: the next build takes them */
 		log_msg(GUST_LOG_ERROR, STAGE_BUILD, "cannot start the build: %s",
 		        app->builder.err[0] ? app->builder.err : strerror(-r));
@@ -603,7 +513,7 @@ void app_build_done(struct app *app, int status)
 	if (status == 0) {
 		log_msg(GUST_LOG_INFO, STAGE_BUILD, "ok in %llu ms", (unsigned long long)ms);
 		app->built_ok = true;
-		filter_commit(app->filter, (const char *const *)app->building);
+		ledger_commit(app->ledger, (const char *const *)app->building);
 		clear_list(&app->unbuilt, &app->nunbuilt); /* they were in it */
 		app->restart_delay_ms = app->cfg->lifecycle.restart_delay_ms;
 		if (app->restart_timer) {
@@ -620,7 +530,7 @@ void app_build_done(struct app *app, int status)
 		}
 		return;
 	}
-	filter_unstage(app->filter, (const char *const *)app->building);
+	ledger_unstage(app->ledger, (const char *const *)app->building);
 	keep_unbuilt(app);
 	char what[128];
 	describe_status(status, what, sizeof what);
@@ -851,10 +761,7 @@ static void on_request(void *arg)
 	if (app->want_rebuild) {
 		app->want_rebuild = false;
 		app->want_restart = false; /* a good build restarts anyway */
-		if (app->debounce_timer) {
-			loop_timer_cancel(app->loop, app->debounce_timer);
-			app->debounce_timer = 0;
-		}
+		changes_disarm(app->changes);
 		log_msg(GUST_LOG_INFO, STAGE_HOOK, "rebuild requested by hook \"%s\"",
 		        app->requested_by);
 		start_build(app);
@@ -906,10 +813,7 @@ static void on_signal(int sig, void *arg)
 		log_msg(GUST_LOG_INFO, STAGE_GUST, "%s received: stopping%s",
 		        config_signal_name(sig) ? config_signal_name(sig) : "signal",
 		        sig == SIGINT ? " (Ctrl-C again to kill at once)" : "");
-		if (app->debounce_timer) {
-			loop_timer_cancel(app->loop, app->debounce_timer);
-			app->debounce_timer = 0;
-		}
+		changes_disarm(app->changes);
 		if (app->restart_timer) {
 			loop_timer_cancel(app->loop, app->restart_timer);
 			app->restart_timer = 0;
@@ -990,8 +894,8 @@ void app_fini(struct app *app)
 		ptree_mgr_free(app->ptrees);
 	filter_free(app->filter);
 	plugin_free_dirs(app->dirs);
-	clear_list(&app->pending, &app->npending);
-	free(app->pendset);
+	changes_free(app->changes);
+	ledger_free(app->ledger);
 	clear_list(&app->building, &app->nbuilding);
 	clear_list(&app->unbuilt, &app->nunbuilt);
 	if (app->changed_open)

@@ -20,6 +20,8 @@ struct app;
 struct loop;
 struct ptree_mgr;
 struct filter;
+struct changes;
+struct ledger;
 
 /* The core's side of one plugin instance. */
 struct gust_ctx {
@@ -50,13 +52,8 @@ struct app {
 	struct ready ready; /* the run's readiness */
 	bool ready_warned;  /* a readiness timeout was warned about once */
 
-	/* changes waiting for the debounce window to close */
-	char **pending;
-	size_t npending, cappending;
-	size_t *pendset; /* open-addressing set: index + 1 into pending, 0 empty */
-	size_t capset;   /* a power of two */
-	uint64_t debounce_timer;
-	uint64_t first_change_ms;
+	struct changes *changes; /* waiting for the debounce window to close */
+	struct ledger *ledger;   /* exclude_unchanged's hashes, NULL when off */
 	/* the paths of the build in progress */
 	char **building;
 	size_t nbuilding;

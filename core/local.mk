@@ -12,7 +12,12 @@ core_libgustcore_la_SOURCES = \
 	core/options.c core/options.h \
 	core/signames.c core/signames.h \
 	core/init.c core/presets.h \
+	core/rootpath.c core/rootpath.h \
+	core/glob.c core/glob.h \
+	core/gitignore.c core/gitignore.h \
 	core/filter.c core/filter.h \
+	core/ledger.c core/ledger.h \
+	core/changes.c core/changes.h \
 	core/ptree.c core/ptree.h core/ptree-internal.h \
 	core/procfs.c core/cgroup.c core/membership.c core/keep.c \
 	core/statefile.c core/spawn.c core/reaper.c \

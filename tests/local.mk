@@ -16,7 +16,8 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
 UNIT_LDADD = core/libgustcore.la $(CHECK_LIBS) $(JANSSON_LIBS)
 UNIT_TESTS = tests/test_loop tests/test_conf tests/test_filter tests/test_ptree \
 	tests/test_loader tests/test_walk tests/test_sockets \
-	tests/test_listening tests/test_probe tests/test_abi tests/test_abi_compat
+	tests/test_listening tests/test_probe tests/test_abi tests/test_abi_compat \
+	tests/test_ledger
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_test_loop_SOURCES = tests/test_loop.c
@@ -31,6 +32,9 @@ tests_test_filter_LDADD = $(UNIT_LDADD)
 tests_test_ptree_SOURCES = tests/test_ptree.c
 tests_test_ptree_CFLAGS = $(UNIT_CFLAGS)
 tests_test_ptree_LDADD = $(UNIT_LDADD)
+tests_test_ledger_SOURCES = tests/test_ledger.c
+tests_test_ledger_CFLAGS = $(UNIT_CFLAGS)
+tests_test_ledger_LDADD = $(UNIT_LDADD)
 tests_test_loader_SOURCES = tests/test_loader.c
 tests_test_loader_CFLAGS = $(UNIT_CFLAGS)
 tests_test_loader_LDADD = $(UNIT_LDADD)

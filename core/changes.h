@@ -1,0 +1,43 @@
+/* changes.h - the changed paths waiting for a build, and the debounce that
+ * decides when they are built: a trailing quiet window (watch.debounce_ms),
+ * capped so that a steady stream of changes still builds at least every
+ * watch.debounce_max_ms. */
+#ifndef GUST_CHANGES_H
+#define GUST_CHANGES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct changes;
+struct loop;
+
+/* A pending set on loop (borrowed, must outlive it). ready(arg) is called
+ * from the loop when the window closes; it takes the paths with
+ * changes_take() (or leaves them for the next window). max_ms 0: no cap.
+ * NULL when out of memory. */
+struct changes *changes_new(struct loop *loop, unsigned debounce_ms, unsigned max_ms,
+                            void (*ready)(void *arg), void *arg);
+/* Cancels the window; frees the pending paths. NULL is fine. */
+void changes_free(struct changes *c);
+
+/* Add path (copied) to the pending set, unless it is there already. Starts
+ * no window: changes_arm() does (a cancelled build's paths go back here
+ * without one). Out of memory: the path is lost. */
+void changes_add(struct changes *c, const char *path);
+/* A change arrived: the window restarts, to close debounce_ms from now, but
+ * no later than max_ms after the change that opened it. */
+void changes_arm(struct changes *c);
+/* Close the window without calling ready() (gust is quitting). */
+void changes_disarm(struct changes *c);
+
+bool changes_pending(const struct changes *c, const char *path);
+size_t changes_count(const struct changes *c);
+/* Drop each pending path for which drop(path, arg) is true; the rest keep
+ * their order. Returns how many were dropped. */
+size_t changes_drop_if(struct changes *c, bool (*drop)(const char *path, void *arg), void *arg);
+/* The pending paths, in the order they first came, NULL-terminated; their
+ * number in *n. The caller owns the array and the strings; the set is empty
+ * afterwards. NULL when out of memory (the set is kept). */
+char **changes_take(struct changes *c, size_t *n);
+
+#endif

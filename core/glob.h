@@ -1,0 +1,23 @@
+/* glob.h - the glob patterns of watch.include_*, exclude_* and .gitignore
+ * lines. Pure string matching: no file system, no state. */
+#ifndef GUST_GLOB_H
+#define GUST_GLOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True if path matches pat: fnmatch(FNM_PATHNAME) semantics ("*", "?" and
+ * "[...]" never match "/"; "\" escapes the next character) plus "**" as a
+ * whole component, which matches zero or more components (a, "**" and b
+ * joined by "/" match "a/b" and "a/x/y/b"); a final "**" component matches
+ * everything inside. A "[" that opens no complete bracket expression is a
+ * literal "[". Both strings are borrowed. */
+bool glob_match(const char *pat, const char *path);
+
+/* True if directory dir (its first len bytes, root-relative) could lead to a
+ * match of pat: each of its components matches the pattern's component at
+ * the same depth, and the pattern has components left for what is inside.
+ * A "**" component matches anything below it unless stop_at_stars. */
+bool glob_ancestor(const char *pat, const char *dir, size_t len, bool stop_at_stars);
+
+#endif

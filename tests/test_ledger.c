@@ -1,0 +1,248 @@
+/* test_ledger.c - exclude_unchanged's content hashes: what counts as
+ * unchanged, and how builds that start, succeed, fail or are cancelled move
+ * the baseline. */
+#include "config.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ledger.h"
+
+/* snprintf that must not truncate */
+#define FMT(buf, ...) ck_assert_int_lt(snprintf(buf, sizeof buf, __VA_ARGS__), (int)sizeof buf)
+
+static char tmproot[PATH_MAX];
+
+static void mkroot(void)
+{
+	FMT(tmproot, "%s/gust-ledger.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmproot));
+}
+
+static void rmroot(void)
+{
+	char cmd[PATH_MAX + 16];
+	if (!tmproot[0])
+		return;
+	FMT(cmd, "rm -rf '%s'", tmproot);
+	ck_assert_int_eq(system(cmd), 0);
+	tmproot[0] = '\0';
+}
+
+static void write_file(const char *path, const char *data, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, n), (ssize_t)n);
+	close(fd);
+}
+
+/* A new tree and a ledger on it. */
+static struct ledger *new_ledger(void)
+{
+	struct ledger *l;
+
+	mkroot();
+	l = ledger_new(tmproot);
+	ck_assert_ptr_nonnull(l);
+	return l;
+}
+
+/* A build of paths that starts and succeeds at once. */
+static void built_now(struct ledger *f, const char *const *paths)
+{
+	ledger_stage(f, paths);
+	ledger_commit(f, paths);
+}
+
+START_TEST(test_unchanged)
+{
+	struct ledger *f;
+	char path[PATH_MAX], other[PATH_MAX];
+	const char *one[] = { path, NULL };
+	struct timespec ts[2] = { { 0, UTIME_NOW }, { 0, UTIME_NOW } };
+
+	f = new_ledger();
+	FMT(path, "%s/main.go", tmproot);
+	FMT(other, "%s/never.go", tmproot);
+	write_file(path, "hello\n", 6);
+
+	/* never seen: no baseline, a change; the hash is recorded */
+	ck_assert(!ledger_unchanged(f, path));
+	/* touch: same content */
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+	ck_assert(ledger_unchanged(f, path));
+	ck_assert(ledger_unchanged(f, "main.go")); /* root-relative works too */
+	/* identical rewrite */
+	write_file(path, "hello\n", 6);
+	ck_assert(ledger_unchanged(f, path));
+	/* truncate, then the identical content again: no loop */
+	ck_assert_int_eq(truncate(path, 0), 0);
+	ck_assert(!ledger_unchanged(f, path));
+	write_file(path, "hello\n", 6);
+	ck_assert(ledger_unchanged(f, path));
+	/* a real change stays a change until committed */
+	write_file(path, "hello!\n", 7);
+	ck_assert(!ledger_unchanged(f, path));
+	ck_assert(!ledger_unchanged(f, path));
+	built_now(f, one);
+	ck_assert(ledger_unchanged(f, path));
+	/* missing: always a change; after a commit while missing, even the old
+	 * content is a change */
+	unlink(path);
+	ck_assert(!ledger_unchanged(f, path));
+	built_now(f, one);
+	write_file(path, "hello!\n", 7);
+	ck_assert(!ledger_unchanged(f, path));
+	built_now(f, one);
+	ck_assert(ledger_unchanged(f, path));
+	ck_assert(!ledger_unchanged(f, other));
+	ledger_free(f);
+
+	/* off (no ledger): never "unchanged" */
+	ck_assert(!ledger_unchanged(NULL, path));
+	ck_assert(!ledger_unchanged(NULL, path));
+	rmroot();
+}
+END_TEST
+
+START_TEST(test_unchanged_large)
+{
+	struct ledger *f;
+	char path[PATH_MAX];
+	const char *one[] = { path, NULL };
+	size_t n = 3 * 65536 + 13;
+	char *buf = malloc(n);
+
+	f = new_ledger();
+	FMT(path, "%s/big.go", tmproot);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)(i * 7 + (i >> 9));
+	write_file(path, buf, n);
+	built_now(f, one);
+	ck_assert(ledger_unchanged(f, path));
+	buf[n - 1] ^= 1; /* the tail byte */
+	write_file(path, buf, n);
+	ck_assert(!ledger_unchanged(f, path));
+	buf[n - 1] ^= 1;
+	buf[70000] ^= 0x40; /* a byte in the second block */
+	write_file(path, buf, n);
+	ck_assert(!ledger_unchanged(f, path));
+	buf[70000] ^= 0x40;
+	write_file(path, buf, n);
+	ck_assert(ledger_unchanged(f, path));
+	ledger_free(f);
+	free(buf);
+	rmroot();
+}
+END_TEST
+
+/* The hashes a build commits are those from when it started: an edit made
+ * while it runs is still a change after it (a bug: the hashes were taken
+ * when the build ended, so such an edit was "unchanged" and never built). */
+START_TEST(test_unchanged_during_build)
+{
+	struct ledger *f;
+	char path[PATH_MAX];
+	const char *one[] = { path, NULL };
+
+	f = new_ledger();
+	FMT(path, "%s/main.go", tmproot);
+
+	/* edited while the build runs: still a change once it is done */
+	write_file(path, "v1\n", 3);
+	ck_assert(!ledger_unchanged(f, path));
+	ledger_stage(f, one);
+	write_file(path, "v2\n", 3);
+	ledger_commit(f, one);
+	ck_assert(!ledger_unchanged(f, path));
+	ck_assert(!ledger_as_built(f, path));
+	built_now(f, one);
+	ck_assert(ledger_unchanged(f, path));
+
+	/* while it runs, its own content is the baseline: a second identical
+	 * save is no change, going back to the old content is one */
+	write_file(path, "v3\n", 3);
+	ck_assert(!ledger_unchanged(f, path));
+	ledger_stage(f, one);
+	write_file(path, "v3\n", 3);
+	ck_assert(ledger_unchanged(f, path));
+	ck_assert(ledger_as_built(f, path));
+	write_file(path, "v2\n", 3);
+	ck_assert(!ledger_unchanged(f, path));
+	ck_assert(!ledger_as_built(f, path));
+
+	/* the build failed: the last good build is the baseline again */
+	ledger_unstage(f, one);
+	ck_assert(ledger_unchanged(f, path));
+	ck_assert(ledger_as_built(f, path));
+	ledger_commit(f, one); /* nothing staged: nothing to commit */
+	write_file(path, "v3\n", 3);
+	ck_assert(!ledger_unchanged(f, path));
+
+	/* a file first met by a build, and one missing when it starts */
+	FMT(path, "%s/new.go", tmproot);
+	write_file(path, "n\n", 2);
+	ledger_stage(f, one);
+	ck_assert(ledger_unchanged(f, path));
+	ledger_commit(f, one);
+	ck_assert(ledger_as_built(f, path));
+	unlink(path);
+	ledger_stage(f, one);
+	write_file(path, "n\n", 2);
+	ck_assert(!ledger_unchanged(f, path));
+	ledger_commit(f, one);
+	ck_assert(!ledger_unchanged(f, path));
+	ck_assert(!ledger_as_built(f, path));
+	/* events were lost (a rescan): nothing recorded is trusted, so the
+	 * built content is a change once more (an undone edit whose event was
+	 * lost was "unchanged"), then recorded as first seen */
+	FMT(path, "%s/main.go", tmproot);
+	built_now(f, one);
+	ck_assert(ledger_unchanged(f, path));
+	ledger_forget(f);
+	ck_assert(!ledger_unchanged(f, path));
+	ck_assert(!ledger_as_built(f, path));
+	ck_assert(ledger_unchanged(f, path));
+
+	/* never seen and missing when a build starts that fails: once it
+	 * appears it is a first sighting as any other */
+	FMT(path, "%s/late.go", tmproot);
+	ledger_stage(f, one);
+	ledger_unstage(f, one);
+	write_file(path, "l\n", 2);
+	ck_assert(!ledger_unchanged(f, path));
+	ck_assert(ledger_unchanged(f, path));
+	ledger_free(f);
+	rmroot();
+}
+END_TEST
+
+static Suite *ledger_suite(void)
+{
+	Suite *s = suite_create("ledger");
+	TCase *tc = tcase_create("unchanged");
+
+	tcase_add_test(tc, test_unchanged);
+	tcase_add_test(tc, test_unchanged_large);
+	tcase_add_test(tc, test_unchanged_during_build);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(ledger_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
