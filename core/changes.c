@@ -1,76 +1,42 @@
 /* changes.c - pending changed paths and their debounce (see changes.h).
  *
- * The pending paths are deduplicated through an open-addressing set of
- * indexes into the list, so a storm of n events costs O(n). */
+ * The pending paths are a uthash set, which also keeps them in the order
+ * they came: a storm of n events costs O(n). */
 #include "config.h"
 
 #include "changes.h"
 
 #include "loop.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* No exit() in the core: a failed add leaves the element's hh.tbl NULL. */
+#define HASH_NONFATAL_OOM 1
+#include <uthash.h>
+
+struct pending {
+	char *path;
+	UT_hash_handle hh;
+};
 
 struct changes {
 	struct loop *loop;
 	unsigned debounce_ms, max_ms;
 	void (*ready)(void *arg);
 	void *arg;
-	char **pending; /* NULL-terminated when not NULL */
-	size_t npending, cappending;
-	size_t *pendset; /* index + 1 into pending, 0 empty */
-	size_t capset;   /* a power of two */
+	struct pending *set; /* uthash, in arrival order */
 	uint64_t timer;
 	uint64_t first_change_ms;
 };
 
-static uint64_t path_hash(const char *s)
+static void drop(struct changes *c, struct pending *p, bool free_path)
 {
-	uint64_t h = 14695981039346656037ull; /* FNV-1a */
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
-}
-
-static bool pending_has(const struct changes *c, const char *path, size_t *slot)
-{
-	size_t mask = c->capset - 1;
-	size_t i = (size_t)path_hash(path) & mask;
-	while (c->pendset[i]) {
-		if (strcmp(c->pending[c->pendset[i] - 1], path) == 0)
-			return true;
-		i = (i + 1) & mask;
-	}
-	*slot = i;
-	return false;
-}
-
-/* Index c->pending afresh into the set. */
-static void fill_set(struct changes *c)
-{
-	size_t cap = c->capset, *set = c->pendset;
-	memset(set, 0, cap * sizeof *set);
-	for (size_t k = 0; k < c->npending; k++) {
-		size_t i = (size_t)path_hash(c->pending[k]) & (cap - 1);
-		while (set[i])
-			i = (i + 1) & (cap - 1);
-		set[i] = k + 1;
-	}
-}
-
-static int grow_set(struct changes *c)
-{
-	size_t cap = c->capset ? c->capset * 2 : 64;
-	size_t *set = calloc(cap, sizeof *set);
-	if (!set)
-		return -ENOMEM;
-	free(c->pendset);
-	c->pendset = set;
-	c->capset = cap;
-	fill_set(c);
-	return 0;
+	HASH_DEL(c->set, p);
+	if (free_path)
+		free(p->path);
+	free(p);
 }
 
 struct changes *changes_new(struct loop *loop, unsigned debounce_ms, unsigned max_ms,
@@ -91,35 +57,31 @@ void changes_free(struct changes *c)
 {
 	if (!c)
 		return;
+	struct pending *p, *tmp;
+
 	changes_disarm(c);
-	for (size_t i = 0; i < c->npending; i++)
-		free(c->pending[i]);
-	free(c->pending);
-	free(c->pendset);
+	HASH_ITER(hh, c->set, p, tmp)
+	drop(c, p, true);
 	free(c);
 }
 
 void changes_add(struct changes *c, const char *path)
 {
-	size_t slot;
-	if ((c->npending + 1) * 2 > c->capset && grow_set(c) < 0)
+	struct pending *p;
+
+	if (changes_pending(c, path))
 		return;
-	if (pending_has(c, path, &slot))
+	if (!(p = calloc(1, sizeof *p)))
 		return;
-	if (c->npending + 1 >= c->cappending) {
-		size_t cap = c->cappending ? c->cappending * 2 : 16;
-		char **n = realloc(c->pending, cap * sizeof *n);
-		if (!n)
-			return;
-		c->pending = n;
-		c->cappending = cap;
+	if (!(p->path = strdup(path))) {
+		free(p);
+		return;
 	}
-	char *dup = strdup(path);
-	if (!dup)
-		return;
-	c->pending[c->npending++] = dup;
-	c->pending[c->npending] = NULL;
-	c->pendset[slot] = c->npending;
+	HASH_ADD_KEYPTR(hh, c->set, p->path, strlen(p->path), p);
+	if (!p->hh.tbl) {
+		free(p->path);
+		free(p);
+	}
 }
 
 static void on_window(void *arg)
@@ -154,43 +116,44 @@ void changes_disarm(struct changes *c)
 
 bool changes_pending(const struct changes *c, const char *path)
 {
-	size_t slot;
-	return c->capset && pending_has(c, path, &slot);
+	struct pending *p;
+	HASH_FIND_STR(c->set, path, p);
+	return p != NULL;
 }
 
 size_t changes_count(const struct changes *c)
 {
-	return c->npending;
+	return HASH_COUNT(c->set);
 }
 
-size_t changes_drop_if(struct changes *c, bool (*drop)(const char *path, void *arg), void *arg)
+size_t changes_drop_if(struct changes *c, bool (*drop_it)(const char *path, void *arg), void *arg)
 {
-	size_t k = 0, dropped;
-	for (size_t i = 0; i < c->npending; i++) {
-		if (drop(c->pending[i], arg)) {
-			free(c->pending[i]);
-			continue;
+	struct pending *p, *tmp;
+	size_t dropped = 0;
+
+	HASH_ITER(hh, c->set, p, tmp)
+	{
+		if (drop_it(p->path, arg)) {
+			drop(c, p, true);
+			dropped++;
 		}
-		c->pending[k++] = c->pending[i];
-	}
-	dropped = c->npending - k;
-	if (dropped) {
-		c->npending = k;
-		c->pending[k] = NULL;
-		fill_set(c);
 	}
 	return dropped;
 }
 
 char **changes_take(struct changes *c, size_t *n)
 {
-	char **list = c->pending;
-	if (!list && !(list = calloc(1, sizeof *list)))
+	struct pending *p, *tmp;
+	char **list = calloc(HASH_COUNT(c->set) + 1, sizeof *list);
+	size_t k = 0;
+
+	if (!list)
 		return NULL;
-	*n = c->npending;
-	c->pending = NULL;
-	c->npending = c->cappending = 0;
-	if (c->pendset)
-		memset(c->pendset, 0, c->capset * sizeof *c->pendset);
+	HASH_ITER(hh, c->set, p, tmp)
+	{
+		list[k++] = p->path;
+		drop(c, p, false);
+	}
+	*n = k;
 	return list;
 }

@@ -32,9 +32,9 @@ void changes_disarm(struct changes *c);
 
 bool changes_pending(const struct changes *c, const char *path);
 size_t changes_count(const struct changes *c);
-/* Drop each pending path for which drop(path, arg) is true; the rest keep
+/* Drop each pending path for which drop_it(path, arg) is true; the rest keep
  * their order. Returns how many were dropped. */
-size_t changes_drop_if(struct changes *c, bool (*drop)(const char *path, void *arg), void *arg);
+size_t changes_drop_if(struct changes *c, bool (*drop_it)(const char *path, void *arg), void *arg);
 /* The pending paths, in the order they first came, NULL-terminated; their
  * number in *n. The caller owns the array and the strings; the set is empty
  * afterwards. NULL when out of memory (the set is kept). */

@@ -23,6 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* No exit() in the core: a failed add leaves the element's hh.tbl NULL. */
+#define HASH_NONFATAL_OOM 1
+#include <uthash.h>
+
 #define GI_RECHECK_MS 200
 #define GI_NEG 1u
 #define GI_DIR 2u
@@ -42,13 +46,13 @@ struct gitignore_list {
 struct gitignore_file {
 	char *dir; /* top-relative directory, "" for the top */
 	size_t dir_len;
-	uint32_t hash;
 	bool exists;
 	struct timespec mtime;
 	ino_t ino;
 	off_t size;
 	uint64_t checked_ms;
 	struct gitignore_list list;
+	UT_hash_handle hh;
 };
 
 struct gitignore {
@@ -56,8 +60,7 @@ struct gitignore {
 	char *prefix; /* the root relative to top, "" when equal */
 	size_t prefix_len;
 	struct gitignore_list info_exclude, global;
-	struct gitignore_file **gi; /* open addressing by top-relative dir */
-	size_t gi_n, gi_cap;
+	struct gitignore_file *files; /* uthash by top-relative dir */
 };
 
 static uint64_t now_ms(void)
@@ -228,16 +231,6 @@ int gitignore_list_match(const struct gitignore_list *l, const char *path, bool 
 	return gi_list_verdict(l, path, name ? name + 1 : path, is_dir);
 }
 
-static uint32_t strhash(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static char *find_top(const char *root, char **gitdir)
 {
 	char *dir = strdup(root);
@@ -372,44 +365,25 @@ static void gi_refresh(struct gitignore *gi, struct gitignore_file *g, uint64_t 
 static struct gitignore_file *gi_get(struct gitignore *gi, const char *dir, size_t len,
                                      uint64_t now, bool force)
 {
-	uint32_t h = strhash(dir, len);
-	size_t i;
+	struct gitignore_file *g;
 
-	if ((gi->gi_n + 1) * 4 > gi->gi_cap * 3) {
-		size_t cap = gi->gi_cap ? gi->gi_cap * 2 : 64;
-		struct gitignore_file **v = calloc(cap, sizeof *v);
-		if (!v)
-			return NULL;
-		for (size_t k = 0; k < gi->gi_cap; k++) {
-			if (!gi->gi[k])
-				continue;
-			i = gi->gi[k]->hash & (cap - 1);
-			while (v[i])
-				i = (i + 1) & (cap - 1);
-			v[i] = gi->gi[k];
-		}
-		free(gi->gi);
-		gi->gi = v;
-		gi->gi_cap = cap;
+	HASH_FIND(hh, gi->files, dir, len, g);
+	if (g) {
+		gi_refresh(gi, g, now, force);
+		return g;
 	}
-	i = h & (gi->gi_cap - 1);
-	while (gi->gi[i]) {
-		struct gitignore_file *g = gi->gi[i];
-		if (g->hash == h && g->dir_len == len && memcmp(g->dir, dir, len) == 0) {
-			gi_refresh(gi, g, now, force);
-			return g;
-		}
-		i = (i + 1) & (gi->gi_cap - 1);
-	}
-	struct gitignore_file *g = calloc(1, sizeof *g);
+	g = calloc(1, sizeof *g);
 	if (!g || !(g->dir = strndup(dir, len))) {
 		free(g);
 		return NULL;
 	}
 	g->dir_len = len;
-	g->hash = h;
-	gi->gi[i] = g;
-	gi->gi_n++;
+	HASH_ADD_KEYPTR(hh, gi->files, g->dir, len, g);
+	if (!g->hh.tbl) {
+		free(g->dir);
+		free(g);
+		return NULL;
+	}
 	gi_refresh(gi, g, now, true);
 	return g;
 }
@@ -483,20 +457,21 @@ nomem:
 
 void gitignore_free(struct gitignore *gi)
 {
+	struct gitignore_file *g, *tmp;
+
 	if (!gi)
 		return;
 	free(gi->top);
 	free(gi->prefix);
 	gi_list_clear(&gi->info_exclude);
 	gi_list_clear(&gi->global);
-	for (size_t i = 0; i < gi->gi_cap; i++) {
-		if (!gi->gi[i])
-			continue;
-		gi_list_clear(&gi->gi[i]->list);
-		free(gi->gi[i]->dir);
-		free(gi->gi[i]);
+	HASH_ITER(hh, gi->files, g, tmp)
+	{
+		HASH_DEL(gi->files, g);
+		gi_list_clear(&g->list);
+		free(g->dir);
+		free(g);
 	}
-	free(gi->gi);
 	free(gi);
 }
 

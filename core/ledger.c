@@ -1,13 +1,11 @@
 /* ledger.c - content hashes for exclude_unchanged (see ledger.h).
  *
- * ledger_unchanged() hashes the file's content (a 64-bit multiply-rotate
- * hash, streamed) and compares it with the hash recorded at the last
- * ledger_commit(). A file never seen before has no baseline: its hash is
- * recorded and it counts as a change. Only ledger_commit() replaces a
- * recorded hash (ledger_stage() records a first sighting too, and
- * ledger_forget() drops them all), so a truncate followed by an identical
- * write compares equal in the end. A missing or unreadable file is always
- * a change.
+ * ledger_unchanged() hashes the file's content (XXH3, streamed) and
+ * compares it with the hash recorded at the last ledger_commit(). A file
+ * never seen before has no baseline: its hash is recorded and it counts as
+ * a change. Only ledger_commit() replaces a recorded hash (ledger_stage() records a first sighting
+ * too, and ledger_forget() drops them all), so a truncate followed by an identical write compares
+ * equal in the end. A missing or unreadable file is always a change.
  *
  * The hashes a build commits are taken when it starts (ledger_stage()), not
  * when it ends: an edit made while the build runs is not what it built, and
@@ -39,6 +37,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* No exit() in the core: a failed add leaves the element's hh.tbl NULL. */
+#define HASH_NONFATAL_OOM 1
+#include <uthash.h>
+#include <xxhash.h>
+
 struct hrec {
 	char *path; /* root-relative */
 	uint64_t hash;
@@ -47,82 +50,54 @@ struct hrec {
 	bool staged; /* a running build started from st_hash/st_gone */
 	bool st_gone;
 	uint64_t st_hash;
+	UT_hash_handle hh;
 };
 
-struct htab {
-	struct hrec *v;
-	size_t n, cap; /* cap: power of two or 0 */
+struct ledger {
+	char *root;
+	size_t root_len;
+	struct hrec *recs; /* uthash by path */
+	XXH3_state_t *xxh; /* reused for every file */
 };
 
-static uint32_t strhash(const char *s, size_t n)
+static struct hrec *rec_find(struct ledger *l, const char *path, bool add)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
+	struct hrec *r;
 
-static struct hrec *htab_find(struct htab *t, const char *path, bool add)
-{
-	size_t len = strlen(path), i;
-
-	if (add && (t->n + 1) * 4 > t->cap * 3) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct hrec *v = calloc(cap, sizeof *v);
-		if (!v)
-			return NULL;
-		for (size_t k = 0; k < t->cap; k++) {
-			if (!t->v[k].path)
-				continue;
-			i = strhash(t->v[k].path, strlen(t->v[k].path)) & (cap - 1);
-			while (v[i].path)
-				i = (i + 1) & (cap - 1);
-			v[i] = t->v[k];
-		}
-		free(t->v);
-		t->v = v;
-		t->cap = cap;
-	}
-	if (!t->cap)
+	HASH_FIND_STR(l->recs, path, r);
+	if (r || !add)
+		return r;
+	if (!(r = calloc(1, sizeof *r)))
 		return NULL;
-	i = strhash(path, len) & (t->cap - 1);
-	while (t->v[i].path) {
-		if (strcmp(t->v[i].path, path) == 0)
-			return &t->v[i];
-		i = (i + 1) & (t->cap - 1);
+	if (!(r->path = strdup(path))) {
+		free(r);
+		return NULL;
 	}
-	if (!add)
+	HASH_ADD_KEYPTR(hh, l->recs, r->path, strlen(r->path), r);
+	if (!r->hh.tbl) {
+		free(r->path);
+		free(r);
 		return NULL;
-	t->v[i].path = strdup(path);
-	if (!t->v[i].path)
-		return NULL;
-	t->v[i].hash = 0;
-	t->v[i].gone = false;
-	t->v[i].built = false;
-	t->v[i].staged = false;
-	t->n++;
-	return &t->v[i];
+	}
+	return r;
 }
 
-static void htab_free(struct htab *t)
+static void recs_free(struct ledger *l)
 {
-	for (size_t i = 0; i < t->cap; i++)
-		free(t->v[i].path);
-	free(t->v);
+	struct hrec *r, *tmp;
+
+	HASH_ITER(hh, l->recs, r, tmp)
+	{
+		HASH_DEL(l->recs, r);
+		free(r->path);
+		free(r);
+	}
 }
 
-static uint64_t rotl64(uint64_t x, int r)
+/* The content hash of a regular file (XXH3, streamed): not cryptographic,
+ * only "did it change". */
+static int hash_file(struct ledger *l, const char *file, uint64_t *out)
 {
-	return (x << r) | (x >> (64 - r));
-}
-
-/* A streamed 64-bit content hash: not cryptographic, only "did it change". */
-static int hash_file(const char *file, uint64_t *out)
-{
-	const uint64_t k1 = 0x9E3779B97F4A7C15ull, k2 = 0xBF58476D1CE4E5B9ull;
-	uint64_t h = 0x243F6A8885A308D3ull, total = 0;
 	unsigned char buf[65536];
 	struct stat st;
 	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -134,45 +109,30 @@ static int hash_file(const char *file, uint64_t *out)
 		close(fd);
 		return -EINVAL;
 	}
+	XXH3_64bits_reset(l->xxh);
 	for (;;) {
-		size_t i = 0;
 		n = read(fd, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		total += (uint64_t)n;
-		for (; i + 8 <= (size_t)n; i += 8) {
-			uint64_t w;
-			memcpy(&w, buf + i, 8);
-			h = rotl64(h ^ (w * k1), 29) * k2;
-		}
-		for (; i < (size_t)n; i++)
-			h = (h ^ buf[i]) * 0x100000001B3ull;
+		XXH3_64bits_update(l->xxh, buf, (size_t)n);
 	}
 	close(fd);
 	if (n < 0)
 		return -EIO;
-	h ^= total;
-	h ^= h >> 33;
-	h *= 0xFF51AFD7ED558CCDull;
-	h ^= h >> 33;
-	*out = h;
+	*out = XXH3_64bits_digest(l->xxh);
 	return 0;
 }
-
-struct ledger {
-	char *root;
-	size_t root_len;
-	struct htab hashes;
-};
 
 struct ledger *ledger_new(const char *root)
 {
 	struct ledger *l = calloc(1, sizeof *l);
 
-	if (l && !(l->root = rootpath_dup(root, &l->root_len))) {
-		free(l);
+	if (!l)
+		return NULL;
+	if (!(l->root = rootpath_dup(root, &l->root_len)) || !(l->xxh = XXH3_createState())) {
+		ledger_free(l);
 		return NULL;
 	}
 	return l;
@@ -182,7 +142,8 @@ void ledger_free(struct ledger *l)
 {
 	if (!l)
 		return;
-	htab_free(&l->hashes);
+	recs_free(l);
+	XXH3_freeState(l->xxh);
 	free(l->root);
 	free(l);
 }
@@ -207,7 +168,7 @@ static int content_hash(struct ledger *l, const char *path, char *rbuf, const ch
 	*rel = rootpath_rel(l->root, l->root_len, path, rbuf, PATH_MAX);
 	if (!*rel || !**rel || abs_path(l, path, *rel, abuf, sizeof abuf) < 0)
 		return -1;
-	return hash_file(abuf, h) < 0 ? -1 : 0;
+	return hash_file(l, abuf, h) < 0 ? -1 : 0;
 }
 
 bool ledger_unchanged(struct ledger *l, const char *path)
@@ -219,12 +180,12 @@ bool ledger_unchanged(struct ledger *l, const char *path)
 
 	if (content_hash(l, path, rbuf, &rel, &h) < 0)
 		return false;
-	r = htab_find(&l->hashes, rel, false);
+	r = rec_find(l, rel, false);
 	if (r && r->staged)
 		return !r->st_gone && r->st_hash == h;
 	if (r)
 		return !r->gone && r->hash == h;
-	r = htab_find(&l->hashes, rel, true);
+	r = rec_find(l, rel, true);
 	if (r)
 		r->hash = h;
 	return false;
@@ -250,10 +211,10 @@ static void each_record(struct ledger *l, const char *const *paths, bool add, bo
 			continue;
 		if (hash)
 			ok = abs_path(l, paths[i], rel, abuf, sizeof abuf) == 0 &&
-			     hash_file(abuf, &h) == 0;
-		r = htab_find(&l->hashes, rel, false);
+			     hash_file(l, abuf, &h) == 0;
+		r = rec_find(l, rel, false);
 		if (!r && add && ok) { /* a missing file gets no record */
-			r = htab_find(&l->hashes, rel, true);
+			r = rec_find(l, rel, true);
 			fresh = true;
 		}
 		if (r)
@@ -293,8 +254,7 @@ void ledger_forget(struct ledger *l)
 {
 	if (!l)
 		return;
-	htab_free(&l->hashes);
-	memset(&l->hashes, 0, sizeof l->hashes);
+	recs_free(l);
 }
 
 void ledger_stage(struct ledger *l, const char *const *paths)
@@ -321,7 +281,7 @@ bool ledger_as_built(struct ledger *l, const char *path)
 
 	if (content_hash(l, path, rbuf, &rel, &h) < 0)
 		return false;
-	r = htab_find(&l->hashes, rel, false);
+	r = rec_find(l, rel, false);
 	if (r && r->staged)
 		return !r->st_gone && r->st_hash == h;
 	return r && r->built && !r->gone && r->hash == h;
