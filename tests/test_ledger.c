@@ -224,6 +224,133 @@ START_TEST(test_unchanged_during_build)
 }
 END_TEST
 
+/* Gone and back: a file removed and put back with the built content is
+ * no change; removed and built while missing, any content is one. */
+START_TEST(test_removed)
+{
+	struct ledger *f;
+	char path[PATH_MAX];
+	const char *one[] = { path, NULL };
+
+	f = new_ledger();
+	FMT(path, "%s/gone.go", tmproot);
+	write_file(path, "g\n", 2);
+	built_now(f, one);
+	ck_assert(ledger_unchanged(f, path));
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert(!ledger_unchanged(f, path));
+	ck_assert(!ledger_as_built(f, path));
+	write_file(path, "g\n", 2);
+	ck_assert(ledger_unchanged(f, path));
+	ck_assert(ledger_as_built(f, path));
+	/* an empty file is content, not a missing one */
+	write_file(path, "", 0);
+	ck_assert(!ledger_unchanged(f, path));
+	built_now(f, one);
+	ck_assert(ledger_unchanged(f, path));
+	ck_assert(ledger_as_built(f, path));
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert(!ledger_unchanged(f, path));
+	ledger_free(f);
+	rmroot();
+}
+END_TEST
+
+/* A file replaced by a directory of the same name has no content: a change,
+ * and a build of it records it as missing; the file coming back with its
+ * old bytes is then a change too. A directory replaced by a file is a
+ * file first seen. */
+START_TEST(test_file_becomes_dir)
+{
+	struct ledger *f;
+	char path[PATH_MAX];
+	const char *one[] = { path, NULL };
+
+	f = new_ledger();
+	FMT(path, "%s/x.go", tmproot);
+	write_file(path, "x\n", 2);
+	built_now(f, one);
+	ck_assert(ledger_unchanged(f, path));
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	ck_assert(!ledger_unchanged(f, path));
+	ck_assert(!ledger_as_built(f, path));
+	built_now(f, one);
+	ck_assert(!ledger_unchanged(f, path));
+	ck_assert_int_eq(rmdir(path), 0);
+	write_file(path, "x\n", 2);
+	ck_assert(!ledger_unchanged(f, path));
+	ck_assert(!ledger_as_built(f, path));
+
+	FMT(path, "%s/d", tmproot);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	ck_assert(!ledger_unchanged(f, path));
+	ck_assert(!ledger_unchanged(f, path));
+	ck_assert_int_eq(rmdir(path), 0);
+	write_file(path, "d\n", 2);
+	ck_assert(!ledger_unchanged(f, path)); /* first seen */
+	ck_assert(ledger_unchanged(f, path));
+	ledger_free(f);
+	rmroot();
+}
+END_TEST
+
+/* Names: an absolute path and its root-relative form are one record; a
+ * path outside the root, and the root itself, are never unchanged. */
+START_TEST(test_names)
+{
+	struct ledger *f;
+	char path[PATH_MAX];
+	const char *rel[] = { "sub/n.go", NULL };
+
+	f = new_ledger();
+	ck_assert_int_eq(mkdir(strcat(strcpy(path, tmproot), "/sub"), 0755), 0);
+	FMT(path, "%s/sub/n.go", tmproot);
+	write_file(path, "n\n", 2);
+	built_now(f, rel);
+	ck_assert(ledger_unchanged(f, path));
+	ck_assert(ledger_as_built(f, path));
+	ck_assert(ledger_unchanged(f, "./sub/n.go"));
+	ck_assert(!ledger_unchanged(f, "/nonexistent-gust-ledger/n.go"));
+	ck_assert(!ledger_unchanged(f, tmproot));
+	ck_assert(!ledger_unchanged(f, ""));
+	ledger_free(f);
+	rmroot();
+}
+END_TEST
+
+/* Many files: each record keeps its own hash (the set grows past its
+ * first size). */
+START_TEST(test_many_files)
+{
+	struct ledger *f;
+	char path[PATH_MAX], text[32];
+	const char *one[] = { path, NULL };
+
+	f = new_ledger();
+	for (int i = 0; i < 300; i++) {
+		FMT(path, "%s/f%d.go", tmproot, i);
+		FMT(text, "%d\n", i);
+		write_file(path, text, strlen(text));
+		built_now(f, one);
+	}
+	for (int i = 0; i < 300; i++) {
+		FMT(path, "%s/f%d.go", tmproot, i);
+		ck_assert_msg(ledger_unchanged(f, path), "f%d.go", i);
+		if (i % 3 == 0) {
+			FMT(text, "%d\n", i + 1);
+			write_file(path, text, strlen(text));
+		}
+	}
+	for (int i = 0; i < 300; i++) {
+		FMT(path, "%s/f%d.go", tmproot, i);
+		ck_assert_msg(ledger_unchanged(f, path) == (i % 3 != 0), "f%d.go", i);
+	}
+	ledger_free(f);
+	rmroot();
+}
+END_TEST
+
 static Suite *ledger_suite(void)
 {
 	Suite *s = suite_create("ledger");
@@ -232,6 +359,10 @@ static Suite *ledger_suite(void)
 	tcase_add_test(tc, test_unchanged);
 	tcase_add_test(tc, test_unchanged_large);
 	tcase_add_test(tc, test_unchanged_during_build);
+	tcase_add_test(tc, test_removed);
+	tcase_add_test(tc, test_file_becomes_dir);
+	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_many_files);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,303 @@
+/* test_changes.c - the pending set and its debounce, on the real loop: a
+ * burst becomes one build, the cap fires under a steady stream, a change
+ * made during a build is kept for the next one. Every wait runs the loop
+ * until a condition holds or a deadline passes. */
+#include "config.h"
+
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "changes.h"
+#include "loop.h"
+
+#define MAX_FIRES 16
+#define DEADLINE_MS 10000u
+
+struct rig {
+	struct loop *loop;
+	struct changes *c;
+	bool take; /* ready() takes the paths, as a build does */
+	int fired; /* ready() calls */
+	uint64_t fired_ms[MAX_FIRES];
+	char **taken[MAX_FIRES]; /* what each call took */
+	size_t ntaken[MAX_FIRES];
+	/* a stream of changes: one every every_ms, left more of them */
+	unsigned every_ms;
+	int left;
+	int sent;
+	uint64_t first_ms, last_ms; /* when the stream's first and last came */
+	bool stop_on_fire;          /* the stream ends at the first ready() */
+};
+
+static void on_ready(void *arg)
+{
+	struct rig *r = arg;
+	ck_assert_int_lt(r->fired, MAX_FIRES);
+	r->fired_ms[r->fired] = loop_now_ms();
+	if (r->take)
+		r->taken[r->fired] = changes_take(r->c, &r->ntaken[r->fired]);
+	r->fired++;
+}
+
+static void rig_init(struct rig *r, unsigned debounce_ms, unsigned max_ms)
+{
+	memset(r, 0, sizeof *r);
+	r->loop = loop_new();
+	ck_assert_ptr_nonnull(r->loop);
+	r->c = changes_new(r->loop, debounce_ms, max_ms, on_ready, r);
+	ck_assert_ptr_nonnull(r->c);
+	r->take = true;
+}
+
+static void rig_fini(struct rig *r)
+{
+	for (int i = 0; i < r->fired; i++) {
+		for (size_t k = 0; r->taken[i] && k < r->ntaken[i]; k++)
+			free(r->taken[i][k]);
+		free(r->taken[i]);
+	}
+	changes_free(r->c);
+	loop_free(r->loop);
+}
+
+/* What the app does at a watcher event: note the path, restart the window. */
+static void change(struct rig *r, const char *path)
+{
+	uint64_t now = loop_now_ms();
+	if (!r->sent++)
+		r->first_ms = now;
+	r->last_ms = now;
+	changes_add(r->c, path);
+	changes_arm(r->c);
+}
+
+static void on_stream(void *arg)
+{
+	struct rig *r = arg;
+	char path[32];
+
+	if (r->left <= 0 || (r->stop_on_fire && r->fired))
+		return;
+	snprintf(path, sizeof path, "src/f%d.go", r->sent % 10);
+	change(r, path);
+	if (--r->left > 0)
+		ck_assert(loop_timer_add(r->loop, r->every_ms, on_stream, r) != 0);
+}
+
+static void stream(struct rig *r, unsigned every_ms, int n)
+{
+	r->every_ms = every_ms;
+	r->left = n;
+	on_stream(r);
+}
+
+/* Run the loop until ready() was called n times; false at the deadline. */
+static bool run_until_fired(struct rig *r, int n)
+{
+	uint64_t until = loop_now_ms() + DEADLINE_MS;
+	while (r->fired < n && loop_now_ms() < until)
+		ck_assert_int_eq(loop_once(r->loop, 10), 0);
+	return r->fired >= n;
+}
+
+/* Run the loop for ms: what must not happen in that time. */
+static void run_for(struct rig *r, unsigned ms)
+{
+	uint64_t until = loop_now_ms() + ms;
+	while (loop_now_ms() < until)
+		ck_assert_int_eq(loop_once(r->loop, 10), 0);
+}
+
+static bool listed(char **list, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], path) == 0)
+			return true;
+	return false;
+}
+
+/* 40 changes to 10 files, 5 ms apart, with a 500 ms quiet window: one
+ * build, 500 ms after the last change, of the 10 files in arrival order. */
+START_TEST(test_burst_is_one_build)
+{
+	struct rig r;
+
+	rig_init(&r, 500, 0);
+	stream(&r, 5, 40);
+	ck_assert_msg(run_until_fired(&r, 1), "no build within %u ms", DEADLINE_MS);
+	ck_assert_int_eq(r.sent, 40);
+	ck_assert_uint_ge(r.fired_ms[0] - r.last_ms, 500 - 1);
+	run_for(&r, 2 * 500);
+	ck_assert_int_eq(r.fired, 1);
+	ck_assert_ptr_nonnull(r.taken[0]);
+	ck_assert_uint_eq(r.ntaken[0], 10);
+	for (int i = 0; i < 10; i++) {
+		char path[32];
+		snprintf(path, sizeof path, "src/f%d.go", i);
+		ck_assert_str_eq(r.taken[0][i], path);
+	}
+	ck_assert_ptr_null(r.taken[0][10]);
+	ck_assert_uint_eq(changes_count(r.c), 0);
+	rig_fini(&r);
+}
+END_TEST
+
+/* A change every 10 ms with a 10 s quiet window never goes quiet: only
+ * the 150 ms cap builds, and it builds again while the stream goes on. */
+START_TEST(test_cap_fires_under_stream)
+{
+	struct rig r;
+
+	rig_init(&r, 10000, 150);
+	stream(&r, 10, 100000);
+	ck_assert_msg(run_until_fired(&r, 2), "the cap did not fire twice within %u ms",
+	              DEADLINE_MS);
+	ck_assert_int_gt(r.left, 0); /* the stream still flowed */
+	ck_assert_uint_ge(r.fired_ms[0] - r.first_ms, 150 - 1);
+	ck_assert_uint_lt(r.fired_ms[0] - r.first_ms, 10000);
+	ck_assert_uint_lt(r.fired_ms[1] - r.fired_ms[0], 10000);
+	ck_assert_uint_gt(r.ntaken[0], 0);
+	ck_assert_uint_gt(r.ntaken[1], 0);
+	r.left = 0;
+	rig_fini(&r);
+}
+END_TEST
+
+/* Without a cap the stream builds only once it stops. */
+START_TEST(test_no_cap_waits_for_quiet)
+{
+	struct rig r;
+
+	rig_init(&r, 100, 0);
+	r.stop_on_fire = true;
+	stream(&r, 10, 30);
+	ck_assert(run_until_fired(&r, 1));
+	/* the window closes only 100 ms after a change, so a build before the
+	 * stream ended needs a 100 ms gap in it (a loaded machine): then the
+	 * quiet window was real, and it is still measured from the last one */
+	ck_assert_uint_ge(r.fired_ms[0] - r.last_ms, 100 - 1);
+	rig_fini(&r);
+}
+END_TEST
+
+/* A change while the build of the first window runs (the paths were
+ * taken) waits for a window of its own; a build's paths given back (a
+ * cancelled build) open no window by themselves. */
+START_TEST(test_change_during_build_is_kept)
+{
+	struct rig r;
+
+	rig_init(&r, 50, 1000);
+	change(&r, "a.go");
+	ck_assert(run_until_fired(&r, 1));
+	ck_assert_uint_eq(r.ntaken[0], 1);
+	ck_assert_str_eq(r.taken[0][0], "a.go");
+
+	/* the build runs: b.go changes, then a.go again */
+	change(&r, "b.go");
+	change(&r, "a.go");
+	ck_assert(changes_pending(r.c, "b.go"));
+	ck_assert(changes_pending(r.c, "a.go"));
+	ck_assert(run_until_fired(&r, 2));
+	ck_assert_uint_eq(r.ntaken[1], 2);
+	ck_assert_str_eq(r.taken[1][0], "b.go");
+	ck_assert_str_eq(r.taken[1][1], "a.go");
+
+	/* given back without a change: kept, but no build of their own */
+	changes_add(r.c, "b.go");
+	changes_add(r.c, "a.go");
+	run_for(&r, 3 * 50);
+	ck_assert_int_eq(r.fired, 2);
+	ck_assert_uint_eq(changes_count(r.c), 2);
+	/* the next change builds them with it */
+	change(&r, "c.go");
+	ck_assert(run_until_fired(&r, 3));
+	ck_assert_uint_eq(r.ntaken[2], 3);
+	ck_assert(listed(r.taken[2], 3, "a.go") && listed(r.taken[2], 3, "b.go") &&
+	          listed(r.taken[2], 3, "c.go"));
+	rig_fini(&r);
+}
+END_TEST
+
+static bool drop_go(const char *path, void *arg)
+{
+	(void)arg;
+	return strstr(path, ".go") != NULL;
+}
+
+/* ready() may leave paths pending or drop some (content back to what was
+ * built); disarm closes the window without a build. */
+START_TEST(test_drop_and_disarm)
+{
+	struct rig r;
+
+	rig_init(&r, 30, 0);
+	r.take = false;
+	change(&r, "x.go");
+	change(&r, "notes.md");
+	change(&r, "y.go");
+	change(&r, "x.go");
+	ck_assert_uint_eq(changes_count(r.c), 3);
+	ck_assert(run_until_fired(&r, 1));
+	ck_assert_uint_eq(changes_drop_if(r.c, drop_go, NULL), 2);
+	ck_assert_uint_eq(changes_count(r.c), 1);
+	ck_assert(!changes_pending(r.c, "x.go"));
+	ck_assert(changes_pending(r.c, "notes.md"));
+	/* a dropped path can come back */
+	change(&r, "x.go");
+	ck_assert(changes_pending(r.c, "x.go"));
+	changes_disarm(r.c);
+	run_for(&r, 3 * 30);
+	ck_assert_int_eq(r.fired, 1);
+	{
+		size_t n = 0;
+		char **l = changes_take(r.c, &n);
+		ck_assert_ptr_nonnull(l);
+		ck_assert_uint_eq(n, 2);
+		ck_assert_str_eq(l[0], "notes.md");
+		ck_assert_str_eq(l[1], "x.go");
+		ck_assert_ptr_null(l[2]);
+		free(l[0]);
+		free(l[1]);
+		free(l);
+	}
+	/* taking an empty set gives an empty list, not NULL */
+	{
+		size_t n = 7;
+		char **l = changes_take(r.c, &n);
+		ck_assert_ptr_nonnull(l);
+		ck_assert_uint_eq(n, 0);
+		ck_assert_ptr_null(l[0]);
+		free(l);
+	}
+	rig_fini(&r);
+}
+END_TEST
+
+static Suite *changes_suite(void)
+{
+	Suite *s = suite_create("changes");
+	TCase *tc = tcase_create("debounce");
+
+	tcase_add_test(tc, test_burst_is_one_build);
+	tcase_add_test(tc, test_cap_fires_under_stream);
+	tcase_add_test(tc, test_no_cap_waits_for_quiet);
+	tcase_add_test(tc, test_change_during_build_is_kept);
+	tcase_add_test(tc, test_drop_and_disarm);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(changes_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
