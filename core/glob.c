@@ -5,28 +5,32 @@
 
 #include <fnmatch.h>
 #include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* Match one bracket expression at p (p[0] == '[') against c. Returns the
- * length of the expression, 0 if p is not a complete bracket expression;
- * *hit tells whether c matched. */
-static size_t bracket(const char *p, char c, bool *hit)
+/* The longest bracket expression, "[" to "]": a longer one is a literal
+ * "[" (a bound that also keeps a hostile pattern's scans short). */
+#define BRACKET_MAX 255
+
+/* The length of the bracket expression at p (p[0] == '['), 0 when p opens
+ * no complete one of at most BRACKET_MAX bytes. */
+static size_t bracket_len(const char *p)
 {
-	const char *j = p + 1;
-	char buf[256];
-	size_t n;
-	char s[2] = { c, '\0' };
+	const char *j = p + 1, *end = p + BRACKET_MAX - 1; /* the last place for "]" */
 
 	if (*j == '!' || *j == '^')
 		j++;
 	if (*j == ']')
 		j++;
-	while (*j && *j != ']') {
+	while (j <= end && *j && *j != ']') {
 		if (j[0] == '[' && (j[1] == ':' || j[1] == '.' || j[1] == '=')) {
-			const char *e = strchr(j + 2, j[1]);
-			while (e && e[1] != ']')
-				e = strchr(e + 1, j[1]);
-			if (!e)
+			/* "[:class:]", "[.sym.]", "[=equiv=]": to the closing
+			 * delimiter and "]" */
+			const char *e = j + 2;
+			while (e < end && *e && !(e[0] == j[1] && e[1] == ']'))
+				e++;
+			if (e >= end || !*e)
 				return 0;
 			j = e + 2;
 			continue;
@@ -35,84 +39,207 @@ static size_t bracket(const char *p, char c, bool *hit)
 			j++;
 		j++;
 	}
-	if (*j != ']')
+	if (j > end || *j != ']')
 		return 0;
-	n = (size_t)(j - p) + 1;
-	if (n >= sizeof buf)
-		return 0;
+	return (size_t)(j - p) + 1;
+}
+
+/* Whether c matches the bracket expression p of n bytes ("/" never does). */
+static bool bracket_hit(const char *p, size_t n, char c)
+{
+	char buf[BRACKET_MAX + 1];
+	char s[2] = { c, '\0' };
+
+	if (c == '/')
+		return false;
 	memcpy(buf, p, n);
 	buf[n] = '\0';
 	if (buf[1] == '^')
 		buf[1] = '!';
-	*hit = c != '/' && fnmatch(buf, s, 0) == 0;
-	return n;
+	return fnmatch(buf, s, 0) == 0;
 }
 
-/* fnmatch(FNM_PATHNAME) semantics plus "**" as a whole component matching
- * zero or more components; a final "**" component matches everything inside. */
-static bool glob_at(const char *start, const char *p, const char *s)
-{
-	for (;;) {
-		char c = *p;
+/* The pattern, cut into tokens once per match. */
+enum tok_kind {
+	TK_END,       /* the string must end here */
+	TK_CHAR,      /* one literal character (plain or "\"-escaped) */
+	TK_ANY,       /* "?": one character but "/" */
+	TK_BRACKET,   /* "[...]": one character but "/" that it matches */
+	TK_STAR,      /* a run of "*": any characters but "/" */
+	TK_STARSLASH, /* a "**" component and its "/": "" or anything ending in "/" */
+	TK_STARSTAR   /* a final "**" component: anything */
+};
 
-		if (c == '\0')
-			return *s == '\0';
-		if (c == '*') {
-			if (p[1] == '*' && (p == start || p[-1] == '/') &&
-			    (p[2] == '/' || p[2] == '\0')) {
-				if (p[2] == '\0')
-					return true;
-				if (glob_at(start, p + 3, s))
-					return true;
-				for (; *s; s++)
-					if (*s == '/' && glob_at(start, p + 3, s + 1))
-						return true;
-				return false;
-			}
-			while (*p == '*')
-				p++;
-			if (*p == '\0')
-				return strchr(s, '/') == NULL;
-			for (;;) {
-				if (glob_at(start, p, s))
-					return true;
-				if (*s == '\0' || *s == '/')
-					return false;
-				s++;
-			}
-		}
-		if (c == '?') {
-			if (*s == '\0' || *s == '/')
-				return false;
-			p++;
-			s++;
-			continue;
-		}
-		if (c == '[') {
-			bool hit = false;
-			size_t n = *s ? bracket(p, *s, &hit) : 0;
-			if (n) {
-				if (!hit)
-					return false;
-				p += n;
-				s++;
+struct tok {
+	enum tok_kind kind;
+	char c;        /* TK_CHAR */
+	const char *p; /* TK_BRACKET: the expression */
+	size_t len;    /* TK_BRACKET: its length */
+};
+
+/* Cut pat into toks (room for strlen(pat) + 1); returns the number of
+ * tokens, the last one TK_END. */
+static size_t tokenize(const char *pat, struct tok *toks)
+{
+	const char *p = pat;
+	size_t n = 0;
+
+	for (;; n++) {
+		struct tok *t = &toks[n];
+		size_t len;
+
+		switch (*p) {
+		case '\0':
+			t->kind = TK_END;
+			return n + 1;
+		case '*':
+			if (p[1] == '*' && (p == pat || p[-1] == '/') && (p[2] == '/' || !p[2])) {
+				t->kind = p[2] ? TK_STARSLASH : TK_STARSTAR;
+				p += p[2] ? 3 : 2;
 				continue;
 			}
-			if (!*s)
-				return false;
+			t->kind = TK_STAR;
+			p += strspn(p, "*");
+			continue;
+		case '?':
+			t->kind = TK_ANY;
+			p++;
+			continue;
+		case '[':
+			if ((len = bracket_len(p))) {
+				t->kind = TK_BRACKET;
+				t->p = p;
+				t->len = len;
+				p += len;
+				continue;
+			}
+			break;
+		case '\\':
+			if (p[1])
+				p++;
+			break;
 		}
-		if (c == '\\' && p[1])
-			c = *++p;
-		if (c != *s)
-			return false;
-		p++;
-		s++;
+		t->kind = TK_CHAR;
+		t->c = *p++;
 	}
 }
 
-bool glob_match(const char *p, const char *s)
+/* The set of tokens a match can stand at: bit i of at[] means "token i is
+ * next", bit i of in[] "inside the TK_STARSLASH token i" (it has consumed
+ * characters and must still consume a "/" to be done). */
+struct states {
+	uint64_t *at, *in;
+};
+
+#define SET(v, i) ((v)[(i) / 64] |= (uint64_t)1 << ((i) % 64))
+#define HAS(v, i) (((v)[(i) / 64] >> ((i) % 64)) & 1)
+
+/* Make token i next, with all it can skip to without consuming anything.
+ * True when that reaches a final "**": everything left matches. */
+static bool enter(const struct tok *toks, struct states *s, size_t i)
 {
-	return glob_at(p, p, s);
+	for (;;) {
+		if (HAS(s->at, i))
+			return false; /* and what it skips to is there too */
+		SET(s->at, i);
+		if (toks[i].kind == TK_STARSTAR)
+			return true;
+		if (toks[i].kind != TK_STAR && toks[i].kind != TK_STARSLASH)
+			return false;
+		i++; /* a star can match "" */
+	}
+}
+
+/* Consume c from every state in cur into nxt; true when a final "**" was
+ * reached. */
+static bool step(const struct tok *toks, size_t words, const struct states *cur, struct states *nxt,
+                 char c)
+{
+	memset(nxt->at, 0, words * sizeof *nxt->at);
+	memset(nxt->in, 0, words * sizeof *nxt->in);
+	for (size_t w = 0; w < words; w++) {
+		for (uint64_t bits = cur->at[w] | cur->in[w]; bits; bits &= bits - 1) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+			const struct tok *t = &toks[i];
+			bool next = false;
+
+			switch (t->kind) {
+			case TK_CHAR:
+				next = c == t->c;
+				break;
+			case TK_ANY:
+				next = c != '/';
+				break;
+			case TK_BRACKET:
+				next = bracket_hit(t->p, t->len, c);
+				break;
+			case TK_STAR:
+				if (c != '/' && enter(toks, nxt, i))
+					return true;
+				break;
+			case TK_STARSLASH:
+				SET(nxt->in, i);
+				next = c == '/';
+				break;
+			case TK_END:
+			case TK_STARSTAR:
+				break;
+			}
+			if (next && enter(toks, nxt, i + 1))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* A simulation of the pattern as an automaton, one character of s at a
+ * time, with the set of tokens a match can stand at: O(len(pat) * len(s))
+ * time, where trying each way to split s between the stars is exponential
+ * ("*a*a*a*a*a*a*a*b" against a long run of "a"). */
+bool glob_match(const char *pat, const char *s)
+{
+	struct tok stoks[64];
+	uint64_t sbits[4 * 1];
+	size_t plen = strlen(pat);
+	struct tok *toks = stoks;
+	uint64_t *bits = sbits;
+	struct states a, b, *cur = &a, *nxt = &b;
+	size_t ntoks, words;
+	bool match = false;
+
+	if (plen + 1 > sizeof stoks / sizeof stoks[0]) {
+		toks = malloc((plen + 1) * sizeof *toks);
+		if (!toks)
+			return false;
+	}
+	ntoks = tokenize(pat, toks);
+	words = (ntoks + 63) / 64;
+	if (words > 1 && !(bits = calloc(4 * words, sizeof *bits)))
+		goto out;
+	memset(bits, 0, 4 * words * sizeof *bits);
+	a = (struct states){ bits, bits + words };
+	b = (struct states){ bits + 2 * words, bits + 3 * words };
+	if (enter(toks, cur, 0)) {
+		match = true;
+		goto out;
+	}
+	for (; *s; s++) {
+		struct states *t;
+		if (step(toks, words, cur, nxt, *s)) {
+			match = true;
+			goto out;
+		}
+		t = cur;
+		cur = nxt;
+		nxt = t;
+	}
+	match = HAS(cur->at, ntoks - 1); /* TK_END */
+out:
+	if (bits != sbits)
+		free(bits);
+	if (toks != stoks)
+		free(toks);
+	return match;
 }
 
 bool glob_ancestor(const char *pat, const char *rel, size_t len, bool stop_at_stars)

@@ -11,7 +11,8 @@
  * whole component, which matches zero or more components (a, "**" and b
  * joined by "/" match "a/b" and "a/x/y/b"); a final "**" component matches
  * everything inside. A "[" that opens no complete bracket expression is a
- * literal "[". Both strings are borrowed. */
+ * literal "[". Takes O(len(pat) * len(path)) time whatever the pattern
+ * (no backtracking). Both strings are borrowed. */
 bool glob_match(const char *pat, const char *path);
 
 /* True if directory dir (its first len bytes, root-relative) could lead to a
