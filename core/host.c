@@ -15,6 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Declared with their format: they pass it on as a va_list. */
+static void h_log(struct gust_ctx *ctx, enum gust_log_level level, const char *fmt, ...)
+    GUST_PRINTF(3, 4);
+static void h_set_error(struct gust_ctx *ctx, const char *fmt, ...) GUST_PRINTF(2, 3);
+
 static void h_log(struct gust_ctx *ctx, enum gust_log_level level, const char *fmt, ...)
 {
 	va_list ap;
