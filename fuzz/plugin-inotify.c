@@ -1,0 +1,12 @@
+/* plugin-inotify.c - plugins/watcher-inotify.c compiled into the config fuzz target. Its
+ * descriptor gets an assembler name of its own, fuzz_plugin_inotify (the
+ * plugin's definition keeps the label declared here), so that every
+ * in-tree plugin links into one program. */
+#include "config.h"
+#if HAVE_SYS_INOTIFY_H
+
+#include <gust/plugin.h>
+
+extern const struct gust_plugin_desc gust_plugin_desc __asm__("fuzz_plugin_inotify");
+#include "../plugins/watcher-inotify.c"
+#endif

@@ -1,0 +1,10 @@
+/* plugin-poll.c - plugins/watcher-poll.c compiled into the config fuzz target. Its
+ * descriptor gets an assembler name of its own, fuzz_plugin_poll (the
+ * plugin's definition keeps the label declared here), so that every
+ * in-tree plugin links into one program. */
+#include "config.h"
+
+#include <gust/plugin.h>
+
+extern const struct gust_plugin_desc gust_plugin_desc __asm__("fuzz_plugin_poll");
+#include "../plugins/watcher-poll.c"
