@@ -57,6 +57,38 @@ static const char *const stage_name[] = { "gust", "watch", "build", "run", "hook
 static const char *const stage_color[] = { "\033[1;35m", "\033[36m", "\033[33m", "\033[32m",
 	                                   "\033[34m" };
 
+/* Copy src into dst (len bytes, NUL-terminated, cut when full) with its
+ * control characters but tabs written as \n, \r or \xNN: messages quote
+ * what users wrote (a JSON key, a --set, a value), and a line break or a
+ * terminal escape in it must neither split the line nor reach the terminal.
+ * Returns the length written. */
+static size_t escape_controls(char *dst, size_t len, const char *src)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)src; *p && len > 0; p++) {
+		char esc[8];
+		const char *e = esc;
+		if (*p == '\n')
+			e = "\\n";
+		else if (*p == '\r')
+			e = "\\r";
+		else if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			snprintf(esc, sizeof esc, "\\x%02x", *p);
+		else {
+			esc[0] = (char)*p;
+			esc[1] = '\0';
+		}
+		size_t el = strlen(e);
+		if (o + el >= len)
+			break;
+		memcpy(dst + o, e, el);
+		o += el;
+	}
+	if (len > 0)
+		dst[o] = '\0';
+	return o;
+}
+
 void log_vmsg(enum gust_log_level level, enum log_stage stage, const char *who, const char *fmt,
               va_list ap)
 {
@@ -91,11 +123,13 @@ void log_vmsg(enum gust_log_level level, enum log_stage stage, const char *who, 
 		             level == GUST_LOG_WARN ? "warning: " : "");
 	if (n > 0)
 		off += (size_t)n < sizeof line - off ? (size_t)n : sizeof line - off - 1;
-	n = vsnprintf(line + off, sizeof line - off, fmt, ap);
-	if (n > 0)
-		off += (size_t)n < sizeof line - off ? (size_t)n : sizeof line - off - 1;
-	while (off > 0 && line[off - 1] == '\n')
-		off--;
+	char msg[2048];
+	if (vsnprintf(msg, sizeof msg, fmt, ap) < 0)
+		msg[0] = '\0';
+	size_t ml = strlen(msg);
+	while (ml > 0 && msg[ml - 1] == '\n')
+		msg[--ml] = '\0';
+	off += escape_controls(line + off, sizeof line - off, msg);
 	n = snprintf(line + off, sizeof line - off, "%s\n", *lc ? r : "");
 	if (n > 0)
 		off += (size_t)n < sizeof line - off ? (size_t)n : sizeof line - off - 1;

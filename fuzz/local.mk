@@ -33,7 +33,7 @@ fuzz_replay_dotenv_SOURCES = fuzz/replay.c $(FUZZ_DOTENV)
 fuzz_replay_dotenv_CFLAGS = $(UNIT_CFLAGS) -DFUZZ_TARGET='"dotenv"'
 fuzz_replay_dotenv_LDADD = $(UNIT_LDADD)
 
-EXTRA_DIST += fuzz/corpus $(FUZZ_NAMES:%=fuzz/%.dict)
+EXTRA_DIST += fuzz/corpus fuzz/regressions $(FUZZ_NAMES:%=fuzz/%.dict)
 
 # ---- libFuzzer programs (make fuzz) ----
 FUZZERS = fuzz/fuzz-conf fuzz/fuzz-gitignore fuzz/fuzz-glob fuzz/fuzz-dotenv

@@ -58,6 +58,16 @@ bad "--set bad value" "$GOOD" \
 	--set watch.debounce_ms=fast
 bad "--set without =" "$GOOD" '^gust: --set watch\.debounce_ms: expected KEY\.PATH=VALUE$' \
 	--set watch.debounce_ms
+# what the user wrote is quoted with its control characters escaped: a line
+# break in a key or a --set must not split the line, nor an escape reach
+# the terminal
+bad "key with a line break" '{ "builder": { "cmd": "touch started" }, "watch": { "a\nb": 1 } }' \
+	'^gust: gust\.json: /watch/a\\nb: unknown key$'
+bad "--set with a carriage return" "$GOOD" '^gust: --set watch\.a\\rb=1: unknown key "a\\rb"$' \
+	--set "$(printf 'watch.a\rb=1')"
+bad "plugin value with an escape" \
+	'{ "builder": { "cmd": "touch started" }, "runner": { "cmd": "true", "stdin": "\u001b[2J" } }' \
+	'^gust: .*stdin: expected .*got "\\x1b\[2J"$'
 bad "--set plugin option checked by the plugin" "$GOOD" \
 	'^gust: gust\.json: /runner/kill_delay_ms: expected integer between 0 and [0-9]+, got "fast" \(from --set runner\.kill_delay_ms=fast\)$' \
 	--set runner.kill_delay_ms=fast
