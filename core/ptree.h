@@ -29,7 +29,8 @@ void ptree_mgr_free(struct ptree_mgr *mgr);
  * Returns the number of processes removed, or -errno (-EEXIST: that gust
  * is alive; -EAGAIN: alive but quitting, msg "the previous gust (pid N) to
  * finish stopping": call again later). Never touches a process that is
- * not provably that gust's. */
+ * not provably that gust's: records of init, or of a process that started
+ * before that gust, are ignored. */
 int ptree_mgr_recover(struct ptree_mgr *mgr, char *msg, size_t msglen);
 /* Make the project this gust's, once, before anything runs (app_init):
  * ptree_mgr_recover(); while that says the previous gust is still

@@ -174,6 +174,12 @@ static int leftovers_line(struct leftovers *lo, const char *line)
 	bool reaper = line[0] == 'r' && line[1] == ' ';
 	if (sscanf(line + (reaper ? 2 : 0), "%ld %llu", &pid, &start) != 2)
 		return 0;
+	/* That gust recorded only processes it started, so after itself, and
+	 * never init: a record of init (every process descends from it) or
+	 * of anything older than that gust (a file from another boot, or not
+	 * gust's) names nothing of its own. */
+	if (pid <= 1 || pid != (long)(pid_t)pid || start < lo->ostart)
+		return 0;
 	if (lo->nrec == lo->caprec) {
 		size_t cap = lo->caprec ? lo->caprec * 2 : 32;
 		struct recorded *n = realloc(lo->rec, cap * sizeof *n);

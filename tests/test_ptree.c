@@ -937,6 +937,55 @@ START_TEST(test_recover_leaves_a_live_gust_alone)
 }
 END_TEST
 
+/* pid's start time (field 22 of /proc/PID/stat), 0 if unknown. */
+static unsigned long long start_of(pid_t pid)
+{
+	char p[64], buf[1024];
+	unsigned long long start = 0;
+	snprintf(p, sizeof p, "/proc/%ld/stat", (long)pid);
+	FILE *fp = fopen(p, "r");
+	if (fp && fgets(buf, sizeof buf, fp) && strrchr(buf, ')'))
+		sscanf(strrchr(buf, ')') + 2,
+		       "%*c %*d %*d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+		       "%*s %llu",
+		       &start);
+	if (fp)
+		fclose(fp);
+	return start;
+}
+
+/* A dead gust's state file naming a process that started before that gust
+ * did: gust cannot have started it, so it is left alone (a stale file from
+ * another boot, or one gust did not write, must not kill the user's
+ * processes, and a record of init would make every process a leftover). */
+START_TEST(test_recover_ignores_older_processes)
+{
+	struct fx f;
+	fx_init(&f);
+	pid_t victim = fork();
+	if (victim == 0) {
+		execl(f.shape, f.shape, "pause", (char *)NULL);
+		_exit(127);
+	}
+	unsigned long long vstart = 0;
+	for (int i = 0; i < 1000 && !(vstart = start_of(victim)); i++) {
+		struct timespec ts = { 0, 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	ck_assert_uint_gt(vstart, 0);
+	FILE *fp = fopen(f.state, "w");
+	ck_assert_ptr_nonnull(fp);
+	fprintf(fp, "gust 999999999 %llu 2\n%ld %llu\n", vstart + 1, (long)victim, vstart);
+	fclose(fp);
+	char msg[256];
+	ck_assert_int_eq(ptree_mgr_recover(f.mgr, msg, sizeof msg), 0);
+	ck_assert(!gone(victim) && proc_state(victim) != 'Z');
+	kill(victim, SIGKILL);
+	waitpid(victim, NULL, 0);
+	fx_fini(&f);
+}
+END_TEST
+
 START_TEST(test_two_trees_are_independent)
 {
 	struct fx f;
@@ -1367,6 +1416,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_child_gets_clean_signals_group_and_devnull);
 	tcase_add_loop_test(tc, test_recover_after_sigkill, 0, 2);
 	tcase_add_test(tc, test_recover_leaves_a_live_gust_alone);
+	tcase_add_test(tc, test_recover_ignores_older_processes);
 	tcase_add_test(tc, test_two_trees_are_independent);
 	tcase_add_test(tc, test_free_and_spawn_from_stopped);
 	tcase_add_test(tc, test_foreground_tty);
