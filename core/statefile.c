@@ -24,6 +24,46 @@
 #define RECOVER_MS 3000u
 #define QUIT_WAIT_MS 60000u /* for a previous gust that is still stopping */
 
+/* The state file's fuzz target (fuzz/state.c) builds this file with
+ * GUST_RECOVER_DRY: no input may ever signal a real process or touch a
+ * cgroup. Recovery then reads the file and picks its victims as ever, but
+ * only tells the harness about each (it checks the choice), and does not
+ * wait for them to go. The harness refers to gust_recover_dry: built
+ * without the switch, this file does not link into it. */
+#ifdef GUST_RECOVER_DRY
+void gust_recover_dry_kill(pid_t pid, unsigned long long start);
+extern const int gust_recover_dry;
+const int gust_recover_dry = 1;
+#define RECOVER_DRY 1
+#else
+#define RECOVER_DRY 0
+#endif
+
+/* What recovery does to a process, a cgroup, an emptied cgroup. */
+static int recover_signal(pid_t pid, unsigned long long start)
+{
+#ifdef GUST_RECOVER_DRY
+	gust_recover_dry_kill(pid, start);
+	return 0;
+#else
+	return procfs_signal(pid, start, SIGKILL);
+#endif
+}
+
+static int recover_cgroup_kill(const char *cg)
+{
+	return RECOVER_DRY ? -EPERM : cgroup_kill(cg);
+}
+
+static int recover_rmdir(const char *cg)
+{
+	if (RECOVER_DRY) {
+		errno = EPERM;
+		return -1;
+	}
+	return rmdir(cg);
+}
+
 /* Rewritten in place through one open descriptor: a tmp file and a
  * rename cost ~150 us on ext4, several times per restart. The header comes
  * first and changes only once (" quitting" added), so a gust killed in the
@@ -269,7 +309,7 @@ static size_t recover_cgroups(struct recovery *rc)
 		size_t n1;
 		if (cgroup_pids(rc->lo.cgs[c], &one, &n1) < 0)
 			continue;
-		(void)cgroup_kill(rc->lo.cgs[c]);
+		(void)recover_cgroup_kill(rc->lo.cgs[c]);
 		pid_t *np = n1 ? realloc(rc->cgp, (rc->ncgp + n1) * sizeof *np) : NULL;
 		if (np) {
 			rc->cgp = np;
@@ -277,7 +317,7 @@ static size_t recover_cgroups(struct recovery *rc)
 			rc->ncgp += n1;
 		}
 		free(one);
-		if (n1 > 0 || (rmdir(rc->lo.cgs[c]) < 0 && errno == EBUSY))
+		if (n1 > 0 || (recover_rmdir(rc->lo.cgs[c]) < 0 && errno == EBUSY))
 			left++; /* empty and removed next round */
 	}
 	return left;
@@ -326,7 +366,7 @@ static size_t recover_processes(const struct ptree_mgr *mgr, struct recovery *rc
 			continue;
 		left++;
 		if (!reaper || !has_live_child(s, p->pid))
-			(void)procfs_signal(p->pid, p->start, SIGKILL);
+			(void)recover_signal(p->pid, p->start);
 		note_killed(rc, p, reaper);
 	}
 	return left;
@@ -355,7 +395,7 @@ static int recover_kill(const struct ptree_mgr *mgr, struct recovery *rc, size_t
 		free(rc->cgp);
 		rc->cgp = NULL;
 		rc->ncgp = 0;
-		if (!*left || loop_now_ms() >= deadline)
+		if (!*left || RECOVER_DRY || loop_now_ms() >= deadline)
 			break;
 		struct timespec ts = { 0, 5 * 1000000L };
 		nanosleep(&ts, NULL);

@@ -3,7 +3,7 @@
 # `make check` with any compiler (its seed corpus and regression inputs), and
 # with --enable-fuzzing (clang) as a libFuzzer program that `make fuzz` runs
 # for FUZZ_SECONDS each over the same inputs.
-FUZZ_NAMES = conf gitignore glob dotenv
+FUZZ_NAMES = conf gitignore glob dotenv state
 FUZZ_COMMON = fuzz/fuzz.h fuzz/util.c
 FUZZ_PLUGINS = fuzz/plugin-inotify.c fuzz/plugin-kqueue.c fuzz/plugin-poll.c \
 	fuzz/plugin-shell.c fuzz/plugin-plain.c fuzz/plugin-dlv.c \
@@ -14,10 +14,13 @@ FUZZ_CONF = $(FUZZ_COMMON) fuzz/conf.c $(FUZZ_PLUGINS)
 FUZZ_GITIGNORE = $(FUZZ_COMMON) fuzz/gitignore.c
 FUZZ_GLOB = $(FUZZ_COMMON) fuzz/glob.c
 FUZZ_DOTENV = $(FUZZ_COMMON) fuzz/dotenv.c $(FUZZ_RUNCMD)
+# The state file target has its own dry-run build of statefile.c (see
+# fuzz/state.c), linked before the core library's.
+FUZZ_STATE = $(FUZZ_COMMON) fuzz/state.c core/statefile.c
 
 # ---- replay tests (make check) ----
 REPLAY_TESTS = fuzz/replay-conf fuzz/replay-gitignore fuzz/replay-glob \
-	fuzz/replay-dotenv
+	fuzz/replay-dotenv fuzz/replay-state
 check_PROGRAMS += $(REPLAY_TESTS)
 TESTS += $(REPLAY_TESTS)
 fuzz_replay_conf_SOURCES = fuzz/replay.c $(FUZZ_CONF)
@@ -32,11 +35,16 @@ fuzz_replay_glob_LDADD = $(UNIT_LDADD)
 fuzz_replay_dotenv_SOURCES = fuzz/replay.c $(FUZZ_DOTENV)
 fuzz_replay_dotenv_CFLAGS = $(UNIT_CFLAGS) -DFUZZ_TARGET='"dotenv"'
 fuzz_replay_dotenv_LDADD = $(UNIT_LDADD)
+fuzz_replay_state_SOURCES = fuzz/replay.c $(FUZZ_STATE)
+fuzz_replay_state_CFLAGS = $(UNIT_CFLAGS) -DFUZZ_TARGET='"state"' -DGUST_RECOVER_DRY
+fuzz_replay_state_LDADD = $(UNIT_LDADD)
+$(fuzz_replay_state_OBJECTS): core/gust-paths.h
 
 EXTRA_DIST += fuzz/corpus fuzz/regressions $(FUZZ_NAMES:%=fuzz/%.dict)
 
 # ---- libFuzzer programs (make fuzz) ----
-FUZZERS = fuzz/fuzz-conf fuzz/fuzz-gitignore fuzz/fuzz-glob fuzz/fuzz-dotenv
+FUZZERS = fuzz/fuzz-conf fuzz/fuzz-gitignore fuzz/fuzz-glob fuzz/fuzz-dotenv \
+	fuzz/fuzz-state
 # The core again, instrumented (coverage, ASan, UBSan) for the targets only;
 # gust and the plugins stay as configured.
 FUZZER_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(FUZZ_CFLAGS)
@@ -67,6 +75,11 @@ fuzz_fuzz_dotenv_SOURCES = $(FUZZ_DOTENV)
 fuzz_fuzz_dotenv_CFLAGS = $(FUZZER_CFLAGS)
 fuzz_fuzz_dotenv_LDFLAGS = $(FUZZER_LINK)
 fuzz_fuzz_dotenv_LDADD = $(FUZZER_LIBS)
+fuzz_fuzz_state_SOURCES = $(FUZZ_STATE)
+fuzz_fuzz_state_CFLAGS = $(FUZZER_CFLAGS) -DGUST_RECOVER_DRY
+fuzz_fuzz_state_LDFLAGS = $(FUZZER_LINK)
+fuzz_fuzz_state_LDADD = $(FUZZER_LIBS)
+$(fuzz_fuzz_state_OBJECTS): core/gust-paths.h
 
 # `make fuzz`: each target for FUZZ_SECONDS on top of its seeds (new inputs
 # go to fuzz/work/<name>/ in the build tree, never the sources); any crash,
