@@ -47,7 +47,7 @@ FUZZERS = fuzz/fuzz-conf fuzz/fuzz-gitignore fuzz/fuzz-glob fuzz/fuzz-dotenv \
 	fuzz/fuzz-state
 # The core again, instrumented (coverage, ASan, UBSan) for the targets only;
 # gust and the plugins stay as configured.
-FUZZER_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(FUZZ_CFLAGS)
+FUZZER_CFLAGS = $(core_libgustcore_la_CFLAGS) $(FUZZ_CFLAGS)
 FUZZER_LINK = -fsanitize=fuzzer,address,undefined
 FUZZER_LIBS = fuzz/libgustfuzz.la $(JANSSON_LIBS)
 if ENABLE_FUZZING
@@ -57,7 +57,7 @@ endif
 fuzz_libgustfuzz_la_SOURCES = $(core_libgustcore_la_SOURCES)
 nodist_fuzz_libgustfuzz_la_SOURCES = $(nodist_core_libgustcore_la_SOURCES)
 fuzz_libgustfuzz_la_CFLAGS = $(FUZZER_CFLAGS)
-fuzz_libgustfuzz_la_LIBADD = $(JANSSON_LIBS) $(CURL_LIBS)
+fuzz_libgustfuzz_la_LIBADD = $(core_libgustcore_la_LIBADD)
 $(fuzz_libgustfuzz_la_OBJECTS): core/gust-paths.h
 fuzz_fuzz_conf_SOURCES = $(FUZZ_CONF)
 fuzz_fuzz_conf_CFLAGS = $(FUZZER_CFLAGS)
