@@ -162,7 +162,12 @@ struct child_plan {
 	bool pidns;    /* started by clone() as pid 1 of a new namespace */
 	bool userns;   /* ... together with a new user namespace */
 	char uid_map[32], gid_map[32];
+	const int *pass; /* become the program's fds 3, 4, ... (spec->fds) */
+	size_t npass;
+	char *listen_pid; /* GUST_SPAWN_LISTEN_PID: the digits of "LISTEN_PID=" in envp */
 };
+/* At most this many fds are passed (the child copies them on its stack). */
+#define SPAWN_PASS_MAX 64
 
 static inline bool ptree_live(const struct gust_tree *t)
 {

@@ -22,6 +22,10 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <linux/close_range.h>
+#endif
 #include <unistd.h>
 #ifdef HAVE_SYS_PRCTL_H
 #include <sys/prctl.h>
@@ -104,6 +108,61 @@ static void child_stdio(const struct child_plan *pl)
 	for (int i = 0; i < 3; i++)
 		if (src[i] >= 0 && dup2(src[i], i) < 0)
 			child_fail(pl, ST_STDIO, errno);
+}
+
+/* Nothing from fd `from` up reaches the program: an fd gust inherited
+ * without close-on-exec (a shell's, a terminal's) gets it now, so that only
+ * stdio and the passed fds cross the exec (the report pipe still works
+ * until then). Async-signal-safe. */
+static void child_cloexec_from(int from)
+{
+#if defined(SYS_close_range) && defined(CLOSE_RANGE_CLOEXEC)
+	if (syscall(SYS_close_range, (unsigned)from, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+#endif
+	struct rlimit rl;
+	int max =
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+	for (int fd = from; fd < max; fd++)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* The fds passed to the program become 3, 4, ...: each source is first
+ * copied above the targets, so no dup2 clobbers a source not yet moved;
+ * dup2 clears close-on-exec on the target. The report pipe, if it sits
+ * among the targets, is moved above them first (*report: where it is
+ * now). Async-signal-safe. */
+static void child_pass_fds(const struct child_plan *pl, int *report)
+{
+	int top = 3 + (int)pl->npass, src[SPAWN_PASS_MAX];
+	if (pl->npass == 0) {
+		child_cloexec_from(top);
+		return;
+	}
+	if (*report >= 3 && *report < top)
+		*report = fcntl(*report, F_DUPFD_CLOEXEC, top);
+	for (size_t i = 0; i < pl->npass; i++)
+		if ((src[i] = fcntl(pl->pass[i], F_DUPFD_CLOEXEC, top)) < 0)
+			child_fail(pl, ST_STDIO, errno);
+	for (size_t i = 0; i < pl->npass; i++)
+		if (dup2(src[i], 3 + (int)i) < 0)
+			child_fail(pl, ST_STDIO, errno);
+	child_cloexec_from(top);
+}
+
+/* LISTEN_PID=<this process's pid>, written into the environment's own
+ * slot (reserved by build_env) without allocating. Async-signal-safe. */
+static void child_listen_pid(const struct child_plan *pl)
+{
+	if (!pl->listen_pid)
+		return;
+	char digits[24];
+	int n = 0;
+	for (unsigned long v = (unsigned long)getpid(); v || n == 0; v /= 10)
+		digits[n++] = (char)('0' + v % 10);
+	for (int i = 0; i < n; i++)
+		pl->listen_pid[i] = digits[n - 1 - i];
+	pl->listen_pid[n] = '\0';
 }
 
 /* Every signal to its default disposition, none blocked: the program
@@ -222,10 +281,14 @@ static void child_main(const struct child_plan *pl)
 #endif
 	}
 	child_stdio(pl);
-	if (pl->cwd && chdir(pl->cwd) < 0)
-		child_fail(pl, ST_CHDIR, errno);
+	/* a copy on this stack, in case the report pipe must move */
+	struct child_plan own = *pl;
+	child_pass_fds(pl, &own.report);
+	child_listen_pid(&own);
+	if (own.cwd && chdir(own.cwd) < 0)
+		child_fail(&own, ST_CHDIR, errno);
 	child_reset_signals();
-	child_exec(pl);
+	child_exec(&own);
 }
 
 static void free_strv(char **v)
@@ -258,7 +321,7 @@ static char **build_env(const struct gust_spawn *spec)
 		ne++;
 	while (spec->env && spec->env[ns])
 		ns++;
-	char **v = calloc(ne + ns + 1, sizeof *v);
+	char **v = calloc(ne + ns + 2, sizeof *v);
 	if (!v)
 		return NULL;
 	size_t k = 0;
@@ -276,6 +339,18 @@ static char **build_env(const struct gust_spawn *spec)
 		for (size_t l = j + 1; l < ns && !later; l++)
 			later = same_name(spec->env[j], spec->env[l]);
 		if (!later && !(v[k++] = strdup(spec->env[j])))
+			goto oom;
+	}
+	if (spec->flags & GUST_SPAWN_LISTEN_PID) {
+		/* the digits are written in the child, which knows its pid */
+		for (size_t i = 0; i < k; i++)
+			if (same_name(v[i], "LISTEN_PID=")) {
+				free(v[i]);
+				v[i] = v[--k];
+				v[k] = NULL;
+				break;
+			}
+		if (!(v[k++] = strdup("LISTEN_PID=0000000000000000000000")))
 			goto oom;
 	}
 	return v;
@@ -524,9 +599,16 @@ static int job_plan(struct gust_tree *t, struct spawn_job *j, const struct gust_
                     char *err, size_t errlen)
 {
 	struct child_plan *pl = &j->pl;
-	*pl = (struct child_plan){ j->argv, j->envp, j->paths, spec->cwd, { -1, -1, -1 },
-		                   false,   -1,      getpid(), -1,        -1,
-		                   -1,      false,   false,    "",        "" };
+	*pl = (struct child_plan){ .argv = j->argv,
+		                   .envp = j->envp,
+		                   .paths = j->paths,
+		                   .cwd = spec->cwd,
+		                   .fd = { -1, -1, -1 },
+		                   .tty_fd = -1,
+		                   .parent = getpid(),
+		                   .report = -1,
+		                   .report_rd = -1,
+		                   .cg_fd = -1 };
 	j->contain_try = spec->flags & GUST_SPAWN_CONTAIN_TRY;
 	if (spec->flags & GUST_SPAWN_CGROUP) {
 		char why[1024];
@@ -550,6 +632,18 @@ static int job_plan(struct gust_tree *t, struct spawn_job *j, const struct gust_
 	pl->fd[0] = spec->stdin_fd;
 	pl->fd[1] = spec->stdout_fd;
 	pl->fd[2] = spec->stderr_fd;
+	if (spec->size >= GUST_SIZE_THROUGH(struct gust_spawn, nfds) && spec->nfds) {
+		if (!spec->fds || spec->nfds > SPAWN_PASS_MAX) {
+			snprintf(err, errlen, "tree_spawn: %zu fds to pass (at most %d)",
+			         spec->nfds, SPAWN_PASS_MAX);
+			return -EINVAL;
+		}
+		pl->pass = spec->fds;
+		pl->npass = spec->nfds;
+	}
+	for (char **e = j->envp; (spec->flags & GUST_SPAWN_LISTEN_PID) && *e; e++)
+		if (!strncmp(*e, "LISTEN_PID=", 11))
+			pl->listen_pid = *e + 11;
 	if (spec->flags & GUST_SPAWN_FOREGROUND) {
 		int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (tty >= 0 && tcgetpgrp(tty) == getpgrp())

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1391,12 +1394,71 @@ START_TEST(test_pidns_status_and_exec_failure)
 }
 END_TEST
 
+/* One line from 127.0.0.1:port (5 s at most), or "". */
+static void answer_of(int port, char *out, size_t len)
+{
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { 5, 0 };
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	struct sockaddr_in a = { .sin_family = AF_INET,
+		                 .sin_port = htons((uint16_t)port),
+		                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	ssize_t n = connect(c, (struct sockaddr *)&a, sizeof a) == 0 ? read(c, out, len - 1) : -1;
+	out[n > 0 ? n : 0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	close(c);
+}
+
+/* Socket activation: the passed fd is the program's fd 3, LISTEN_PID is
+ * the program's own pid, and nothing else of gust's crosses the exec, not
+ * even an fd gust inherited without close-on-exec. */
+START_TEST(test_passed_fds_and_listen_pid)
+{
+	struct fx f;
+	fx_init(&f);
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof a;
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(listen(lfd, 8), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	int leak = open("/dev/null", O_RDONLY); /* no O_CLOEXEC, on purpose */
+	ck_assert_int_ge(leak, 0);
+	const char *argv[] = { f.shape, "serve-passed", "hi", NULL };
+	const char *env[] = { "LISTEN_FDS=1", "LISTEN_FDNAMES=web", "LISTEN_PID=1", NULL };
+	int fds[] = { lfd };
+	struct gust_spawn sp = { .size = sizeof sp,
+		                 .argv = argv,
+		                 .env = env,
+		                 .stdin_fd = -1,
+		                 .stdout_fd = -1,
+		                 .stderr_fd = -1,
+		                 .flags = GUST_SPAWN_LISTEN_PID,
+		                 .fds = fds,
+		                 .nfds = 1 };
+	struct rec r = { 0 };
+	struct gust_tree *t = ptree_spawn(f.mgr, &sp, &events, &r, f.err, sizeof f.err);
+	ck_assert_msg(t != NULL, "spawn failed: %s", f.err);
+	char got[256], want[256];
+	answer_of(ntohs(a.sin_port), got, sizeof got);
+	snprintf(want, sizeof want, "hi pid=%ld fds=0,1,2,3 names=web", (long)ptree_pid(t));
+	ck_assert_str_eq(got, want);
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 2000), 0);
+	ck_assert(run_until(f.loop, &r.stopped, 5000));
+	ptree_free(t);
+	close(leak);
+	close(lfd);
+	fx_fini(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ptree");
 	TCase *tc = tcase_create("ptree");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_exit_status_then_stop);
+	tcase_add_test(tc, test_passed_fds_and_listen_pid);
 	tcase_add_test(tc, test_exec_failures_are_reported);
 	tcase_add_test(tc, test_etxtbsy_is_retried);
 	tcase_add_loop_test(tc, test_shapes_leave_nothing, 0,

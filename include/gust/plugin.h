@@ -162,6 +162,11 @@ typedef void (*gust_exit_cb)(pid_t pid, int status, void *arg);
  *  not available, start the tree without it (logged at debug level)
  *  instead of failing. Since 1.0. */
 #define GUST_SPAWN_CONTAIN_TRY 16u
+/** With fds: set LISTEN_PID in the program's environment to the program's
+ *  own pid, between fork and exec, as the systemd socket-activation
+ *  protocol requires (the caller sets LISTEN_FDS and LISTEN_FDNAMES).
+ *  Since 1.1. */
+#define GUST_SPAWN_LISTEN_PID 32u
 /** A runner's run whose root process is a tool in front of the program
  *  (a debugger): the run's readiness looks at the other processes of the
  *  tree, never at the root's own sockets. Ignored by a 1.0 core. Since 1.1. */
@@ -192,6 +197,11 @@ struct gust_spawn {
 	 *  (Gradle's, Bazel's server, sccache). Not with GUST_SPAWN_PIDNS.
 	 *  Since 1.1. */
 	const char *const *keep;
+	/** fds[i] becomes the program's fd 3 + i (inherited, not close-on-
+	 *  exec); nothing else of gust's is inherited. The fds stay the
+	 *  caller's. Since 1.1. */
+	const int *fds;
+	size_t nfds; /**< entries in fds */
 };
 /** sizeof(struct gust_spawn) in ABI 1.0: the least size tree_spawn() takes. */
 #define GUST_SPAWN_SIZE_1_0 GUST_SIZE_THROUGH(struct gust_spawn, flags)
