@@ -756,6 +756,33 @@ fail:
 
 /* Core keys in the order of the key tables (which is the order of
  * gust.json(5)); plugin sections as ordered_plugin(). */
+int config_append_run_args(struct config *cfg, char *const *args, size_t n)
+{
+	if (!n)
+		return 0;
+	json_t *cur = json_object_get(cfg->runner, "args");
+	json_t *arr = json_is_array(cur) ? json_incref(cur) : json_array();
+	if (!arr)
+		return -ENOMEM;
+	if (json_is_string(cur) && json_array_append(arr, cur) < 0)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		json_t *a = json_string(args[i]);
+		if (!a) {
+			json_decref(arr);
+			return -EILSEQ; /* not UTF-8, like any JSON string */
+		}
+		if (json_array_append_new(arr, a) < 0)
+			goto oom;
+	}
+	if (json_object_set_new(cfg->runner, "args", arr) < 0)
+		return -ENOMEM;
+	return 0;
+oom:
+	json_decref(arr);
+	return -ENOMEM;
+}
+
 char *config_dump(const struct config *cfg)
 {
 	json_t *out = json_object();

@@ -83,6 +83,11 @@ int config_load_text(struct config *cfg, const char *name, const char *text, siz
                      const char *const *sets, char *err, size_t errlen);
 void config_free(struct config *cfg);
 
+/* Append args (n strings) to the runner section's "args" (made an array
+ * if it was one string, created if missing): `gust -- ARGS`. 0, -ENOMEM,
+ * or -EILSEQ when one is not UTF-8 (no JSON string can hold it). */
+int config_append_run_args(struct config *cfg, char *const *args, size_t n);
+
 /* The effective config as pretty JSON (malloc'd). */
 char *config_dump(const struct config *cfg);
 

@@ -18,10 +18,13 @@
 
 static void usage(FILE *out)
 {
-	fputs("Usage: gust [OPTIONS]\n"
+	fputs("Usage: gust [OPTIONS] [-- ARGS...]\n"
 	      "       gust init [--preset NAME] [FILE]\n"
 	      "Watch a source tree, rebuild on change, stop the old program's whole process\n"
 	      "tree and start the new one.\n"
+	      "\n"
+	      "ARGS after -- are appended to the program's arguments (runner.args) for\n"
+	      "this session.\n"
 	      "\n"
 	      "Options:\n"
 	      "  -c, --config FILE     read FILE instead of ./gust.json\n"
@@ -107,7 +110,10 @@ int main(int argc, char **argv)
 	size_t nsets = 0;
 	bool print = false, list = false, timestamps = false;
 	int verbose = 0, quiet = 0, color = -1;
-	int c, status = 0;
+	int c, r, status = 0;
+	/* "-c --" names a file and ends nothing; "+": no reordering, so only
+	 * what follows the first -- is the program's */
+	const char *last_optarg = NULL;
 
 	log_setup(COLOR_AUTO, 0, false);
 	if (!sets) {
@@ -119,7 +125,8 @@ int main(int argc, char **argv)
 		free(sets);
 		return status;
 	}
-	while ((c = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:vqh", opts, NULL)) != -1) {
+		last_optarg = optarg;
 		switch (c) {
 		case 'c':
 			file = optarg;
@@ -171,8 +178,14 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\" (try 'gust --help')", argv[optind]);
+	char **run_args = argv + optind;
+	size_t nrun_args = 0;
+	if (optind > 1 && strcmp(argv[optind - 1], "--") == 0 && argv[optind - 1] != last_optarg)
+		nrun_args = (size_t)(argc - optind);
+	else if (optind < argc) {
+		log_error("unexpected argument \"%s\" (try 'gust --help'; the program's "
+		          "arguments go after --)",
+		          argv[optind]);
 		free(sets);
 		return EXIT_USAGE;
 	}
@@ -187,6 +200,12 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	free(sets);
+	if ((r = config_append_run_args(&cfg, run_args, nrun_args)) < 0) {
+		log_error("-- ARGS: %s",
+		          r == -EILSEQ ? "an argument is not valid UTF-8" : "out of memory");
+		config_free(&cfg);
+		return r == -EILSEQ ? EXIT_USAGE : 1;
+	}
 	log_setup(color >= 0 ? (enum color_mode)color : cfg.log.color,
 	          quiet ? -1 : (verbose ? verbose : cfg.log.verbosity),
 	          timestamps || cfg.log.timestamps);
@@ -213,7 +232,7 @@ int main(int argc, char **argv)
 	}
 
 	struct app app;
-	int r = app_init(&app, &cfg);
+	r = app_init(&app, &cfg);
 	if (r < 0)
 		status = r == -EINVAL || r == -ENOENT || r == -ENOEXEC ? EXIT_USAGE : 1;
 	else

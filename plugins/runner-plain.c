@@ -1,6 +1,6 @@
 /* runner-plain.c - run the program as it is: `bin` with `args` as a real
  * argv (never re-split), or `cmd` through /bin/sh -c when the user wants a
- * shell command line. The lifecycle is runcmd's. */
+ * shell command line (`args` then are its "$@"). The lifecycle is runcmd's. */
 #include "config.h"
 
 #include <errno.h>
@@ -40,9 +40,9 @@ static void *plain_create(const struct gust_host *host, struct gust_ctx *ctx,
 	    host->opt_string(ctx, opts, "cmd", NULL, &cmd) < 0 ||
 	    host->opt_strv(ctx, opts, "args", &args, &nargs) < 0)
 		return NULL;
-	if (cmd && (bin || nargs)) {
-		host->set_error(ctx, "cmd: give either \"cmd\" (a shell command line) or \"bin\" "
-		                     "and \"args\", not both");
+	if (cmd && bin) {
+		host->set_error(ctx, "cmd: give either \"cmd\" (a shell command line) or \"bin\", "
+		                     "not both");
 		return NULL;
 	}
 	if (cmd && !*cmd) {
@@ -54,7 +54,7 @@ static void *plain_create(const struct gust_host *host, struct gust_ctx *ctx,
 		return NULL;
 	}
 	struct plain *p = calloc(1, sizeof *p);
-	if (!p || !(p->argv = calloc(nargs + 4, sizeof *p->argv))) {
+	if (!p || !(p->argv = calloc(nargs + 5, sizeof *p->argv))) {
 		free(p);
 		host->set_error(ctx, "out of memory");
 		return NULL;
@@ -69,11 +69,13 @@ static void *plain_create(const struct gust_host *host, struct gust_ctx *ctx,
 		p->argv[k++] = "/bin/sh";
 		p->argv[k++] = "-c";
 		p->argv[k++] = cmd;
+		if (nargs) /* the positional parameters: $0 is "sh", then $1... */
+			p->argv[k++] = "sh";
 	} else {
 		p->argv[k++] = bin ? bin : "./tmp/main";
-		for (size_t i = 0; i < nargs; i++)
-			p->argv[k++] = args[i];
 	}
+	for (size_t i = 0; i < nargs; i++)
+		p->argv[k++] = args[i];
 	p->argv[k] = NULL;
 	return p;
 }
