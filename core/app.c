@@ -15,6 +15,7 @@
 #include "loop.h"
 #include "ptree.h"
 #include "signames.h"
+#include "term.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -566,7 +567,7 @@ static void cycle_prefix(struct app *app, uint64_t t0)
 		snprintf(buf, len, "restarted after the program exited%s%s", gone[0] ? ": " : "",
 		         gone);
 	else if (app->restart_requested)
-		snprintf(buf, len, "%s on request of hook \"%s\"%s%s",
+		snprintf(buf, len, "%s on request of %s%s%s",
 		         app->stop_started_ms ? "restarted" : "started", app->requested_by,
 		         gone[0] ? ": " : "", gone);
 	else if (app->stop_started_ms)
@@ -762,7 +763,7 @@ static void on_request(void *arg)
 		app->want_rebuild = false;
 		app->want_restart = false; /* a good build restarts anyway */
 		changes_disarm(app->changes);
-		log_msg(GUST_LOG_INFO, STAGE_HOOK, "rebuild requested by hook \"%s\"",
+		log_msg(GUST_LOG_INFO, app->request_stage, "rebuild requested by %s",
 		        app->requested_by);
 		start_build(app);
 	} else if (app->want_restart) {
@@ -771,28 +772,35 @@ static void on_request(void *arg)
 	}
 }
 
-static int request(struct gust_ctx *ctx, bool *flag)
+int app_request(struct app *app, bool rebuild, enum log_stage stage, const char *by)
 {
-	struct app *app = ctx->app;
 	if (app->quitting)
 		return -ESHUTDOWN;
-	*flag = true;
-	app->requested_by = ctx->plugin.desc->name;
+	if (!rebuild && !app->built_ok)
+		return -EAGAIN;
+	*(rebuild ? &app->want_rebuild : &app->want_restart) = true;
+	snprintf(app->requested_by, sizeof app->requested_by, "%s", by);
+	app->request_stage = stage;
 	if (!app->request_timer)
 		app->request_timer = loop_timer_add(app->loop, 0, on_request, app);
 	return app->request_timer ? 0 : -ENOMEM;
 }
 
+static int hook_request(struct gust_ctx *ctx, bool rebuild)
+{
+	char by[96];
+	snprintf(by, sizeof by, "hook \"%s\"", ctx->plugin.desc->name);
+	return app_request(ctx->app, rebuild, STAGE_HOOK, by);
+}
+
 int app_request_rebuild(struct gust_ctx *ctx)
 {
-	return request(ctx, &ctx->app->want_rebuild);
+	return hook_request(ctx, true);
 }
 
 int app_request_restart(struct gust_ctx *ctx)
 {
-	if (!ctx->app->built_ok && !ctx->app->quitting)
-		return -EAGAIN;
-	return request(ctx, &ctx->app->want_restart);
+	return hook_request(ctx, false);
 }
 
 /* ---- shutdown ---- */
@@ -803,38 +811,105 @@ static void maybe_quit(struct app *app)
 		loop_quit(app->loop, app->exit_code);
 }
 
+/* The first Ctrl-C, SIGTERM, q or gust ctl quit: stop everything, then
+ * leave the loop. */
+static void begin_quit(struct app *app, const char *why, const char *again)
+{
+	app->quitting = true;
+	ptree_mgr_quitting(app->ptrees); /* a new gust waits for this one */
+	log_msg(GUST_LOG_INFO, STAGE_GUST, "%s: stopping%s", why, again);
+	changes_disarm(app->changes);
+	if (app->restart_timer) {
+		loop_timer_cancel(app->loop, app->restart_timer);
+		app->restart_timer = 0;
+	}
+	if (app->request_timer) {
+		loop_timer_cancel(app->loop, app->request_timer);
+		app->request_timer = 0;
+	}
+	if (app->build_running) {
+		bops(app)->cancel(app->builder.self);
+		app->build_running = false;
+	}
+	app->start_after_stop = false;
+	stop_run(app, false);
+	maybe_quit(app);
+}
+
+static void kill_at_once(struct app *app)
+{
+	log_msg(GUST_LOG_WARN, STAGE_GUST, "killing the program at once");
+	stop_run(app, true);
+}
+
 static void on_signal(int sig, void *arg)
 {
 	struct app *app = arg;
 	app->signals++;
 	if (!app->quitting) {
-		app->quitting = true;
-		ptree_mgr_quitting(app->ptrees); /* a new gust waits for this one */
-		log_msg(GUST_LOG_INFO, STAGE_GUST, "%s received: stopping%s",
-		        config_signal_name(sig) ? config_signal_name(sig) : "signal",
-		        sig == SIGINT ? " (Ctrl-C again to kill at once)" : "");
-		changes_disarm(app->changes);
-		if (app->restart_timer) {
-			loop_timer_cancel(app->loop, app->restart_timer);
-			app->restart_timer = 0;
-		}
-		if (app->request_timer) {
-			loop_timer_cancel(app->loop, app->request_timer);
-			app->request_timer = 0;
-		}
-		if (app->build_running) {
-			bops(app)->cancel(app->builder.self);
-			app->build_running = false;
-		}
-		app->start_after_stop = false;
-		stop_run(app, false);
-		maybe_quit(app);
+		char why[64];
+		snprintf(why, sizeof why, "%s received",
+		         config_signal_name(sig) ? config_signal_name(sig) : "signal");
+		begin_quit(app, why, sig == SIGINT ? " (Ctrl-C again to kill at once)" : "");
 		return;
 	}
-	if (sig == SIGINT || app->signals > 1) {
-		log_msg(GUST_LOG_WARN, STAGE_GUST, "killing the program at once");
-		stop_run(app, true);
+	if (sig == SIGINT || app->signals > 1)
+		kill_at_once(app);
+}
+
+void app_quit(struct app *app, const char *why)
+{
+	if (!app->quitting)
+		begin_quit(app, why, app->keys ? " (q again to kill at once)" : "");
+	else
+		kill_at_once(app);
+}
+
+/* ---- keys (term.c) ---- */
+
+static void on_key(int key, void *arg)
+{
+	struct app *app = arg;
+	int r = 0;
+	switch (key) {
+	case 'r':
+		r = app_request(app, true, STAGE_GUST, "key r");
+		break;
+	case 'R':
+		r = app_request(app, false, STAGE_GUST, "key R");
+		break;
+	case 'c':
+		if (isatty(STDOUT_FILENO))
+			(void)!write(STDOUT_FILENO, "\033[2J\033[H", 7);
+		break;
+	case 'q':
+		app_quit(app, "q pressed");
+		break;
+	case '?':
+		log_msg(GUST_LOG_INFO, STAGE_GUST,
+		        "keys: r rebuild and restart, R restart without building, c clear the "
+		        "screen, q quit, ? this help");
+		break;
+	default:
+		return; /* any other key: nothing, not even a message */
 	}
+	if (r == -EAGAIN)
+		log_msg(GUST_LOG_INFO, STAGE_GUST, "nothing to restart: no build succeeded yet");
+	else if (r < 0 && r != -ESHUTDOWN)
+		log_msg(GUST_LOG_ERROR, STAGE_GUST, "key %c: %s", key, strerror(-r));
+}
+
+/* Keys only when the program does not read the terminal itself ("stdin":
+ * "tty" gives it the terminal, "inherit" lets it read the same input). */
+static void start_keys(struct app *app)
+{
+	const char *in = json_string_value(json_object_get(app->cfg->runner, "stdin"));
+	if (in && (strcmp(in, "tty") == 0 || strcmp(in, "inherit") == 0))
+		return;
+	app->keys = term_keys_start(app->loop, on_key, app);
+	if (app->keys)
+		log_msg(GUST_LOG_INFO, STAGE_GUST,
+		        "keys: r rebuild, R restart, c clear, q quit, ? help");
 }
 
 int app_run(struct app *app)
@@ -849,6 +924,7 @@ int app_run(struct app *app)
 	log_msg(GUST_LOG_INFO, STAGE_GUST, "watching %s (%s watcher, %s builder, %s runner)",
 	        app->cfg->root, app->watcher.plugin.desc->name, app->builder.plugin.desc->name,
 	        app->runner.plugin.desc->name);
+	start_keys(app);
 	if (!app->cfg->lifecycle.postpone_first)
 		start_build(app);
 	else
@@ -885,6 +961,8 @@ static void destroy_instance(struct gust_ctx *ctx)
 
 void app_fini(struct app *app)
 {
+	if (app->keys)
+		term_keys_stop();
 	destroy_instance(&app->watcher);
 	destroy_instance(&app->builder);
 	destroy_instance(&app->runner);

@@ -80,9 +80,11 @@ struct app {
 	/* what hooks asked for, acted on from the loop */
 	bool built_ok; /* a build succeeded: there is a program to run */
 	bool want_rebuild, want_restart;
-	bool restart_requested;   /* this start is a hook's restart */
-	const char *requested_by; /* the hook's name */
+	bool restart_requested;       /* this start is a requested restart */
+	char requested_by[96];        /* who asked: hook "NAME", key r, gust ctl */
+	enum log_stage request_stage; /* where the request is logged */
 	uint64_t request_timer;
+	bool keys; /* keys are read from gust's terminal (term.c) */
 
 	int signals; /* SIGINT/SIGTERM/SIGHUP received */
 	bool quitting;
@@ -111,6 +113,14 @@ void app_output_line(struct gust_ctx *ctx, const char *line, size_t len);
 bool app_output_wanted(struct gust_ctx *ctx);
 int app_request_rebuild(struct gust_ctx *ctx);
 int app_request_restart(struct gust_ctx *ctx);
+
+/* A rebuild (or a restart without a build) asked for by someone other than
+ * a hook (a key, gust ctl), acted on from the loop; by names them in the
+ * log ("key r"). 0, -ESHUTDOWN while quitting, -EAGAIN for a restart
+ * before any good build, -ENOMEM. */
+int app_request(struct app *app, bool rebuild, enum log_stage stage, const char *by);
+/* Stop the program and quit, as on Ctrl-C (why: "q pressed"). */
+void app_quit(struct app *app, const char *why);
 /* A plugin spawned or freed a tree (the host's tree_spawn and tree_free). */
 void app_tree_spawned(struct gust_ctx *ctx, struct gust_tree *tree, unsigned flags);
 void app_tree_freed(struct gust_tree *tree);
