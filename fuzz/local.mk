@@ -3,7 +3,7 @@
 # `make check` with any compiler (its seed corpus and regression inputs), and
 # with --enable-fuzzing (clang) as a libFuzzer program that `make fuzz` runs
 # for FUZZ_SECONDS each over the same inputs.
-FUZZ_NAMES = conf gitignore glob dotenv state
+FUZZ_NAMES = conf gitignore glob dotenv state ctl
 FUZZ_COMMON = fuzz/fuzz.h fuzz/util.c
 FUZZ_PLUGINS = fuzz/plugin-inotify.c fuzz/plugin-kqueue.c fuzz/plugin-poll.c \
 	fuzz/plugin-shell.c fuzz/plugin-plain.c fuzz/plugin-dlv.c \
@@ -17,10 +17,11 @@ FUZZ_DOTENV = $(FUZZ_COMMON) fuzz/dotenv.c $(FUZZ_RUNCMD)
 # The state file target has its own dry-run build of statefile.c (see
 # fuzz/state.c), linked before the core library's.
 FUZZ_STATE = $(FUZZ_COMMON) fuzz/state.c core/statefile.c
+FUZZ_CTL = $(FUZZ_COMMON) fuzz/ctl.c
 
 # ---- replay tests (make check) ----
 REPLAY_TESTS = fuzz/replay-conf fuzz/replay-gitignore fuzz/replay-glob \
-	fuzz/replay-dotenv fuzz/replay-state
+	fuzz/replay-dotenv fuzz/replay-state fuzz/replay-ctl
 check_PROGRAMS += $(REPLAY_TESTS)
 TESTS += $(REPLAY_TESTS)
 fuzz_replay_conf_SOURCES = fuzz/replay.c $(FUZZ_CONF)
@@ -39,12 +40,15 @@ fuzz_replay_state_SOURCES = fuzz/replay.c $(FUZZ_STATE)
 fuzz_replay_state_CFLAGS = $(UNIT_CFLAGS) -DFUZZ_TARGET='"state"' -DGUST_RECOVER_DRY
 fuzz_replay_state_LDADD = $(UNIT_LDADD)
 $(fuzz_replay_state_OBJECTS): core/gust-paths.h
+fuzz_replay_ctl_SOURCES = fuzz/replay.c $(FUZZ_CTL)
+fuzz_replay_ctl_CFLAGS = $(UNIT_CFLAGS) -DFUZZ_TARGET='"ctl"'
+fuzz_replay_ctl_LDADD = $(UNIT_LDADD)
 
 EXTRA_DIST += fuzz/corpus fuzz/regressions $(FUZZ_NAMES:%=fuzz/%.dict)
 
 # ---- libFuzzer programs (make fuzz) ----
 FUZZERS = fuzz/fuzz-conf fuzz/fuzz-gitignore fuzz/fuzz-glob fuzz/fuzz-dotenv \
-	fuzz/fuzz-state
+	fuzz/fuzz-state fuzz/fuzz-ctl
 # The core again, instrumented (coverage, ASan, UBSan) for the targets only;
 # gust and the plugins stay as configured.
 FUZZER_CFLAGS = $(core_libgustcore_la_CFLAGS) $(FUZZ_CFLAGS)
@@ -80,6 +84,10 @@ fuzz_fuzz_state_CFLAGS = $(FUZZER_CFLAGS) -DGUST_RECOVER_DRY
 fuzz_fuzz_state_LDFLAGS = $(FUZZER_LINK)
 fuzz_fuzz_state_LDADD = $(FUZZER_LIBS)
 $(fuzz_fuzz_state_OBJECTS): core/gust-paths.h
+fuzz_fuzz_ctl_SOURCES = $(FUZZ_CTL)
+fuzz_fuzz_ctl_CFLAGS = $(FUZZER_CFLAGS)
+fuzz_fuzz_ctl_LDFLAGS = $(FUZZER_LINK)
+fuzz_fuzz_ctl_LDADD = $(FUZZER_LIBS)
 
 # `make fuzz`: each target for FUZZ_SECONDS on top of its seeds (new inputs
 # go to fuzz/work/<name>/ in the build tree, never the sources); any crash,
