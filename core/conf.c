@@ -432,12 +432,11 @@ static int extract_paths(struct config *cfg)
 	return 0;
 }
 
-/* The effective exclude_regex (v, as JSON for messages), compiled once for
- * the filter. */
-static int compile_regexes(struct config *cfg, json_t *v, const char *where, char *err,
-                           size_t errlen)
+/* wc's exclude_regex compiled once, for the filter; v is their JSON value,
+ * at jpath ("/watch") + "/exclude_regex" of the config, for messages. */
+static int compile_regexes(struct config *cfg, struct watch_config *wc, json_t *v,
+                           const char *jpath, const char *where, char *err, size_t errlen)
 {
-	struct watch_config *wc = &cfg->watch;
 	size_t n = 0;
 	while (wc->exclude_regex[n])
 		n++;
@@ -446,10 +445,10 @@ static int compile_regexes(struct config *cfg, json_t *v, const char *where, cha
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		char why[160], path[64], wbuf[600], got[80];
+		char why[160], path[600], wbuf[600], got[80];
 		if (config_regex_compile(wc->exclude_regex[i], &wc->exclude_re[i], why,
 		                         sizeof why) < 0) {
-			snprintf(path, sizeof path, "/watch/exclude_regex/%zu", i);
+			snprintf(path, sizeof path, "%s/exclude_regex/%zu", jpath, i);
 			config_got_text(json_is_array(v) ? json_array_get(v, i) : v, got,
 			                sizeof got);
 			snprintf(err, errlen, "%s: %s: invalid regular expression %s: %s",
@@ -461,11 +460,10 @@ static int compile_regexes(struct config *cfg, json_t *v, const char *where, cha
 	return 0;
 }
 
-static int extract_watch(struct config *cfg, const char *where, char *err, size_t errlen)
+/* The include and exclude lists of object w (at jpath) into wc. */
+static int extract_lists(struct config *cfg, struct watch_config *wc, json_t *w, const char *jpath,
+                         const char *where, char *err, size_t errlen)
 {
-	json_t *w = json_object_get(cfg->json, "watch");
-	struct watch_config *wc = &cfg->watch;
-	char wbuf[600];
 	if (!(wc->include_ext = strv_of(json_object_get(w, "include_ext"))) ||
 	    !(wc->include_dir = strv_of(json_object_get(w, "include_dir"))) ||
 	    !(wc->include_file = strv_of(json_object_get(w, "include_file"))) ||
@@ -473,7 +471,29 @@ static int extract_watch(struct config *cfg, const char *where, char *err, size_
 	    !(wc->exclude_file = strv_of(json_object_get(w, "exclude_file"))) ||
 	    !(wc->exclude_regex = strv_of(json_object_get(w, "exclude_regex"))))
 		return -ENOMEM;
-	int r = compile_regexes(cfg, json_object_get(w, "exclude_regex"), where, err, errlen);
+	return compile_regexes(cfg, wc, json_object_get(w, "exclude_regex"), jpath, where, err,
+	                       errlen);
+}
+
+static void free_lists(struct watch_config *wc)
+{
+	strv_free(wc->include_ext);
+	strv_free(wc->include_dir);
+	strv_free(wc->include_file);
+	strv_free(wc->exclude_dir);
+	strv_free(wc->exclude_file);
+	strv_free(wc->exclude_regex);
+	for (size_t i = 0; i < wc->n_exclude_re; i++)
+		regfree(&wc->exclude_re[i]);
+	free(wc->exclude_re);
+}
+
+static int extract_watch(struct config *cfg, const char *where, char *err, size_t errlen)
+{
+	json_t *w = json_object_get(cfg->json, "watch");
+	struct watch_config *wc = &cfg->watch;
+	char wbuf[600];
+	int r = extract_lists(cfg, wc, w, "/watch", where, err, errlen);
 	if (r < 0)
 		return r;
 	wc->gitignore = get_bool(w, "gitignore");
@@ -704,15 +724,7 @@ void config_free(struct config *cfg)
 	free(cfg->root);
 	free(cfg->tmp_dir);
 	strv_free(cfg->plugin_path);
-	strv_free(cfg->watch.include_ext);
-	strv_free(cfg->watch.include_dir);
-	strv_free(cfg->watch.include_file);
-	strv_free(cfg->watch.exclude_dir);
-	strv_free(cfg->watch.exclude_file);
-	strv_free(cfg->watch.exclude_regex);
-	for (size_t i = 0; i < cfg->watch.n_exclude_re; i++)
-		regfree(&cfg->watch.exclude_re[i]);
-	free(cfg->watch.exclude_re);
+	free_lists(&cfg->watch);
 	if (cfg->cache) {
 		for (size_t i = 0; i < cfg->cache->n; i++)
 			free(cfg->cache->ptrs[i]);
