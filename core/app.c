@@ -14,6 +14,7 @@
 #include "ledger.h"
 #include "loop.h"
 #include "ptree.h"
+#include "rules.h"
 #include "signames.h"
 #include "term.h"
 
@@ -175,6 +176,7 @@ int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
 
 static void on_signal(int sig, void *arg);
 static void on_changes_ready(void *arg);
+static void on_rules_idle(void *arg);
 
 int app_init(struct app *app, const struct config *cfg)
 {
@@ -210,6 +212,11 @@ int app_init(struct app *app, const struct config *cfg)
 	if (!(app->filter = filter_new(cfg, err, sizeof err))) {
 		log_error("%s", err);
 		return -EINVAL;
+	}
+	if (!(app->rules =
+	          rules_new(cfg, app->loop, app->ptrees, on_rules_idle, app, err, sizeof err))) {
+		log_error("%s", err);
+		return -ENOMEM;
 	}
 	if (!(app->changes = changes_new(app->loop, cfg->watch.debounce_ms,
 	                                 cfg->watch.debounce_max_ms, on_changes_ready, app)) ||
@@ -286,6 +293,136 @@ static bool as_built(const char *path, void *arg)
 	return true;
 }
 
+static void restart_now(struct app *app);
+
+/* True when a rule with an action on the program (not "run") matches path;
+ * *act: the strongest such action, *rule: the first rule that has it. */
+static bool program_rule(struct app *app, const char *path, enum rule_action *act,
+                         const char **rule)
+{
+	bool any = false;
+	for (size_t i = 0; i < app->cfg->nrules; i++) {
+		const struct rule_config *rc = &app->cfg->rules[i];
+		if (rc->action == RULE_RUN || !rules_match(app->rules, i, path))
+			continue;
+		if (!any || rc->action > *act) {
+			*act = rc->action;
+			*rule = rc->name;
+		}
+		any = true;
+	}
+	return any;
+}
+
+/* A list that grows by one path (borrowed) at a time; false: no memory. */
+static bool push(char ***v, size_t *n, char *path)
+{
+	char **nv = realloc(*v, (*n + 2) * sizeof *nv);
+	if (!nv)
+		return false;
+	nv[(*n)++] = path;
+	nv[*n] = NULL;
+	*v = nv;
+	return true;
+}
+
+/* "PATH changed" or "PATH and N more changed". */
+static void what_changed(char *buf, size_t len, char *const *paths, size_t n)
+{
+	if (n == 1)
+		snprintf(buf, len, "%s changed", paths[0]);
+	else
+		snprintf(buf, len, "%s and %zu more changed", paths[0], n - 1);
+}
+
+/* The program's answer to a burst without a build: restart, or tell the
+ * hooks (reload). paths: those of the winning action. */
+static void restart_or_reload(struct app *app, enum rule_action act, const char *rule, char **paths,
+                              size_t n)
+{
+	char what[300];
+	what_changed(what, sizeof what, paths, n);
+	/* acted on: the next save of the same content is no change */
+	ledger_stage(app->ledger, (const char *const *)paths);
+	ledger_commit(app->ledger, (const char *const *)paths);
+	if (act == RULE_RELOAD) {
+		log_msg(GUST_LOG_INFO, STAGE_HOOK, "rule \"%s\": %s: reload, %zu hook%s told", rule,
+		        what, app->hooks.n, app->hooks.n == 1 ? "" : "s");
+		emit(app, GUST_EVENT_RELOAD, 0, 0, paths, NULL, rule);
+		return;
+	}
+	if (!app->built_ok) {
+		log_msg(GUST_LOG_INFO, STAGE_RUN,
+		        "rule \"%s\": %s: nothing to restart, no build has succeeded yet", rule,
+		        what);
+		return;
+	}
+	snprintf(app->cycle, sizeof app->cycle, "rule \"%.60s\": %.180s", rule, what);
+	app->restart_rule = rule;
+	restart_now(app);
+}
+
+/* The window closed (or a build is wanted now: force): what each path asks
+ * for. A path that rules with an action on the program match gets the
+ * strongest of their actions; one that none matches is built when the
+ * watch section keeps it. The strongest action of the burst wins for the
+ * program; every "run" rule that matches a path runs its command. */
+static void dispatch(struct app *app, bool force)
+{
+	size_t n, nr = app->cfg->nrules, nb = 0, na = 0;
+	char **paths = changes_take(app->changes, &n), **build = NULL, **acted = NULL;
+	char ***runs = nr ? calloc(nr, sizeof *runs) : NULL;
+	size_t *nruns = nr ? calloc(nr, sizeof *nruns) : NULL;
+	enum rule_action best = RULE_RUN; /* none yet */
+	const char *best_rule = NULL;
+	if (!paths || (nr && (!runs || !nruns)))
+		goto out;
+	app->build_rule = NULL;
+	for (size_t i = 0; i < n; i++) {
+		enum rule_action act = RULE_BUILD;
+		const char *rule = NULL;
+		bool ruled = program_rule(app, paths[i], &act, &rule);
+		for (size_t k = 0; k < nr; k++)
+			if (app->cfg->rules[k].action == RULE_RUN &&
+			    rules_match(app->rules, k, paths[i]))
+				(void)push(&runs[k], &nruns[k], paths[i]);
+		if (!ruled && filter_ignored(app->filter, paths[i], false))
+			continue; /* only a "run" rule's */
+		if (act == RULE_BUILD) {
+			(void)push(&build, &nb, paths[i]);
+			if (rule && !app->build_rule)
+				app->build_rule = rule;
+		}
+		if (best == RULE_RUN || act > best) {
+			best = act;
+			best_rule = rule;
+			na = 0;
+		}
+		if (act == best)
+			(void)push(&acted, &na, paths[i]);
+	}
+	if (best == RULE_BUILD || force) {
+		for (size_t i = 0; i < nb; i++)
+			changes_add(app->changes, build[i]);
+		start_build(app);
+	} else if (best != RULE_RUN && na) {
+		restart_or_reload(app, best, best_rule, acted, na);
+	}
+	for (size_t k = 0; k < nr; k++)
+		if (nruns[k])
+			rules_run(app->rules, k, runs[k], nruns[k]);
+out:
+	for (size_t k = 0; k < nr && runs; k++)
+		free(runs[k]);
+	free(runs);
+	free(nruns);
+	free(build);
+	free(acted);
+	for (size_t i = 0; i < n && paths; i++)
+		free(paths[i]);
+	free(paths);
+}
+
 /* The debounce window closed. */
 static void on_changes_ready(void *arg)
 {
@@ -297,7 +434,18 @@ static void on_changes_ready(void *arg)
 	if (app->ledger && changes_drop_if(app->changes, as_built, app) &&
 	    !changes_count(app->changes))
 		return;
-	start_build(app);
+	dispatch(app, false);
+}
+
+/* A path matters when the watch section keeps it or a rule matches it. */
+static bool wanted(struct app *app, const char *path)
+{
+	if (!filter_ignored(app->filter, path, false))
+		return true;
+	for (size_t i = 0; i < app->cfg->nrules; i++)
+		if (rules_match(app->rules, i, path))
+			return true;
+	return false;
 }
 
 void app_changed(struct app *app, const char *path, enum gust_change kind)
@@ -307,7 +455,7 @@ void app_changed(struct app *app, const char *path, enum gust_change kind)
 	if (kind == GUST_CHANGE_RESCAN)
 		ledger_forget(app->ledger); /* an edit may have gone unseen */
 	if (kind != GUST_CHANGE_RESCAN) {
-		if (filter_ignored(app->filter, path, false))
+		if (!wanted(app, path))
 			return;
 		/* A path already pending is a change already, judged again
 		 * when the window ends: not hashed again (a write gives
@@ -416,11 +564,13 @@ static void start_build(struct app *app)
 	if (!app->building)
 		return;
 	app->cycle[0] = '\0';
-	if (app->nbuilding == 1)
-		snprintf(app->cycle, sizeof app->cycle, "%s changed", app->building[0]);
-	else if (app->nbuilding > 1)
-		snprintf(app->cycle, sizeof app->cycle, "%s and %zu more changed", app->building[0],
-		         app->nbuilding - 1);
+	if (app->nbuilding) {
+		char what[300];
+		what_changed(what, sizeof what, app->building, app->nbuilding);
+		snprintf(app->cycle, sizeof app->cycle, "%s%.60s%s%.180s",
+		         app->build_rule ? "rule \"" : "", app->build_rule ? app->build_rule : "",
+		         app->build_rule ? "\": " : "", what);
+	}
 	if (app->cycle[0]) {
 		log_msg(GUST_LOG_INFO, STAGE_WATCH, "%s", app->cycle);
 		emit(app, GUST_EVENT_CHANGE, 0, 0, app->building, NULL, NULL);
@@ -523,6 +673,7 @@ void app_build_done(struct app *app, int status)
 		}
 		app->restart_after_exit = false; /* this start is the build's */
 		app->restart_requested = false;
+		app->restart_rule = NULL;
 		if (app->run == RUN_NONE) {
 			start_run(app);
 		} else {
@@ -566,6 +717,9 @@ static void cycle_prefix(struct app *app, uint64_t t0)
 	if (app->restart_after_exit)
 		snprintf(buf, len, "restarted after the program exited%s%s", gone[0] ? ": " : "",
 		         gone);
+	else if (app->restart_requested && app->restart_rule)
+		snprintf(buf, len, "%s: %s%s%s", app->stop_started_ms ? "restarted" : "started",
+		         app->cycle, gone[0] ? ", " : "", gone);
 	else if (app->restart_requested)
 		snprintf(buf, len, "%s on request of %s%s%s",
 		         app->stop_started_ms ? "restarted" : "started", app->requested_by,
@@ -634,6 +788,7 @@ static void start_run(struct app *app)
 	app->stop_started_ms = 0;
 	app->restart_after_exit = false;
 	app->restart_requested = false;
+	app->restart_rule = NULL;
 	emit(app, GUST_EVENT_RUN_START, 0, 0, NULL, NULL, NULL);
 	if (app->run == RUN_UP && ready_start(&app->ready, app->loop, on_ready, app) < 0)
 		log_msg(GUST_LOG_INFO, STAGE_RUN, "%s (readiness not checked: out of memory)",
@@ -765,9 +920,10 @@ static void on_request(void *arg)
 		changes_disarm(app->changes);
 		log_msg(GUST_LOG_INFO, app->request_stage, "rebuild requested by %s",
 		        app->requested_by);
-		start_build(app);
+		dispatch(app, true);
 	} else if (app->want_restart) {
 		app->want_restart = false;
+		app->restart_rule = NULL;
 		restart_now(app);
 	}
 }
@@ -807,8 +963,16 @@ int app_request_restart(struct gust_ctx *ctx)
 
 static void maybe_quit(struct app *app)
 {
-	if (app->run == RUN_NONE && !app->build_running)
+	if (app->run == RUN_NONE && !app->build_running && !rules_busy(app->rules))
 		loop_quit(app->loop, app->exit_code);
+}
+
+/* The last rule command's tree is gone. */
+static void on_rules_idle(void *arg)
+{
+	struct app *app = arg;
+	if (app->quitting)
+		maybe_quit(app);
 }
 
 /* The first Ctrl-C, SIGTERM, q or gust ctl quit: stop everything, then
@@ -832,6 +996,7 @@ static void begin_quit(struct app *app, const char *why, const char *again)
 		app->build_running = false;
 	}
 	app->start_after_stop = false;
+	rules_stop_all(app->rules);
 	stop_run(app, false);
 	maybe_quit(app);
 }
@@ -967,6 +1132,7 @@ void app_fini(struct app *app)
 	destroy_instance(&app->builder);
 	destroy_instance(&app->runner);
 	hooks_fini(&app->hooks);
+	rules_free(app->rules);
 	ready_fini(&app->ready);
 	if (app->ptrees)
 		ptree_mgr_free(app->ptrees);

@@ -22,6 +22,7 @@ struct ptree_mgr;
 struct filter;
 struct changes;
 struct ledger;
+struct rules;
 
 /* The core's side of one plugin instance. */
 struct gust_ctx {
@@ -52,8 +53,11 @@ struct app {
 	struct ready ready; /* the run's readiness */
 	bool ready_warned;  /* a readiness timeout was warned about once */
 
-	struct changes *changes; /* waiting for the debounce window to close */
-	struct ledger *ledger;   /* exclude_unchanged's hashes, NULL when off */
+	struct rules *rules;      /* "rules": their filters and commands */
+	const char *build_rule;   /* the rule whose paths the build has, or NULL */
+	const char *restart_rule; /* the rule this restart is for, or NULL */
+	struct changes *changes;  /* waiting for the debounce window to close */
+	struct ledger *ledger;    /* exclude_unchanged's hashes, NULL when off */
 	/* the paths of the build in progress */
 	char **building;
 	size_t nbuilding;

@@ -556,6 +556,46 @@ static int extract_rest(struct config *cfg, const char *where, char *err, size_t
 	return 0;
 }
 
+/* "rules": each one's match lists (regexes compiled), action and command. */
+static int extract_rules(struct config *cfg, const char *where, char *err, size_t errlen)
+{
+	json_t *a = json_object_get(cfg->json, "rules");
+	size_t n = json_array_size(a);
+	if (n && !(cfg->rules = calloc(n, sizeof *cfg->rules)))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_array_get(a, i);
+		struct rule_config *rc = &cfg->rules[i];
+		json_t *act = json_object_get(o, "action");
+		char jpath[64];
+		cfg->nrules = i + 1; /* what config_free() has to undo */
+		snprintf(jpath, sizeof jpath, "/rules/%zu/match", i);
+		if (!(rc->name = strdup(json_string_value(json_object_get(o, "name")))))
+			return -ENOMEM;
+		rc->action = RULE_BUILD;
+		if (json_is_object(act)) {
+			rc->action = RULE_RUN;
+			if (!(rc->cmd = strdup(json_string_value(json_object_get(act, "run")))))
+				return -ENOMEM;
+		} else if (json_is_string(act)) {
+			for (int k = 0; config_rule_actions[k]; k++)
+				if (strcmp(json_string_value(act), config_rule_actions[k]) == 0)
+					rc->action = (enum rule_action)k;
+		}
+		int r = extract_lists(cfg, &rc->match, json_object_get(o, "match"), jpath, where,
+		                      err, errlen);
+		if (r < 0)
+			return r;
+		rc->match.gitignore = cfg->watch.gitignore;
+		json_t *m = json_object_get(o, "match");
+		rc->match.only_include_file =
+		    json_object_get(m, "include_file") && !json_object_get(m, "include_ext");
+		if (!act && json_object_set_new(o, "action", json_string("build")) < 0)
+			return -ENOMEM; /* the dump shows the effective action */
+	}
+	return 0;
+}
+
 /* Fill cfg's fields from the validated cfg->json, resolving paths (and
  * writing the absolute ones back into the JSON, so a dump is
  * self-contained). base: the directory a relative root is taken from. */
@@ -565,7 +605,8 @@ static int extract(struct config *cfg, const char *where, const char *base, char
 	int r;
 	if ((r = extract_root(cfg, where, base, err, errlen)) < 0 || (r = extract_paths(cfg)) < 0 ||
 	    (r = extract_watch(cfg, where, err, errlen)) < 0 ||
-	    (r = extract_rest(cfg, where, err, errlen)) < 0)
+	    (r = extract_rest(cfg, where, err, errlen)) < 0 ||
+	    (r = extract_rules(cfg, where, err, errlen)) < 0)
 		return r;
 	return 0;
 }
@@ -725,6 +766,12 @@ void config_free(struct config *cfg)
 	free(cfg->tmp_dir);
 	strv_free(cfg->plugin_path);
 	free_lists(&cfg->watch);
+	for (size_t i = 0; i < cfg->nrules; i++) {
+		free(cfg->rules[i].name);
+		free(cfg->rules[i].cmd);
+		free_lists(&cfg->rules[i].match);
+	}
+	free(cfg->rules);
 	if (cfg->cache) {
 		for (size_t i = 0; i < cfg->cache->n; i++)
 			free(cfg->cache->ptrs[i]);

@@ -24,6 +24,10 @@ struct watch_config {
 	 * the only compile; owned by the config, borrowed by the filter */
 	regex_t *exclude_re;
 	size_t n_exclude_re;
+	/* a rule's match naming include_file but not include_ext: only the
+	 * include_file paths match (the watch section keeps include_ext's
+	 * default) */
+	bool only_include_file;
 	bool gitignore;
 	bool follow_symlinks;
 	bool exclude_unchanged;
@@ -46,6 +50,19 @@ struct lifecycle_config {
 	unsigned restart_max_delay_ms;
 };
 
+/* What a rule does with the program when its paths change: the later, the
+ * stronger (the strongest of a burst's rules wins). RULE_RUN leaves the
+ * program alone and runs the rule's own command. Order of
+ * config_rule_actions (keys.c). */
+enum rule_action { RULE_RELOAD = 0, RULE_RESTART, RULE_BUILD, RULE_RUN };
+
+struct rule_config {
+	char *name;
+	enum rule_action action;
+	char *cmd;                 /* RULE_RUN's command, else NULL */
+	struct watch_config match; /* only the lists (and their regexes) */
+};
+
 struct config {
 	char *file;         /* the file read, or NULL for built-in defaults */
 	char *root;         /* absolute, no trailing slash */
@@ -59,7 +76,9 @@ struct config {
 	struct json_t *watcher;
 	struct json_t *builder;
 	struct json_t *runner;
-	struct json_t *hooks;       /* array of hook sections, or NULL */
+	struct json_t *hooks;      /* array of hook sections, or NULL */
+	struct rule_config *rules; /* "rules", in their order */
+	size_t nrules;
 	struct json_t *json;        /* the whole effective config (owns the above) */
 	struct config_cache *cache; /* arrays handed to plugins; freed with cfg */
 };

@@ -131,7 +131,8 @@ struct filter {
 	char **ext;
 	size_t n_ext;
 	bool all_ext;
-	const regex_t *re; /* the config's (compiled there once), borrowed */
+	bool only_include_file; /* no other file matters */
+	const regex_t *re;      /* the config's (compiled there once), borrowed */
 	size_t n_re;
 
 	struct gitignore *gi; /* NULL: watch.gitignore is off */
@@ -192,6 +193,7 @@ struct filter *filter_new(const struct config *cfg, char *err, size_t errlen)
 	for (size_t i = 0; i < f->n_ext; i++)
 		if (strcmp(f->ext[i], "*") == 0)
 			f->all_ext = true;
+	f->only_include_file = w->only_include_file;
 	f->re = w->exclude_re;
 	f->n_re = w->n_exclude_re;
 	if (w->gitignore && !(f->gi = gitignore_new(f->root)))
@@ -299,6 +301,8 @@ bool filter_ignored(struct filter *f, const char *path, bool is_dir)
 
 	if (!is_dir && include_file_match(f, rel, name))
 		return false;
+	if (!is_dir && f->only_include_file)
+		return true;
 
 	if (f->gi && gitignore_begin(f->gi, &q, rel) < 0)
 		return true;

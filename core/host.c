@@ -9,6 +9,7 @@
 #include "loop.h"
 #include "options.h"
 #include "ptree.h"
+#include "rules.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -77,7 +78,10 @@ static int h_child_watch(struct gust_ctx *ctx, pid_t pid, gust_exit_cb cb, void 
 
 static bool h_is_ignored(struct gust_ctx *ctx, const char *path, bool is_dir)
 {
-	return ctx->app->filter && filter_ignored(ctx->app->filter, path, is_dir);
+	/* a directory is walked when the watch section or a rule wants it */
+	struct app *app = ctx->app;
+	return app->filter && filter_ignored(app->filter, path, is_dir) &&
+	       (!is_dir || !app->rules || rules_dir_ignored(app->rules, path));
 }
 
 static const char *h_root(struct gust_ctx *ctx)

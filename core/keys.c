@@ -15,13 +15,18 @@ static const char *const colors[] = { "auto", "always", "never", NULL };
 /* verbosity: a name, or its number (-1 quiet .. 2 debug) */
 const char *const config_verbosities[] = { "quiet", "normal", "verbose", "debug", NULL };
 
+/* the include and exclude lists, of "watch" and of a rule's "match" */
+#define LIST_KEYS                                                                                  \
+	{ "include_ext", K_STRV, 0, 0, NULL, NULL }, { "include_dir", K_STRV, 0, 0, NULL, NULL },  \
+	    { "include_file", K_STRV, 0, 0, NULL, NULL },                                          \
+	    { "exclude_dir", K_STRV, 0, 0, NULL, NULL },                                           \
+	    { "exclude_file", K_STRV, 0, 0, NULL, NULL },                                          \
+	{                                                                                          \
+		"exclude_regex", K_REGEXV, 0, 0, NULL, NULL                                        \
+	}
+
 static const struct key watch_keys[] = {
-	{ "include_ext", K_STRV, 0, 0, NULL, NULL },
-	{ "include_dir", K_STRV, 0, 0, NULL, NULL },
-	{ "include_file", K_STRV, 0, 0, NULL, NULL },
-	{ "exclude_dir", K_STRV, 0, 0, NULL, NULL },
-	{ "exclude_file", K_STRV, 0, 0, NULL, NULL },
-	{ "exclude_regex", K_REGEXV, 0, 0, NULL, NULL },
+	LIST_KEYS,
 	{ "gitignore", K_BOOL, 0, 0, NULL, NULL },
 	{ "follow_symlinks", K_BOOL, 0, 0, NULL, NULL },
 	{ "exclude_unchanged", K_BOOL, 0, 0, NULL, NULL },
@@ -30,6 +35,12 @@ static const struct key watch_keys[] = {
 	{ "debounce_max_ms", K_INT, 0, CONFIG_NO_MAX, NULL, NULL },
 	{ NULL, K_STR, 0, 0, NULL, NULL },
 };
+/* what a rule's "match" takes: the watch section's lists */
+static const struct key match_keys[] = {
+	LIST_KEYS,
+	{ NULL, K_STR, 0, 0, NULL, NULL },
+};
+const char *const config_rule_actions[] = { "reload", "restart", "build", "run", NULL };
 static const struct key log_keys[] = {
 	{ "color", K_ENUM, 0, 0, colors, NULL },
 	{ "timestamps", K_BOOL, 0, 0, NULL, NULL },
@@ -61,6 +72,7 @@ const struct key config_top_keys[] = {
 	{ "builder", K_PLUGIN, 0, 0, NULL, NULL },
 	{ "runner", K_PLUGIN, 0, 0, NULL, NULL },
 	{ "hooks", K_HOOKS, 0, 0, NULL, NULL },
+	{ "rules", K_RULES, 0, 0, NULL, NULL },
 	{ NULL, K_STR, 0, 0, NULL, NULL },
 };
 
@@ -222,6 +234,88 @@ static int check_hooks(const struct vctx *vc, json_t *v, const char *path)
 	return 0;
 }
 
+/* A rule's "action": one of the names but "run", or {"run": "CMD"}. */
+static int check_action(const struct vctx *vc, json_t *v, const char *path)
+{
+	char got[80];
+	json_t *cmd = json_object_get(v, "run");
+	if (json_is_string(v))
+		for (size_t i = 0; config_rule_actions[i]; i++)
+			if (strcmp(config_rule_actions[i], "run") != 0 &&
+			    strcmp(json_string_value(v), config_rule_actions[i]) == 0)
+				return 0;
+	if (json_is_object(v) && json_object_size(v) == 1 && json_is_string(cmd) &&
+	    *json_string_value(cmd))
+		return 0;
+	config_got_text(v, got, sizeof got);
+	return VERR(vc,
+	            "%s: %s: expected \"build\", \"restart\", \"reload\" or {\"run\": "
+	            "\"CMD\"}, got %s",
+	            vc->where, path, got);
+}
+
+/* K_RULES: an array of {"name", "match", "action"}; names unique and
+ * non-empty, match required (an empty one matches every file). */
+static int check_rules(const struct vctx *vc, json_t *v, const char *path)
+{
+	static const struct key match = { "match", K_OBJ, 0, 0, NULL, match_keys };
+	static const struct key rule_keys[] = {
+		{ "name", K_STR, 0, 0, NULL, NULL },
+		{ "match", K_OBJ, 0, 0, NULL, match_keys },
+		{ "action", K_STR, 0, 0, NULL, NULL },
+		{ NULL, K_STR, 0, 0, NULL, NULL },
+	};
+	char got[80], sub[512];
+	if (!json_is_array(v)) {
+		config_got_text(v, got, sizeof got);
+		return VERR(vc, "%s: %s: expected an array of rules, got %s", vc->where, path, got);
+	}
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		json_t *r = json_array_get(v, i);
+		snprintf(sub, sizeof sub, "%s/%zu", path, i);
+		if (!json_is_object(r)) {
+			config_got_text(r, got, sizeof got);
+			return VERR(
+			    vc, "%s: %s: expected an object with \"name\" and \"match\", got %s",
+			    vc->where, sub, got);
+		}
+		const char *name;
+		json_t *sv;
+		json_object_foreach(r, name, sv)
+		{
+			if (!config_find_key(rule_keys, name)) {
+				const char *known[8];
+				config_key_names(rule_keys, known, 8);
+				config_unknown_key(vc->err, vc->errlen, vc->where, sub, name,
+				                   known);
+				return -EINVAL;
+			}
+		}
+		json_t *n = json_object_get(r, "name");
+		if (!json_is_string(n) || !*json_string_value(n)) {
+			config_got_text(n, got, sizeof got);
+			return VERR(vc, "%s: %s/name: expected a name for the rule, got %s",
+			            vc->where, sub, got);
+		}
+		for (size_t j = 0; j < i; j++)
+			if (json_equal(json_object_get(json_array_get(v, j), "name"), n))
+				return VERR(vc, "%s: %s/name: \"%s\" names rule %zu already",
+				            vc->where, sub, json_string_value(n), j);
+		if (!json_object_get(r, "match"))
+			return VERR(vc, "%s: %s/match: required: the paths the rule is for",
+			            vc->where, sub);
+		char mp[600];
+		snprintf(mp, sizeof mp, "%s/match", sub);
+		int e = check_value(vc, &match, json_object_get(r, "match"), mp);
+		snprintf(mp, sizeof mp, "%s/action", sub);
+		if (e == 0 && json_object_get(r, "action"))
+			e = check_action(vc, json_object_get(r, "action"), mp);
+		if (e < 0)
+			return e;
+	}
+	return 0;
+}
+
 static int check_value(const struct vctx *vc, const struct key *k, json_t *v, const char *path)
 {
 	char got[80];
@@ -256,6 +350,8 @@ static int check_value(const struct vctx *vc, const struct key *k, json_t *v, co
 		return check_plugin(vc, v, path);
 	case K_HOOKS:
 		return check_hooks(vc, v, path);
+	case K_RULES:
+		return check_rules(vc, v, path);
 	}
 	return 0;
 }

@@ -20,7 +20,8 @@ enum ktype {
 	K_OBJ,
 	K_PLUGIN,
 	K_VERBOSITY,
-	K_HOOKS /* an array of plugin sections, each naming its plugin */
+	K_HOOKS, /* an array of plugin sections, each naming its plugin */
+	K_RULES  /* an array of rules: name, match, action */
 };
 
 struct key {
@@ -33,6 +34,9 @@ struct key {
 
 /* The top level, in the order of gust.json(5); terminated by name NULL. */
 extern const struct key config_top_keys[];
+/* A rule's actions by name, in the order of enum rule_action (conf.h);
+ * NULL-terminated. "run" is an object, {"run": "CMD"}. */
+extern const char *const config_rule_actions[];
 /* log.verbosity's names, -1 (quiet) first; NULL-terminated. */
 extern const char *const config_verbosities[];
 

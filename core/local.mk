@@ -25,6 +25,7 @@ core_libgustcore_la_SOURCES = \
 	core/probe.c core/probe.h \
 	core/ready.c core/ready.h \
 	core/hooks.c core/hooks.h \
+	core/rules.c core/rules.h \
 	core/loader.c core/loader.h \
 	core/host.c core/host.h \
 	core/term.c core/term.h \

@@ -6,14 +6,17 @@
  *   on             array of event names, required: change, build_start,
  *                  build_done (either outcome), build_ok, build_failed,
  *                  run_start, ready, not_ready (the readiness timeout),
- *                  run_exit, stop_done
+ *                  run_exit, stop_done, reload (a "reload" rule's paths
+ *                  changed: GUST_CHANGED holds them, GUST_DETAIL names the
+ *                  rule)
  *   env            object of "NAME": "value" (or array of "NAME=value")
  *   kill_delay_ms  grace between SIGTERM and SIGKILL when gust stops it
  *
  * The command sees GUST_EVENT (the name above), GUST_STATUS (an exit
  * code: a signal N as 128+N; -1 when the build could not run, or when
  * not ready), GUST_DURATION_MS, GUST_DETAIL (what answered, for ready)
- * and GUST_CHANGED (the paths of the latest build, one per line).
+ * and GUST_CHANGED (the paths of the latest build, one per line; for
+ * reload, the rule's paths).
  *
  * Never overlapping itself: an event that comes while the command still
  * runs is kept (only the latest) and run once the command's whole tree is
@@ -32,11 +35,11 @@
 
 #define CHANGED_MAX 32768
 
-enum { EV_NAMES = 10 };
-static const char *const ev_names[EV_NAMES] = { "change",   "build_start",  "build_done",
-	                                        "build_ok", "build_failed", "run_start",
-	                                        "ready",    "not_ready",    "run_exit",
-	                                        "stop_done" };
+enum { EV_NAMES = 11 };
+static const char *const ev_names[EV_NAMES] = { "change",    "build_start",  "build_done",
+	                                        "build_ok",  "build_failed", "run_start",
+	                                        "ready",     "not_ready",    "run_exit",
+	                                        "stop_done", "reload" };
 
 struct exec_hook {
 	const struct gust_host *host;
@@ -113,7 +116,7 @@ static void *ex_create(const struct gust_host *host, struct gust_ctx *ctx,
 			    ctx,
 			    "on/%zu: unknown event \"%s\" (expected change, build_start, "
 			    "build_done, build_ok, build_failed, run_start, ready, "
-			    "not_ready, run_exit or stop_done)",
+			    "not_ready, run_exit, stop_done or reload)",
 			    i, on[i]);
 			goto fail;
 		}
@@ -226,6 +229,7 @@ static void ex_event(void *self, const struct gust_event_info *ev)
 {
 	struct exec_hook *x = self;
 	int k = -1, also = -1;
+	char *build_paths = NULL; /* kept while a reload's paths stand in */
 	switch (ev->type) {
 	case GUST_EVENT_CHANGE:
 		k = 0;
@@ -250,9 +254,15 @@ static void ex_event(void *self, const struct gust_event_info *ev)
 	case GUST_EVENT_STOP_DONE:
 		k = 9;
 		break;
+	case GUST_EVENT_RELOAD:
+		build_paths = x->changed;
+		x->changed = NULL;
+		remember_paths(x, ev->paths);
+		k = 10;
+		break;
 	}
 	if (k < 0 || !(x->on[k] || (also >= 0 && x->on[also])))
-		return;
+		goto out;
 	int status = ev->type == GUST_EVENT_BUILD_DONE || ev->type == GUST_EVENT_RUN_EXIT
 	                 ? exit_code(ev->status)
 	             : ev->status < 0 ? -1
@@ -270,6 +280,11 @@ static void ex_event(void *self, const struct gust_event_info *ev)
 	else
 		x->host->log(x->ctx, GUST_LOG_DEBUG, "%s: \"%s\" still runs; it runs after",
 		             ev_names[k], x->cmd);
+out:
+	if (k == 10) {
+		free(x->changed);
+		x->changed = build_paths;
+	}
 }
 
 static const struct gust_hook_ops ops = {

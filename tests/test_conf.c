@@ -211,6 +211,24 @@ END_TEST
 static const struct {
 	const char *json, *err;
 } semantic[] = {
+	{ "{ \"rules\": {} }", "gust.json: /rules: expected an array of rules, got {}" },
+	{ "{ \"rules\": [ { \"match\": {} } ] }",
+	  "gust.json: /rules/0/name: expected a name for the rule, got nothing" },
+	{ "{ \"rules\": [ { \"name\": \"a\" } ] }",
+	  "gust.json: /rules/0/match: required: the paths the rule is for" },
+	{ "{ \"rules\": [ { \"name\": \"a\", \"match\": {} }, { \"name\": \"a\", \"match\": {} } ] "
+	  "}",
+	  "gust.json: /rules/1/name: \"a\" names rule 0 already" },
+	{ "{ \"rules\": [ { \"name\": \"a\", \"match\": { \"gitignore\": true } } ] }",
+	  "gust.json: /rules/0/match/gitignore: unknown key" },
+	{ "{ \"rules\": [ { \"name\": \"a\", \"match\": {}, \"action\": \"rebuild\" } ] }",
+	  "gust.json: /rules/0/action: expected \"build\", \"restart\", \"reload\" or {\"run\": "
+	  "\"CMD\"}, got \"rebuild\"" },
+	{ "{ \"rules\": [ { \"name\": \"a\", \"match\": {}, \"action\": { \"run\": \"\" } } ] }",
+	  "gust.json: /rules/0/action: expected \"build\", \"restart\", \"reload\" or {\"run\": "
+	  "\"CMD\"}, got {\"run\":\"\"}" },
+	{ "{ \"rules\": [ { \"name\": \"a\", \"match\": {}, \"when\": 1 } ] }",
+	  "gust.json: /rules/0/when: unknown key" },
 	{ "{ \"watch\": { \"debounce_ms\": \"fast\" } }",
 	  "gust.json: /watch/debounce_ms: expected integer >= 0, got \"fast\"" },
 	{ "{ \"watch\": { \"debounce_ms\": -1 } }",

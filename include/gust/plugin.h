@@ -472,7 +472,13 @@ enum gust_event {
 	                                 (status -ETIMEDOUT); duration_ms since
 	                                 its start */
 	GUST_EVENT_RUN_EXIT = 6,    /**< it exited by itself: status */
-	GUST_EVENT_STOP_DONE = 7    /**< the run gust stopped is gone: duration_ms */
+	GUST_EVENT_STOP_DONE = 7,   /**< the run gust stopped is gone: duration_ms */
+	GUST_EVENT_RELOAD = 8       /**< paths that a "reload" rule matched
+	                                 changed: reload what shows them (a
+	                                 browser); no build, no restart; detail
+	                                 names the rule. A hook ignores an event
+	                                 type it does not know (a newer core may
+	                                 send more). */
 };
 
 /** One event. Everything it points to is borrowed for the call. */
@@ -484,12 +490,13 @@ struct gust_event_info {
 	                               run; RUN_EXIT: a waitpid() status;
 	                               READY: 0 or -ETIMEDOUT; else 0 */
 	uint64_t duration_ms;     /**< see enum gust_event; else 0 */
-	const char *const *paths; /**< CHANGE, BUILD_START: NULL-terminated
+	const char *const *paths; /**< CHANGE, BUILD_START, RELOAD: NULL-terminated
 	                               root-relative paths; else an empty list */
 	const char *output;       /**< BUILD_DONE: the last lines the builder
 	                               handed over, newline-separated, or "" */
 	const char *detail;       /**< READY: what answered ("127.0.0.1:8080
-	                               (tcp)"); else "" */
+	                               (tcp)"); RELOAD: the rule's name;
+	                               else "" */
 };
 
 /**
