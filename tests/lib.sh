@@ -184,10 +184,13 @@ project() {
 EOF
 }
 
-# start_gust DIR ARGS...: gust runs in DIR in the background.
+# start_gust DIR ARGS...: gust runs in DIR in the background. The log is
+# emptied before this returns: the background shell's own redirection
+# would empty it later, and a wait on the log could match the last run's.
 start_gust() {
 	local dir=$1; shift
-	(cd "$dir" && exec env GUST_TEST_MARK="$GUST_TEST_MARK" "$GUST" "$@") >"$T/gust.log" 2>&1 </dev/null &
+	: >"$T/gust.log"
+	(cd "$dir" && exec env GUST_TEST_MARK="$GUST_TEST_MARK" "$GUST" "$@") >>"$T/gust.log" 2>&1 </dev/null &
 	GUST_PID=$!
 }
 
