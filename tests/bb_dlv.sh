@@ -156,6 +156,24 @@ ok_run "dlv and the debuggee of the last run are gone" all_gone "$dlv4" "$main4"
 ok_run "the program's port is free" port_free "$PPORT"
 ok_run "the debugger's port is free" port_free "$DPORT"
 
+# ---- readiness is the debuggee's, not dlv's ----------------------------------
+# dlv binds its API port at once; the debuggee binds 300 ms after it
+# started. The run is ready when the debuggee listens, and -v names the
+# debuggee's address and pid, never dlv's port.
+LATE=300
+start_gust "$P" -v --set "runner.args=[\"-port\",\"$PPORT\",\"-listen-after-ms\",\"$LATE\"]"
+ok_run "under dlv the run is reported ready" wait_for 180 log_has 'run: started, ready in [0-9]+ ms'
+mainR=$(pid_of main)
+ms=$(sed -nE 's/.*run: started, ready in ([0-9]+) ms.*/\1/p' "$T/gust.log" | head -n 1)
+ok "$([ "${ms:-0}" -ge "$LATE" ]; echo $?)" \
+	"under dlv: ready after the debuggee bound, not when dlv did (${ms:-?} ms >= $LATE)"
+like "$(gust_log)" "ready: 127\\.0\\.0\\.1:$PPORT \\(tcp, pid ${mainR:-none}\\), after [0-9]+ wakeups" \
+	"under dlv: the socket found is the debuggee's (pid ${mainR:-?}, port $PPORT)"
+unlike "$(gust_log)" "ready: [^ ]*:$DPORT " "under dlv: dlv's own port $DPORT is never taken for readiness"
+ok_run "under dlv: the server answers once reported ready" serves "$PPORT" v4
+stop_gust TERM
+ok_run "readiness under dlv: nothing left" wait_for 10 no_marked_left
+
 # ---- exit_with_program: a client's restart, a signal, restart_on_exit ------
 # A client restarts the program through dlv (halt, Restart, continue): gust
 # follows the new debuggee and ends nothing. The debuggee killed by SIGKILL:
