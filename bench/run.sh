@@ -7,6 +7,10 @@
 #                build command that does nothing, minus the debounce window;
 #                and its floor: `true` started and waited for, then the
 #                program started, with nothing watching or supervising
+#      ready     file write -> gust reports the new run ready, for a small
+#                HTTP server (default "listen" readiness, and "http"), beside
+#                the write -> its first instruction and -> its listen(), and
+#                the wakeups gust spent detecting readiness
 #   2. storm     1,000 and 10,000 files written in one burst -> builds, and
 #                time until settled
 #   3. idle      CPU and RSS over BENCH_IDLE_SECS watching 10,000 files in
@@ -25,7 +29,7 @@
 # figure; 10 with BENCH_QUICK), BENCH_OUT (bench/results.json), BENCH_QUICK=1
 # (skip the 100,000 file case and run each case 3 times), BENCH_WARMUP (3: seconds gust runs
 # before the first timed edit), BENCH_ONLY (the sections to run,
-# of: overhead spawn storm idle scale teardown; default all), CC.
+# of: overhead spawn ready storm idle scale teardown; default all), CC.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
 export LC_ALL=C
@@ -147,10 +151,12 @@ cat >"$W/helper.c" <<'EOF'
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <spawn.h>
 #include <sys/types.h>
@@ -259,6 +265,86 @@ static int floor_cmd(const char *file, int n)
 	return 0;
 }
 
+/* serve PORT FILE: a small HTTP server on 127.0.0.1:PORT that answers
+ * every request "ok". Its first instruction's time (t, m) goes to FILE,
+ * the time listen() returned to FILE.listen. */
+static int serve(int port, const char *file, long long t, long long m)
+{
+	static const char resp[] = "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n"
+	                           "Connection: close\r\n\r\nok\n";
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port),
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char lf[4096], buf[2048];
+	int one = 1, s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	append(file, t, m);
+	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 64) < 0)
+		return 1;
+	snprintf(lf, sizeof lf, "%s.listen", file);
+	append(lf, now_us(), mono_ns());
+	for (;;) {
+		int c = accept(s, NULL, NULL);
+		if (c < 0)
+			continue;
+		if (read(c, buf, sizeof buf) > 0 && write(c, resp, sizeof resp - 1) < 0)
+			perror("serve: write");
+		close(c);
+	}
+}
+
+/* The number of times needle occurs in file (read whole), or -1. */
+static long occurrences(const char *file, const char *needle)
+{
+	static char buf[1 << 20];
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	long k = 0;
+	for (char *p = buf; (p = strstr(p, needle)); p++)
+		k++;
+	return k;
+}
+
+/* writewait FILE TEXT LOG NEEDLE N: the edit (as "write"), then poll LOG
+ * every 50 µs until NEEDLE occurs N times in it, at most 10 s. Prints the
+ * write's time and the time it was seen (realtime µs). */
+static int writewait(char **argv)
+{
+	long want = atol(argv[6]);
+	long long t0 = now_us();
+	int fd = open(argv[2], O_WRONLY | O_TRUNC | O_CLOEXEC);
+	size_t len = strlen(argv[3]);
+	if (fd < 0 || write(fd, argv[3], len) != (ssize_t)len || close(fd) < 0)
+		return 1;
+	while (occurrences(argv[4], argv[5]) < want) {
+		if (now_us() - t0 > 10000000)
+			return 1;
+		struct timespec d = { 0, 50000 };
+		nanosleep(&d, NULL);
+	}
+	printf("%lld %lld\n", t0, now_us());
+	return 0;
+}
+
+/* freeport: a loopback TCP port nothing listens on now. */
+static int freeport(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) < 0 ||
+	    getsockname(s, (struct sockaddr *)&a, &len) < 0)
+		return 1;
+	printf("%d\n", ntohs(a.sin_port));
+	close(s);
+	return 0;
+}
+
 /* tree N PIDFILE: N processes in two levels, all waiting for a signal. */
 static int tree(int n, const char *pidfile)
 {
@@ -359,9 +445,16 @@ int main(int argc, char **argv)
 		return floor_cmd(argv[2], atoi(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "tree") == 0)
 		return tree(atoi(argv[2]), argv[3]);
+	if (argc == 4 && strcmp(argv[1], "serve") == 0)
+		return serve(atoi(argv[2]), argv[3], t, m);
+	if (argc == 2 && strcmp(argv[1], "freeport") == 0)
+		return freeport();
+	if (argc == 7 && strcmp(argv[1], "writewait") == 0)
+		return writewait(argv);
 	fprintf(stderr, "usage: helper stamp FILE [ignore-term] | now FILE | "
 	        "write FILE TEXT | stopwait PID PIDS... | "
-	        "files DIR N PERDIR TAG | tree N PIDFILE | floor FILE N\n");
+	        "files DIR N PERDIR TAG | tree N PIDFILE | floor FILE N | "
+	        "serve PORT FILE | freeport | writewait FILE TEXT LOG NEEDLE N\n");
 	return 2;
 }
 EOF
@@ -378,9 +471,9 @@ H=$W/helper
 
 # ---- running gust ----
 GPID=""
-# start_gust CONFIG LOG: gust in the background, under our marker.
+# start_gust CONFIG LOG [ARGS...]: gust in the background, under our marker.
 start_gust() {
-	env BENCH_MARK="$MARK" "$GUST" -c "$1" >"$2" 2>&1 </dev/null {SLEEPFD}>&- &
+	env BENCH_MARK="$MARK" "$GUST" -c "$1" "${@:3}" >"$2" 2>&1 </dev/null {SLEEPFD}>&- &
 	GPID=$!
 	PIDS+=("$GPID")
 }
@@ -402,6 +495,7 @@ stop_gust() {
 }
 
 # config FILE ROOT WATCHER BUILD_CMD RUNNER_ARGS_JSON [KILL_DELAY] [EXTRA_TOP]
+# [EXTRA_RUNNER] (more members of the runner section, each ending in ",")
 config() {
 	cat >"$1" <<EOF
 {
@@ -413,7 +507,7 @@ config() {
   "log": { "color": "never" },
   "watcher": { "plugin": "$3" },
   "builder": { "plugin": "shell", "cmd": "$4" },
-  "runner": { "plugin": "plain", "bin": "$H", "args": $5,
+  "runner": { ${8:-}"plugin": "plain", "bin": "$H", "args": $5,
               "kill_delay_ms": ${6:-2000} }
 }
 EOF
@@ -616,6 +710,78 @@ spawn_case() {
 if want spawn; then
 	echo "bench: 1b/5 spawn (fork -> exec)" >&2
 	spawn_case
+fi
+
+# ----------------------------------------------------------------------
+# 1c. ready: write -> gust reports the new run ready (issue 16), for a
+# small HTTP server (helper serve: socket, bind, listen, answer "ok"), with
+# the readiness check the runner section asks for: the default ("listen":
+# a listening socket of the run's tree, from /proc) and "http" (a GET
+# through libcurl on gust's loop). Beside it, the same write -> the
+# server's first instruction (the overhead figure) and -> the moment its
+# listen() returned, each minus the debounce window. The time gust reports
+# ready is when the helper (writewait, polling every 50 µs) sees the "ready
+# in" line appear in gust's log. The wakeups are what gust -v prints per
+# run ("after N wakeups": the loop's callbacks spent on it).
+# ----------------------------------------------------------------------
+# ready_lines LOG: the "ready in" and "after N wakeups" lines, in
+# $READY_N / $WAKE_N; the last one's "ready in" (gust's own figure: the
+# run's start -> ready) and wakeup count in $READY_MS / $WAKE_LAST. No fork.
+ready_lines() {
+	local a=() l
+	[ -f "$1" ] && mapfile -t a <"$1"
+	READY_N=0 WAKE_N=0
+	for l in "${a[@]}"; do
+		case $l in
+		*", ready in "*" ms")
+			READY_N=$((READY_N + 1)) l=${l%" ms"} READY_MS=${l##* } ;;
+		*"ready: "*", after "*" wakeups")
+			WAKE_N=$((WAKE_N + 1)) l=${l%" wakeups"} WAKE_LAST=${l##* } ;;
+		esac
+	done
+}
+ready_seen() { ready_lines "$1"; [ "$READY_N" -ge "$2" ] && [ "$WAKE_N" -ge "$2" ]; }
+ready_case() { # CHECK (listen|http)
+	local check=$1 root=$W/rd-root stamps=$W/rd-stamps log=$W/rd.log port extra=""
+	local i n t0 first=() listen=() ready=() own=() wakes=()
+	rm -rf "$root" "$stamps" "$stamps.listen"; mkdir -p "$root"
+	echo 0 >"$root/a.txt"
+	port=$("$H" freeport) || die "no free port"
+	[ "$check" = http ] && extra="\"ready\": { \"http\": \"http://127.0.0.1:$port/\" }, "
+	config "$W/rd.json" "$root" "$DEFAULT_WATCHER" true "[\"serve\", \"$port\", \"$stamps\"]" \
+		2000 "" "$extra"
+	start_gust "$W/rd.json" "$log" -v
+	if ! wait_until 30 ready_seen "$log" 1; then
+		note "ready/$check: the server never got ready ($(tail -n 3 "$log" | tr '\n' ' '))"
+		stop_gust
+		return
+	fi
+	nap "$WARMUP"
+	for ((i = 1; i <= RUNS * 4; i++)); do
+		ready_lines "$log"; n=$READY_N
+		read -r t0 t1 < <("$H" writewait "$root/a.txt" "$i" "$log" ", ready in " $((n + 1)))
+		if [ -z "${t1:-}" ] || ! wait_until 5 ready_seen "$log" $((n + 1)); then
+			note "ready/$check: not ready after write $i"
+			break
+		fi
+		ready+=("$(us_to_ms $((t1 - t0 - DEBOUNCE_MS * 1000)))")
+		first+=("$(us_to_ms $(($(last_line "$stamps") - t0 - DEBOUNCE_MS * 1000)))")
+		listen+=("$(us_to_ms $(($(last_line "$stamps.listen") - t0 - DEBOUNCE_MS * 1000)))")
+		own+=("$READY_MS")
+		wakes+=("$WAKE_LAST")
+		nap 0.2
+	done
+	stop_gust
+	record ready "server, $check: write->first instr" gust ms "" "${first[@]}"
+	record ready "server, $check: write->listen()" gust ms "" "${listen[@]}"
+	record ready "server, $check: write->ready" gust ms "" "${ready[@]}"
+	record ready "server, $check: start->ready (gust)" gust ms "" "${own[@]}"
+	record ready "server, $check: wakeups to ready" gust count "" "${wakes[@]}"
+}
+if want ready; then
+	echo "bench: 1c/5 ready (write -> the new server is ready)" >&2
+	ready_case listen
+	ready_case http
 fi
 
 # ======================================================================

@@ -1,5 +1,5 @@
 #!/bin/bash
-# `make bench` keeps working: the harness (bench/run.sh) runs two of its
+# `make bench` keeps working: the harness (bench/run.sh) runs three of its
 # sections once, writes JSON with a number for every case it measured,
 # and leaves no process and no temporary tree behind. Timings are not
 # judged here: they are what the harness is for.
@@ -7,7 +7,7 @@
 
 out=$T/results.json
 (cd "$GUST_BUILDDIR" && exec env TMPDIR="$T" GUST_TEST_MARK="$GUST_TEST_MARK" \
-	BENCH_ONLY="overhead teardown" BENCH_RUNS=1 BENCH_WARMUP=1 BENCH_OUT="$out" \
+	BENCH_ONLY="overhead ready teardown" BENCH_RUNS=1 BENCH_WARMUP=1 BENCH_OUT="$out" \
 	bash "$GUST_SRCDIR/bench/run.sh") >"$T/bench.log" 2>&1 </dev/null
 is "$?" 0 "the harness exits 0"
 ok_run "it wrote its results" test -s "$out"
@@ -18,6 +18,10 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 want = [("overhead", "write->first instr, build true (inotify)", "gust"),
         ("overhead", "floor: start true, then the program", "none"),
+        ("ready", "server, listen: write->ready", "gust"),
+        ("ready", "server, listen: wakeups to ready", "gust"),
+        ("ready", "server, http: write->ready", "gust"),
+        ("ready", "server, http: wakeups to ready", "gust"),
         ("teardown", "cooperative program", "gust"),
         ("teardown", "ignores SIGTERM (kill_delay 500 ms)", "gust"),
         ("teardown", "tree of 50 processes", "gust")]
