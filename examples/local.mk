@@ -1,5 +1,6 @@
 EXTRA_DIST += examples/demo/main.go examples/demo/go.mod examples/demo/gust.json \
-	examples/custom-runner/runner-hello.c examples/custom-runner/Makefile
+	examples/custom-runner/runner-hello.c examples/custom-runner/Makefile \
+	examples/custom-hook/hook-journal.c examples/custom-hook/Makefile
 
 # `make demo`: build everything, copy the demo project into the build tree
 # and run gust on it with the freshly built plugins. Edit demo/main.go in

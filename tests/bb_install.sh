@@ -4,7 +4,8 @@
 # alone; pkg-config finds the installed header and plugin directory; the
 # out-of-tree example runner builds against the installed files only and
 # runs under the installed gust, selected by name (plugin_path) and by path,
-# and leaves nothing behind.
+# and leaves nothing behind; so does the example hook, whose journal must
+# show the cycle and whose restart request must bring a killed program back.
 . "$GUST_SRCDIR/tests/lib.sh"
 
 D=$T/dest
@@ -152,6 +153,57 @@ out=$(cd "$P" && timeout 20 env GUST_TEST_MARK="$GUST_TEST_MARK" "$G" 2>&1 </dev
 status=$?
 is "$status" 2 "a misspelt option of the custom runner is a config error (exit 2)"
 like "$out" "greting.*greeting" "the error names the key and suggests the right one"
+
+# ---- the example hook, built the same way and run by the installed gust ----
+H=$T/hooksdk
+mkdir -p "$H"
+cp "$GUST_SRCDIR/examples/custom-hook/hook-journal.c" \
+	"$GUST_SRCDIR/examples/custom-hook/Makefile" "$H/"
+if submake -C "$H" CC="$CC" CFLAGS="-O2 -Wall -Wextra -Werror" CPPFLAGS= \
+	>"$T/hook.log" 2>&1; then
+	ok 0 "the example hook builds with its Makefile and pkg-config"
+else
+	ok 1 "the example hook builds: $(tail -n 5 "$T/hook.log")"
+fi
+like "$(cat "$T/hook.log")" "-I$D$includedir" "the hook's compile line uses the installed include dir"
+unlike "$(cat "$T/hook.log")" "$GUST_SRCDIR" "the hook's compile line never names the source tree"
+if command -v nm >/dev/null; then
+	is "$(nm -D --defined-only "$H/hook-journal.so" 2>/dev/null | awk '{print $3}' | grep -v '^_' | tr '\n' ' ')" \
+		"gust_plugin_desc " "the example hook exports only gust_plugin_desc"
+fi
+J=$P/tmp/journal.log
+journal() { awk '{print $1}' "$J" 2>/dev/null | paste -sd' '; }
+journal_is() { [ "$(journal)" = "$1" ]; }
+write_config hello "\"plugin_path\": [\"$T/myplugins\"],
+  \"hooks\": [ { \"plugin\": \"$H/hook-journal.so\", \"file\": \"tmp/journal.log\",
+               \"restart_after_ms\": 100 } ],"
+rm -f "$J"
+start_gust "$P"
+ok_run "hook: the journal has the first cycle" wait_for 30 journal_is "build_start build_done run_start ready"
+like "$(sed -n 4p "$J")" "^ready status=0 ms=[0-9]+ detail=127\.0\.0\.1:$PORT " \
+	"hook: the ready event names the program's port"
+ok_run "hook: it logs through the host" log_has "journal: ready [0-9]+ ms after its start"
+echo v2 >"$P/src/version.c"
+ok_run "hook: an edit adds change, build, stop and the new run" wait_for 30 journal_is \
+	"build_start build_done run_start ready change build_start build_done stop_done run_start ready"
+like "$(sed -n 5p "$J")" "^change status=0 ms=0 paths=src/version\.c$" "hook: the change names the path"
+# The program killed from outside exits by itself: the hook asks for a
+# restart 100 ms later, and gust restarts it without a build.
+kill -KILL $(program_pids) 2>/dev/null
+ok_run "hook: its restart request brings the program back" \
+	wait_for 30 log_has 'restarted on request of hook "journal"'
+ok_run "hook: which answers v2" wait_for 30 answers "$PORT" v2
+like "$(gust_log)" "journal: asked for a restart: ok" "hook: the request was accepted"
+is "$(log_count 'build: ok')" 2 "hook: no build for the restart"
+stop_gust TERM
+is "$GUST_STATUS" 0 "hook: gust exits 0"
+ok_run "hook: nothing gust started is left" wait_for 5 no_marked_left
+sed -i 's/"restart_after_ms"/"restart_aftr_ms"/' "$P/gust.json"
+out=$(cd "$P" && timeout 20 env GUST_TEST_MARK="$GUST_TEST_MARK" "$G" 2>&1 </dev/null)
+status=$?
+is "$status" 2 "hook: a misspelt option is a config error (exit 2)"
+like "$out" "/hooks/0/restart_aftr_ms.*restart_after_ms" "hook: the error names the key and suggests the right one"
+echo v1 >"$P/src/version.c"
 
 # ---- the example's install target puts it where gust looks by default ----
 if submake -C "$S" install >"$T/example-install.log" 2>&1; then
