@@ -269,6 +269,26 @@ EOF
 	printf '{ "runner": { "plugin": "plain", "kill_delay": 5 } }\n' >"$T/bad-schema.json"
 	if "$PY" "$T/validate.py" "$S" "$T/bad-schema.json" >/dev/null; then r=1; else r=0; fi
 	ok "$r" "schema rejects an unknown option of an in-tree plugin"
+	# readiness and hooks: what gust loads, the schema accepts
+	R=$T/ready-hooks
+	mkdir -p "$R"
+	cat >"$R/gust.json" <<'JSON'
+{ "runner": { "plugin": "plain", "ready": { "http": "http://127.0.0.1:8080/healthz" },
+              "ready_timeout_ms": 5000 },
+  "hooks": [ { "plugin": "notify", "on_success": true },
+             { "plugin": "exec", "cmd": "true", "on": ["build_failed", "ready"],
+               "env": { "A": "1" }, "kill_delay_ms": 100 } ] }
+JSON
+	run_gust "$R" --print-config
+	is "$status" 0 "gust loads ready, ready_timeout_ms and hooks"
+	ok_run "schema accepts ready, ready_timeout_ms and hooks" "$PY" "$T/validate.py" "$S" "$R/gust.json"
+	for doc in '{ "runner": { "ready": { "tcp": "nowhere" } } }' \
+		'{ "hooks": [ { "plugin": "exec", "cmd": "true", "on": ["readdy"] } ] }' \
+		'{ "hooks": [ { "plugin": "notify", "on_sucess": true } ] }'; do
+		printf '%s\n' "$doc" >"$T/bad-schema.json"
+		if "$PY" "$T/validate.py" "$S" "$T/bad-schema.json" >/dev/null; then r=1; else r=0; fi
+		ok "$r" "schema rejects $doc, as gust does"
+	done
 elif [ -n "${CI:-}" ]; then
 	ok 1 "python3-jsonschema is installed (CI installs it)"
 else
