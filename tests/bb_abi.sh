@@ -1,7 +1,7 @@
 #!/bin/bash
 # The ABI through the real gust binary: a runner built against the frozen
 # 1.0 header (tests/fixtures/abi10-runner.c) loads and runs in this 1.x
-# gust, and its stop() calls stop_done() from inside, which the ABI allows:
+# gust, a 1.0 watcher (abi10-watcher.c) reports changes that it acts on, and its stop() calls stop_done() from inside, which the ABI allows:
 # gust acts on it only once stop() has returned, so the next start() is
 # never called from inside stop(), and a restart and a quit both complete.
 # GUST_PLUGIN_DEFINE compiles as C99 and checks the vtable against the kind.
@@ -32,6 +32,34 @@ like "$(gust_log)" 'restarted: .*old tree gone in' "gust reports the restart"
 stop_gust TERM
 is "$GUST_STATUS" 0 "on SIGTERM, a stop_done() from inside stop() lets gust exit 0"
 ok_run "the second run was stopped from inside stop() too" log_has 'abi10 run 2 stopped from inside stop\(\)'
+
+# A watcher built against the 1.0 header reports changes in this gust:
+# its host->changed() reaches the filter, the debounce and a build, and
+# the restart names the path it reported.
+W=$T/w
+mkdir -p "$W/src"
+echo v1 >"$W/src/a.txt"
+cat >"$W/gust.json" <<JSON
+{
+  "watch": { "include_ext": ["txt"], "debounce_ms": 20 },
+  "watcher": { "plugin": "$GUST_FIXTURES/abi10-watcher.so", "file": "src/a.txt" },
+  "builder": { "plugin": "shell", "cmd": "cat src/a.txt >built.out 2>/dev/null || echo gone >built.out" },
+  "runner": { "plugin": "$GUST_FIXTURES/abi10-runner.so" }
+}
+JSON
+start_gust "$W" -v
+ok_run "the 1.0 watcher loads and the first run starts" wait_for 20 log_has 'abi10 run 1 started'
+like "$(gust_log)" '\(abi10watcher watcher, shell builder' "gust names the 1.0 watcher"
+echo v22 >"$W/src/a.txt"
+ok_run "an edit the 1.0 watcher reports restarts the run" \
+	wait_for 20 log_has 'restarted: src/a\.txt changed, build'
+ok_run "the report came from the 1.0 watcher" log_has "abi10 watcher reports $W/src/a\.txt"
+is "$(cat "$W/built.out" 2>/dev/null)" v22 "the build saw the new content"
+rm "$W/src/a.txt"
+ok_run "a removal it reports is acted on too" wait_for 20 log_has 'abi10 run 3 started'
+is "$(cat "$W/built.out" 2>/dev/null)" gone "and built"
+stop_gust TERM
+is "$GUST_STATUS" 0 "with the 1.0 watcher gust exits 0 on SIGTERM"
 
 # GUST_PLUGIN_DEFINE: a descriptor in one line, as C99, and a vtable of
 # another kind than the one named does not compile.
