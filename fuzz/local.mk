@@ -7,7 +7,7 @@ FUZZ_NAMES = conf gitignore glob dotenv state ctl
 FUZZ_COMMON = fuzz/fuzz.h fuzz/util.c
 FUZZ_PLUGINS = fuzz/plugin-inotify.c fuzz/plugin-kqueue.c fuzz/plugin-poll.c \
 	fuzz/plugin-shell.c fuzz/plugin-plain.c fuzz/plugin-dlv.c \
-	plugins/walk.c plugins/walk.h $(FUZZ_RUNCMD)
+	plugins/walk.c plugins/walk.h plugins/sockets.c plugins/sockets.h $(FUZZ_RUNCMD)
 FUZZ_RUNCMD = plugins/runcmd.c plugins/runcmd.h plugins/runout.c plugins/runout.h \
 	plugins/outpipe.c plugins/outpipe.h
 FUZZ_CONF = $(FUZZ_COMMON) fuzz/conf.c $(FUZZ_PLUGINS)

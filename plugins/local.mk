@@ -33,7 +33,8 @@ plugins_builder_shell_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 if BUILD_RUNNER_PLAIN
 pkglib_LTLIBRARIES += plugins/runner-plain.la
 endif
-plugins_runner_plain_la_SOURCES = plugins/runner-plain.c plugins/runcmd.c plugins/runcmd.h \
+plugins_runner_plain_la_SOURCES = plugins/runner-plain.c plugins/sockets.c plugins/sockets.h \
+	plugins/runcmd.c plugins/runcmd.h \
 	plugins/runout.c plugins/runout.h plugins/outpipe.c plugins/outpipe.h
 plugins_runner_plain_la_CFLAGS = $(PLUGIN_CFLAGS)
 plugins_runner_plain_la_LDFLAGS = $(PLUGIN_LDFLAGS)

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "runcmd.h"
+#include "sockets.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -371,7 +372,7 @@ int runcmd_start(struct runcmd *rc, const char *const *argv)
 	size_t ne = 0;
 	while (rc->env && rc->env[ne])
 		ne++;
-	const char **env = calloc(nf + ne + 1, sizeof *env);
+	const char **env = calloc(nf + ne + 4, sizeof *env);
 	if (!env) {
 		free_strv(fenv);
 		h->set_error(rc->ctx, "out of memory");
@@ -382,6 +383,12 @@ int runcmd_start(struct runcmd *rc, const char *const *argv)
 	free(fenv); /* the strings now belong to env */
 	for (size_t i = 0; i < ne; i++)
 		env[nf + i] = rc->env[i]; /* "env" wins over the files */
+	/* the protocol's variables are gust's to set: a bare name removes one
+	 * gust inherited, which names another process's sockets */
+	const struct socks *sk = rc->socks;
+	env[nf + ne] = sk ? sk->fdcount : "LISTEN_FDS";
+	env[nf + ne + 1] = sk ? sk->fdnames : "LISTEN_FDNAMES";
+	env[nf + ne + 2] = sk ? NULL : "LISTEN_PID"; /* with sockets: the core's */
 
 	int out_wr = -1, err_wr = -1;
 	if (runout_wanted(h, rc->ctx)) {
@@ -403,7 +410,9 @@ int runcmd_start(struct runcmd *rc, const char *const *argv)
 		.stderr_fd = err_wr,
 		.flags = (rc->stdin_mode == RUNCMD_STDIN_TTY ? GUST_SPAWN_FOREGROUND : 0u) |
 		         (rc->ready_skip_root ? GUST_SPAWN_READY_SKIP_ROOT : 0u) |
-		         rc->contain_flags,
+		         (sk ? GUST_SPAWN_LISTEN_PID : 0u) | rc->contain_flags,
+		.fds = sk ? sk->fds : NULL,
+		.nfds = sk ? sk->n : 0,
 	};
 	errno = 0;
 	rc->tree = h->tree_spawn(rc->ctx, &sp, &rc_events, rc);

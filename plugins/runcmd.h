@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct socks;
+
 #include "runout.h"
 
 #define RUNCMD_COMMON_KEYS                                                                         \
@@ -70,7 +72,11 @@ struct runcmd {
 	int exit_status;     /* reported once that stop is complete */
 	uint64_t done_timer; /* stop_done with no run alive: deferred */
 	int root_pidfd;      /* the root, for runcmd_end(); -1: none */
-	struct runout out;   /* the run's output, when the core wants its lines */
+	/* Listening sockets handed to every run (socket activation: fds 3..,
+	 * LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES), or NULL. Owned by the
+	 * runner; without them LISTEN_* inherited by gust are removed. */
+	const struct socks *socks;
+	struct runout out; /* the run's output, when the core wants its lines */
 };
 
 /* Read the common options. 0 or -EINVAL with host->set_error() called. */

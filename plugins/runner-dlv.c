@@ -85,19 +85,13 @@ struct dlv {
 	char ask_buf[4096];
 };
 
-static const char *const known_keys[] = { "bin",
-	                                  "args",
-	                                  "listen",
-	                                  "api_version",
-	                                  "headless",
-	                                  "accept_multiclient",
-	                                  "continue",
-	                                  "log",
-	                                  "log_output",
-	                                  "dlv",
-	                                  "extra_args",
-	                                  "exit_with_program",
-	                                  RUNCMD_COMMON_KEYS,
+static const char *const known_keys[] = { "bin",        "args",
+	                                  "listen",     "api_version",
+	                                  "headless",   "accept_multiclient",
+	                                  "continue",   "log",
+	                                  "log_output", "dlv",
+	                                  "extra_args", "exit_with_program",
+	                                  "sockets",    RUNCMD_COMMON_KEYS,
 	                                  NULL };
 
 static bool is_exec_file(const char *path)
@@ -843,6 +837,17 @@ static void *dlv_create(const struct gust_host *host, struct gust_ctx *ctx,
 {
 	if (host->opt_check_keys(ctx, opts, known_keys) < 0)
 		return NULL;
+	const char *const *socks;
+	size_t nsocks = 0;
+	if (host->opt_strv(ctx, opts, "sockets", &socks, &nsocks) < 0)
+		return NULL;
+	if (nsocks) {
+		/* known, so that the refusal says why instead of "unknown key" */
+		host->set_error(ctx, "sockets: not with the dlv runner: dlv starts the program "
+		                     "itself, so LISTEN_PID would name dlv; use the plain runner, "
+		                     "or let the program listen itself under dlv");
+		return NULL;
+	}
 	struct dlv *d = calloc(1, sizeof *d);
 	if (!d) {
 		host->set_error(ctx, "out of memory");

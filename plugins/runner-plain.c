@@ -10,13 +10,18 @@
 #include <gust/plugin.h>
 
 #include "runcmd.h"
+#include "sockets.h"
 
 struct plain {
 	struct runcmd rc;
 	const char **argv; /* owned array; strings borrowed from the options */
+	struct socks socks;
+	bool have_socks;
 };
 
-static const char *const known_keys[] = { "bin", "args", "cmd", RUNCMD_COMMON_KEYS, NULL };
+static const char *const known_keys[] = {
+	"bin", "args", "cmd", "sockets", RUNCMD_COMMON_KEYS, NULL
+};
 
 static void plain_destroy(void *self)
 {
@@ -24,8 +29,31 @@ static void plain_destroy(void *self)
 	if (!p)
 		return;
 	runcmd_fini(&p->rc);
+	if (p->have_socks)
+		socks_close(&p->socks);
 	free(p->argv);
 	free(p);
+}
+
+/* "sockets": bound and listening now, for gust's whole life; a run gets
+ * them as fds 3.. (socket activation). */
+static int open_sockets(struct plain *p, const struct gust_host *host, struct gust_ctx *ctx,
+                        const struct gust_opts *opts)
+{
+	const char *const *specs;
+	size_t n = 0;
+	char err[512];
+	if (host->opt_strv(ctx, opts, "sockets", &specs, &n) < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	if (socks_open(&p->socks, specs, n, host->root(ctx), err, sizeof err) < 0) {
+		host->set_error(ctx, "%s", err);
+		return -1;
+	}
+	p->have_socks = true;
+	p->rc.socks = &p->socks;
+	return 0;
 }
 
 static void *plain_create(const struct gust_host *host, struct gust_ctx *ctx,
@@ -62,6 +90,10 @@ static void *plain_create(const struct gust_host *host, struct gust_ctx *ctx,
 	if (runcmd_init(&p->rc, host, ctx, opts) < 0) {
 		free(p->argv);
 		free(p);
+		return NULL;
+	}
+	if (open_sockets(p, host, ctx, opts) < 0) {
+		plain_destroy(p);
 		return NULL;
 	}
 	size_t k = 0;
