@@ -18,6 +18,9 @@ import (
 	"time"
 )
 
+// gust.json hands the demo its listening socket ("sockets"), so a browser
+// that reloads during a restart waits instead of seeing an error.
+
 // Edit me and save.
 const message = "Hello from gust's demo!"
 
