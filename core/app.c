@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "changes.h"
+#include "control.h"
 #include "filter.h"
 #include "ledger.h"
 #include "loop.h"
@@ -209,6 +210,8 @@ int app_init(struct app *app, const struct config *cfg)
 	int r = ptree_mgr_claim(app->ptrees, lock, on_signal, app);
 	if (r < 0)
 		return r;
+	/* the project is this gust's now: a socket left in tmp_dir is stale */
+	app->control = control_open(app, app->loop, cfg->tmp_dir);
 	if (!(app->filter = filter_new(cfg, err, sizeof err))) {
 		log_error("%s", err);
 		return -EINVAL;
@@ -596,6 +599,10 @@ static void start_build(struct app *app)
 		keep_unbuilt(app); /* not built: the next build takes them */
 		log_msg(GUST_LOG_ERROR, STAGE_BUILD, "cannot start the build: %s",
 		        app->builder.err[0] ? app->builder.err : strerror(-r));
+		app->build_seen = true;
+		app->build_status = r;
+		app->build_ms = 0;
+		app->build_done_ms = app->settled_ms = loop_now_ms();
 		emit(app, GUST_EVENT_BUILD_DONE, r, 0, NULL, app->builder.err, NULL);
 		return;
 	}
@@ -660,6 +667,9 @@ void app_build_done(struct app *app, int status)
 		return;
 	}
 	app->build_ms = ms;
+	app->build_seen = true;
+	app->build_status = status;
+	app->build_done_ms = app->settled_ms = loop_now_ms();
 	emit(app, GUST_EVENT_BUILD_DONE, status, ms, NULL, app->hooks.tail, NULL);
 	if (status == 0) {
 		log_msg(GUST_LOG_INFO, STAGE_BUILD, "ok in %llu ms", (unsigned long long)ms);
@@ -755,6 +765,7 @@ static void on_ready(void *arg, enum probe_result result, const char *what)
 		emit(app, GUST_EVENT_READY, -ETIMEDOUT, ms, NULL, NULL, NULL);
 		return;
 	}
+	app->run_ready = true;
 	if (app->ready.kind == PROBE_OFF && first)
 		log_msg(GUST_LOG_INFO, STAGE_RUN, "started");
 	else if (app->ready.kind == PROBE_OFF)
@@ -775,6 +786,7 @@ static void start_run(struct app *app)
 	app->runner.err[0] = '\0';
 	uint64_t t0 = loop_now_ms();
 	ready_run_starting(&app->ready);
+	app->run_ready = false;
 	int r = rops(app)->start(app->runner.self);
 	if (r < 0) {
 		log_msg(GUST_LOG_ERROR, STAGE_RUN, "cannot start the program: %s",
@@ -819,6 +831,8 @@ void app_run_exited(struct app *app, int status)
 		return; /* the stop we asked for */
 	if (app->run == RUN_UP)
 		app->run = RUN_EXITED;
+	app->run_ready = false;
+	app->settled_ms = loop_now_ms();
 	if (ready_pending(&app->ready)) {
 		ready_cancel(&app->ready);
 		log_msg(GUST_LOG_WARN, STAGE_RUN, "%s; program exited (%s) before it was ready",
@@ -849,6 +863,8 @@ void app_stop_done(struct app *app)
 		return;
 	}
 	app->run = RUN_NONE;
+	app->run_ready = false;
+	app->settled_ms = loop_now_ms();
 	if (app->quitting) {
 		maybe_quit(app);
 		return;
@@ -957,6 +973,40 @@ int app_request_rebuild(struct gust_ctx *ctx)
 int app_request_restart(struct gust_ctx *ctx)
 {
 	return hook_request(ctx, false);
+}
+
+/* ---- gust ctl status ---- */
+
+void app_status(const struct app *app, struct app_status *st)
+{
+	memset(st, 0, sizeof *st);
+	if (app->quitting || app->run == RUN_STOPPING) {
+		st->state = APP_STOPPING;
+		st->since_ms = app->stop_started_ms ? app->stop_started_ms : app->settled_ms;
+	} else if (app->build_running) {
+		st->state = APP_BUILDING;
+		st->since_ms = app->build_started_ms;
+	} else if (app->run == RUN_UP) {
+		st->state = APP_RUNNING;
+		st->since_ms = app->run_started_ms;
+	} else {
+		st->state = APP_IDLE; /* nothing yet, a failed build, an exited program */
+		st->since_ms = app->settled_ms;
+	}
+	if ((app->run == RUN_UP || app->run == RUN_STOPPING) && app->ready.tree)
+		st->pid = ptree_pid(app->ready.tree);
+	st->ready = app->run == RUN_UP && app->run_ready;
+	st->checking = app->run == RUN_UP && ready_pending(&app->ready);
+	if ((st->built = app->build_seen)) {
+		st->build_ok = app->build_status == 0;
+		if (st->build_ok)
+			snprintf(st->build_result, sizeof st->build_result, "ok");
+		else
+			describe_status(app->build_status, st->build_result,
+			                sizeof st->build_result);
+		st->build_ms = app->build_ms;
+		st->build_done_ms = app->build_done_ms;
+	}
 }
 
 /* ---- shutdown ---- */
@@ -1086,6 +1136,7 @@ int app_run(struct app *app)
 		          app->watcher.err[0] ? app->watcher.err : strerror(-r));
 		return 1;
 	}
+	app->settled_ms = loop_now_ms();
 	log_msg(GUST_LOG_INFO, STAGE_GUST, "watching %s (%s watcher, %s builder, %s runner)",
 	        app->cfg->root, app->watcher.plugin.desc->name, app->builder.plugin.desc->name,
 	        app->runner.plugin.desc->name);
@@ -1128,6 +1179,8 @@ void app_fini(struct app *app)
 {
 	if (app->keys)
 		term_keys_stop();
+	/* while the lock is held: a next gust cannot have made its own yet */
+	control_close(app->control);
 	destroy_instance(&app->watcher);
 	destroy_instance(&app->builder);
 	destroy_instance(&app->runner);

@@ -7,6 +7,7 @@
 #include <gust/plugin.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "conf.h"
 #include "options.h"
@@ -23,6 +24,7 @@ struct filter;
 struct changes;
 struct ledger;
 struct rules;
+struct control;
 
 /* The core's side of one plugin instance. */
 struct gust_ctx {
@@ -88,7 +90,15 @@ struct app {
 	char requested_by[96];        /* who asked: hook "NAME", key r, gust ctl */
 	enum log_stage request_stage; /* where the request is logged */
 	uint64_t request_timer;
-	bool keys; /* keys are read from gust's terminal (term.c) */
+	bool keys;               /* keys are read from gust's terminal (term.c) */
+	struct control *control; /* gust ctl's socket (control.c), NULL when off */
+
+	/* for gust ctl status */
+	bool run_ready;         /* the run passed its readiness check */
+	bool build_seen;        /* a build ended (or could not start) */
+	int build_status;       /* ... with this wait status, or -errno */
+	uint64_t build_done_ms; /* when */
+	uint64_t settled_ms;    /* the last end of a build, a run or a stop */
 
 	int signals; /* SIGINT/SIGTERM/SIGHUP received */
 	bool quitting;
@@ -107,6 +117,22 @@ int app_init(struct app *app, const struct config *cfg);
  * Returns the process exit status. */
 int app_run(struct app *app);
 void app_fini(struct app *app);
+
+enum app_state { APP_IDLE, APP_BUILDING, APP_RUNNING, APP_STOPPING };
+
+/* What gust ctl status reports; times on loop_now_ms()'s clock. */
+struct app_status {
+	enum app_state state;
+	uint64_t since_ms; /* when the state began */
+	pid_t pid;         /* the run's first process, 0 when none runs */
+	bool ready;        /* the run passed its readiness check */
+	bool checking;     /* ... which is still going on */
+	bool built;        /* a build ended: the build_ fields are set */
+	bool build_ok;
+	char build_result[128]; /* "ok", "exit status 2", ... */
+	uint64_t build_ms, build_done_ms;
+};
+void app_status(const struct app *app, struct app_status *st);
 
 /* Called by host.c. */
 void app_changed(struct app *app, const char *path, enum gust_change kind);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static const struct {
 	const char *name;
@@ -66,6 +67,21 @@ int ctl_parse(const char *line, size_t len, struct ctl_req *req, char *err, size
 			return -EINVAL;
 		}
 		req->json = true;
+	}
+	return 0;
+}
+
+int ctl_sockaddr(const char *tmp_dir, struct sockaddr_un *sa, char *err, size_t errlen)
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	int n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s/" CTL_SOCK_NAME, tmp_dir);
+	if (n < 0 || (size_t)n >= sizeof sa->sun_path) {
+		snprintf(err, errlen,
+		         "control socket \"%s/" CTL_SOCK_NAME "\": path longer than %zu bytes "
+		         "(a shorter tmp_dir fixes it)",
+		         tmp_dir, sizeof sa->sun_path - 1);
+		return -ENAMETOOLONG;
 	}
 	return 0;
 }

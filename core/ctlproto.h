@@ -7,6 +7,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/un.h>
+
+/* The socket, in the project's tmp_dir: <tmp_dir>/gust.sock. */
+#define CTL_SOCK_NAME "gust.sock"
 
 /* The longest request line, without its newline: longer is refused. */
 #define CTL_LINE_MAX 64
@@ -21,5 +25,10 @@ struct ctl_req {
 /* Parse one request line (len bytes, no newline; any bytes). 0, or -EINVAL
  * with a one-line reason in err (the line's bytes escaped). */
 int ctl_parse(const char *line, size_t len, struct ctl_req *req, char *err, size_t errlen);
+
+/* The socket's address for tmp_dir (its path also in sa->sun_path). 0, or
+ * -ENAMETOOLONG when the path does not fit sun_path, with a one-line reason
+ * naming it in err. */
+int ctl_sockaddr(const char *tmp_dir, struct sockaddr_un *sa, char *err, size_t errlen);
 
 #endif

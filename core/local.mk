@@ -30,6 +30,8 @@ core_libgustcore_la_SOURCES = \
 	core/host.c core/host.h \
 	core/term.c core/term.h \
 	core/ctlproto.c core/ctlproto.h \
+	core/control.c core/control.h \
+	core/ctl_client.c core/ctl_client.h \
 	core/app.c core/app.h
 nodist_core_libgustcore_la_SOURCES = core/gust-paths.h core/presets.c
 core_libgustcore_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(XXHASH_CFLAGS)

@@ -3,6 +3,7 @@
 
 #include "app.h"
 #include "conf.h"
+#include "ctl_client.h"
 #include "loader.h"
 #include "log.h"
 #include "presets.h"
@@ -20,6 +21,7 @@ static void usage(FILE *out)
 {
 	fputs("Usage: gust [OPTIONS] [-- ARGS...]\n"
 	      "       gust init [--preset NAME] [FILE]\n"
+	      "       gust ctl [-c FILE] rebuild|restart|status|quit [--json]\n"
 	      "Watch a source tree, rebuild on change, stop the old program's whole process\n"
 	      "tree and start the new one.\n"
 	      "\n"
@@ -42,6 +44,9 @@ static void usage(FILE *out)
 	      "init writes a starter gust.json (or FILE) for the project in the current\n"
 	      "directory, picking a preset from its files unless --preset is given\n"
 	      "(presets: go, go-dlv, c-make, rust-cargo, node, python). It never overwrites.\n"
+	      "\n"
+	      "ctl asks the gust running in this project to rebuild, restart, report its\n"
+	      "status or quit (see gust ctl --help).\n"
 	      "\n"
 	      "Exit status: 0 after a clean shutdown (SIGINT, SIGTERM, SIGHUP), 1 on a runtime\n"
 	      "failure, 2 on a usage or config error. See gust(1) and gust.json(5).\n",
@@ -124,6 +129,10 @@ int main(int argc, char **argv)
 		status = cmd_init(argc - 1, argv + 1);
 		free(sets);
 		return status;
+	}
+	if (argc > 1 && strcmp(argv[1], "ctl") == 0) {
+		free(sets);
+		return ctl_main(argc - 1, argv + 1);
 	}
 	while ((c = getopt_long(argc, argv, "+c:vqh", opts, NULL)) != -1) {
 		last_optarg = optarg;

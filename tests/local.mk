@@ -129,7 +129,8 @@ tests_helpers_tcpcheck_SOURCES = tests/helpers/tcpcheck.c
 BLACKBOX_TESTS = tests/bb_basic.sh tests/bb_config.sh tests/bb_lifecycle.sh tests/bb_filter.sh \
 	tests/bb_build.sh tests/bb_escape.sh tests/bb_watch.sh tests/bb_dlv.sh tests/bb_install.sh tests/bb_bench.sh \
 	tests/bb_abi.sh tests/bb_hooks.sh tests/bb_ready.sh tests/bb_notify.sh \
-	tests/bb_args.sh tests/bb_keys.sh tests/bb_rules.sh tests/bb_sockets.sh
+	tests/bb_args.sh tests/bb_keys.sh tests/bb_rules.sh tests/bb_sockets.sh \
+	tests/bb_ctl.sh
 dist_check_SCRIPTS += $(BLACKBOX_TESTS)
 TESTS += $(BLACKBOX_TESTS)
 EXTRA_DIST += tests/helpers/notifyd.py tests/helpers/ptydrive.py tests/fixtures/fixture.h tests/lib.sh tests/fixtures/goserver/main.go tests/fixtures/goserver/go.mod
