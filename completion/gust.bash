@@ -39,6 +39,26 @@ _gust() {
 
 	local presets="go go-dlv c-make rust-cargo node python"
 
+	if [[ ${words[1]-} == ctl ]]; then
+		case $prev in
+		-c | --config)
+			COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur"))
+			return
+			;;
+		--set)
+			COMPREPLY=($(compgen -W "$(_gust_config_keys)" -- "$cur"))
+			compopt -o nospace 2>/dev/null
+			return
+			;;
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W '--config --set --json --help' -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W 'rebuild restart status quit' -- "$cur"))
+		fi
+		return
+	fi
+
 	if [[ ${words[1]-} == init ]]; then
 		case $prev in
 		--preset)
@@ -98,7 +118,7 @@ _gust() {
 		return
 	fi
 	if ((cword == 1)); then
-		COMPREPLY=($(compgen -W 'init' -- "$cur"))
+		COMPREPLY=($(compgen -W 'init ctl' -- "$cur"))
 	fi
 }
 complete -F _gust gust
