@@ -58,8 +58,8 @@ if BUILD_HOOK_NOTIFY
 pkglib_LTLIBRARIES += plugins/hook-notify.la
 endif
 plugins_hook_notify_la_SOURCES = plugins/hook-notify.c
-plugins_hook_notify_la_CFLAGS = $(PLUGIN_CFLAGS) $(LIBNOTIFY_CFLAGS)
-plugins_hook_notify_la_LIBADD = $(LIBNOTIFY_LIBS)
+plugins_hook_notify_la_CFLAGS = $(PLUGIN_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+plugins_hook_notify_la_LIBADD = $(LIBSYSTEMD_LIBS)
 plugins_hook_notify_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 
 # Libtool installs .la files next to the modules; gust needs only the .so.
