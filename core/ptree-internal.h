@@ -127,6 +127,7 @@ struct reaper_msg {
 	int stage, err;           /* RK_FAILED: a child_report */
 	int status;               /* RK_EXITED: the program's wait status */
 	pid_t pid;                /* RK_STARTED: the program */
+	int unused;               /* explicit: no byte of the pipe's message is unset */
 	unsigned long long start; /* RK_STARTED: its start time */
 };
 

@@ -148,7 +148,7 @@ static void reaper_clear(void)
  * until gust dies, and never returns. */
 void reaper_main(struct ptree_mgr *mgr, struct child_plan *pl, int report, pid_t gust)
 {
-	struct reaper_msg m = { RK_FAILED, ST_REAPER, 0, 0, 0, 0 };
+	struct reaper_msg m = { .kind = RK_FAILED, .stage = ST_REAPER };
 	(void)setpgid(0, 0);
 #ifdef PR_SET_NAME
 	(void)prctl(PR_SET_NAME, "gust-reaper", 0, 0, 0);
@@ -199,8 +199,9 @@ void reaper_main(struct ptree_mgr *mgr, struct child_plan *pl, int report, pid_t
 	}
 	/* not reaped yet, so the pid names it: its start time is exact */
 	struct pinfo pi;
-	m = (struct reaper_msg){ RK_STARTED, 0,    0,
-		                 0,          prog, procfs_stat(prog, &pi) == 0 ? pi.start : 0 };
+	m = (struct reaper_msg){ .kind = RK_STARTED,
+		                 .pid = prog,
+		                 .start = procfs_stat(prog, &pi) == 0 ? pi.start : 0 };
 	reaper_send(report, &m);
 	spawn_close_fds_but(report);
 	sigset_t set;
@@ -212,7 +213,7 @@ void reaper_main(struct ptree_mgr *mgr, struct child_plan *pl, int report, pid_t
 		while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
 			if (w != prog)
 				continue;
-			m = (struct reaper_msg){ RK_EXITED, 0, 0, st, prog, 0 };
+			m = (struct reaper_msg){ .kind = RK_EXITED, .status = st, .pid = prog };
 			reaper_send(report, &m);
 		}
 		if (w < 0 && errno == ECHILD)
