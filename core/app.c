@@ -221,8 +221,10 @@ int app_init(struct app *app, const struct config *cfg)
 		log_error("%s", err);
 		return -ENOMEM;
 	}
-	if (!(app->changes = changes_new(app->loop, cfg->watch.debounce_ms,
-	                                 cfg->watch.debounce_max_ms, on_changes_ready, app)) ||
+	unsigned quiet =
+	    cfg->watch.debounce_ms == DEBOUNCE_ADAPTIVE ? CHANGES_ADAPTIVE : cfg->watch.debounce_ms;
+	if (!(app->changes = changes_new(app->loop, quiet, cfg->watch.debounce_max_ms,
+	                                 on_changes_ready, app)) ||
 	    (cfg->watch.exclude_unchanged && !(app->ledger = ledger_new(cfg->root)))) {
 		log_error("out of memory");
 		return -ENOMEM;

@@ -1,7 +1,17 @@
 /* changes.c - pending changed paths and their debounce (see changes.h).
  *
  * The pending paths are a uthash set, which also keeps them in the order
- * they came: a storm of n events costs O(n). */
+ * they came: a storm of n events costs O(n).
+ *
+ * The adaptive window (CHANGES_ADAPTIVE) is QUIET_MIN_MS plus one
+ * millisecond per unit of "heat": the count of changes seen, each fading
+ * with a half-life of HEAT_HALF_MS, so heat is about 72 ms worth of the
+ * current event rate. A save (2-3 events) waits ~13 ms; an editor's
+ * safe-write (up to ~8 events within a millisecond) ~18 ms; a program
+ * writing thousands of files (a checkout, a generator) heats the window to
+ * QUIET_MAX_MS within a millisecond or so, which rides over the pauses such
+ * a program makes (I/O, a descheduled process on a loaded machine) and
+ * still gives one build. */
 #include "config.h"
 
 #include "changes.h"
@@ -21,9 +31,18 @@ struct pending {
 	UT_hash_handle hh;
 };
 
+enum {
+	QUIET_MIN_MS = 10,  /* the adaptive window of a lone change */
+	QUIET_MAX_MS = 200, /* ... and of a storm */
+	HEAT_HALF_MS = 50,  /* the half-life of a change's weight */
+};
+
 struct changes {
 	struct loop *loop;
 	unsigned debounce_ms, max_ms;
+	double heat;        /* adaptive: recent changes, fading */
+	uint64_t heat_ms;   /* when heat was last updated */
+	unsigned window_ms; /* the quiet window of the last change */
 	void (*ready)(void *arg);
 	void *arg;
 	struct pending *set; /* uthash, in arrival order */
@@ -91,6 +110,26 @@ static void on_window(void *arg)
 	c->ready(c->arg);
 }
 
+/* heat halved per HEAT_HALF_MS elapsed, linearly in between */
+static double faded(double heat, uint64_t elapsed_ms)
+{
+	for (; elapsed_ms >= HEAT_HALF_MS; elapsed_ms -= HEAT_HALF_MS)
+		if ((heat /= 2) < 0.5)
+			return 0;
+	return heat - heat * (double)elapsed_ms / (2.0 * HEAT_HALF_MS);
+}
+
+/* The quiet window after a change that came at now. */
+static unsigned quiet_ms(struct changes *c, uint64_t now)
+{
+	if (c->debounce_ms != CHANGES_ADAPTIVE)
+		return c->debounce_ms;
+	c->heat = faded(c->heat, now - c->heat_ms) + 1;
+	c->heat_ms = now;
+	double q = QUIET_MIN_MS + c->heat;
+	return q < QUIET_MAX_MS ? (unsigned)q : QUIET_MAX_MS;
+}
+
 void changes_arm(struct changes *c)
 {
 	uint64_t now = loop_now_ms();
@@ -100,10 +139,15 @@ void changes_arm(struct changes *c)
 		loop_timer_cancel(c->loop, c->timer);
 	/* trailing quiet window, capped so a steady stream still builds */
 	uint64_t cap_at = c->first_change_ms + c->max_ms;
-	uint64_t wait = c->debounce_ms;
+	uint64_t wait = c->window_ms = quiet_ms(c, now);
 	if (c->max_ms && now + wait > cap_at)
 		wait = cap_at > now ? cap_at - now : 0;
 	c->timer = loop_timer_add(c->loop, (unsigned)wait, on_window, c);
+}
+
+unsigned changes_window_ms(const struct changes *c)
+{
+	return c->window_ms;
 }
 
 void changes_disarm(struct changes *c)

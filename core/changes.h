@@ -1,19 +1,25 @@
 /* changes.h - the changed paths waiting for a build, and the debounce that
- * decides when they are built: a trailing quiet window (watch.debounce_ms),
- * capped so that a steady stream of changes still builds at least every
- * watch.debounce_max_ms. */
+ * decides when they are built: a trailing quiet window (watch.debounce_ms,
+ * or by default one that grows with the rate of changes, from 10 ms for a
+ * lone save to 200 ms in a storm), capped so that a steady stream of
+ * changes still builds at least every watch.debounce_max_ms. */
 #ifndef GUST_CHANGES_H
 #define GUST_CHANGES_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+/* debounce_ms for the adaptive window (watch.debounce_ms not set) */
+#define CHANGES_ADAPTIVE UINT_MAX
 
 struct changes;
 struct loop;
 
 /* A pending set on loop (borrowed, must outlive it). ready(arg) is called
  * from the loop when the window closes; it takes the paths with
- * changes_take() (or leaves them for the next window). max_ms 0: no cap.
+ * changes_take() (or leaves them for the next window). debounce_ms: the
+ * fixed quiet window, or CHANGES_ADAPTIVE. max_ms 0: no cap.
  * NULL when out of memory. */
 struct changes *changes_new(struct loop *loop, unsigned debounce_ms, unsigned max_ms,
                             void (*ready)(void *arg), void *arg);
@@ -24,9 +30,13 @@ void changes_free(struct changes *c);
  * no window: changes_arm() does (a cancelled build's paths go back here
  * without one). Out of memory: the path is lost. */
 void changes_add(struct changes *c, const char *path);
-/* A change arrived: the window restarts, to close debounce_ms from now, but
- * no later than max_ms after the change that opened it. */
+/* A change arrived: the window restarts, to close debounce_ms (or the
+ * adaptive window) from now, but no later than max_ms after the change that
+ * opened it. */
 void changes_arm(struct changes *c);
+/* The quiet window the last changes_arm() opened, in ms (before the cap):
+ * debounce_ms, or what the adaptive window made of the recent changes. */
+unsigned changes_window_ms(const struct changes *c);
 /* Close the window without calling ready() (gust is quitting). */
 void changes_disarm(struct changes *c);
 

@@ -43,7 +43,7 @@ static const char defaults_json[] =
     "  \"exclude_dir\": [\"assets\", \"tmp\", \"vendor\", \"testdata\", \"node_modules\"],"
     "  \"exclude_file\": [], \"exclude_regex\": [\"_test\\\\.go$\"],"
     "  \"gitignore\": true, \"follow_symlinks\": false, \"exclude_unchanged\": true,"
-    "  \"allow_any_root\": false, \"debounce_ms\": 50, \"debounce_max_ms\": 2000 },"
+    "  \"allow_any_root\": false, \"debounce_max_ms\": 2000 },"
     " \"log\": { \"color\": \"auto\", \"timestamps\": false, \"verbosity\": \"normal\" },"
     " \"screen\": { \"clear\": false },"
     " \"lifecycle\": { \"postpone_first\": false, \"stop_on_build_failure\": false,"
@@ -500,10 +500,12 @@ static int extract_watch(struct config *cfg, const char *where, char *err, size_
 	wc->follow_symlinks = get_bool(w, "follow_symlinks");
 	wc->exclude_unchanged = get_bool(w, "exclude_unchanged");
 	wc->allow_any_root = get_bool(w, "allow_any_root");
-	wc->debounce_ms = get_uint(w, "debounce_ms");
+	/* unset (no default): the adaptive window, which the cap bounds */
+	json_t *d = json_object_get(w, "debounce_ms");
+	wc->debounce_ms = d ? (unsigned)json_integer_value(d) : DEBOUNCE_ADAPTIVE;
 	wc->debounce_max_ms = get_uint(w, "debounce_max_ms");
 	/* 0 means no cap */
-	if (wc->debounce_max_ms && wc->debounce_max_ms < wc->debounce_ms) {
+	if (d && wc->debounce_max_ms && wc->debounce_max_ms < wc->debounce_ms) {
 		snprintf(err, errlen,
 		         "%s: /watch/debounce_max_ms: expected 0 (no cap) or at least "
 		         "debounce_ms "

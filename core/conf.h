@@ -5,6 +5,7 @@
 #ifndef GUST_CONFIG_H
 #define GUST_CONFIG_H
 
+#include <limits.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,6 +13,9 @@
 struct json_t;
 
 enum color_mode { COLOR_AUTO = 0, COLOR_ALWAYS, COLOR_NEVER };
+
+/* watch.debounce_ms not set: a window that adapts to the rate of changes */
+#define DEBOUNCE_ADAPTIVE UINT_MAX
 
 struct watch_config {
 	char **include_ext;   /* NULL-terminated; {"*"} means every extension */
@@ -32,7 +36,7 @@ struct watch_config {
 	bool follow_symlinks;
 	bool exclude_unchanged;
 	bool allow_any_root;      /* allow "/" or $HOME as root */
-	unsigned debounce_ms;     /* trailing quiet window */
+	unsigned debounce_ms;     /* trailing quiet window; DEBOUNCE_ADAPTIVE: unset */
 	unsigned debounce_max_ms; /* cap: a build at least this often */
 };
 

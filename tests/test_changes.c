@@ -277,6 +277,152 @@ START_TEST(test_drop_and_disarm)
 }
 END_TEST
 
+/* ---- the adaptive window (watch.debounce_ms not set) ---- */
+
+/* A scripted sequence of changes: each step comes after_ms after the one
+ * before it (on the loop's timers, so a descheduled test still sees them
+ * in order) and changes path, or count distinct files gen/N.go at once. */
+struct step {
+	unsigned after_ms;
+	const char *path;
+	int count;
+};
+
+struct script {
+	struct rig *r;
+	const struct step *steps;
+	size_t n, next;
+};
+
+static void on_step(void *arg)
+{
+	struct script *s = arg;
+	const struct step *st = &s->steps[s->next++];
+	char path[32];
+
+	if (st->path)
+		change(s->r, st->path);
+	for (int i = 0; i < st->count; i++) {
+		snprintf(path, sizeof path, "gen/%d.go", s->r->sent);
+		change(s->r, path);
+	}
+	if (s->next < s->n)
+		ck_assert(loop_timer_add(s->r->loop, s->steps[s->next].after_ms, on_step, s) != 0);
+}
+
+static void play(struct script *s, struct rig *r, const struct step *steps, size_t n)
+{
+	*s = (struct script){ .r = r, .steps = steps, .n = n };
+	ck_assert(loop_timer_add(r->loop, steps[0].after_ms, on_step, s) != 0);
+}
+
+/* A lone save waits the short window only, and that window is real: the
+ * build comes no sooner than 10 ms after the change. */
+START_TEST(test_adaptive_lone_change)
+{
+	struct rig r;
+
+	rig_init(&r, CHANGES_ADAPTIVE, 2000);
+	change(&r, "main.go");
+	ck_assert_uint_ge(changes_window_ms(r.c), 10);
+	ck_assert_uint_le(changes_window_ms(r.c), 12);
+	ck_assert(run_until_fired(&r, 1));
+	ck_assert_uint_ge(r.fired_ms[0] - r.last_ms, 10 - 1);
+	ck_assert_uint_eq(r.ntaken[0], 1);
+	rig_fini(&r);
+}
+END_TEST
+
+/* A generator writes 2,000 files, stalls for 120 ms (I/O, or descheduled
+ * on a loaded machine: far longer than a lone save's window), then writes
+ * 2,000 more: one build of all 4,000. */
+START_TEST(test_adaptive_storm_with_stall)
+{
+	static const struct step steps[] = { { 0, NULL, 2000 }, { 120, NULL, 2000 } };
+	struct script s;
+	struct rig r;
+
+	rig_init(&r, CHANGES_ADAPTIVE, 0);
+	play(&s, &r, steps, 2);
+	ck_assert(run_until_fired(&r, 1));
+	ck_assert_int_eq(r.sent, 4000);
+	ck_assert_uint_eq(r.ntaken[0], 4000);
+	ck_assert_uint_ge(r.fired_ms[0] - r.last_ms, 200 - 1);
+	run_for(&r, 400);
+	ck_assert_int_eq(r.fired, 1);
+	rig_fini(&r);
+}
+END_TEST
+
+/* Editors' safe writes, as inotify reports them for the watched file,
+ * with an fsync of 6 ms between the write and its close: one build each.
+ * vim: rename to main.go~ (main.go moved away), create, write, fsync,
+ * close, chmod. JetBrains: write main.go___jb_tmp___ (filtered out, no
+ * change), rename main.go to main.go___jb_old___, rename the temporary
+ * over main.go, chmod. */
+START_TEST(test_adaptive_safe_writes)
+{
+	static const struct step vim[] = {
+		{ 0, "main.go", 0 }, { 1, "main.go", 0 }, { 0, "main.go", 0 },
+		{ 6, "main.go", 0 }, { 1, "main.go", 0 },
+	};
+	static const struct step jetbrains[] = {
+		{ 0, "main.go", 0 },
+		{ 2, "main.go", 0 },
+		{ 1, "main.go", 0 },
+	};
+	struct script s;
+	struct rig r;
+
+	rig_init(&r, CHANGES_ADAPTIVE, 2000);
+	play(&s, &r, vim, sizeof vim / sizeof *vim);
+	ck_assert(run_until_fired(&r, 1));
+	ck_assert_uint_eq(s.next, s.n);
+	run_for(&r, 100);
+	ck_assert_int_eq(r.fired, 1);
+	play(&s, &r, jetbrains, sizeof jetbrains / sizeof *jetbrains);
+	ck_assert(run_until_fired(&r, 2));
+	ck_assert_uint_eq(s.next, s.n);
+	run_for(&r, 100);
+	ck_assert_int_eq(r.fired, 2);
+	rig_fini(&r);
+}
+END_TEST
+
+/* The window follows the rate: a storm heats it to 200 ms, and it cools
+ * back to the short one when changes become rare again. */
+START_TEST(test_adaptive_cools_down)
+{
+	static const struct step steps[] = { { 0, NULL, 1000 }, { 600, "main.go", 0 } };
+	struct script s;
+	struct rig r;
+
+	rig_init(&r, CHANGES_ADAPTIVE, 0);
+	play(&s, &r, steps, 1);
+	ck_assert(run_until_fired(&r, 1));
+	ck_assert_uint_eq(changes_window_ms(r.c), 200);
+	play(&s, &r, steps + 1, 1);
+	ck_assert(run_until_fired(&r, 2));
+	ck_assert_uint_le(changes_window_ms(r.c), 12);
+	rig_fini(&r);
+}
+END_TEST
+
+/* A value set for debounce_ms is the fixed window, whatever the rate. */
+START_TEST(test_fixed_window_ignores_rate)
+{
+	static const struct step steps[] = { { 0, NULL, 1000 } };
+	struct script s;
+	struct rig r;
+
+	rig_init(&r, 30, 0);
+	play(&s, &r, steps, 1);
+	ck_assert(run_until_fired(&r, 1));
+	ck_assert_uint_eq(changes_window_ms(r.c), 30);
+	rig_fini(&r);
+}
+END_TEST
+
 static Suite *changes_suite(void)
 {
 	Suite *s = suite_create("changes");
@@ -287,6 +433,11 @@ static Suite *changes_suite(void)
 	tcase_add_test(tc, test_no_cap_waits_for_quiet);
 	tcase_add_test(tc, test_change_during_build_is_kept);
 	tcase_add_test(tc, test_drop_and_disarm);
+	tcase_add_test(tc, test_adaptive_lone_change);
+	tcase_add_test(tc, test_adaptive_storm_with_stall);
+	tcase_add_test(tc, test_adaptive_safe_writes);
+	tcase_add_test(tc, test_adaptive_cools_down);
+	tcase_add_test(tc, test_fixed_window_ignores_rate);
 	suite_add_tcase(s, tc);
 	return s;
 }

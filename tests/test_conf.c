@@ -147,7 +147,7 @@ START_TEST(test_defaults)
 	ck_assert(!cfg.watch.follow_symlinks);
 	ck_assert(cfg.watch.exclude_unchanged);
 	ck_assert(!cfg.watch.allow_any_root);
-	ck_assert_uint_eq(cfg.watch.debounce_ms, 50);
+	ck_assert_uint_eq(cfg.watch.debounce_ms, DEBOUNCE_ADAPTIVE);
 	ck_assert_uint_eq(cfg.watch.debounce_max_ms, 2000);
 	ck_assert_int_eq(cfg.log.color, COLOR_AUTO);
 	ck_assert(!cfg.log.timestamps);
