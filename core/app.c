@@ -294,7 +294,7 @@ static bool as_built(const char *path, void *arg)
 	struct app *app = arg;
 	if (!ledger_as_built(app->ledger, path))
 		return false;
-	log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s: content back to what was built, ignored", path);
+	log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s: content unchanged, ignored", path);
 	return true;
 }
 
@@ -435,11 +435,14 @@ static void on_changes_ready(void *arg)
 	if (app->quitting)
 		return;
 	/* What counts is the content now, not at each event: `: >f; echo x >f`
-	 * passes through an empty file on the way back to what was built. */
-	if (app->ledger && changes_drop_if(app->changes, as_built, app) &&
-	    !changes_count(app->changes))
-		return;
-	dispatch(app, false);
+	 * passes through an empty file on the way back to what was built, and
+	 * a touch or an identical save is no change. Each file is hashed here
+	 * once; the build's ledger_stage() reuses these hashes. */
+	ledger_pass_begin(app->ledger);
+	if (!app->ledger || !changes_drop_if(app->changes, as_built, app) ||
+	    changes_count(app->changes))
+		dispatch(app, false);
+	ledger_pass_end(app->ledger);
 }
 
 /* A path matters when the watch section keeps it or a rule matches it. */
@@ -459,20 +462,11 @@ void app_changed(struct app *app, const char *path, enum gust_change kind)
 		return;
 	if (kind == GUST_CHANGE_RESCAN)
 		ledger_forget(app->ledger); /* an edit may have gone unseen */
-	if (kind != GUST_CHANGE_RESCAN) {
-		if (!wanted(app, path))
-			return;
-		/* A path already pending is a change already, judged again
-		 * when the window ends: not hashed again (a write gives
-		 * IN_MODIFY and IN_CLOSE_WRITE). */
-		bool pending = changes_pending(app->changes, relpath(app, path));
-		if (!pending && app->ledger && kind != GUST_CHANGE_REMOVE &&
-		    kind != GUST_CHANGE_RENAME && ledger_unchanged(app->ledger, path)) {
-			log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s: content unchanged, ignored",
-			        relpath(app, path));
-			return;
-		}
-	}
+	/* Not hashed here: whether the content changed is judged once, when
+	 * the window ends (on_changes_ready()), and a storm's files are still
+	 * being written before that. */
+	if (kind != GUST_CHANGE_RESCAN && !wanted(app, path))
+		return;
 	log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s changed", relpath(app, path));
 	changes_add(app->changes, relpath(app, path));
 	changes_arm(app->changes);

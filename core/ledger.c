@@ -20,6 +20,11 @@
  * build may have read the other version (a hash taken after the fact cannot
  * know; a dirty flag tried for it made such builds loop, and identical
  * saves restart builds).
+ *
+ * In a storm each file is read once per build: the app hashes nothing at
+ * events, ledger_as_built() reads only files a build has seen, and
+ * ledger_stage() takes what ledger_as_built() read in the same pass (one
+ * loop callback: no event can come between them).
  */
 #include "config.h"
 
@@ -50,6 +55,11 @@ struct hrec {
 	bool staged; /* a running build started from st_hash/st_gone */
 	bool st_gone;
 	uint64_t st_hash;
+	/* the content ledger_as_built() read in the open pass (now_pass ==
+	 * the ledger's pass), for ledger_stage() to take without reading again */
+	bool now_ok;
+	uint64_t now_hash;
+	unsigned now_pass;
 	UT_hash_handle hh;
 };
 
@@ -58,6 +68,8 @@ struct ledger {
 	size_t root_len;
 	struct hrec *recs; /* uthash by path */
 	XXH3_state_t *xxh; /* reused for every file */
+	unsigned pass;     /* the current or last pass; 0 is none */
+	bool in_pass;      /* between ledger_pass_begin() and _end() */
 };
 
 static struct hrec *rec_find(struct ledger *l, const char *path, bool add)
@@ -209,10 +221,14 @@ static void each_record(struct ledger *l, const char *const *paths, bool add, bo
 
 		if (!rel || !*rel)
 			continue;
-		if (hash)
+		r = rec_find(l, rel, false);
+		if (hash && r && l->in_pass && r->now_pass == l->pass) {
+			ok = r->now_ok;
+			h = r->now_hash;
+		} else if (hash) {
 			ok = abs_path(l, paths[i], rel, abuf, sizeof abuf) == 0 &&
 			     hash_file(l, abuf, &h) == 0;
-		r = rec_find(l, rel, false);
+		}
 		if (!r && add && ok) { /* a missing file gets no record */
 			r = rec_find(l, rel, true);
 			fresh = true;
@@ -257,6 +273,21 @@ void ledger_forget(struct ledger *l)
 	recs_free(l);
 }
 
+void ledger_pass_begin(struct ledger *l)
+{
+	if (!l)
+		return;
+	if (!++l->pass) /* wrapped: 0 would match new records */
+		l->pass = 1;
+	l->in_pass = true;
+}
+
+void ledger_pass_end(struct ledger *l)
+{
+	if (l)
+		l->in_pass = false;
+}
+
 void ledger_stage(struct ledger *l, const char *const *paths)
 {
 	each_record(l, paths, true, true, stage_one);
@@ -274,15 +305,22 @@ void ledger_unstage(struct ledger *l, const char *const *paths)
 
 bool ledger_as_built(struct ledger *l, const char *path)
 {
-	char rbuf[PATH_MAX];
+	char rbuf[PATH_MAX], abuf[PATH_MAX];
 	const char *rel;
 	struct hrec *r;
-	uint64_t h;
 
-	if (content_hash(l, path, rbuf, &rel, &h) < 0)
+	if (!l || !path || !(rel = rootpath_rel(l->root, l->root_len, path, rbuf, sizeof rbuf)) ||
+	    !*rel)
 		return false;
-	r = rec_find(l, rel, false);
-	if (r && r->staged)
-		return !r->st_gone && r->st_hash == h;
-	return r && r->built && !r->gone && r->hash == h;
+	/* nothing built to compare with: no need to read the file */
+	if (!(r = rec_find(l, rel, false)) || (!r->staged && !r->built))
+		return false;
+	r->now_ok =
+	    abs_path(l, path, rel, abuf, sizeof abuf) == 0 && hash_file(l, abuf, &r->now_hash) == 0;
+	r->now_pass = l->in_pass ? l->pass : 0;
+	if (!r->now_ok)
+		return false;
+	if (r->staged)
+		return !r->st_gone && r->st_hash == r->now_hash;
+	return !r->gone && r->hash == r->now_hash;
 }

@@ -351,6 +351,58 @@ START_TEST(test_many_files)
 }
 END_TEST
 
+/* Within a pass the build records the content ledger_as_built() read: each
+ * file is read once (a write between the two, impossible in one loop
+ * callback, shows which read counted). Outside a pass, or in the next one,
+ * the build reads the file itself. A file no build has seen is not read at
+ * the window's end (there is nothing to compare with): its build reads it. */
+START_TEST(test_pass_reads_once)
+{
+	struct ledger *f;
+	char path[PATH_MAX], fresh[PATH_MAX];
+	const char *one[] = { path, NULL }, *new_one[] = { fresh, NULL };
+
+	f = new_ledger();
+	FMT(path, "%s/main.go", tmproot);
+	write_file(path, "a\n", 2);
+	built_now(f, one);
+	write_file(path, "b\n", 2);
+
+	ledger_pass_begin(f);
+	ck_assert(!ledger_as_built(f, path)); /* reads b */
+	write_file(path, "c\n", 2);
+	ledger_stage(f, one); /* records b, not c */
+	ledger_pass_end(f);
+	ledger_commit(f, one);
+	write_file(path, "b\n", 2);
+	ck_assert(ledger_as_built(f, path));
+
+	/* a new pass reads again: what the last one read is not reused */
+	ledger_pass_begin(f);
+	ck_assert(ledger_as_built(f, path)); /* reads b */
+	ledger_pass_end(f);
+	write_file(path, "d\n", 2);
+	ledger_pass_begin(f);
+	ledger_stage(f, one); /* reads d */
+	ledger_pass_end(f);
+	ledger_commit(f, one);
+	ck_assert(ledger_as_built(f, path));
+
+	/* never built: as_built reads nothing, the build reads it */
+	FMT(fresh, "%s/new.go", tmproot);
+	write_file(fresh, "n1\n", 3);
+	ledger_pass_begin(f);
+	ck_assert(!ledger_as_built(f, fresh));
+	write_file(fresh, "n2\n", 3);
+	ledger_stage(f, new_one);
+	ledger_pass_end(f);
+	ledger_commit(f, new_one);
+	ck_assert(ledger_as_built(f, fresh)); /* n2 was built */
+	ledger_free(f);
+	rmroot();
+}
+END_TEST
+
 static Suite *ledger_suite(void)
 {
 	Suite *s = suite_create("ledger");
@@ -363,6 +415,7 @@ static Suite *ledger_suite(void)
 	tcase_add_test(tc, test_file_becomes_dir);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_many_files);
+	tcase_add_test(tc, test_pass_reads_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
