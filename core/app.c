@@ -470,6 +470,7 @@ void app_changed(struct app *app, const char *path, enum gust_change kind)
 	log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s changed", relpath(app, path));
 	changes_add(app->changes, relpath(app, path));
 	changes_arm(app->changes);
+	loop_set_pace(app->loop, changes_pace_ms(app->changes));
 }
 
 /* ---- builds ---- */

@@ -35,6 +35,8 @@ enum {
 	QUIET_MIN_MS = 10,  /* the adaptive window of a lone change */
 	QUIET_MAX_MS = 200, /* ... and of a storm */
 	HEAT_HALF_MS = 50,  /* the half-life of a change's weight */
+	STORM_HEAT = 40,    /* a storm: the adaptive window is 50 ms or more */
+	STORM_PACE_MS = 5,  /* ... and the watcher is read this often at most */
 };
 
 struct changes {
@@ -122,10 +124,10 @@ static double faded(double heat, uint64_t elapsed_ms)
 /* The quiet window after a change that came at now. */
 static unsigned quiet_ms(struct changes *c, uint64_t now)
 {
-	if (c->debounce_ms != CHANGES_ADAPTIVE)
-		return c->debounce_ms;
 	c->heat = faded(c->heat, now - c->heat_ms) + 1;
 	c->heat_ms = now;
+	if (c->debounce_ms != CHANGES_ADAPTIVE)
+		return c->debounce_ms;
 	double q = QUIET_MIN_MS + c->heat;
 	return q < QUIET_MAX_MS ? (unsigned)q : QUIET_MAX_MS;
 }
@@ -148,6 +150,11 @@ void changes_arm(struct changes *c)
 unsigned changes_window_ms(const struct changes *c)
 {
 	return c->window_ms;
+}
+
+unsigned changes_pace_ms(const struct changes *c)
+{
+	return c->heat >= STORM_HEAT ? STORM_PACE_MS : 0;
 }
 
 void changes_disarm(struct changes *c)

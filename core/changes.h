@@ -37,6 +37,11 @@ void changes_arm(struct changes *c);
 /* The quiet window the last changes_arm() opened, in ms (before the cap):
  * debounce_ms, or what the adaptive window made of the recent changes. */
 unsigned changes_window_ms(const struct changes *c);
+/* How often, at most, the watcher needs reading, as of the last
+ * changes_arm(): in a storm (the rate that makes the adaptive window 50 ms
+ * or more, whatever the window) every 5 ms, its events read in batches,
+ * late by much less than the window; otherwise 0, at once. */
+unsigned changes_pace_ms(const struct changes *c);
 /* Close the window without calling ready() (gust is quitting). */
 void changes_disarm(struct changes *c);
 

@@ -46,9 +46,13 @@ static void h_set_error(struct gust_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A watcher's fds are paced: in a storm its events are read in batches. */
 static int h_io_add(struct gust_ctx *ctx, int fd, unsigned events, gust_io_cb cb, void *arg)
 {
-	return loop_io_add(ctx->app->loop, fd, events, cb, arg);
+	int r = loop_io_add(ctx->app->loop, fd, events, cb, arg);
+	if (r == 0 && ctx->kind == GUST_KIND_WATCHER)
+		loop_io_pace(ctx->app->loop, fd);
+	return r;
 }
 
 static int h_io_mod(struct gust_ctx *ctx, int fd, unsigned events)

@@ -21,7 +21,9 @@ struct loop_io {
 	unsigned events;
 	gust_io_cb cb;
 	void *arg;
-	bool dead; /* removed during dispatch; compacted afterwards */
+	bool dead;        /* removed during dispatch; compacted afterwards */
+	bool paced;       /* loop_io_pace(): read at most once per pace */
+	uint64_t next_us; /* paced: not polled before this */
 };
 
 struct loop_timer {
@@ -56,6 +58,7 @@ struct loop {
 	bool quit;
 	int quit_code;
 	struct sigaction old[5];
+	uint64_t pace_us; /* loop_set_pace() */
 };
 
 /* The unavoidable signal state: the handler writes the signal number into
@@ -187,8 +190,22 @@ int loop_io_add(struct loop *loop, int fd, unsigned events, gust_io_cb cb, void 
 		loop->io = n;
 		loop->capio = cap;
 	}
-	loop->io[loop->nio++] = (struct loop_io){ fd, events, cb, arg, false };
+	loop->io[loop->nio++] = (struct loop_io){ fd, events, cb, arg, false, false, 0 };
 	return 0;
+}
+
+int loop_io_pace(struct loop *loop, int fd)
+{
+	struct loop_io *io = find_io(loop, fd);
+	if (!io)
+		return -ENOENT;
+	io->paced = true;
+	return 0;
+}
+
+void loop_set_pace(struct loop *loop, unsigned ms)
+{
+	loop->pace_us = (uint64_t)ms * 1000;
 }
 
 int loop_io_mod(struct loop *loop, int fd, unsigned events)
@@ -369,9 +386,15 @@ int loop_once(struct loop *loop, int timeout_ms)
 	}
 	loop->pfd[0] = (struct pollfd){ loop->sigpipe[0], POLLIN, 0 };
 	size_t nio = loop->nio;
+	uint64_t paced_now = loop->pace_us ? now_us() : 0;
 	for (size_t i = 0; i < nio; i++) {
 		short ev = 0;
-		if (loop->io[i].events & GUST_IO_READ)
+		struct loop_io *io = &loop->io[i];
+		/* paced and read less than a pace ago: let events gather */
+		bool resting = loop->pace_us && io->paced && io->next_us > paced_now;
+		if (resting && (wait_us < 0 || (int64_t)(io->next_us - paced_now) < wait_us))
+			wait_us = (int64_t)(io->next_us - paced_now);
+		if ((loop->io[i].events & GUST_IO_READ) && !resting)
 			ev |= POLLIN;
 		if (loop->io[i].events & GUST_IO_WRITE)
 			ev |= POLLOUT;
@@ -399,6 +422,8 @@ int loop_once(struct loop *loop, int timeout_ms)
 			unsigned ev = 0;
 			if (re & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
 				ev |= GUST_IO_READ;
+			if ((ev & GUST_IO_READ) && loop->io[i].paced && loop->pace_us)
+				loop->io[i].next_us = now_us() + loop->pace_us;
 			if (re & POLLOUT)
 				ev |= GUST_IO_WRITE;
 			ev &= loop->io[i].events | GUST_IO_READ;

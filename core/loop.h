@@ -18,6 +18,13 @@ int loop_io_add(struct loop *loop, int fd, unsigned events, gust_io_cb cb, void 
 int loop_io_mod(struct loop *loop, int fd, unsigned events);
 int loop_io_del(struct loop *loop, int fd);
 
+/* Pacing, for a storm: a paced fd (a watcher's) is read at most once per
+ * pace, so that its events come in batches, not one wake-up each. The pace
+ * is 0 (off) until loop_set_pace(). loop_io_pace: -ENOENT if fd is not
+ * added. */
+int loop_io_pace(struct loop *loop, int fd);
+void loop_set_pace(struct loop *loop, unsigned ms);
+
 /* One-shot timer; returns a non-zero id or 0. */
 uint64_t loop_timer_add(struct loop *loop, unsigned ms, gust_timer_cb cb, void *arg);
 void loop_timer_cancel(struct loop *loop, uint64_t id);

@@ -389,8 +389,9 @@ START_TEST(test_adaptive_safe_writes)
 }
 END_TEST
 
-/* The window follows the rate: a storm heats it to 200 ms, and it cools
- * back to the short one when changes become rare again. */
+/* The window follows the rate: a storm heats it to 200 ms (and paces the
+ * watcher's reads), and it cools back to the short one (and reads at once)
+ * when changes become rare again. */
 START_TEST(test_adaptive_cools_down)
 {
 	static const struct step steps[] = { { 0, NULL, 1000 }, { 600, "main.go", 0 } };
@@ -401,14 +402,17 @@ START_TEST(test_adaptive_cools_down)
 	play(&s, &r, steps, 1);
 	ck_assert(run_until_fired(&r, 1));
 	ck_assert_uint_eq(changes_window_ms(r.c), 200);
+	ck_assert_uint_eq(changes_pace_ms(r.c), 5); /* the watcher read in batches */
 	play(&s, &r, steps + 1, 1);
 	ck_assert(run_until_fired(&r, 2));
 	ck_assert_uint_le(changes_window_ms(r.c), 12);
+	ck_assert_uint_eq(changes_pace_ms(r.c), 0);
 	rig_fini(&r);
 }
 END_TEST
 
-/* A value set for debounce_ms is the fixed window, whatever the rate. */
+/* A value set for debounce_ms is the fixed window, whatever the rate; a
+ * storm is still read in batches. */
 START_TEST(test_fixed_window_ignores_rate)
 {
 	static const struct step steps[] = { { 0, NULL, 1000 } };
@@ -419,6 +423,7 @@ START_TEST(test_fixed_window_ignores_rate)
 	play(&s, &r, steps, 1);
 	ck_assert(run_until_fired(&r, 1));
 	ck_assert_uint_eq(changes_window_ms(r.c), 30);
+	ck_assert_uint_eq(changes_pace_ms(r.c), 5); /* a storm all the same */
 	rig_fini(&r);
 }
 END_TEST

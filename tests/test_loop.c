@@ -101,6 +101,56 @@ START_TEST(test_io_and_del_in_callback)
 }
 END_TEST
 
+/* what each paced read got */
+static char paced_got[4][8];
+static int paced_reads;
+static void on_paced(int fd, unsigned ev, void *arg)
+{
+	(void)arg;
+	ck_assert(ev & GUST_IO_READ);
+	ck_assert_int_lt(paced_reads, 4);
+	ssize_t n = read(fd, paced_got[paced_reads], sizeof paced_got[0] - 1);
+	ck_assert_int_gt(n, 0);
+	paced_got[paced_reads++][n] = '\0';
+}
+
+/* A paced fd is read at most once per pace: what comes during the rest is
+ * read in one batch when it ends. Without a pace (0), at once. */
+START_TEST(test_paced_io_reads_in_batches)
+{
+	struct loop *loop = loop_new();
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	paced_reads = 0;
+	ck_assert_int_eq(loop_io_pace(loop, p[0]), -ENOENT);
+	ck_assert_int_eq(loop_io_add(loop, p[0], GUST_IO_READ, on_paced, NULL), 0);
+	ck_assert_int_eq(loop_io_pace(loop, p[0]), 0);
+	loop_set_pace(loop, 1000);
+	ck_assert_int_eq(write(p[1], "a", 1), 1);
+	ck_assert(run_until(loop, &paced_reads, 5000));
+	ck_assert_str_eq(paced_got[0], "a");
+	/* resting: "b" waits, then "c" joins it */
+	ck_assert_int_eq(write(p[1], "b", 1), 1);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(loop_once(loop, 10), 0);
+	ck_assert_int_eq(write(p[1], "c", 1), 1);
+	uint64_t deadline = loop_now_ms() + 5000;
+	while (paced_reads < 2 && loop_now_ms() < deadline)
+		ck_assert_int_eq(loop_once(loop, -1), 0);
+	ck_assert_int_eq(paced_reads, 2);
+	ck_assert_str_eq(paced_got[1], "bc");
+	/* pace 0: read as soon as it comes */
+	loop_set_pace(loop, 0);
+	ck_assert_int_eq(write(p[1], "d", 1), 1);
+	ck_assert_int_eq(loop_once(loop, 5000), 0);
+	ck_assert_int_eq(paced_reads, 3);
+	ck_assert_str_eq(paced_got[2], "d");
+	close(p[0]);
+	close(p[1]);
+	loop_free(loop);
+}
+END_TEST
+
 static int exited, exit_status, hook_count;
 static void on_exit_cb(pid_t pid, int status, void *arg)
 {
@@ -175,6 +225,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_timers_fire_in_order_and_cancel);
 	tcase_add_test(tc, test_io_and_del_in_callback);
+	tcase_add_test(tc, test_paced_io_reads_in_batches);
 	tcase_add_test(tc, test_child_exit_reported_and_reaped);
 	tcase_add_test(tc, test_signal_delivered_through_loop);
 	tcase_add_test(tc, test_run_until_quit);
