@@ -4,15 +4,16 @@
 # installed. Run from the build directory after `make`:
 #
 #   1. overhead  file write -> the new program's first instruction, with a
-#                build command that does nothing, minus the debounce window;
+#                build command that does nothing, at the default debounce
+#                (with BENCH_DEBOUNCE_MS set: that window, taken off);
 #                and its floor: `true` started and waited for, then the
 #                program started, with nothing watching or supervising
 #      ready     file write -> gust reports the new run ready, for a small
 #                HTTP server (default "listen" readiness, and "http"), beside
 #                the write -> its first instruction and -> its listen(), and
 #                the wakeups gust spent detecting readiness
-#   2. storm     1,000 and 10,000 files written in one burst -> builds, and
-#                time until settled
+#   2. storm     1,000 and 10,000 files written in one burst -> builds,
+#                time until settled, and the watching process's own CPU
 #   3. idle      CPU and RSS over BENCH_IDLE_SECS watching 10,000 files in
 #                1,000 directories, per watcher back end
 #   4. scale     start-up time and RSS until changes are detected, 10,000
@@ -27,7 +28,8 @@
 # Environment: GUST (default ./gust), GUST_PLUGIN_PATH (default
 # ./plugins/.libs), BENCH_RUNS (5), BENCH_IDLE_SECS (30, the issue's
 # figure; 10 with BENCH_QUICK), BENCH_OUT (bench/results.json), BENCH_QUICK=1
-# (skip the 100,000 file case and run each case 3 times), BENCH_WARMUP (3: seconds gust runs
+# (skip the 100,000 file case and run each case 3 times), BENCH_DEBOUNCE_MS
+# (gust's watch.debounce_ms; default unset: gust's default), BENCH_WARMUP (3: seconds gust runs
 # before the first timed edit), BENCH_ONLY (the sections to run,
 # of: overhead spawn ready storm idle scale teardown; default all), CC.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -46,7 +48,11 @@ QUICK=${BENCH_QUICK:-0}
 CC=${CC:-cc}
 ONLY=${BENCH_ONLY:-}
 want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; } # a section to run?
-DEBOUNCE_MS=20
+# Not set: gust's default (adaptive) window, which the overhead includes.
+DEBOUNCE_MS=${BENCH_DEBOUNCE_MS:-}
+DEBOUNCE_LINE=${DEBOUNCE_MS:+\"debounce_ms\": $DEBOUNCE_MS,}
+# What to take off the measured latency, in ms: a set window only.
+DEBOUNCE_OFF=${DEBOUNCE_MS:-0}
 # Seconds between the program's first start and the first timed edit: gust's
 # process scans read all of /proc until it has a view 2 s old, and only what
 # was created since from then on (core/ptree.c); a user's edits come later.
@@ -502,7 +508,7 @@ config() {
   ${7:-}
   "root": "$2",
   "tmp_dir": "$W/gust-tmp",
-  "watch": { "include_ext": ["txt"], "debounce_ms": $DEBOUNCE_MS,
+  "watch": { "include_ext": ["txt"], $DEBOUNCE_LINE
              "gitignore": false },
   "log": { "color": "never" },
   "watcher": { "plugin": "$3" },
@@ -581,7 +587,7 @@ echo "bench: $GUST_VERSION; watchers: ${WATCHERS[*]}; runs: $RUNS; in $W" >&2
 T_START=$(now_us)
 
 # ======================================================================
-# 1. overhead: write -> new program's first instruction, minus debounce
+# 1. overhead: write -> new program's first instruction (minus a set debounce)
 # ======================================================================
 want overhead && echo "bench: 1/5 overhead" >&2
 overhead_case() { # TOOL|gust WATCHER
@@ -609,7 +615,7 @@ overhead_case() { # TOOL|gust WATCHER
 		fi
 		t1=$(last_line "$stamps")
 		if [ "$who" = gust ]; then
-			vals+=("$(us_to_ms $((t1 - t0 - DEBOUNCE_MS * 1000)))")
+			vals+=("$(us_to_ms $((t1 - t0 - DEBOUNCE_OFF * 1000)))")
 		else
 			vals+=("$(us_to_ms $((t1 - t0)))")
 		fi
@@ -719,7 +725,7 @@ fi
 # a listening socket of the run's tree, from /proc) and "http" (a GET
 # through libcurl on gust's loop). Beside it, the same write -> the
 # server's first instruction (the overhead figure) and -> the moment its
-# listen() returned, each minus the debounce window. The time gust reports
+# listen() returned (minus BENCH_DEBOUNCE_MS when set). The time gust reports
 # ready is when the helper (writewait, polling every 50 µs) sees the "ready
 # in" line appear in gust's log. The wakeups are what gust -v prints per
 # run ("after N wakeups": the loop's callbacks spent on it).
@@ -764,9 +770,9 @@ ready_case() { # CHECK (listen|http)
 			note "ready/$check: not ready after write $i"
 			break
 		fi
-		ready+=("$(us_to_ms $((t1 - t0 - DEBOUNCE_MS * 1000)))")
-		first+=("$(us_to_ms $(($(last_line "$stamps") - t0 - DEBOUNCE_MS * 1000)))")
-		listen+=("$(us_to_ms $(($(last_line "$stamps.listen") - t0 - DEBOUNCE_MS * 1000)))")
+		ready+=("$(us_to_ms $((t1 - t0 - DEBOUNCE_OFF * 1000)))")
+		first+=("$(us_to_ms $(($(last_line "$stamps") - t0 - DEBOUNCE_OFF * 1000)))")
+		listen+=("$(us_to_ms $(($(last_line "$stamps.listen") - t0 - DEBOUNCE_OFF * 1000)))")
 		own+=("$READY_MS")
 		wakes+=("$WAKE_LAST")
 		nap 0.2
@@ -799,15 +805,17 @@ settled() { # BUILDS STAMPS EXTRA: no new build for 1 s, a run per build
 }
 storm_case() { # N WHO
 	local n=$1 who=$2 root=$W/st-root builds=$W/st-builds stamps=$W/st-stamps
-	local r t0 b0 s0 counts=() times=() extra=0
+	local r t0 b0 s0 c0 pid counts=() times=() cpus=() extra=0
 	rm -rf "$root" "$builds" "$stamps"; mkdir -p "$root"
 	"$H" files "$root" "$n" 10 init >/dev/null || die "cannot write files"
 	if [ "$who" = gust ]; then
 		config "$W/st.json" "$root" "$DEFAULT_WATCHER" "$H now $builds" "[\"stamp\", \"$stamps\"]"
 		start_gust "$W/st.json" "$W/st.log"
+		pid=$GPID
 		extra=0 # the start-up build and its run are both counted
 	else
 		start_tool "$who" "$root" "$stamps"
+		pid=$TPID
 		: >"$builds"
 	fi
 	if ! wait_until 60 has_lines "$stamps" 1; then
@@ -820,6 +828,7 @@ storm_case() { # N WHO
 	[ "$n" -ge 10000 ] && runs=3
 	for ((r = 1; r <= runs; r++)); do
 		b0=$(lines "$builds"); s0=$(lines "$stamps")
+		proc_cpu "$pid"; c0=$CPU_NS
 		t0=$("$H" files "$root" "$n" 10 "storm$r")
 		_last_b=""
 		if [ "$who" = gust ]; then
@@ -831,12 +840,16 @@ storm_case() { # N WHO
 			counts+=($(($(lines "$stamps") - s0)))
 		fi
 		times+=("$(us_to_ms $(($(last_line "$stamps") - t0)))")
+		# the watcher's own CPU for the burst (not its builds' or runs')
+		proc_cpu "$pid"; cpus+=("$(us_to_ms $(((CPU_NS - c0) / 1000)))")
 	done
 	stop_who "$who"
 	record storm "$n files: builds" "$who" count "exactly 1" "${counts[@]}"
 	cmp_set "storm $n: builds" "$who"
 	record storm "$n files: burst->settled" "$who" ms "" "${times[@]}"
 	cmp_set "storm $n: settled" "$who"
+	record storm "$n files: CPU of the watcher" "$who" ms "" "${cpus[@]}"
+	cmp_set "storm $n: CPU" "$who"
 }
 want storm && for n in 1000 10000; do
 	storm_case "$n" gust
@@ -918,11 +931,12 @@ scale_case() { # N WATCHER
 			stop_gust
 			return
 		fi
-		# The write that was seen: the last one before run - debounce.
+		# The write that was seen: the last one before run - debounce
+		# (the default window is at least 10 ms).
 		t1=$(head -n 1 "$stamps"); t1=${t1%% *}
 		local tw=${_probe_times[0]} x
 		for x in "${_probe_times[@]}"; do
-			[ "$x" -le $((t1 - DEBOUNCE_MS * 1000)) ] && tw=$x
+			[ "$x" -le $((t1 - ${DEBOUNCE_MS:-10} * 1000)) ] && tw=$x
 		done
 		ups+=("$(us_to_ms $((tw - t0)))")
 		rss+=("$(proc_rss_kb "$GPID")")
@@ -1024,11 +1038,11 @@ fi
 # ratios and output
 # ======================================================================
 # gust's median over each tool's median, measured in this run (below 1:
-# gust is faster or lighter). The overhead of gust has the debounce taken
-# off; the tools have none to take off.
+# gust is faster or lighter). With BENCH_DEBOUNCE_MS set, gust's overhead
+# has that window taken off; the tools have none to take off.
 for t in "${TOOLS[@]}"; do
-	for m in "overhead" "storm 1000: builds" "storm 1000: settled" \
-		"storm 10000: builds" "storm 10000: settled" \
+	for m in "overhead" "storm 1000: builds" "storm 1000: settled" "storm 1000: CPU" \
+		"storm 10000: builds" "storm 10000: settled" "storm 10000: CPU" \
 		"idle CPU, ${IDLE_SECS} s" "idle RSS"; do
 		g=${CMP["$m|gust"]:-} o=${CMP["$m|$t"]:-}
 		[ -n "$g" ] && [ -n "$o" ] || continue
@@ -1052,7 +1066,7 @@ mkdir -p "$(dirname "$OUT")"
 	echo "  \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\","
 	echo "  \"kernel\": \"$(uname -sr)\","
 	echo "  \"cpus\": $(getconf _NPROCESSORS_ONLN),"
-	echo "  \"runs\": $RUNS, \"idle_secs\": $IDLE_SECS, \"debounce_ms\": $DEBOUNCE_MS,"
+	echo "  \"runs\": $RUNS, \"idle_secs\": $IDLE_SECS, \"debounce_ms\": ${DEBOUNCE_MS:-null},"
 	echo "  \"results\": ["
 	for ((i = 0; i < ${#ROWS[@]}; i++)); do
 		printf '    %s%s\n' "${ROWS[$i]}" "$([ $i -lt $((${#ROWS[@]} - 1)) ] && echo ,)"
