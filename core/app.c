@@ -739,11 +739,14 @@ static void cycle_prefix(struct app *app, uint64_t t0)
 }
 
 /* The probe's answer: the end of the cycle line. */
-static void on_ready(void *arg, enum probe_result result, const char *what)
+static void on_ready(void *arg, enum probe_result result, const char *probe_what)
 {
 	struct app *app = arg;
 	uint64_t ms = loop_now_ms() - app->run_started_ms;
 	unsigned long wakeups = ready_wakeups(&app->ready);
+	/* what may point into the probe, which ready_cancel() frees */
+	char what[256];
+	snprintf(what, sizeof what, "%s", probe_what ? probe_what : "");
 	ready_cancel(&app->ready);
 	bool first = !strcmp(app->cycle_line, "started");
 	if (result == PROBE_TIMEOUT) {

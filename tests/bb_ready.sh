@@ -69,6 +69,16 @@ start_gust "$P" -v
 ok_run "tcp: ready once a connect succeeds" wait_for 20 log_has "ready: 127\.0\.0\.1:$PORT \(tcp connect\)"
 stop_gust TERM
 
+# ---- http readiness: a response below 500, through libcurl on gust's loop ----
+PORT=$(free_port)
+project http "\"bin\": \"python3\", \"args\": [\"-m\", \"http.server\", \"--bind\", \"127.0.0.1\", \"$PORT\"], \"ready\": { \"http\": \"http://127.0.0.1:$PORT/\" }"
+start_gust "$P" -v
+ok_run "http: ready once the server answers" wait_for 30 log_has "ready: http://127\.0\.0\.1:$PORT/ \(HTTP 200\)"
+echo v2 >"$P/src/version.txt"
+ok_run "http: the restarted server is ready too" wait_for 30 log_has 'run: restarted: .*ready in [0-9]+ ms$'
+stop_gust TERM
+is "$GUST_STATUS" 0 "http: gust exits 0"
+
 # ---- "ready": false: no check, the start is the end of the cycle ----
 project off "\"bin\": \"$SHAPE\", \"args\": [\"pause\"], \"ready\": false"
 start_gust "$P"
