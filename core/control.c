@@ -83,7 +83,7 @@ static void send_text(int fd, const char *text)
 	(void)!send(fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-static void reply_error(struct conn *c, const char *fmt, ...)
+GUST_PRINTF(2, 3) static void reply_error(struct conn *c, const char *fmt, ...)
 {
 	char line[512] = "error: ";
 	va_list ap;
