@@ -1,12 +1,12 @@
 /* dotenv.c - fuzz target "dotenv": the .env parser of the runners'
- * env_files (runcmd_parse_env_file(), plugins/runcmd.c).
+ * env_files (runcmd_parse_env_file(), plugins/lib/runcmd.c).
  *
  * Input: the whole .env file. Checked: a success gives only "NAME=value"
  * entries with a valid NAME; a failure gives a message naming the file. */
 #include "config.h"
 
-#include "../plugins/runcmd.h"
 #include "fuzz.h"
+#include "runcmd.h"
 
 #include <ctype.h>
 #include <limits.h>

@@ -6,14 +6,14 @@
 FUZZ_NAMES = conf gitignore glob dotenv state ctl
 FUZZ_COMMON = fuzz/fuzz.h fuzz/util.c
 FUZZ_PLUGINS = fuzz/plugin-inotify.c fuzz/plugin-kqueue.c fuzz/plugin-poll.c \
-	fuzz/plugin-shell.c fuzz/plugin-plain.c fuzz/plugin-dlv.c \
-	plugins/walk.c plugins/walk.h plugins/sockets.c plugins/sockets.h $(FUZZ_RUNCMD)
-FUZZ_RUNCMD = plugins/runcmd.c plugins/runcmd.h plugins/runout.c plugins/runout.h \
-	plugins/outpipe.c plugins/outpipe.h
+	fuzz/plugin-shell.c fuzz/plugin-plain.c fuzz/plugin-dlv.c
 FUZZ_CONF = $(FUZZ_COMMON) fuzz/conf.c $(FUZZ_PLUGINS)
 FUZZ_GITIGNORE = $(FUZZ_COMMON) fuzz/gitignore.c
 FUZZ_GLOB = $(FUZZ_COMMON) fuzz/glob.c
-FUZZ_DOTENV = $(FUZZ_COMMON) fuzz/dotenv.c $(FUZZ_RUNCMD)
+FUZZ_DOTENV = $(FUZZ_COMMON) fuzz/dotenv.c
+# conf and dotenv also need the plugins' shared library (plugins/lib/):
+# the replay tests link it as built, the fuzzers an instrumented copy.
+FUZZ_PLUGLIB_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/lib
 # The state file target has its own dry-run build of statefile.c (see
 # fuzz/state.c), linked before the core library's.
 FUZZ_STATE = $(FUZZ_COMMON) fuzz/state.c core/statefile.c
@@ -25,8 +25,9 @@ REPLAY_TESTS = fuzz/replay-conf fuzz/replay-gitignore fuzz/replay-glob \
 check_PROGRAMS += $(REPLAY_TESTS)
 TESTS += $(REPLAY_TESTS)
 fuzz_replay_conf_SOURCES = fuzz/replay.c $(FUZZ_CONF)
+fuzz_replay_conf_CPPFLAGS = $(FUZZ_PLUGLIB_CPPFLAGS)
 fuzz_replay_conf_CFLAGS = $(UNIT_CFLAGS) -DFUZZ_TARGET='"conf"'
-fuzz_replay_conf_LDADD = $(UNIT_LDADD)
+fuzz_replay_conf_LDADD = plugins/libgustplug.la $(UNIT_LDADD)
 fuzz_replay_gitignore_SOURCES = fuzz/replay.c $(FUZZ_GITIGNORE)
 fuzz_replay_gitignore_CFLAGS = $(UNIT_CFLAGS) -DFUZZ_TARGET='"gitignore"'
 fuzz_replay_gitignore_LDADD = $(UNIT_LDADD)
@@ -34,8 +35,9 @@ fuzz_replay_glob_SOURCES = fuzz/replay.c $(FUZZ_GLOB)
 fuzz_replay_glob_CFLAGS = $(UNIT_CFLAGS) -DFUZZ_TARGET='"glob"'
 fuzz_replay_glob_LDADD = $(UNIT_LDADD)
 fuzz_replay_dotenv_SOURCES = fuzz/replay.c $(FUZZ_DOTENV)
+fuzz_replay_dotenv_CPPFLAGS = $(FUZZ_PLUGLIB_CPPFLAGS)
 fuzz_replay_dotenv_CFLAGS = $(UNIT_CFLAGS) -DFUZZ_TARGET='"dotenv"'
-fuzz_replay_dotenv_LDADD = $(UNIT_LDADD)
+fuzz_replay_dotenv_LDADD = plugins/libgustplug.la $(UNIT_LDADD)
 fuzz_replay_state_SOURCES = fuzz/replay.c $(FUZZ_STATE)
 fuzz_replay_state_CFLAGS = $(UNIT_CFLAGS) -DFUZZ_TARGET='"state"' -DGUST_RECOVER_DRY
 fuzz_replay_state_LDADD = $(UNIT_LDADD)
@@ -55,7 +57,7 @@ FUZZER_CFLAGS = $(core_libgustcore_la_CFLAGS) $(FUZZ_CFLAGS)
 FUZZER_LINK = -fsanitize=fuzzer,address,undefined
 FUZZER_LIBS = fuzz/libgustfuzz.la $(JANSSON_LIBS)
 if ENABLE_FUZZING
-noinst_LTLIBRARIES += fuzz/libgustfuzz.la
+noinst_LTLIBRARIES += fuzz/libgustfuzz.la fuzz/libgustplugfuzz.la
 noinst_PROGRAMS += $(FUZZERS)
 endif
 fuzz_libgustfuzz_la_SOURCES = $(core_libgustcore_la_SOURCES)
@@ -63,10 +65,14 @@ nodist_fuzz_libgustfuzz_la_SOURCES = $(nodist_core_libgustcore_la_SOURCES)
 fuzz_libgustfuzz_la_CFLAGS = $(FUZZER_CFLAGS)
 fuzz_libgustfuzz_la_LIBADD = $(core_libgustcore_la_LIBADD)
 $(fuzz_libgustfuzz_la_OBJECTS): core/gust-paths.h
+fuzz_libgustplugfuzz_la_SOURCES = $(plugins_libgustplug_la_SOURCES)
+fuzz_libgustplugfuzz_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
+fuzz_libgustplugfuzz_la_CFLAGS = $(FUZZER_CFLAGS)
 fuzz_fuzz_conf_SOURCES = $(FUZZ_CONF)
+fuzz_fuzz_conf_CPPFLAGS = $(FUZZ_PLUGLIB_CPPFLAGS)
 fuzz_fuzz_conf_CFLAGS = $(FUZZER_CFLAGS)
 fuzz_fuzz_conf_LDFLAGS = $(FUZZER_LINK)
-fuzz_fuzz_conf_LDADD = $(FUZZER_LIBS)
+fuzz_fuzz_conf_LDADD = fuzz/libgustplugfuzz.la $(FUZZER_LIBS)
 fuzz_fuzz_gitignore_SOURCES = $(FUZZ_GITIGNORE)
 fuzz_fuzz_gitignore_CFLAGS = $(FUZZER_CFLAGS)
 fuzz_fuzz_gitignore_LDFLAGS = $(FUZZER_LINK)
@@ -76,9 +82,10 @@ fuzz_fuzz_glob_CFLAGS = $(FUZZER_CFLAGS)
 fuzz_fuzz_glob_LDFLAGS = $(FUZZER_LINK)
 fuzz_fuzz_glob_LDADD = $(FUZZER_LIBS)
 fuzz_fuzz_dotenv_SOURCES = $(FUZZ_DOTENV)
+fuzz_fuzz_dotenv_CPPFLAGS = $(FUZZ_PLUGLIB_CPPFLAGS)
 fuzz_fuzz_dotenv_CFLAGS = $(FUZZER_CFLAGS)
 fuzz_fuzz_dotenv_LDFLAGS = $(FUZZER_LINK)
-fuzz_fuzz_dotenv_LDADD = $(FUZZER_LIBS)
+fuzz_fuzz_dotenv_LDADD = fuzz/libgustplugfuzz.la $(FUZZER_LIBS)
 fuzz_fuzz_state_SOURCES = $(FUZZ_STATE)
 fuzz_fuzz_state_CFLAGS = $(FUZZER_CFLAGS) -DGUST_RECOVER_DRY
 fuzz_fuzz_state_LDFLAGS = $(FUZZER_LINK)

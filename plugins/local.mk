@@ -1,56 +1,80 @@
 # In-tree plugins: one loadable module each, installed in $(pkglibdir) as
-# <kind>-<name>.so.
-PLUGIN_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+# <kind>-<name>.so, one source file each. What several plugins share is in
+# plugins/lib/, built once as a convenience library and linked into each
+# plugin that uses it.
+PLUGIN_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/lib
+PLUGIN_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(PLUGIN_GC_CFLAGS)
+PLUGIN_LIBADD = plugins/libgustplug.la
+
+noinst_LTLIBRARIES += plugins/libgustplug.la
+plugins_libgustplug_la_SOURCES = \
+	plugins/lib/walk.c plugins/lib/walk.h \
+	plugins/lib/runcmd.c plugins/lib/runcmd.h \
+	plugins/lib/runout.c plugins/lib/runout.h \
+	plugins/lib/outpipe.c plugins/lib/outpipe.h \
+	plugins/lib/sockets.c plugins/lib/sockets.h
+plugins_libgustplug_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
+plugins_libgustplug_la_CFLAGS = $(PLUGIN_CFLAGS)
 
 if BUILD_WATCHER_INOTIFY
 pkglib_LTLIBRARIES += plugins/watcher-inotify.la
 endif
-plugins_watcher_inotify_la_SOURCES = plugins/watcher-inotify.c plugins/walk.c plugins/walk.h
+plugins_watcher_inotify_la_SOURCES = plugins/watcher-inotify.c
+plugins_watcher_inotify_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
 plugins_watcher_inotify_la_CFLAGS = $(PLUGIN_CFLAGS)
+plugins_watcher_inotify_la_LIBADD = $(PLUGIN_LIBADD)
 plugins_watcher_inotify_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 
 if BUILD_WATCHER_KQUEUE
 pkglib_LTLIBRARIES += plugins/watcher-kqueue.la
 endif
-plugins_watcher_kqueue_la_SOURCES = plugins/watcher-kqueue.c plugins/walk.c plugins/walk.h
+plugins_watcher_kqueue_la_SOURCES = plugins/watcher-kqueue.c
+plugins_watcher_kqueue_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
 plugins_watcher_kqueue_la_CFLAGS = $(PLUGIN_CFLAGS)
+plugins_watcher_kqueue_la_LIBADD = $(PLUGIN_LIBADD)
 plugins_watcher_kqueue_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 
 if BUILD_WATCHER_POLL
 pkglib_LTLIBRARIES += plugins/watcher-poll.la
 endif
-plugins_watcher_poll_la_SOURCES = plugins/watcher-poll.c plugins/walk.c plugins/walk.h
+plugins_watcher_poll_la_SOURCES = plugins/watcher-poll.c
+plugins_watcher_poll_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
 plugins_watcher_poll_la_CFLAGS = $(PLUGIN_CFLAGS)
+plugins_watcher_poll_la_LIBADD = $(PLUGIN_LIBADD)
 plugins_watcher_poll_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 
 if BUILD_BUILDER_SHELL
 pkglib_LTLIBRARIES += plugins/builder-shell.la
 endif
-plugins_builder_shell_la_SOURCES = plugins/builder-shell.c plugins/outpipe.c plugins/outpipe.h
+plugins_builder_shell_la_SOURCES = plugins/builder-shell.c
+plugins_builder_shell_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
 plugins_builder_shell_la_CFLAGS = $(PLUGIN_CFLAGS)
+plugins_builder_shell_la_LIBADD = $(PLUGIN_LIBADD)
 plugins_builder_shell_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 
 if BUILD_RUNNER_PLAIN
 pkglib_LTLIBRARIES += plugins/runner-plain.la
 endif
-plugins_runner_plain_la_SOURCES = plugins/runner-plain.c plugins/sockets.c plugins/sockets.h \
-	plugins/runcmd.c plugins/runcmd.h \
-	plugins/runout.c plugins/runout.h plugins/outpipe.c plugins/outpipe.h
+plugins_runner_plain_la_SOURCES = plugins/runner-plain.c
+plugins_runner_plain_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
 plugins_runner_plain_la_CFLAGS = $(PLUGIN_CFLAGS)
+plugins_runner_plain_la_LIBADD = $(PLUGIN_LIBADD)
 plugins_runner_plain_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 
 if BUILD_RUNNER_DLV
 pkglib_LTLIBRARIES += plugins/runner-dlv.la
 endif
-plugins_runner_dlv_la_SOURCES = plugins/runner-dlv.c plugins/runcmd.c plugins/runcmd.h \
-	plugins/runout.c plugins/runout.h plugins/outpipe.c plugins/outpipe.h
+plugins_runner_dlv_la_SOURCES = plugins/runner-dlv.c
+plugins_runner_dlv_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
 plugins_runner_dlv_la_CFLAGS = $(PLUGIN_CFLAGS)
+plugins_runner_dlv_la_LIBADD = $(PLUGIN_LIBADD)
 plugins_runner_dlv_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 
 if BUILD_HOOK_EXEC
 pkglib_LTLIBRARIES += plugins/hook-exec.la
 endif
 plugins_hook_exec_la_SOURCES = plugins/hook-exec.c
+plugins_hook_exec_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
 plugins_hook_exec_la_CFLAGS = $(PLUGIN_CFLAGS)
 plugins_hook_exec_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 
@@ -58,6 +82,7 @@ if BUILD_HOOK_NOTIFY
 pkglib_LTLIBRARIES += plugins/hook-notify.la
 endif
 plugins_hook_notify_la_SOURCES = plugins/hook-notify.c
+plugins_hook_notify_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
 plugins_hook_notify_la_CFLAGS = $(PLUGIN_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 plugins_hook_notify_la_LIBADD = $(LIBSYSTEMD_LIBS)
 plugins_hook_notify_la_LDFLAGS = $(PLUGIN_LDFLAGS)

@@ -60,20 +60,23 @@ tests/grown/gust/plugin.h: $(top_srcdir)/include/gust/plugin.h $(top_srcdir)/tes
 $(tests_test_abi_compat_OBJECTS): tests/grown/gust/plugin.h core/gust-paths.h
 CLEANFILES += tests/grown/gust/plugin.h
 EXTRA_DIST += tests/grow-abi.awk
-# The watcher bookkeeping shared by inotify, kqueue and poll (plugins/walk.c)
-# is compiled into this test too, so Linux exercises what kqueue uses.
-tests_test_walk_SOURCES = tests/test_walk.c plugins/walk.c plugins/walk.h
+# The plugins' shared library (plugins/lib/) is linked into these too, so
+# Linux exercises the watcher bookkeeping kqueue uses.
+PLUGLIB_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/lib
+tests_test_walk_SOURCES = tests/test_walk.c
+tests_test_walk_CPPFLAGS = $(PLUGLIB_CPPFLAGS)
 tests_test_walk_CFLAGS = $(UNIT_CFLAGS)
-tests_test_walk_LDADD = $(UNIT_LDADD)
+tests_test_walk_LDADD = plugins/libgustplug.la $(UNIT_LDADD)
 tests_test_listening_SOURCES = tests/test_listening.c
 tests_test_listening_CFLAGS = $(UNIT_CFLAGS)
 tests_test_listening_LDADD = $(UNIT_LDADD)
 tests_test_probe_SOURCES = tests/test_probe.c
 tests_test_probe_CFLAGS = $(UNIT_CFLAGS)
 tests_test_probe_LDADD = $(UNIT_LDADD)
-tests_test_sockets_SOURCES = tests/test_sockets.c plugins/sockets.c plugins/sockets.h
+tests_test_sockets_SOURCES = tests/test_sockets.c
+tests_test_sockets_CPPFLAGS = $(PLUGLIB_CPPFLAGS)
 tests_test_sockets_CFLAGS = $(UNIT_CFLAGS)
-tests_test_sockets_LDADD = $(CHECK_LIBS)
+tests_test_sockets_LDADD = plugins/libgustplug.la $(CHECK_LIBS)
 
 # Fixture plugins the loader must refuse, each with its exact message.
 FIXTURE_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath $(abs_builddir)

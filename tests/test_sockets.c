@@ -1,4 +1,4 @@
-/* test_sockets.c - the runner's listening sockets (plugins/sockets.c) on
+/* test_sockets.c - the runner's listening sockets (plugins/lib/sockets.c) on
  * real loopback addresses and real unix sockets under a temporary root. */
 #include "config.h"
 
@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../plugins/sockets.h"
+#include "sockets.h"
 
 static char root[256];
 

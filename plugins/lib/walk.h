@@ -1,6 +1,6 @@
 /* walk.h - watcher bookkeeping shared by the inotify, kqueue and poll
- * plugins (compiled into each of them, and into tests/test_walk so Linux
- * exercises what kqueue relies on):
+ * plugins (in the plugins' shared library, linked into each of them and into
+ * tests/test_walk so Linux exercises what kqueue relies on):
  *
  *   - a directory walker that asks the core's filter (host->is_ignored)
  *     before entering a directory, honours follow_symlinks, never walks a

@@ -2,8 +2,8 @@
  * (host->output_wanted(): the "log" readiness check): stdout and stderr
  * through one pseudo-terminal when gust's stdout is a terminal, else
  * through two pipes; written through unchanged to gust's stdout (and
- * stderr), and each line handed to host->output_line(). Compiled into
- * each runner (hidden visibility). */
+ * stderr), and each line handed to host->output_line(). In the plugins'
+ * shared library, for the runners (hidden visibility). */
 #ifndef GUST_RUNOUT_H
 #define GUST_RUNOUT_H
 

@@ -1,7 +1,7 @@
 /* outpipe.h - where a spawned step's or run's output goes so that a
  * plugin can read it from the loop: the slave of a fresh pseudo-terminal
- * (programs keep their colours: they test isatty) or a pipe. Compiled into
- * each plugin that uses it (hidden visibility). */
+ * (programs keep their colours: they test isatty) or a pipe. In the
+ * plugins' shared library (hidden visibility). */
 #ifndef GUST_OUTPIPE_H
 #define GUST_OUTPIPE_H
 

@@ -1,9 +1,9 @@
-/* runcmd.h - what every in-tree runner shares, compiled into each runner
- * plugin (everything here has hidden visibility; plugins export only
- * gust_plugin_desc). It reads the options common to all runners, builds the
- * environment afresh for every start (env_files are reread), and drives one
- * run through the host's tree_* functions: start, exit report, stop with
- * escalation, stop_done.
+/* runcmd.h - what every in-tree runner shares, in the plugins' shared
+ * library linked into each runner plugin (everything here has hidden
+ * visibility; plugins export only gust_plugin_desc). It reads the options
+ * common to all runners, builds the environment afresh for every start
+ * (env_files are reread), and drives one run through the host's tree_*
+ * functions: start, exit report, stop with escalation, stop_done.
  *
  * Common runner options (section "runner"):
  *   env            object of "NAME": "value" set for the program (or an
