@@ -1,8 +1,10 @@
 # In-tree plugins: one loadable module each, installed in $(pkglibdir) as
 # <kind>-<name>.so, one source file each. What several plugins share is in
 # plugins/lib/, built once as a convenience library and linked into each
-# plugin that uses it.
-PLUGIN_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/lib
+# plugin that uses it. Plugins see include/ and plugins/lib/ only, not
+# core/: whatever a plugin takes from the core comes through the host table
+# (include/gust/plugin.h).
+PLUGIN_CPPFLAGS = -I$(top_srcdir)/include -I$(top_srcdir)/plugins/lib
 PLUGIN_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(PLUGIN_GC_CFLAGS)
 PLUGIN_LIBADD = plugins/libgustplug.la
 
