@@ -10,7 +10,12 @@ PLUGIN_LIBADD = plugins/libgustplug.la
 
 noinst_LTLIBRARIES += plugins/libgustplug.la
 plugins_libgustplug_la_SOURCES = \
+	plugins/lib/hash.h \
+	plugins/lib/visited.c plugins/lib/visited.h \
 	plugins/lib/walk.c plugins/lib/walk.h \
+	plugins/lib/idpaths.c plugins/lib/idpaths.h \
+	plugins/lib/snap.c plugins/lib/snap.h \
+	plugins/lib/poller.c plugins/lib/poller.h \
 	plugins/lib/runcmd.c plugins/lib/runcmd.h \
 	plugins/lib/runout.c plugins/lib/runout.h \
 	plugins/lib/outpipe.c plugins/lib/outpipe.h \

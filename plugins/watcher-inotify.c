@@ -19,6 +19,8 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "idpaths.h"
+#include "poller.h"
 #include "walk.h"
 
 #define DIR_MASK                                                                                   \

@@ -1,7 +1,7 @@
 /* watcher-kqueue.c - the BSDs and macOS: EVFILT_VNODE on every directory and
  * file the filter allows (one fd each). kqueue says only "this vnode
  * changed": a write to a directory is turned into creates and removes by
- * rescanning that one directory against the snapshot (walk.c, which the
+ * rescanning that one directory against the snapshot (lib/snap.c, which the
  * Linux tests exercise); a file deleted or renamed over has its fd closed
  * and its directory rescanned, which reopens the new file. Out of file
  * descriptors: a message and polling (fallback_to_poll). */
@@ -21,6 +21,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "poller.h"
+#include "snap.h"
 #include "walk.h"
 
 #ifdef O_EVTONLY

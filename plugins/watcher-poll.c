@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "poller.h"
 #include "walk.h"
 
 struct poll_watcher {

@@ -1,4 +1,4 @@
-/* test_walk.c - the watcher bookkeeping of plugins/lib/walk.c on real trees:
+/* test_walk.c - the watcher bookkeeping of plugins/lib/ on real trees:
  * the walker (filter, symlinks, unreadable dirs), the ident table, and the
  * snapshot diff that poll and kqueue rely on. The host table is a small
  * one backed by the real filter. */
@@ -21,6 +21,8 @@
 
 #include "conf.h"
 #include "filter.h"
+#include "idpaths.h"
+#include "snap.h"
 #include "walk.h"
 
 #define FMT(buf, ...) ck_assert_int_lt(snprintf(buf, sizeof buf, __VA_ARGS__), (int)sizeof buf)
