@@ -1,12 +1,12 @@
 /* dotenv.c - fuzz target "dotenv": the .env parser of the runners'
- * env_files (runcmd_parse_env_file(), plugins/lib/runcmd.c).
+ * env_files (dotenv_parse_file(), plugins/lib/dotenv.c).
  *
  * Input: the whole .env file. Checked: a success gives only "NAME=value"
  * entries with a valid NAME; a failure gives a message naming the file. */
 #include "config.h"
 
+#include "dotenv.h"
 #include "fuzz.h"
-#include "runcmd.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -33,9 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char **env = NULL;
 	size_t n = 0;
 	err[0] = '\0';
-	int r = runcmd_parse_env_file(path, &env, &n, err, sizeof err);
+	int r = dotenv_parse_file(path, &env, &n, err, sizeof err);
 	if (r < 0) {
-		fuzz_check_message("runcmd_parse_env_file", err);
+		fuzz_check_message("dotenv_parse_file", err);
 		if (strncmp(err, path, strlen(path)) != 0) {
 			fprintf(stderr, "fuzz: the message does not name the file: %s\n", err);
 			abort();

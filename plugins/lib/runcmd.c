@@ -4,9 +4,9 @@
 #include "config.h"
 
 #include "runcmd.h"
+#include "dotenv.h"
 #include "sockets.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,16 +25,6 @@ static void free_strv(char **v)
 	for (char **p = v; *p; p++)
 		free(*p);
 	free(v);
-}
-
-static bool valid_name(const char *s, size_t len)
-{
-	if (len == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
-		return false;
-	for (size_t i = 1; i < len; i++)
-		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
-			return false;
-	return true;
 }
 
 static char *join(const char *dir, const char *path)
@@ -101,7 +91,7 @@ int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx
 		goto oom;
 	for (size_t i = 0; i < nenv; i++) {
 		const char *eq = strchr(env[i], '=');
-		if (!eq || !valid_name(env[i], (size_t)(eq - env[i]))) {
+		if (!eq || !dotenv_valid_name(env[i], (size_t)(eq - env[i]))) {
 			host->set_error(ctx, "env: expected \"NAME=value\", got \"%s\"", env[i]);
 			runcmd_fini(rc);
 			return -EINVAL;
@@ -119,130 +109,6 @@ oom:
 	host->set_error(ctx, "out of memory");
 	runcmd_fini(rc);
 	return -ENOMEM;
-}
-
-/* ---- .env files ---- */
-
-static int push(char ***env, size_t *n, char *s)
-{
-	char **v = realloc(*env, (*n + 2) * sizeof *v);
-	if (!v) {
-		free(s);
-		return -ENOMEM;
-	}
-	v[(*n)++] = s;
-	v[*n] = NULL;
-	*env = v;
-	return 0;
-}
-
-/* One line; NULL with *why set when it is malformed, "" for nothing. */
-static char *parse_line(char *line, const char **why)
-{
-	char *p = line;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (!*p || *p == '#')
-		return strdup("");
-	if (!strncmp(p, "export", 6) && (p[6] == ' ' || p[6] == '\t')) {
-		p += 6;
-		while (*p == ' ' || *p == '\t')
-			p++;
-	}
-	char *name = p;
-	while (isalnum((unsigned char)*p) || *p == '_')
-		p++;
-	size_t nlen = (size_t)(p - name);
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (!valid_name(name, nlen) || *p != '=') {
-		*why = "expected NAME=value";
-		return NULL;
-	}
-	p++;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	size_t cap = nlen + strlen(p) + 2;
-	char *out = malloc(cap);
-	if (!out) {
-		*why = "out of memory";
-		return NULL;
-	}
-	memcpy(out, name, nlen);
-	out[nlen] = '=';
-	char *o = out + nlen + 1;
-	if (*p == '"' || *p == '\'') {
-		char q = *p++;
-		for (; *p && *p != q; p++) {
-			if (q == '"' && *p == '\\' && p[1]) {
-				p++;
-				*o++ = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p == 'r' ? '\r' : *p;
-			} else {
-				*o++ = *p;
-			}
-		}
-		if (*p != q) {
-			free(out);
-			*why = "unterminated quote";
-			return NULL;
-		}
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p && *p != '#') {
-			free(out);
-			*why = "unexpected text after the closing quote";
-			return NULL;
-		}
-	} else {
-		char *start = o;
-		for (; *p; p++) {
-			if (*p == '#' && (o == start || o[-1] == ' ' || o[-1] == '\t'))
-				break;
-			*o++ = *p;
-		}
-		while (o > start && (o[-1] == ' ' || o[-1] == '\t'))
-			o--;
-	}
-	*o = '\0';
-	return out;
-}
-
-int runcmd_parse_env_file(const char *path, char ***env, size_t *n, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		int e = errno;
-		snprintf(err, errlen, "\"%s\": %s", path, strerror(e));
-		return -e;
-	}
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int lineno = 0, r = 0;
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		const char *why = NULL;
-		char *kv = parse_line(line, &why);
-		if (!kv) {
-			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
-			r = -EINVAL;
-			break;
-		}
-		if (!*kv) {
-			free(kv);
-			continue;
-		}
-		if ((r = push(env, n, kv)) < 0) {
-			snprintf(err, errlen, "out of memory");
-			break;
-		}
-	}
-	free(line);
-	fclose(f);
-	return r;
 }
 
 /* ---- one run ---- */
@@ -360,7 +226,7 @@ int runcmd_start(struct runcmd *rc, const char *const *argv)
 	for (const char *const *f = rc->env_files; f && *f; f++) {
 		char err[1024];
 		char *path = (*f)[0] == '/' ? strdup(*f) : join(h->root(rc->ctx), *f);
-		int r = path ? runcmd_parse_env_file(path, &fenv, &nf, err, sizeof err) : -ENOMEM;
+		int r = path ? dotenv_parse_file(path, &fenv, &nf, err, sizeof err) : -ENOMEM;
 		free(path);
 		if (r < 0) {
 			h->set_error(rc->ctx, "env_files: %s",

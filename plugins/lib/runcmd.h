@@ -99,9 +99,4 @@ int runcmd_end(struct runcmd *rc, int status, bool kill_root);
 /* Free; kills a run that is still alive (bounded). */
 void runcmd_fini(struct runcmd *rc);
 
-/* Parse one .env file into "K=V" strings appended to *env (malloc'd,
- * NULL-terminated, *n entries). 0 or -errno; on a syntax error -EINVAL
- * with "file:line: ..." in err. */
-int runcmd_parse_env_file(const char *path, char ***env, size_t *n, char *err, size_t errlen);
-
 #endif
