@@ -17,7 +17,7 @@ UNIT_LDADD = core/libgustcore.la $(CHECK_LIBS) $(JANSSON_LIBS)
 UNIT_TESTS = tests/test_loop tests/test_conf tests/test_filter tests/test_ptree \
 	tests/test_loader tests/test_walk tests/test_sockets \
 	tests/test_listening tests/test_probe tests/test_abi tests/test_abi_compat \
-	tests/test_ledger tests/test_changes tests/test_glob
+	tests/test_ledger tests/test_changes tests/test_glob tests/test_dotenv
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_test_loop_SOURCES = tests/test_loop.c
@@ -77,6 +77,10 @@ tests_test_sockets_SOURCES = tests/test_sockets.c
 tests_test_sockets_CPPFLAGS = $(PLUGLIB_CPPFLAGS)
 tests_test_sockets_CFLAGS = $(UNIT_CFLAGS)
 tests_test_sockets_LDADD = plugins/libgustplug.la $(CHECK_LIBS)
+tests_test_dotenv_SOURCES = tests/test_dotenv.c
+tests_test_dotenv_CPPFLAGS = $(PLUGLIB_CPPFLAGS)
+tests_test_dotenv_CFLAGS = $(UNIT_CFLAGS)
+tests_test_dotenv_LDADD = plugins/libgustplug.la $(UNIT_LDADD)
 
 # Fixture plugins the loader must refuse, each with its exact message.
 FIXTURE_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath $(abs_builddir)
