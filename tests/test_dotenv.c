@@ -238,6 +238,24 @@ START_TEST(test_missing_file)
 }
 END_TEST
 
+START_TEST(test_directory)
+{
+	char path[PATH_MAX], err[512], msg[PATH_MAX + 64];
+	char **env = NULL;
+	size_t n = 0;
+
+	/* a directory is no .env file: an error naming it, not an empty file */
+	setup_dir();
+	FMT(path, "%s/env.d", dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	ck_assert_int_eq(dotenv_parse_file(path, &env, &n, err, sizeof err), -EISDIR);
+	FMT(msg, "\"%s\": %s", path, strerror(EISDIR));
+	ck_assert_str_eq(err, msg);
+	ck_assert_ptr_null(env);
+	teardown_dir();
+}
+END_TEST
+
 START_TEST(test_long_line)
 {
 	enum { LEN = 1 << 20 };
@@ -298,6 +316,7 @@ static Suite *dotenv_suite(void)
 	tc = tcase_create("files");
 	tcase_add_test(tc, test_file);
 	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_directory);
 	tcase_add_test(tc, test_long_line);
 	suite_add_tcase(s, tc);
 	return s;

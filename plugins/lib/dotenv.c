@@ -163,8 +163,20 @@ int dotenv_parse_file(const char *path, char ***env, size_t *n, char *err, size_
 	size_t cap = 0;
 	ssize_t len;
 	int lineno = 0, r = 0;
-	while (r == 0 && (len = getline(&line, &cap, f)) >= 0)
+	while (r == 0) {
+		errno = 0;
+		if ((len = getline(&line, &cap, f)) < 0) {
+			/* a read error (a directory opens, then reads EISDIR) is
+			 * not the end of the file */
+			if (ferror(f)) {
+				int e = errno ? errno : EIO;
+				snprintf(err, errlen, "\"%s\": %s", path, strerror(e));
+				r = -e;
+			}
+			break;
+		}
 		r = take_line(line, (size_t)len, path, ++lineno, env, n, err, errlen);
+	}
 	free(line);
 	fclose(f);
 	return r;

@@ -11,7 +11,8 @@
  *                  host->opt_strv as an array when the core lacks it)
  *   env_files      array of .env files (KEY=VALUE lines, # comments,
  *                  optional quotes, "export " prefix), reread every start;
- *                  a missing file is an error naming it
+ *                  a file that cannot be read (missing, a directory) is
+ *                  an error naming it
  *   cwd            working directory (relative to the root), default root
  *   stop_signal    name or number, default "SIGTERM"
  *   kill_delay_ms  grace period before SIGKILL, default 2000
