@@ -115,10 +115,12 @@ START_TEST(test_comments)
 	                        "B=1 # trailing\n"
 	                        "C=1\t# after a tab\n"
 	                        "D=a#b\n"
+	                        "E=#ff0000\n"
 	                        "F= # only a comment\n"
 	                        "G=\"q\" # after a quote\n"
 	                        "H='q'# right after a quote\n");
-	expect_env(&p, (const char *const[]){ "B=1", "C=1", "D=a#b", "F=", "G=q", "H=q", NULL });
+	expect_env(&p, (const char *const[]){ "B=1", "C=1", "D=a#b", "E=#ff0000", "F=", "G=q",
+	                                      "H=q", NULL });
 	dotenv_free(p.env);
 }
 END_TEST

@@ -93,8 +93,10 @@ static char *parse_line(char *line, const char **why)
 		}
 	} else {
 		char *start = o;
+		/* p[-1] is the line's own character before: the blanks after
+		 * the "=" count, the "=" itself does not */
 		for (; *p; p++) {
-			if (*p == '#' && (o == start || o[-1] == ' ' || o[-1] == '\t'))
+			if (*p == '#' && (p[-1] == ' ' || p[-1] == '\t'))
 				break;
 			*o++ = *p;
 		}
