@@ -46,6 +46,7 @@
 #include <gust/plugin.h>
 
 #include "outpipe.h"
+#include "pathsearch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -386,28 +387,20 @@ static bool plain_char(char c)
 	       (c && strchr("-_./:,+@%^=", c));
 }
 
-/* Is word an executable file, as a path (against cwd) or found in path? */
+/* Is word an executable file, as a path (against cwd) or found in path
+ * (NULL: unset) as the core will look for it? */
 static bool runnable(const char *word, const char *cwd, const char *path)
 {
 	char buf[4200];
-	struct stat st;
 	if (strchr(word, '/')) {
 		if (word[0] != '/' &&
 		    snprintf(buf, sizeof buf, "%s/%s", cwd, word) < (int)sizeof buf)
 			word = buf;
-		return stat(word, &st) == 0 && S_ISREG(st.st_mode) && access(word, X_OK) == 0;
+		return path_is_exec(word);
 	}
-	for (const char *p = path ? path : ""; *p;) {
-		const char *e = strchr(p, ':');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		if (n && n < sizeof buf - strlen(word) - 2) {
-			snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, word);
-			if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
-				return true;
-		}
-		p += n + (e != NULL);
-	}
-	return false;
+	char *found = path_search(word, path, cwd);
+	free(found);
+	return found != NULL;
 }
 
 /* A command with nothing for a shell to do runs without one, as make(1)

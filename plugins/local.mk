@@ -17,6 +17,7 @@ plugins_libgustplug_la_SOURCES = \
 	plugins/lib/snap.c plugins/lib/snap.h \
 	plugins/lib/poller.c plugins/lib/poller.h \
 	plugins/lib/dotenv.c plugins/lib/dotenv.h \
+	plugins/lib/pathsearch.c plugins/lib/pathsearch.h \
 	plugins/lib/runcmd.c plugins/lib/runcmd.h \
 	plugins/lib/runout.c plugins/lib/runout.h \
 	plugins/lib/outpipe.c plugins/lib/outpipe.h \

@@ -46,6 +46,7 @@
 
 #include <gust/plugin.h>
 
+#include "pathsearch.h"
 #include "runcmd.h"
 
 #define DLV_NOT_FOUND                                                                              \
@@ -94,38 +95,11 @@ static const char *const known_keys[] = { "bin",        "args",
 	                                  "sockets",    RUNCMD_COMMON_KEYS,
 	                                  NULL };
 
-static bool is_exec_file(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-/* Search PATH for name (no slash). Returns a malloc'd path or NULL. */
-static char *search_path(const char *name)
-{
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (const char *p = path;;) {
-		const char *end = strchr(p, ':');
-		size_t dlen = end ? (size_t)(end - p) : strlen(p);
-		char buf[4096];
-		int n = dlen ? snprintf(buf, sizeof buf, "%.*s/%s", (int)dlen, p, name)
-		             : snprintf(buf, sizeof buf, "./%s", name);
-		/* A relative PATH entry would break once cwd is applied. */
-		if (n > 0 && (size_t)n < sizeof buf && is_exec_file(buf))
-			return buf[0] == '/' ? strdup(buf) : realpath(buf, NULL);
-		if (!end)
-			return NULL;
-		p = end + 1;
-	}
-}
-
 static int find_dlv(struct dlv *d, const char *opt)
 {
 	const struct gust_host *h = d->host;
 	if (!opt) {
-		d->dlv_path = search_path("dlv");
+		d->dlv_path = path_search("dlv", getenv("PATH"), d->rc.cwd);
 		if (!d->dlv_path) {
 			h->set_error(d->ctx, DLV_NOT_FOUND);
 			return -ENOENT;
@@ -137,7 +111,7 @@ static int find_dlv(struct dlv *d, const char *opt)
 		return -EINVAL;
 	}
 	if (!strchr(opt, '/')) {
-		d->dlv_path = search_path(opt);
+		d->dlv_path = path_search(opt, getenv("PATH"), d->rc.cwd);
 		if (!d->dlv_path) {
 			h->set_error(d->ctx,
 			             "/runner/dlv: \"%s\" not found on PATH; install Delve "

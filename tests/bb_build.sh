@@ -219,14 +219,17 @@ P=$T/plain
 PORT=$(free_port)
 mkdir -p "$P"
 echo v1 >"$P/version.src"
+# found through the empty PATH entry: the step's directory (POSIX, execvp)
+printf '#!/bin/sh\necho from-cwd-tool\n' >"$P/cwdtool"
+chmod +x "$P/cwdtool"
 cat >"$P/gust.json" <<EOF
 {
   "tmp_dir": "tmp",
   "watch": { "include_ext": ["src"], "debounce_ms": 20 },
   "builder": { "plugin": "shell",
-               "pre_cmd": ["printenv GREETING", "cd ."],
+               "pre_cmd": ["printenv GREETING", "cd .", "cwdtool"],
                "cmd": "GREETING=viashell printenv GREETING",
-               "env": ["GREETING=hello"] },
+               "env": ["GREETING=hello", "PATH=$PATH:"] },
   "runner": { "plugin": "plain", "bin": "$GUST_HELPERS/shape", "args": ["serve", "$PORT", "up"] }
 }
 EOF
@@ -235,6 +238,8 @@ ok_run "plain: the first build runs" wait_for 30 answers "$PORT" up
 like "$(gust_log)" "printenv GREETING \\(no shell needed\\)" "a plain command runs without /bin/sh"
 like "$(gust_log)" "build\\| hello" "with the step's environment"
 unlike "$(gust_log)" "cd \\. \\(no shell needed\\)" "a shell builtin runs in the shell"
+like "$(gust_log)" "cwdtool \\(no shell needed\\)" "an empty PATH entry is the step's directory, as for execvp"
+like "$(gust_log)" "build\\| from-cwd-tool" "and the program found there runs"
 unlike "$(gust_log)" "GREETING=viashell printenv GREETING \\(no shell needed\\)" "an assignment first runs in the shell"
 like "$(gust_log)" "build\\| viashell" "and the shell does the assignment"
 stop_gust TERM

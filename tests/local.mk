@@ -17,7 +17,8 @@ UNIT_LDADD = core/libgustcore.la $(CHECK_LIBS) $(JANSSON_LIBS)
 UNIT_TESTS = tests/test_loop tests/test_conf tests/test_filter tests/test_ptree \
 	tests/test_loader tests/test_walk tests/test_sockets \
 	tests/test_listening tests/test_probe tests/test_abi tests/test_abi_compat \
-	tests/test_ledger tests/test_changes tests/test_glob tests/test_dotenv
+	tests/test_ledger tests/test_changes tests/test_glob tests/test_dotenv \
+	tests/test_pathsearch
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_test_loop_SOURCES = tests/test_loop.c
@@ -81,6 +82,10 @@ tests_test_dotenv_SOURCES = tests/test_dotenv.c
 tests_test_dotenv_CPPFLAGS = $(PLUGLIB_CPPFLAGS)
 tests_test_dotenv_CFLAGS = $(UNIT_CFLAGS)
 tests_test_dotenv_LDADD = plugins/libgustplug.la $(UNIT_LDADD)
+tests_test_pathsearch_SOURCES = tests/test_pathsearch.c
+tests_test_pathsearch_CPPFLAGS = $(PLUGLIB_CPPFLAGS)
+tests_test_pathsearch_CFLAGS = $(UNIT_CFLAGS)
+tests_test_pathsearch_LDADD = plugins/libgustplug.la $(UNIT_LDADD)
 
 # Fixture plugins the loader must refuse, each with its exact message.
 FIXTURE_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath $(abs_builddir)
