@@ -23,6 +23,7 @@
 
 #include "poller.h"
 #include "snap.h"
+#include "vec.h"
 #include "walk.h"
 
 #ifdef O_EVTONLY
@@ -78,19 +79,15 @@ static void kq_open_entry(struct kq_watcher *kw, uint32_t id, const char *rel)
 		return; /* gone, a symlink not followed, or unreadable */
 	}
 	if ((size_t)fd >= kw->fd_cap) {
-		size_t cap = kw->fd_cap ? kw->fd_cap : 256;
-		uint32_t *v;
-		while (cap <= (size_t)fd)
-			cap *= 2;
-		v = realloc(kw->fd_ent, cap * sizeof *v);
+		size_t old = kw->fd_cap;
+		uint32_t *v = vec_grow(kw->fd_ent, &kw->fd_cap, (size_t)fd + 1, sizeof *v, 256);
 		if (!v) {
 			close(fd);
 			return;
 		}
-		for (size_t i = kw->fd_cap; i < cap; i++)
+		for (size_t i = old; i < kw->fd_cap; i++)
 			v[i] = WALK_NONE;
 		kw->fd_ent = v;
-		kw->fd_cap = cap;
 	}
 	EV_SET(&kev, fd, EVFILT_VNODE, EV_ADD | EV_CLEAR, KQ_NOTES, 0, NULL);
 	if (kevent(kw->kq, &kev, 1, NULL, 0, NULL) < 0) {

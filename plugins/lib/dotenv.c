@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "dotenv.h"
+#include "vec.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -22,7 +23,9 @@ bool dotenv_valid_name(const char *s, size_t len)
 
 static int push(char ***env, size_t *n, char *s)
 {
-	char **v = realloc(*env, (*n + 2) * sizeof *v);
+	/* the caller's list carries no capacity: one more each time */
+	size_t cap = *env ? *n + 1 : 0;
+	char **v = vec_grow(*env, &cap, *n + 2, sizeof *v, *n + 2);
 	if (!v) {
 		free(s);
 		return -ENOMEM;

@@ -5,6 +5,7 @@
 
 #include "snap.h"
 #include "hash.h"
+#include "vec.h"
 #include "visited.h"
 
 #include <dirent.h>
@@ -74,19 +75,13 @@ static const char *ent_name(const struct walk_snap *s, uint32_t id)
 
 static int names_add(struct walk_snap *s, const char *name, size_t nl, uint32_t *off)
 {
-	if (s->nlen + nl + 1 > s->ncap) {
-		size_t cap = s->ncap ? s->ncap * 2 : 4096;
-		char *v;
-		while (cap < s->nlen + nl + 1)
-			cap *= 2;
-		if (cap > UINT32_MAX)
-			return -ENOMEM;
-		v = realloc(s->names, cap);
-		if (!v)
-			return -ENOMEM;
-		s->names = v;
-		s->ncap = cap;
-	}
+	/* offsets are 32-bit */
+	if (s->nlen + nl + 1 > UINT32_MAX)
+		return -ENOMEM;
+	char *v = vec_grow(s->names, &s->ncap, s->nlen + nl + 1, 1, 4096);
+	if (!v)
+		return -ENOMEM;
+	s->names = v;
 	memcpy(s->names + s->nlen, name, nl);
 	s->names[s->nlen + nl] = '\0';
 	*off = (uint32_t)s->nlen;
@@ -337,14 +332,10 @@ static unsigned dir_hide(struct sstate *st, const struct stat *sb)
 
 static int defer_push(struct sstate *st, uint32_t id)
 {
-	if (st->ndefer == st->cdefer) {
-		size_t cap = st->cdefer ? st->cdefer * 2 : 16;
-		uint32_t *v = realloc(st->defer, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		st->defer = v;
-		st->cdefer = cap;
-	}
+	uint32_t *v = vec_grow(st->defer, &st->cdefer, st->ndefer + 1, sizeof *v, 16);
+	if (!v)
+		return -ENOMEM;
+	st->defer = v;
 	st->defer[st->ndefer++] = id;
 	return 0;
 }
@@ -389,14 +380,10 @@ static void known_dir(struct sstate *st, uint32_t id, int dfd, size_t nlen, cons
 
 static int pend_push(struct sstate *st, uint32_t id, const struct stat *sb)
 {
-	if (st->npend == st->cpend) {
-		size_t cap = st->cpend ? st->cpend * 2 : 64;
-		struct pend *v = realloc(st->pend, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		st->pend = v;
-		st->cpend = cap;
-	}
+	struct pend *v = vec_grow(st->pend, &st->cpend, st->npend + 1, sizeof *v, 64);
+	if (!v)
+		return -ENOMEM;
+	st->pend = v;
 	st->pend[st->npend].id = id;
 	st->pend[st->npend].sb = *sb;
 	st->npend++;
@@ -457,17 +444,10 @@ relist:
 /* Grow stack *v (n used, *cap) to hold more; 0 or -ENOMEM. */
 static int stack_reserve(uint32_t **v, size_t n, size_t *cap, size_t more)
 {
-	if (n + more > *cap) {
-		size_t c = *cap ? *cap : 256;
-		uint32_t *nv;
-		while (c < n + more)
-			c *= 2;
-		nv = realloc(*v, c * sizeof *nv);
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = c;
-	}
+	uint32_t *nv = vec_grow(*v, cap, n + more, sizeof *nv, 256);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
 	return 0;
 }
 
