@@ -10,7 +10,7 @@ PLUGIN_LIBADD = plugins/libgustplug.la
 
 noinst_LTLIBRARIES += plugins/libgustplug.la
 plugins_libgustplug_la_SOURCES = \
-	plugins/lib/hash.h \
+	plugins/lib/hash.c plugins/lib/hash.h \
 	plugins/lib/vec.c plugins/lib/vec.h \
 	plugins/lib/visited.c plugins/lib/visited.h \
 	plugins/lib/walk.c plugins/lib/walk.h \

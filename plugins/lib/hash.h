@@ -1,17 +1,12 @@
-/* hash.h - the hash the plugins' shared library uses. */
+/* hash.h - the one hash of the plugins' shared library: XXH3 (xxHash),
+ * for names, identifiers and stat stamps alike. Not for security: a
+ * hash of what the file system says, in tables gust keeps for itself. */
 #ifndef GUST_PLUG_HASH_H
 #define GUST_PLUG_HASH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
+uint64_t hash_bytes(const void *p, size_t n);
 
 #endif

@@ -36,7 +36,7 @@ void walk_paths_free(struct walk_paths *t)
 
 static size_t pslot_home(int ident, size_t cap)
 {
-	return mix64((uint64_t)(unsigned)ident) & (cap - 1);
+	return (size_t)hash_bytes(&ident, sizeof ident) & (cap - 1);
 }
 
 static struct pslot *paths_find(const struct walk_paths *t, int ident)

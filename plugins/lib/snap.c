@@ -60,12 +60,7 @@ struct walk_snap {
 
 static uint32_t name_hash(const char *name, size_t nl)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < nl; i++) {
-		h ^= (unsigned char)name[i];
-		h *= 1099511628211ull;
-	}
-	return (uint32_t)mix64(h);
+	return (uint32_t)hash_bytes(name, nl);
 }
 
 static const char *ent_name(const struct walk_snap *s, uint32_t id)
@@ -241,11 +236,13 @@ static void remove_children(struct sstate *st, uint32_t id, size_t len)
 
 static uint64_t stamp_of(const struct stat *sb)
 {
-	uint64_t t = (uint64_t)sb->st_mtim.tv_sec * 1000000000ull + (uint64_t)sb->st_mtim.tv_nsec;
-	return mix64(t ^ mix64((uint64_t)sb->st_size ^
-	                       mix64((uint64_t)sb->st_ino ^
-	                             ((uint64_t)(sb->st_mode & S_IFMT) << 48)))) >>
-	       (64 - STAMP_BITS);
+	const uint64_t k[] = {
+		(uint64_t)sb->st_mtim.tv_sec * 1000000000ull + (uint64_t)sb->st_mtim.tv_nsec,
+		(uint64_t)sb->st_size,
+		(uint64_t)sb->st_ino,
+		(uint64_t)(sb->st_mode & S_IFMT),
+	};
+	return hash_bytes(k, sizeof k) >> (64 - STAMP_BITS);
 }
 
 static int64_t ns_of(const struct timespec *t)
@@ -259,15 +256,14 @@ static int64_t ns_of(const struct timespec *t)
  * listing, would leave both as they are. */
 static uint64_t dir_stamp(const struct sstate *st, const struct stat *sb)
 {
-	uint64_t h;
-
 	if (ns_of(&sb->st_mtim) >= st->trust_before || ns_of(&sb->st_ctim) >= st->trust_before)
 		return 0;
-	h = mix64((uint64_t)ns_of(&sb->st_mtim) ^
-	          mix64((uint64_t)ns_of(&sb->st_ctim) ^
-	                mix64((uint64_t)sb->st_ino ^ ((uint64_t)sb->st_dev << 32) ^
-	                      mix64((uint64_t)sb->st_size ^ ((uint64_t)sb->st_nlink << 40))))) >>
-	    (64 - STAMP_BITS);
+	const uint64_t k[] = {
+		(uint64_t)ns_of(&sb->st_mtim), (uint64_t)ns_of(&sb->st_ctim),
+		(uint64_t)sb->st_ino,          (uint64_t)sb->st_dev,
+		(uint64_t)sb->st_size,         (uint64_t)sb->st_nlink,
+	};
+	uint64_t h = hash_bytes(k, sizeof k) >> (64 - STAMP_BITS);
 	return h ? h : 1;
 }
 

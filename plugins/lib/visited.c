@@ -13,6 +13,13 @@ struct visited_ent {
 	bool used;
 };
 
+/* The first slot to try in a table of cap (a power of two) slots. */
+static size_t home(dev_t dev, ino_t ino, size_t cap)
+{
+	const uint64_t k[] = { (uint64_t)dev, (uint64_t)ino };
+	return (size_t)hash_bytes(k, sizeof k) & (cap - 1);
+}
+
 bool visited_add(struct visited *s, dev_t dev, ino_t ino)
 {
 	size_t i;
@@ -25,8 +32,7 @@ bool visited_add(struct visited *s, dev_t dev, ino_t ino)
 		for (size_t k = 0; k < s->cap; k++) {
 			if (!s->v[k].used)
 				continue;
-			i = mix64((uint64_t)s->v[k].ino ^ ((uint64_t)s->v[k].dev << 40)) &
-			    (cap - 1);
+			i = home(s->v[k].dev, s->v[k].ino, cap);
 			while (v[i].used)
 				i = (i + 1) & (cap - 1);
 			v[i] = s->v[k];
@@ -35,7 +41,7 @@ bool visited_add(struct visited *s, dev_t dev, ino_t ino)
 		s->v = v;
 		s->cap = cap;
 	}
-	i = mix64((uint64_t)ino ^ ((uint64_t)dev << 40)) & (s->cap - 1);
+	i = home(dev, ino, s->cap);
 	while (s->v[i].used) {
 		if (s->v[i].dev == dev && s->v[i].ino == ino)
 			return false;
