@@ -22,7 +22,8 @@ int dotenv_parse(const char *text, size_t len, const char *name, char ***env, si
 /* The same for the file at path; a file that cannot be read is -errno with
  * "\"path\": reason" in err. */
 int dotenv_parse_file(const char *path, char ***env, size_t *n, char *err, size_t errlen);
-/* Free a list dotenv_parse*() built (NULL is fine). */
+/* Free a NULL-terminated list of malloc'd strings, such as
+ * dotenv_parse*() builds (NULL is fine). */
 void dotenv_free(char **env);
 /* Is s (len bytes) a valid variable name? */
 bool dotenv_valid_name(const char *s, size_t len);

@@ -18,15 +18,6 @@
 
 #define MAX_KILL_DELAY_MS 86400000LL
 
-static void free_strv(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
 static char *join(const char *dir, const char *path)
 {
 	size_t n = strlen(dir) + strlen(path) + 2;
@@ -231,7 +222,7 @@ int runcmd_start(struct runcmd *rc, const char *const *argv)
 		if (r < 0) {
 			h->set_error(rc->ctx, "env_files: %s",
 			             r == -ENOMEM ? "out of memory" : err);
-			free_strv(fenv);
+			dotenv_free(fenv);
 			return r;
 		}
 	}
@@ -240,7 +231,7 @@ int runcmd_start(struct runcmd *rc, const char *const *argv)
 		ne++;
 	const char **env = calloc(nf + ne + 4, sizeof *env);
 	if (!env) {
-		free_strv(fenv);
+		dotenv_free(fenv);
 		h->set_error(rc->ctx, "out of memory");
 		return -ENOMEM;
 	}
@@ -360,7 +351,7 @@ void runcmd_fini(struct runcmd *rc)
 		rc->host->timer_cancel(rc->ctx, rc->done_timer);
 	rc->done_timer = 0;
 	drop_tree(rc); /* kills a live run, synchronously and bounded */
-	free_strv(rc->env);
+	dotenv_free(rc->env);
 	rc->env = NULL;
 	free((char *)rc->cwd);
 	rc->cwd = NULL;
