@@ -223,37 +223,39 @@ START_TEST(test_file)
 }
 END_TEST
 
-START_TEST(test_missing_file)
+/* rel under dir cannot be read as a file: -e, "\"path\": reason", nothing
+ * appended */
+static void expect_unreadable(const char *rel, int e)
 {
 	char path[PATH_MAX], err[512], msg[PATH_MAX + 64];
 	char **env = NULL;
 	size_t n = 0;
 
-	setup_dir();
-	FMT(path, "%s/nope.env", dir);
-	ck_assert_int_eq(dotenv_parse_file(path, &env, &n, err, sizeof err), -ENOENT);
-	FMT(msg, "\"%s\": %s", path, strerror(ENOENT));
+	FMT(path, "%s/%s", dir, rel);
+	ck_assert_int_eq(dotenv_parse_file(path, &env, &n, err, sizeof err), -e);
+	FMT(msg, "\"%s\": %s", path, strerror(e));
 	ck_assert_str_eq(err, msg);
 	ck_assert_ptr_null(env);
 	ck_assert_uint_eq(n, 0);
+}
+
+START_TEST(test_missing_file)
+{
+	setup_dir();
+	expect_unreadable("nope.env", ENOENT);
 	teardown_dir();
 }
 END_TEST
 
 START_TEST(test_directory)
 {
-	char path[PATH_MAX], err[512], msg[PATH_MAX + 64];
-	char **env = NULL;
-	size_t n = 0;
+	char path[PATH_MAX];
 
 	/* a directory is no .env file: an error naming it, not an empty file */
 	setup_dir();
 	FMT(path, "%s/env.d", dir);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
-	ck_assert_int_eq(dotenv_parse_file(path, &env, &n, err, sizeof err), -EISDIR);
-	FMT(msg, "\"%s\": %s", path, strerror(EISDIR));
-	ck_assert_str_eq(err, msg);
-	ck_assert_ptr_null(env);
+	expect_unreadable("env.d", EISDIR);
 	teardown_dir();
 }
 END_TEST
