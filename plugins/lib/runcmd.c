@@ -304,7 +304,11 @@ static void on_done_timer(void *arg)
 
 static void stop_done_soon(struct runcmd *rc)
 {
-	/* never from inside stop(): the core is still in its own call */
+	/* Reported from the loop (a 0 ms timer), as a stop that waits for a tree
+	 * is, so both kinds of stop complete the same way; done_timer also marks
+	 * the report as on its way, so a forcing stop() before it fires adds no
+	 * second one. Reporting from inside stop() is allowed too (plugin.h:
+	 * the core acts on it once stop() returned): the fallback below. */
 	rc->done_timer = rc->host->timer_add(rc->ctx, 0, on_done_timer, rc);
 	if (!rc->done_timer)
 		rc->host->stop_done(rc->ctx);

@@ -86,7 +86,7 @@ int runcmd_init(struct runcmd *rc, const struct gust_host *host, struct gust_ctx
 /* Start argv as the run (tree_spawn with the environment built now). */
 int runcmd_start(struct runcmd *rc, const char *const *argv);
 /* Stop the run (host->stop_done follows); force: SIGKILL now. With no run
- * alive, stop_done is reported at once. */
+ * alive, stop_done is reported from the loop at once (a 0 ms timer). */
 int runcmd_stop(struct runcmd *rc, bool force);
 /* The run is over though its root still lives (dlv after its debuggee
  * exited): kill_root: SIGKILL the root at once (if it is still running:
