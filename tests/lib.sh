@@ -4,6 +4,7 @@
 #   ok COND DESC / is GOT WANT DESC / like TEXT REGEX DESC / plan_done
 #   wait_for SECONDS CMD...     poll CMD until it succeeds or the deadline
 #   start_gust DIR ARGS...      start the real gust in DIR, logs to $T/gust.log
+#                               (under $GUST_WRAPPER, if set)
 #   stop_gust [SIG]             signal our gust and wait for it (deadline)
 #   free_port / port_listening PORT / port_free PORT / answer PORT
 #   marked_pids                 every process carrying this test's marker
@@ -184,13 +185,18 @@ project() {
 EOF
 }
 
-# start_gust DIR ARGS...: gust runs in DIR in the background. The log is
-# emptied before this returns: the background shell's own redirection
-# would empty it later, and a wait on the log could match the last run's.
+# start_gust DIR ARGS...: gust runs in DIR in the background, under
+# $GUST_WRAPPER when set (words split at spaces: a program that execs gust in
+# its own process, so $GUST_PID stays gust's: valgrind, tests/helpers/sysfail).
+# The log is emptied before this returns: the background shell's own
+# redirection would empty it later, and a wait on the log could match the
+# last run's.
 start_gust() {
 	local dir=$1; shift
 	: >"$T/gust.log"
-	(cd "$dir" && exec env GUST_TEST_MARK="$GUST_TEST_MARK" "$GUST" "$@") >>"$T/gust.log" 2>&1 </dev/null &
+	# shellcheck disable=SC2086
+	(cd "$dir" && exec env GUST_TEST_MARK="$GUST_TEST_MARK" ${GUST_WRAPPER:-} "$GUST" "$@") \
+		>>"$T/gust.log" 2>&1 </dev/null &
 	GUST_PID=$!
 }
 

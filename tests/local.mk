@@ -133,17 +133,20 @@ tests_fixtures_abi10_runner_la_LDFLAGS = $(FIXTURE_LDFLAGS)
 EXTRA_DIST += tests/fixtures/abi-1.0/gust/plugin.h tests/fixtures/abi-1.0/layout.h
 
 # Programs the black-box tests run as "the user's program".
-check_PROGRAMS += tests/helpers/shape tests/helpers/tcpcheck tests/helpers/saver
+check_PROGRAMS += tests/helpers/shape tests/helpers/tcpcheck tests/helpers/saver \
+	tests/helpers/sysfail
 tests_helpers_shape_SOURCES = tests/helpers/shape.c
 tests_helpers_shape_LDADD = $(LIBS)
 tests_helpers_tcpcheck_SOURCES = tests/helpers/tcpcheck.c
 tests_helpers_saver_SOURCES = tests/helpers/saver.c
+# Runs gust with system calls refused (seccomp): the fault-injection tests.
+tests_helpers_sysfail_SOURCES = tests/helpers/sysfail.c
 
 BLACKBOX_TESTS = tests/bb_basic.sh tests/bb_config.sh tests/bb_lifecycle.sh tests/bb_filter.sh \
 	tests/bb_build.sh tests/bb_escape.sh tests/bb_watch.sh tests/bb_dlv.sh tests/bb_install.sh tests/bb_bench.sh \
 	tests/bb_abi.sh tests/bb_hooks.sh tests/bb_ready.sh tests/bb_notify.sh \
 	tests/bb_args.sh tests/bb_keys.sh tests/bb_rules.sh tests/bb_sockets.sh \
-	tests/bb_ctl.sh tests/bb_debounce.sh
+	tests/bb_ctl.sh tests/bb_debounce.sh tests/bb_faults.sh
 dist_check_SCRIPTS += $(BLACKBOX_TESTS)
 TESTS += $(BLACKBOX_TESTS)
 EXTRA_DIST += tests/helpers/notifyd.py tests/helpers/ptydrive.py tests/fixtures/fixture.h tests/lib.sh tests/fixtures/goserver/main.go tests/fixtures/goserver/go.mod
