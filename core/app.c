@@ -191,10 +191,16 @@ int app_init(struct app *app, const struct config *cfg)
 		return -errno;
 	}
 	loop_set_signal_cb(app->loop, on_signal, app);
+	/* gust writes its state file there before anything starts: without
+	 * it a killed gust would leave its processes behind for good, so a
+	 * tmp_dir that cannot be written is bad input, like a bad key */
 	if (mkdir(cfg->tmp_dir, 0777) < 0 && errno != EEXIST) {
-		int e = errno;
-		log_error("tmp_dir \"%s\": cannot create: %s", cfg->tmp_dir, strerror(e));
-		return -e;
+		log_error("tmp_dir \"%s\": cannot create: %s", cfg->tmp_dir, strerror(errno));
+		return -EINVAL;
+	}
+	if (access(cfg->tmp_dir, W_OK | X_OK) < 0) {
+		log_error("tmp_dir \"%s\": cannot write there: %s", cfg->tmp_dir, strerror(errno));
+		return -EINVAL;
 	}
 	char state[4096];
 	if (snprintf(state, sizeof state, "%s/gust.state", cfg->tmp_dir) >= (int)sizeof state) {
