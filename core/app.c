@@ -32,6 +32,10 @@
 
 /* A run that lived this long resets the restart backoff. */
 #define RESTART_RESET_MS 10000u
+/* A start that fork refused is tried again after 100 ms, then twice as
+ * long each time up to 5 s. */
+#define RETRY_FIRST_MS 100u
+#define RETRY_MAX_MS 5000u
 
 static void start_build(struct app *app);
 static void start_run(struct app *app);
@@ -532,6 +536,64 @@ static void write_changed_file(struct app *app, char *file, size_t len)
 	app->changed_len = n;
 }
 
+/* ---- starts the system refused for now ---- */
+
+/* fork's EAGAIN (RLIMIT_NPROC, a full pid space, a cgroup's pids.max) and
+ * ENOMEM pass with time; any other reason to fail does not. */
+static bool transient(int err)
+{
+	return err == -EAGAIN || err == -ENOMEM;
+}
+
+static void retry_cancel(struct app *app, struct retry *rt)
+{
+	if (rt->timer)
+		loop_timer_cancel(app->loop, rt->timer);
+	rt->timer = 0;
+}
+
+static void on_build_retry(void *arg)
+{
+	struct app *app = arg;
+	app->build_retry.timer = 0;
+	if (!app->quitting && !app->build_running)
+		start_build(app);
+}
+
+static void on_run_retry(void *arg)
+{
+	struct app *app = arg;
+	app->run_retry.timer = 0;
+	if (!app->quitting && app->run == RUN_NONE)
+		start_run(app);
+}
+
+/* A start failed with err: when it may work later, arm rt's timer and put
+ * "; trying again in N ms" in note (else ""). The level of the line that
+ * says so: an error the first time, then debug (no line per attempt). */
+static enum gust_log_level retry_later(struct app *app, struct retry *rt, int err,
+                                       void (*again)(void *), char *note, size_t len)
+{
+	bool first = rt->delay_ms == 0;
+	note[0] = '\0';
+	retry_cancel(app, rt);
+	if (!transient(err) || app->quitting)
+		return GUST_LOG_ERROR;
+	unsigned d = first ? RETRY_FIRST_MS : rt->delay_ms;
+	if (!(rt->timer = loop_timer_add(app->loop, d, again, app)))
+		return GUST_LOG_ERROR;
+	rt->delay_ms = d * 2 < RETRY_MAX_MS ? d * 2 : RETRY_MAX_MS;
+	snprintf(note, len, "; trying again in %u ms%s", d, first ? ", then less often" : "");
+	return first ? GUST_LOG_ERROR : GUST_LOG_DEBUG;
+}
+
+/* The start worked: the next refusal is a first one again. */
+static void retry_reset(struct app *app, struct retry *rt)
+{
+	retry_cancel(app, rt);
+	rt->delay_ms = 0;
+}
+
 /* A failed build's paths are still to be built: the next build takes them
  * (a later good build of other files would otherwise leave their records
  * at the content before, and undoing the edit would be "unchanged"). The
@@ -552,6 +614,7 @@ static void keep_unbuilt(struct app *app)
 
 static void start_build(struct app *app)
 {
+	retry_cancel(app, &app->build_retry); /* this build is the retry */
 	if (app->build_running) {
 		log_msg(GUST_LOG_INFO, STAGE_BUILD, "newer changes: cancelling the running build");
 		bops(app)->cancel(app->builder.self);
@@ -599,9 +662,12 @@ static void start_build(struct app *app)
 	int r = bops(app)->start(app->builder.self, &req);
 	if (r < 0) {
 		ledger_unstage(app->ledger, (const char *const *)app->building);
-		keep_unbuilt(app); /* not built: the next build takes them */
-		log_msg(GUST_LOG_ERROR, STAGE_BUILD, "cannot start the build: %s",
-		        app->builder.err[0] ? app->builder.err : strerror(-r));
+		keep_unbuilt(app); /* not built: the next build (or retry) takes them */
+		char note[64];
+		enum gust_log_level lv =
+		    retry_later(app, &app->build_retry, r, on_build_retry, note, sizeof note);
+		log_msg(lv, STAGE_BUILD, "cannot start the build: %s%s",
+		        app->builder.err[0] ? app->builder.err : strerror(-r), note);
 		app->build_seen = true;
 		app->build_status = r;
 		app->build_ms = 0;
@@ -609,6 +675,7 @@ static void start_build(struct app *app)
 		emit(app, GUST_EVENT_BUILD_DONE, r, 0, NULL, app->builder.err, NULL);
 		return;
 	}
+	retry_reset(app, &app->build_retry);
 	app->build_running = true;
 }
 
@@ -697,13 +764,16 @@ void app_build_done(struct app *app, int status)
 	}
 	ledger_unstage(app->ledger, (const char *const *)app->building);
 	keep_unbuilt(app);
-	char what[128];
+	char what[128], note[64];
 	describe_status(status, what, sizeof what);
-	log_msg(GUST_LOG_ERROR, STAGE_BUILD, "failed (%s) in %llu ms%s", what,
-	        (unsigned long long)ms,
+	/* a step the system could not start (status < 0) is tried again */
+	enum gust_log_level lv =
+	    retry_later(app, &app->build_retry, status, on_build_retry, note, sizeof note);
+	log_msg(lv, STAGE_BUILD, "failed (%s) in %llu ms%s%s", what, (unsigned long long)ms,
 	        app->run == RUN_UP && !app->cfg->lifecycle.stop_on_build_failure
 	            ? "; the previous program keeps running"
-	            : "");
+	            : "",
+	        note);
 	if (app->cfg->lifecycle.stop_on_build_failure) {
 		app->start_after_stop = false;
 		/* stopped for the failure: no restart of the old program */
@@ -793,12 +863,17 @@ static void start_run(struct app *app)
 	uint64_t t0 = loop_now_ms();
 	ready_run_starting(&app->ready);
 	app->run_ready = false;
+	retry_cancel(app, &app->run_retry); /* this start is the retry */
 	int r = rops(app)->start(app->runner.self);
 	if (r < 0) {
-		log_msg(GUST_LOG_ERROR, STAGE_RUN, "cannot start the program: %s",
-		        app->runner.err[0] ? app->runner.err : strerror(-r));
+		char note[64];
+		enum gust_log_level lv =
+		    retry_later(app, &app->run_retry, r, on_run_retry, note, sizeof note);
+		log_msg(lv, STAGE_RUN, "cannot start the program: %s%s",
+		        app->runner.err[0] ? app->runner.err : strerror(-r), note);
 		return;
 	}
+	retry_reset(app, &app->run_retry);
 	app->run = RUN_UP;
 	app->run_started_ms = loop_now_ms();
 	app->spawn_ms = app->run_started_ms - t0;
@@ -1047,6 +1122,8 @@ static void begin_quit(struct app *app, const char *why, const char *again)
 		loop_timer_cancel(app->loop, app->request_timer);
 		app->request_timer = 0;
 	}
+	retry_cancel(app, &app->build_retry);
+	retry_cancel(app, &app->run_retry);
 	if (app->build_running) {
 		bops(app)->cancel(app->builder.self);
 		app->build_running = false;

@@ -81,6 +81,12 @@ struct app {
 	uint64_t spawn_ms;         /* how long the runner's start() took */
 	unsigned restart_delay_ms; /* current backoff */
 	uint64_t restart_timer;
+	/* a build or a run the system could not start for now (fork's
+	 * EAGAIN): tried again later, with a backoff of its own */
+	struct retry {
+		uint64_t timer;
+		unsigned delay_ms; /* the next delay; 0: the last start worked */
+	} build_retry, run_retry;
 	char cycle_line[512]; /* the cycle line up to its outcome, while not ready */
 
 	/* what hooks asked for, acted on from the loop */
