@@ -151,3 +151,29 @@ dist_check_SCRIPTS += $(BLACKBOX_TESTS)
 TESTS += $(BLACKBOX_TESTS)
 EXTRA_DIST += tests/helpers/notifyd.py tests/helpers/ptydrive.py tests/fixtures/fixture.h tests/lib.sh tests/fixtures/goserver/main.go tests/fixtures/goserver/go.mod
 EXTRA_DIST += build-aux/tap-driver.sh
+
+# `make check-valgrind`: black-box tests with gust under valgrind's memcheck
+# (tests/valgrind.sh as $GUST_WRAPPER; suppressions in tests/valgrind.supp,
+# only for what is not gust's). Fails on a failed test (a memory error makes
+# gust exit 99) or on any error or leak report ("==PID==" lines) in
+# tests/valgrind-logs/; valgrind's own warnings ("--PID--": it does not know
+# pidfd_open, so gust uses its fallback) are not gust's.
+VALGRIND_TESTS = tests/bb_basic.sh tests/bb_lifecycle.sh tests/bb_build.sh tests/bb_ready.sh \
+	tests/bb_hooks.sh
+EXTRA_DIST += tests/valgrind.sh tests/valgrind.supp
+check-valgrind:
+	rm -rf tests/valgrind-logs && $(MKDIR_P) tests/valgrind-logs
+	GUST_WRAPPER="$(SHELL) $(abs_top_srcdir)/tests/valgrind.sh" \
+	VALGRIND_LOGS="$(abs_builddir)/tests/valgrind-logs" \
+	    $(MAKE) $(AM_MAKEFLAGS) check TESTS="$(VALGRIND_TESTS)" \
+	    TEST_SUITE_LOG=tests/valgrind-suite.log
+	@if grep -l '^==[0-9]*==' tests/valgrind-logs/*.log >/dev/null 2>&1; then \
+	    echo "check-valgrind: valgrind reported:"; \
+	    grep -H '^==[0-9]*==' tests/valgrind-logs/*.log | head -n 60; exit 1; \
+	fi; echo "check-valgrind: no valgrind report"
+.PHONY: check-valgrind
+clean-local: clean-valgrind
+clean-valgrind:
+	rm -rf tests/valgrind-logs
+.PHONY: clean-valgrind
+CLEANFILES += tests/valgrind-suite.log
