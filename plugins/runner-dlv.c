@@ -26,7 +26,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -65,8 +64,6 @@ struct dlv {
 	const char **argv;  /* owned array; strings borrowed or above */
 	char bin_abs[4096]; /* the debuggee's argv[0] as dlv passes it */
 	pid_t pid;          /* dlv's pid in the current run */
-	pid_t parent;       /* dlv's parent: the tree's reaper, where
-	                       what dlv leaves re-parents */
 	/* exit_with_program: the debuggee of the current run (see below) */
 	bool exit_with_program;
 	int phase;                  /* W_* */
@@ -294,73 +291,6 @@ static void set_bin_abs(struct dlv *d)
 	*o = '\0';
 }
 
-/* The parent of pid as /proc says, or 0. */
-static pid_t parent_of(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t len = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (len <= 0)
-		return 0;
-	buf[len] = '\0';
-	const char *rp = strrchr(buf, ')');
-	long ppid;
-	return rp && sscanf(rp + 1, " %*c %ld", &ppid) == 1 ? (pid_t)ppid : 0;
-}
-
-/* A process that dlv left behind is now the child of dlv's parent (the
- * tree's reaper, a subreaper). Find it by its argv[0] to name it in the
- * log; the tree removes it either way. 0 if none. */
-static pid_t find_orphan(const struct dlv *d)
-{
-	if (!d->bin_abs[0] || d->parent <= 0)
-		return 0;
-	DIR *dir = opendir("/proc");
-	if (!dir)
-		return 0;
-	pid_t self = d->parent, found = 0;
-	struct dirent *de;
-	while (!found && (de = readdir(dir))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 0)
-			continue;
-		char path[64], buf[4096];
-		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t len = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		const char *rp = strrchr(buf, ')');
-		char state;
-		long ppid;
-		if (!rp || sscanf(rp + 1, " %c %ld", &state, &ppid) != 2 || ppid != self ||
-		    state == 'Z')
-			continue;
-		snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		len = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		if (strcmp(buf, d->bin_abs) == 0)
-			found = (pid_t)pid;
-	}
-	closedir(dir);
-	return found;
-}
-
 /* ---- the debuggee's own exit (exit_with_program) ----
  *
  * W_FIND   look for the debuggee among the tree's processes: 20 ms, doubling
@@ -423,44 +353,19 @@ static bool is_debuggee(const struct dlv *d, long pid)
 	return read_small(path, buf, sizeof buf) > 0 && strcmp(buf, d->bin_abs) == 0;
 }
 
-/* The debuggee among the descendants of the tree's root (dlv, or the init
- * of a PID namespace before it), by /proc/PID/task/TID/children; a zombie
- * has neither an exe nor a command line, so a dead one is never found. 0 if
- * not (yet) there. */
+/* The debuggee among the run's processes (the core's tree_pids: dlv's
+ * descendants, and after dlv died what it left, which re-parents to the
+ * tree's reaper); dlv itself is skipped. A zombie has neither an exe nor a
+ * command line, and tree_pids skips it anyway. 0 if not (yet) there. */
 static pid_t find_debuggee(const struct dlv *d)
 {
-	long queue[64];
-	size_t head = 0, tail = 0;
-	queue[tail++] = d->pid;
-	while (head < tail) {
-		long p = queue[head++];
-		char path[64];
-		snprintf(path, sizeof path, "/proc/%ld/task", p);
-		DIR *dir = opendir(path);
-		if (!dir)
-			continue;
-		struct dirent *de;
-		while ((de = readdir(dir))) {
-			char cpath[320], buf[1024];
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(cpath, sizeof cpath, "/proc/%ld/task/%s/children", p, de->d_name);
-			if (read_small(cpath, buf, sizeof buf) <= 0)
-				continue;
-			for (char *q = buf, *end; *q; q = end) {
-				long c = strtol(q, &end, 10);
-				if (end == q)
-					break;
-				if (is_debuggee(d, c)) {
-					closedir(dir);
-					return (pid_t)c;
-				}
-				if (tail < sizeof queue / sizeof *queue)
-					queue[tail++] = c;
-			}
-		}
-		closedir(dir);
-	}
+	pid_t pids[256];
+	if (!d->rc.tree || !GUST_HAS(d->host, tree_pids))
+		return 0;
+	size_t n = d->host->tree_pids(d->rc.tree, pids, sizeof pids / sizeof *pids);
+	for (size_t i = 0; i < n && i < sizeof pids / sizeof *pids; i++)
+		if (pids[i] != d->pid && is_debuggee(d, pids[i]))
+			return pids[i];
 	return 0;
 }
 
@@ -779,7 +684,7 @@ static void on_dlv_exit(struct runcmd *rc, int status, void *arg)
 	char what[64];
 	watch_end(d);
 	describe(status, what, sizeof what);
-	pid_t orphan = find_orphan(d);
+	pid_t orphan = find_debuggee(d);
 	if (orphan)
 		d->host->log(d->ctx, GUST_LOG_WARN,
 		             "dlv (pid %ld) exited (%s) and left its debuggee running; removing "
@@ -960,7 +865,6 @@ static int dlv_start(void *self)
 	if (r < 0)
 		return r;
 	d->pid = d->rc.tree ? h->tree_pid(d->rc.tree) : 0;
-	d->parent = parent_of(d->pid);
 	watch_begin(d);
 	h->log(d->ctx, GUST_LOG_INFO,
 	       "dlv (pid %ld) serving the debugger API v%s on %s: connect with dlv connect %s",
