@@ -93,7 +93,32 @@ static int cmd_init(int argc, char **argv)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* What the command line asked for. */
+struct cli {
+	const char *file;
+	const char **sets; /* NULL-terminated, malloc'd */
+	size_t nsets;
+	bool print, list, timestamps;
+	int verbose, quiet, color;
+	char **run_args; /* what follows the first --, borrowed from argv */
+	size_t nrun_args;
+};
+
+static int parse_color(const char *arg)
+{
+	if (strcmp(arg, "auto") == 0)
+		return COLOR_AUTO;
+	if (strcmp(arg, "always") == 0)
+		return COLOR_ALWAYS;
+	if (strcmp(arg, "never") == 0)
+		return COLOR_NEVER;
+	log_error("--color: expected auto, always or never, got \"%s\"", arg);
+	return -1;
+}
+
+/* Read the options into cli: -1 to go on, else the exit status. A flat
+ * switch over the options. */
+static int parse_cli(int argc, char **argv, struct cli *cli)
 {
 	enum { OPT_SET = 256, OPT_PRINT, OPT_LIST, OPT_COLOR, OPT_VERSION, OPT_TS };
 	static const struct option opts[] = {
@@ -110,143 +135,142 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = NULL;
-	const char **sets = calloc((size_t)argc + 1, sizeof *sets);
-	size_t nsets = 0;
-	bool print = false, list = false, timestamps = false;
-	int verbose = 0, quiet = 0, color = -1;
-	int c, r, status = 0;
 	/* "-c --" names a file and ends nothing; "+": no reordering, so only
 	 * what follows the first -- is the program's */
 	const char *last_optarg = NULL;
-
-	log_setup(COLOR_AUTO, 0, false);
-	if (!sets) {
-		log_error("out of memory");
-		return 1;
-	}
-	if (argc > 1 && strcmp(argv[1], "init") == 0) {
-		status = cmd_init(argc - 1, argv + 1);
-		free(sets);
-		return status;
-	}
-	if (argc > 1 && strcmp(argv[1], "ctl") == 0) {
-		free(sets);
-		return ctl_main(argc - 1, argv + 1);
-	}
+	int c;
 	while ((c = getopt_long(argc, argv, "+c:vqh", opts, NULL)) != -1) {
 		last_optarg = optarg;
 		switch (c) {
 		case 'c':
-			file = optarg;
+			cli->file = optarg;
 			break;
 		case OPT_SET:
-			sets[nsets++] = optarg;
+			cli->sets[cli->nsets++] = optarg;
 			break;
 		case OPT_PRINT:
-			print = true;
+			cli->print = true;
 			break;
 		case OPT_LIST:
-			list = true;
+			cli->list = true;
 			break;
 		case 'v':
-			verbose++;
+			cli->verbose++;
 			break;
 		case 'q':
-			quiet = 1;
+			cli->quiet = 1;
 			break;
 		case OPT_TS:
-			timestamps = true;
+			cli->timestamps = true;
 			break;
 		case OPT_COLOR:
-			if (strcmp(optarg, "auto") == 0)
-				color = COLOR_AUTO;
-			else if (strcmp(optarg, "always") == 0)
-				color = COLOR_ALWAYS;
-			else if (strcmp(optarg, "never") == 0)
-				color = COLOR_NEVER;
-			else {
-				log_error("--color: expected auto, always or never, got \"%s\"",
-				          optarg);
-				free(sets);
+			if ((cli->color = parse_color(optarg)) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case OPT_VERSION:
 			printf("gust %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, GUST_ABI_MAJOR,
 			       GUST_ABI_MINOR);
-			free(sets);
 			return 0;
 		case 'h':
 			usage(stdout);
-			free(sets);
 			return 0;
 		default:
 			fputs("Try 'gust --help'.\n", stderr);
-			free(sets);
 			return EXIT_USAGE;
 		}
 	}
-	char **run_args = argv + optind;
-	size_t nrun_args = 0;
+	cli->run_args = argv + optind;
 	if (optind > 1 && strcmp(argv[optind - 1], "--") == 0 && argv[optind - 1] != last_optarg)
-		nrun_args = (size_t)(argc - optind);
+		cli->nrun_args = (size_t)(argc - optind);
 	else if (optind < argc) {
 		log_error("unexpected argument \"%s\" (try 'gust --help'; the program's "
 		          "arguments go after --)",
 		          argv[optind]);
-		free(sets);
 		return EXIT_USAGE;
 	}
+	return -1;
+}
 
-	struct config cfg;
+/* The config the command line names, with the program's arguments; the
+ * log set up as it says. -1 to go on, else the exit status. */
+static int load(const struct cli *cli, struct config *cfg)
+{
 	char err[2048];
-	memset(&cfg, 0, sizeof cfg);
-	if (config_load(&cfg, file, sets, err, sizeof err) < 0) {
+	int r;
+	memset(cfg, 0, sizeof *cfg);
+	if (config_load(cfg, cli->file, cli->sets, err, sizeof err) < 0) {
 		log_error("%s", err);
-		config_free(&cfg);
-		free(sets);
 		return EXIT_USAGE;
 	}
-	free(sets);
-	if ((r = config_append_run_args(&cfg, run_args, nrun_args)) < 0) {
+	if ((r = config_append_run_args(cfg, cli->run_args, cli->nrun_args)) < 0) {
 		log_error("-- ARGS: %s",
 		          r == -EILSEQ ? "an argument is not valid UTF-8" : "out of memory");
-		config_free(&cfg);
 		return r == -EILSEQ ? EXIT_USAGE : 1;
 	}
-	log_setup(color >= 0 ? (enum color_mode)color : cfg.log.color,
-	          quiet ? -1 : (verbose ? verbose : cfg.log.verbosity),
-	          timestamps || cfg.log.timestamps);
+	log_setup(cli->color >= 0 ? (enum color_mode)cli->color : cfg->log.color,
+	          cli->quiet ? -1 : (cli->verbose ? cli->verbose : cfg->log.verbosity),
+	          cli->timestamps || cfg->log.timestamps);
+	return -1;
+}
 
-	if (print) {
-		char *s = config_dump(&cfg);
-		if (s)
-			printf("%s\n", s);
-		free(s);
-		config_free(&cfg);
-		return s ? 0 : 1;
-	}
-	if (list) {
-		char **dirs = plugin_search_dirs(cfg.plugin_path);
-		int n = plugin_list(dirs, stdout);
-		if (n == 0) {
-			log_error("no plugins found in:");
-			for (size_t i = 0; dirs && dirs[i]; i++)
-				fprintf(stderr, "  %s\n", dirs[i]);
-		}
-		plugin_free_dirs(dirs);
-		config_free(&cfg);
-		return n > 0 ? 0 : 1;
-	}
+static int print_config(const struct config *cfg)
+{
+	char *s = config_dump(cfg);
+	if (s)
+		printf("%s\n", s);
+	free(s);
+	return s ? 0 : 1;
+}
 
-	struct app app;
-	r = app_init(&app, &cfg);
-	if (r < 0)
-		status = r == -EINVAL || r == -ENOENT || r == -ENOEXEC ? EXIT_USAGE : 1;
+static int list_plugins(const struct config *cfg)
+{
+	char **dirs = plugin_search_dirs(cfg->plugin_path);
+	int n = plugin_list(dirs, stdout);
+	if (n == 0) {
+		log_error("no plugins found in:");
+		for (size_t i = 0; dirs && dirs[i]; i++)
+			fprintf(stderr, "  %s\n", dirs[i]);
+	}
+	plugin_free_dirs(dirs);
+	return n > 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	log_setup(COLOR_AUTO, 0, false);
+	if (argc > 1 && strcmp(argv[1], "init") == 0)
+		return cmd_init(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
+		return ctl_main(argc - 1, argv + 1);
+	struct cli cli = { .color = -1, .sets = calloc((size_t)argc + 1, sizeof(char *)) };
+	if (!cli.sets) {
+		log_error("out of memory");
+		return 1;
+	}
+	int status = parse_cli(argc, argv, &cli);
+	struct config cfg;
+	if (status < 0)
+		status = load(&cli, &cfg);
 	else
-		status = app_run(&app);
-	app_fini(&app);
+		memset(&cfg, 0, sizeof cfg);
+	free(cli.sets);
+	if (status >= 0) {
+		config_free(&cfg);
+		return status;
+	}
+	if (cli.print)
+		status = print_config(&cfg);
+	else if (cli.list)
+		status = list_plugins(&cfg);
+	else {
+		struct app app;
+		int r = app_init(&app, &cfg);
+		if (r < 0)
+			status = r == -EINVAL || r == -ENOENT || r == -ENOEXEC ? EXIT_USAGE : 1;
+		else
+			status = app_run(&app);
+		app_fini(&app);
+	}
 	config_free(&cfg);
 	return status;
 }
