@@ -180,6 +180,10 @@ else
 fi
 
 # ---- fork fails with EAGAIN --------------------------------------------------
+# LeakSanitizer needs clone() to stop the world at exit, which the filter
+# refuses here: no leak check under it (the ASan build's other checks stay)
+saved_asan=${ASAN_OPTIONS-}
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 ARM=$T/nproc.arm
 FORKS=clone,clone3,fork,vfork
 denied() { wc -l <"$ARM.denied" 2>/dev/null || echo 0; }
@@ -238,4 +242,5 @@ else
 	ok_run "no fork: nothing is left (the supervisor ends with gust)" wait_for 10 no_marked_left
 fi
 
+export ASAN_OPTIONS="$saved_asan"
 plan_done

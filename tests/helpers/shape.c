@@ -162,6 +162,14 @@ static int serve(int port, const char *text)
  * "TEXT pid=PID fds=0,1,2,3 names=NAMES". */
 static int serve_passed(const char *text)
 {
+	/* a graceful server: SIGTERM lets the connection in hand be answered
+	 * (by default it would end the process between accept and write) */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	if (slow_ms < 0)
+		slow_ms = 0;
 	const char *lp = getenv("LISTEN_PID"), *lf = getenv("LISTEN_FDS");
 	const char *names = getenv("LISTEN_FDNAMES");
 	if (!lp || atol(lp) != (long)getpid() || !lf || strcmp(lf, "1")) {
