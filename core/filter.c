@@ -279,6 +279,57 @@ static enum scope include_scope(const struct filter *f, const char *rel, size_t 
 	return anc ? SCOPE_ANCESTOR : SCOPE_OUT;
 }
 
+/* Whether directory prefix rel[0..end) of rel (rlen bytes, in a buffer
+ * of its own) is excluded; *in_scope turns true once an include_dir names
+ * it. */
+static bool prefix_excluded(struct filter *f, struct gitignore_query *q, char *rel, size_t end,
+                            size_t rlen, bool *in_scope)
+{
+	const char *dname = rel + end;
+	while (dname > rel && dname[-1] != '/')
+		dname--;
+	size_t dlen = (size_t)(rel + end - dname);
+	char save = rel[end], nbuf[NAME_MAX + 1];
+	bool x = false;
+
+	rel[end] = '\0';
+	if (!*in_scope) {
+		enum scope sc = include_scope(f, rel, end);
+		if (sc == SCOPE_IN)
+			*in_scope = true;
+		else if (sc == SCOPE_OUT)
+			x = true;
+	}
+	if (!x && dname[0] == '.' && !include_named(f, rel, end))
+		x = true;
+	if (!x && f->tmp_rel && strcmp(rel, f->tmp_rel) == 0)
+		x = true;
+	if (!x && (f->exclude_dir.n || f->gi) && dlen <= NAME_MAX) {
+		memcpy(nbuf, dname, dlen);
+		nbuf[dlen] = '\0';
+		if (f->exclude_dir.n)
+			x = patlist_match(&f->exclude_dir, rel, nbuf);
+		if (!x && f->gi)
+			x = gitignore_dir(f->gi, q, end, nbuf, end < rlen);
+	}
+	rel[end] = save;
+	return x;
+}
+
+/* What excludes file rel (named name) once its directories let it in. */
+static bool file_excluded(struct filter *f, struct gitignore_query *q, const char *rel,
+                          const char *name)
+{
+	if (f->exclude_file.n && patlist_match(&f->exclude_file, rel, name))
+		return true;
+	for (size_t i = 0; i < f->n_re; i++)
+		if (regexec(&f->re[i], rel, 0, NULL, 0) == 0)
+			return true;
+	if (!ext_ok(f, name))
+		return true;
+	return f->gi && gitignore_file(f->gi, q, name);
+}
+
 bool filter_ignored(struct filter *f, const char *path, bool is_dir)
 {
 	char rbuf[PATH_MAX];
@@ -307,50 +358,14 @@ bool filter_ignored(struct filter *f, const char *path, bool is_dir)
 	if (f->gi && gitignore_begin(f->gi, &q, rel) < 0)
 		return true;
 
-	/* each directory prefix of rel: all of them for a file but the file */
+	/* each directory prefix of rel: all of them for a file but the file
+	 * (rel == rbuf since rel is not "") */
 	for (size_t end = 0; end <= rlen; end++) {
 		if (end < rlen && rel[end] != '/')
 			continue;
 		if (end == rlen && !is_dir)
 			break;
-		const char *dname = rel + end;
-		while (dname > rel && dname[-1] != '/')
-			dname--;
-		size_t dlen = (size_t)(rel + end - dname);
-		char save = rbuf[end];
-		rbuf[end] = '\0'; /* rel == rbuf unless rel is "" */
-		enum scope sc = SCOPE_IN;
-		bool x = false;
-
-		if (!in_scope) {
-			sc = include_scope(f, rbuf, end);
-			if (sc == SCOPE_IN)
-				in_scope = true;
-			else if (sc == SCOPE_OUT)
-				x = true;
-		}
-		if (!x && dname[0] == '.' && !include_named(f, rbuf, end))
-			x = true;
-		if (!x && f->tmp_rel && strcmp(rbuf, f->tmp_rel) == 0)
-			x = true;
-		if (!x && f->exclude_dir.n) {
-			char nbuf[NAME_MAX + 1];
-			if (dlen <= NAME_MAX) {
-				memcpy(nbuf, dname, dlen);
-				nbuf[dlen] = '\0';
-				x = patlist_match(&f->exclude_dir, rbuf, nbuf);
-			}
-		}
-		if (!x && f->gi) {
-			char nbuf[NAME_MAX + 1];
-			if (dlen <= NAME_MAX) {
-				memcpy(nbuf, dname, dlen);
-				nbuf[dlen] = '\0';
-				x = gitignore_dir(f->gi, &q, end, nbuf, end < rlen);
-			}
-		}
-		rbuf[end] = save;
-		if (x) {
+		if (prefix_excluded(f, &q, rbuf, end, rlen, &in_scope)) {
 			excluded = true;
 			break;
 		}
@@ -359,14 +374,5 @@ bool filter_ignored(struct filter *f, const char *path, bool is_dir)
 		return excluded && !include_file_ancestor(f, rel, rlen);
 	if (excluded || !in_scope)
 		return true;
-	if (f->exclude_file.n && patlist_match(&f->exclude_file, rel, name))
-		return true;
-	for (size_t i = 0; i < f->n_re; i++)
-		if (regexec(&f->re[i], rel, 0, NULL, 0) == 0)
-			return true;
-	if (!ext_ok(f, name))
-		return true;
-	if (f->gi && gitignore_file(f->gi, &q, name))
-		return true;
-	return false;
+	return file_excluded(f, &q, rel, name);
 }

@@ -711,6 +711,119 @@ static void dlv_destroy(void *self)
 	free(d);
 }
 
+/* The options that shape dlv's command line, read once by dlv_create. */
+struct dlv_cmd {
+	const char *listen, *log_output, *dlv_opt;
+	const char *const *args, *const *extra;
+	size_t nargs, nextra;
+	long long api;
+	bool headless, multi, cont, log;
+};
+
+/* Read the runner's options into d and c; a bad one is reported through
+ * the host. */
+static int dlv_read_opts(struct dlv *d, const struct gust_opts *opts, struct dlv_cmd *c)
+{
+	const struct gust_host *host = d->host;
+	struct gust_ctx *ctx = d->ctx;
+
+	if (host->opt_string(ctx, opts, "bin", "./tmp/main", &d->bin) < 0 ||
+	    host->opt_strv(ctx, opts, "args", &c->args, &c->nargs) < 0 ||
+	    host->opt_string(ctx, opts, "listen", "127.0.0.1:2345", &c->listen) < 0 ||
+	    host->opt_int(ctx, opts, "api_version", 2, 1, 2, &c->api) < 0 ||
+	    host->opt_bool(ctx, opts, "headless", true, &c->headless) < 0 ||
+	    host->opt_bool(ctx, opts, "accept_multiclient", true, &c->multi) < 0 ||
+	    host->opt_bool(ctx, opts, "continue", true, &c->cont) < 0 ||
+	    host->opt_bool(ctx, opts, "log", false, &c->log) < 0 ||
+	    host->opt_string(ctx, opts, "log_output", NULL, &c->log_output) < 0 ||
+	    host->opt_string(ctx, opts, "dlv", NULL, &c->dlv_opt) < 0 ||
+	    host->opt_strv(ctx, opts, "extra_args", &c->extra, &c->nextra) < 0 ||
+	    host->opt_bool(ctx, opts, "exit_with_program", true, &d->exit_with_program) < 0)
+		return -1;
+	/* dlv's own terminal client says the program exited and offers a
+	 * restart: the user is there to decide. Without accept_multiclient
+	 * dlv serves one client and closes its listener: gust's question
+	 * would take that place, or find no one to answer. */
+	d->exit_with_program = d->exit_with_program && c->headless && c->multi;
+	if (c->log_output && !*c->log_output)
+		c->log_output = NULL;
+	return 0;
+}
+
+/* Refuse what dlv 1.20 refuses only after it is started. */
+static int dlv_check_opts(struct dlv *d, const struct dlv_cmd *c)
+{
+	const struct gust_host *host = d->host;
+	struct gust_ctx *ctx = d->ctx;
+
+	if (!*d->bin) {
+		host->set_error(ctx,
+		                "/runner/bin: expected the path of the built program, got \"\"");
+		return -1;
+	}
+	if (c->cont && !c->headless) {
+		host->set_error(ctx, "/runner/continue: dlv runs --continue only with --headless; "
+		                     "set runner.headless to true or runner.continue to false");
+		return -1;
+	}
+	if (c->cont && !c->multi) {
+		host->set_error(
+		    ctx, "/runner/continue: dlv requires --accept-multiclient with --continue; set "
+		         "runner.accept_multiclient to true or runner.continue to false");
+		return -1;
+	}
+	if (!c->headless && d->rc.stdin_mode != RUNCMD_STDIN_TTY) {
+		host->set_error(ctx,
+		                "/runner/headless: dlv's own terminal client needs a terminal; set "
+		                "runner.stdin to \"tty\" or runner.headless to true");
+		return -1;
+	}
+	return 0;
+}
+
+/* d->argv: dlv exec with c's flags, the program and its arguments. */
+static int dlv_build_argv(struct dlv *d, const struct dlv_cmd *c)
+{
+	/* dlv exec, 3 flags, --listen ADDR, --api-version N, --log,
+	 * --log-output WHAT, BIN, --: 14 slots at most, then the extra
+	 * arguments, the program's, and the terminator */
+	size_t max = 14 + c->nextra + c->nargs + 1, n = 0;
+	d->argv = calloc(max, sizeof *d->argv);
+	if (!d->argv) {
+		d->host->set_error(d->ctx, "out of memory");
+		return -1;
+	}
+	d->argv[n++] = d->dlv_path;
+	d->argv[n++] = "exec";
+	if (c->headless)
+		d->argv[n++] = "--headless";
+	if (c->cont)
+		d->argv[n++] = "--continue";
+	if (c->multi)
+		d->argv[n++] = "--accept-multiclient";
+	d->argv[n++] = "--listen";
+	d->argv[n++] = d->listen;
+	d->argv[n++] = "--api-version";
+	d->argv[n++] = d->api;
+	/* dlv ignores --log-output without --log (with a warning). */
+	if (c->log || c->log_output)
+		d->argv[n++] = "--log";
+	if (c->log_output) {
+		d->argv[n++] = "--log-output";
+		d->argv[n++] = c->log_output;
+	}
+	for (size_t i = 0; i < c->nextra; i++)
+		d->argv[n++] = c->extra[i];
+	d->argv[n++] = d->bin;
+	if (c->nargs) {
+		d->argv[n++] = "--";
+		for (size_t i = 0; i < c->nargs; i++)
+			d->argv[n++] = c->args[i];
+	}
+	d->argv[n] = NULL;
+	return 0;
+}
+
 static void *dlv_create(const struct gust_host *host, struct gust_ctx *ctx,
                         const struct gust_opts *opts)
 {
@@ -747,96 +860,13 @@ static void *dlv_create(const struct gust_host *host, struct gust_ctx *ctx,
 	d->rc.on_exit = on_dlv_exit;
 	d->rc.on_exit_arg = d;
 
-	const char *listen, *log_output, *dlv_opt;
-	const char *const *args, *const *extra;
-	size_t nargs = 0, nextra = 0;
-	long long api;
-	bool headless, multi, cont, log;
-	if (host->opt_string(ctx, opts, "bin", "./tmp/main", &d->bin) < 0 ||
-	    host->opt_strv(ctx, opts, "args", &args, &nargs) < 0 ||
-	    host->opt_string(ctx, opts, "listen", "127.0.0.1:2345", &listen) < 0 ||
-	    host->opt_int(ctx, opts, "api_version", 2, 1, 2, &api) < 0 ||
-	    host->opt_bool(ctx, opts, "headless", true, &headless) < 0 ||
-	    host->opt_bool(ctx, opts, "accept_multiclient", true, &multi) < 0 ||
-	    host->opt_bool(ctx, opts, "continue", true, &cont) < 0 ||
-	    host->opt_bool(ctx, opts, "log", false, &log) < 0 ||
-	    host->opt_string(ctx, opts, "log_output", NULL, &log_output) < 0 ||
-	    host->opt_string(ctx, opts, "dlv", NULL, &dlv_opt) < 0 ||
-	    host->opt_strv(ctx, opts, "extra_args", &extra, &nextra) < 0 ||
-	    host->opt_bool(ctx, opts, "exit_with_program", true, &d->exit_with_program) < 0)
+	struct dlv_cmd c = { 0 };
+	if (dlv_read_opts(d, opts, &c) < 0 || dlv_check_opts(d, &c) < 0 ||
+	    parse_listen(d, c.listen) < 0 || find_dlv(d, c.dlv_opt) < 0)
 		goto fail;
-	/* dlv's own terminal client says the program exited and offers a
-	 * restart: the user is there to decide. Without accept_multiclient
-	 * dlv serves one client and closes its listener: gust's question
-	 * would take that place, or find no one to answer. */
-	d->exit_with_program = d->exit_with_program && headless && multi;
-	if (!*d->bin) {
-		host->set_error(ctx,
-		                "/runner/bin: expected the path of the built program, got \"\"");
+	snprintf(d->api, sizeof d->api, "%lld", c.api);
+	if (dlv_build_argv(d, &c) < 0)
 		goto fail;
-	}
-	/* dlv 1.20 refuses these combinations only after it is started. */
-	if (cont && !headless) {
-		host->set_error(ctx, "/runner/continue: dlv runs --continue only with --headless; "
-		                     "set runner.headless to true or runner.continue to false");
-		goto fail;
-	}
-	if (cont && !multi) {
-		host->set_error(
-		    ctx, "/runner/continue: dlv requires --accept-multiclient with --continue; set "
-		         "runner.accept_multiclient to true or runner.continue to false");
-		goto fail;
-	}
-	if (!headless && d->rc.stdin_mode != RUNCMD_STDIN_TTY) {
-		host->set_error(ctx,
-		                "/runner/headless: dlv's own terminal client needs a terminal; set "
-		                "runner.stdin to \"tty\" or runner.headless to true");
-		goto fail;
-	}
-	if (log_output && !*log_output)
-		log_output = NULL;
-	if (parse_listen(d, listen) < 0 || find_dlv(d, dlv_opt) < 0)
-		goto fail;
-	snprintf(d->api, sizeof d->api, "%lld", api);
-
-	/* dlv exec, 3 flags, --listen ADDR, --api-version N, --log,
-	 * --log-output WHAT, BIN, --: 14 slots at most, then the extra
-	 * arguments, the program's, and the terminator */
-	size_t max = 14 + nextra + nargs + 1;
-	d->argv = calloc(max, sizeof *d->argv);
-	if (!d->argv) {
-		host->set_error(ctx, "out of memory");
-		goto fail;
-	}
-	size_t n = 0;
-	d->argv[n++] = d->dlv_path;
-	d->argv[n++] = "exec";
-	if (headless)
-		d->argv[n++] = "--headless";
-	if (cont)
-		d->argv[n++] = "--continue";
-	if (multi)
-		d->argv[n++] = "--accept-multiclient";
-	d->argv[n++] = "--listen";
-	d->argv[n++] = d->listen;
-	d->argv[n++] = "--api-version";
-	d->argv[n++] = d->api;
-	/* dlv ignores --log-output without --log (with a warning). */
-	if (log || log_output)
-		d->argv[n++] = "--log";
-	if (log_output) {
-		d->argv[n++] = "--log-output";
-		d->argv[n++] = log_output;
-	}
-	for (size_t i = 0; i < nextra; i++)
-		d->argv[n++] = extra[i];
-	d->argv[n++] = d->bin;
-	if (nargs) {
-		d->argv[n++] = "--";
-		for (size_t i = 0; i < nargs; i++)
-			d->argv[n++] = args[i];
-	}
-	d->argv[n] = NULL;
 	set_bin_abs(d);
 	return d;
 fail:

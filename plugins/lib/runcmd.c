@@ -204,13 +204,13 @@ static void free_cstrv(const char **v, size_t nowned)
 	free(v);
 }
 
-int runcmd_start(struct runcmd *rc, const char *const *argv)
+/* The run's environment changes: the .env files', then "env", then the
+ * socket-activation variables; *nowned: how many of the strings (the
+ * first ones) belong to the array. An error is reported through the
+ * host. */
+static int run_env(struct runcmd *rc, const char ***envp, size_t *nowned)
 {
 	const struct gust_host *h = rc->host;
-	if (rc->tree) {
-		h->set_error(rc->ctx, "a run is still alive");
-		return -EBUSY;
-	}
 	/* .env files are read again for every run: editing one is a change */
 	char **fenv = NULL;
 	size_t nf = 0;
@@ -246,10 +246,28 @@ int runcmd_start(struct runcmd *rc, const char *const *argv)
 	env[nf + ne] = sk ? sk->fdcount : "LISTEN_FDS";
 	env[nf + ne + 1] = sk ? sk->fdnames : "LISTEN_FDNAMES";
 	env[nf + ne + 2] = sk ? NULL : "LISTEN_PID"; /* with sockets: the core's */
+	*envp = env;
+	*nowned = nf;
+	return 0;
+}
+
+int runcmd_start(struct runcmd *rc, const char *const *argv)
+{
+	const struct gust_host *h = rc->host;
+	if (rc->tree) {
+		h->set_error(rc->ctx, "a run is still alive");
+		return -EBUSY;
+	}
+	const struct socks *sk = rc->socks;
+	const char **env;
+	size_t nf;
+	int r = run_env(rc, &env, &nf);
+	if (r < 0)
+		return r;
 
 	int out_wr = -1, err_wr = -1;
 	if (runout_wanted(h, rc->ctx)) {
-		int r = runout_open(&rc->out, h, rc->ctx, &out_wr, &err_wr);
+		r = runout_open(&rc->out, h, rc->ctx, &out_wr, &err_wr);
 		if (r < 0) {
 			free_cstrv(env, nf);
 			h->set_error(rc->ctx, "cannot capture the program's output: %s",

@@ -547,14 +547,158 @@ static uint32_t listing_find(struct sstate *st, struct listing *l, const char *n
 	return id;
 }
 
+/* Show entry id, new or of a new type, unless hide says why not: a create,
+ * and for a directory what it holds. */
+static void show_entry(struct sstate *st, uint32_t id, int dfd, const char *name, size_t nlen,
+                       const struct stat *sb, unsigned hide)
+{
+	st->s->e[id].hide = hide;
+	if (hide)
+		return;
+	emit(st, id, GUST_CHANGE_CREATE);
+	if (st->s->e[id].is_dir)
+		scan_sub(st, id, dfd, name, nlen, sb, false);
+}
+
+/* A name this listing of dir did not know: add it to the snapshot, the
+ * listing's index and the listing order, then show it. */
+static void scan_added(struct sstate *st, uint32_t dir, struct listing *l, int dfd,
+                       const char *name, size_t nlen, const struct stat *sb)
+{
+	struct walk_snap *s = st->s;
+	bool is_dir = S_ISDIR(sb->st_mode);
+	unsigned hide;
+	uint32_t id;
+
+	/* room first: once added, the entry must be in both */
+	if (listing_room(st, l) < 0 || stack_reserve(&st->ord, st->nord, &st->cord, 1) < 0) {
+		st->err = -ENOMEM;
+		return;
+	}
+	hide = is_dir ? dir_hide(st, sb) : 0;
+	id = snap_add(s, dir, name, is_dir, is_dir ? 0 : stamp_of(sb));
+	if (id == WALK_NONE) {
+		st->err = -ENOMEM;
+		return;
+	}
+	index_put(s, st->idx + l->ibase, l->imask, id);
+	l->icount++;
+	st->ord[st->nord++] = id;
+	show_entry(st, id, dfd, name, nlen, sb, hide);
+}
+
+/* Known entry id is now something of another type: the old one goes, the
+ * new one is shown. */
+static void scan_retyped(struct sstate *st, uint32_t id, int dfd, const char *name, size_t nlen,
+                         const struct stat *sb)
+{
+	struct walk_snap *s = st->s;
+	bool is_dir = S_ISDIR(sb->st_mode);
+
+	if (!s->e[id].hide) {
+		if (s->e[id].is_dir)
+			remove_children(st, id, nlen);
+		emit(st, id, GUST_CHANGE_REMOVE);
+	}
+	s->e[id].is_dir = is_dir;
+	s->e[id].stamp = is_dir ? 0 : stamp_of(sb);
+	walk_snap_set_user(s, id, -1);
+	show_entry(st, id, dfd, name, nlen, sb, is_dir ? dir_hide(st, sb) : 0);
+}
+
+/* One name read from directory dir (open as dfd, its path in st->path up
+ * to len): matched against the listing l, and what changed emitted. A
+ * failure is left in st->err. */
+static void scan_name(struct sstate *st, uint32_t dir, struct listing *l, int dfd, size_t len,
+                      const char *name, bool recursive)
+{
+	struct walk_snap *s = st->s;
+	struct stat sb;
+	bool is_dir;
+	uint64_t stamp;
+	size_t nlen;
+	uint32_t id;
+
+	if (stat_at(st->w, dfd, name, &sb) < 0) {
+		if (errno != ENOENT) {
+			/* not known to be gone: keep what was known, and
+			 * list this directory again next time */
+			id = listing_find(st, l, name);
+			if (id != WALK_NONE && !s->e[id].mark && !ord_push(st, id))
+				s->e[id].mark = 1;
+			s->e[dir].stamp = 0;
+		}
+		return;
+	}
+	nlen = walk_path_push(st->path, len, name);
+	if (!nlen)
+		return;
+	is_dir = S_ISDIR(sb.st_mode);
+	stamp = is_dir ? 0 : stamp_of(&sb);
+	id = listing_find(st, l, name);
+	if (st->err)
+		return;
+	if (id != WALK_NONE && s->e[id].mark)
+		return; /* listed twice (NFS or FUSE after a cookie reset) */
+	if (id == WALK_NONE) {
+		scan_added(st, dir, l, dfd, name, nlen, &sb);
+		return;
+	}
+	if (ord_push(st, id) < 0)
+		return;
+	s->e[id].mark = 1;
+	if (is_dir && s->e[id].is_dir)
+		known_dir(st, id, dfd, nlen, &sb, recursive);
+	else if (is_dir != (bool)s->e[id].is_dir)
+		scan_retyped(st, id, dfd, name, nlen, &sb);
+	else if (s->e[id].stamp != stamp) {
+		s->e[id].stamp = stamp;
+		emit(st, id, GUST_CHANGE_WRITE);
+	}
+}
+
+/* After a whole listing of dir: whatever was not seen is gone, and what
+ * is left is kept in listing order (st->ord from obase). */
+static void scan_sweep(struct sstate *st, uint32_t dir, size_t len, size_t obase)
+{
+	struct walk_snap *s = st->s;
+	uint32_t c, prev = WALK_NONE, next;
+
+	for (c = s->e[dir].child; c != WALK_NONE; c = next) {
+		next = s->e[c].next;
+		if (s->e[c].mark) {
+			s->e[c].mark = 0;
+			prev = c;
+			continue;
+		}
+		if (prev == WALK_NONE)
+			s->e[dir].child = next;
+		else
+			s->e[prev].next = next;
+		size_t cl = walk_path_push(st->path, len, ent_name(s, c));
+		if (cl && !s->e[c].hide) {
+			if (s->e[c].is_dir)
+				remove_children(st, c, cl);
+			emit(st, c, GUST_CHANGE_REMOVE);
+		}
+		snap_release(s, c);
+		st->path[len] = '\0';
+	}
+	next = WALK_NONE;
+	for (size_t i = st->nord; i-- > obase;) {
+		s->e[st->ord[i]].next = next;
+		next = st->ord[i];
+	}
+	s->e[dir].child = next;
+	st->nord = obase;
+}
+
 static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len, bool recursive,
                     bool may_skip)
 {
 	struct walk_snap *s = st->s;
-	const struct walker *w = st->w;
 	DIR *d;
 	struct dirent *de;
-	uint32_t c, prev, next;
 	int read_err = 0;
 	struct listing l = { s->e[dir].child, s->e[dir].child, SIZE_MAX, 0, 0 };
 	size_t obase = st->nord, ibase = st->nidx;
@@ -580,131 +724,22 @@ static int scan_dir(struct sstate *st, uint32_t dir, int dfd, size_t len, bool r
 			break;
 		}
 		const char *name = de->d_name;
-		struct stat sb;
-		bool is_dir;
-		uint64_t stamp;
-		size_t nlen;
-		uint32_t id;
-		unsigned hide;
-
 		if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
 			continue;
-		if (stat_at(w, dfd, name, &sb) < 0) {
-			if (errno != ENOENT) {
-				/* not known to be gone: keep what was known, and
-				 * list this directory again next time */
-				id = listing_find(st, &l, name);
-				if (id != WALK_NONE && !s->e[id].mark && !ord_push(st, id))
-					s->e[id].mark = 1;
-				s->e[dir].stamp = 0;
-			}
-			continue;
-		}
-		nlen = walk_path_push(st->path, len, name);
-		if (!nlen)
-			continue;
-		is_dir = S_ISDIR(sb.st_mode);
-		stamp = is_dir ? 0 : stamp_of(&sb);
-		id = listing_find(st, &l, name);
-		if (st->err)
-			break;
-		if (id != WALK_NONE && s->e[id].mark)
-			continue; /* listed twice (NFS or FUSE after a cookie reset) */
-		if (id == WALK_NONE) {
-			/* room first: once added, the entry must be in both */
-			if (listing_room(st, &l) < 0 ||
-			    stack_reserve(&st->ord, st->nord, &st->cord, 1) < 0) {
-				st->err = -ENOMEM;
-				break;
-			}
-			hide = is_dir ? dir_hide(st, &sb) : 0;
-			id = snap_add(s, dir, name, is_dir, stamp);
-			if (id == WALK_NONE) {
-				st->err = -ENOMEM;
-				break;
-			}
-			index_put(s, st->idx + l.ibase, l.imask, id);
-			l.icount++;
-			st->ord[st->nord++] = id;
-			s->e[id].hide = hide;
-			if (hide)
-				continue;
-			emit(st, id, GUST_CHANGE_CREATE);
-			if (is_dir)
-				scan_sub(st, id, dfd, name, nlen, &sb, false);
-			continue;
-		}
-		if (ord_push(st, id) < 0)
-			break;
-		s->e[id].mark = 1;
-		if (is_dir && s->e[id].is_dir) {
-			known_dir(st, id, dfd, nlen, &sb, recursive);
-			continue;
-		}
-		if (is_dir != (bool)s->e[id].is_dir) {
-			/* replaced by something of another type */
-			if (!s->e[id].hide) {
-				if (s->e[id].is_dir)
-					remove_children(st, id, nlen);
-				emit(st, id, GUST_CHANGE_REMOVE);
-			}
-			s->e[id].is_dir = is_dir;
-			s->e[id].stamp = stamp;
-			walk_snap_set_user(s, id, -1);
-			s->e[id].hide = hide = is_dir ? dir_hide(st, &sb) : 0;
-			if (hide)
-				continue;
-			emit(st, id, GUST_CHANGE_CREATE);
-			if (is_dir)
-				scan_sub(st, id, dfd, name, nlen, &sb, false);
-			continue;
-		}
-		if (s->e[id].stamp != stamp) {
-			s->e[id].stamp = stamp;
-			emit(st, id, GUST_CHANGE_WRITE);
-		}
+		scan_name(st, dir, &l, dfd, len, name, recursive);
 	}
 	closedir(d);
 	st->path[len] = '\0';
 	st->nidx = ibase;
 	if (st->err || read_err) {
 		/* a listing cut short says nothing of what it did not reach */
-		for (c = s->e[dir].child; c != WALK_NONE; c = s->e[c].next)
+		for (uint32_t c = s->e[dir].child; c != WALK_NONE; c = s->e[c].next)
 			s->e[c].mark = 0;
 		s->e[dir].stamp = 0;
 		st->nord = obase;
 		return st->err;
 	}
-	/* sweep: whatever was not seen is gone */
-	prev = WALK_NONE;
-	for (c = s->e[dir].child; c != WALK_NONE; c = next) {
-		next = s->e[c].next;
-		if (s->e[c].mark) {
-			s->e[c].mark = 0;
-			prev = c;
-			continue;
-		}
-		if (prev == WALK_NONE)
-			s->e[dir].child = next;
-		else
-			s->e[prev].next = next;
-		size_t cl = walk_path_push(st->path, len, ent_name(s, c));
-		if (cl && !s->e[c].hide) {
-			if (s->e[c].is_dir)
-				remove_children(st, c, cl);
-			emit(st, c, GUST_CHANGE_REMOVE);
-		}
-		snap_release(s, c);
-		st->path[len] = '\0';
-	}
-	/* what is left is what was seen: keep it in listing order */
-	next = WALK_NONE;
-	for (size_t i = st->nord; i-- > obase;) {
-		s->e[st->ord[i]].next = next;
-		next = st->ord[i];
-	}
-	s->e[dir].child = next;
-	st->nord = obase;
+	scan_sweep(st, dir, len, obase);
 	return 0;
 }
 
