@@ -14,6 +14,7 @@ AM_TESTS_ENVIRONMENT = \
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
 UNIT_LDADD = core/libgustcore.la $(CHECK_LIBS) $(JANSSON_LIBS)
+EXTRA_DIST += tests/unit.h
 UNIT_TESTS = tests/test_loop tests/test_conf tests/test_filter tests/test_ptree \
 	tests/test_loader tests/test_walk tests/test_sockets \
 	tests/test_listening tests/test_probe tests/test_abi tests/test_abi_compat \

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unit.h"
+
 #include "fixtures/abi-1.0/layout.h"
 #include "host.h"
 
@@ -69,9 +71,5 @@ int main(void)
 	tcase_add_test(tc, test_core_host_table);
 	tcase_add_test(tc, test_has_reads_only_what_the_size_declares);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

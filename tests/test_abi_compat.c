@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unit.h"
+
 #include "loader.h"
 
 /* the header really is the grown one */
@@ -90,9 +92,5 @@ int main(void)
 	                    (int)(sizeof plugins_1_0 / sizeof *plugins_1_0));
 	tcase_add_test(tc, test_has_appended_op);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

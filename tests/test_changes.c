@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unit.h"
+
 #include "changes.h"
 #include "loop.h"
 
@@ -449,11 +451,5 @@ static Suite *changes_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(changes_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(changes_suite());
 }

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unit.h"
+
 #include "conf.h"
 #include "confre.h"
 #include "options.h"
@@ -1226,9 +1228,5 @@ int main(void)
 	tcase_add_loop_test(tc, test_signal_names, 0, (int)(sizeof sigs / sizeof *sigs));
 	tcase_add_test(tc, test_signal_misc);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -14,9 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unit.h"
+
 #include "dotenv.h"
 
-#define FMT(buf, ...) ck_assert_int_lt(snprintf(buf, sizeof buf, __VA_ARGS__), (int)sizeof buf)
 
 /* One parse of text: its result, the variables and the message. */
 struct parsed {
@@ -170,15 +171,12 @@ static char dir[PATH_MAX];
 
 static void setup_dir(void)
 {
-	FMT(dir, "%s/gust-dotenv.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_mkroot(dir, "dotenv");
 }
 
 static void teardown_dir(void)
 {
-	char cmd[PATH_MAX + 32];
-	FMT(cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	unit_rmroot(dir);
 }
 
 static void write_file(const char *path, const char *text, size_t len)
@@ -328,11 +326,5 @@ static Suite *dotenv_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(dotenv_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(dotenv_suite());
 }

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "unit.h"
+
 #include "conf.h"
 #include "confre.h"
 #include "filter.h"
@@ -21,25 +23,17 @@ static const char *none_v[] = { NULL };
 static const char *go_v[] = { "go", NULL };
 #define NONE ((char **)none_v)
 
-/* snprintf that must not truncate */
-#define FMT(buf, ...) ck_assert_int_lt(snprintf(buf, sizeof buf, __VA_ARGS__), (int)sizeof buf)
 
 static char tmproot[PATH_MAX];
 
 static void mkroot(void)
 {
-	FMT(tmproot, "%s/gust-filter.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmproot));
+	unit_mkroot(tmproot, "filter");
 }
 
 static void rmroot(void)
 {
-	char cmd[PATH_MAX + 16];
-	if (!tmproot[0])
-		return;
-	FMT(cmd, "rm -rf '%s'", tmproot);
-	ck_assert_int_eq(system(cmd), 0);
-	tmproot[0] = '\0';
+	unit_rmroot(tmproot);
 }
 
 /* Write a file (creating its directories) under dir. */
@@ -593,11 +587,5 @@ static Suite *filter_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(filter_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(filter_suite());
 }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unit.h"
+
 #include "gitignore.h"
 #include "glob.h"
 
@@ -353,11 +355,5 @@ static Suite *glob_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(glob_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(glob_suite());
 }

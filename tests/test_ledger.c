@@ -12,27 +12,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unit.h"
+
 #include "ledger.h"
 
-/* snprintf that must not truncate */
-#define FMT(buf, ...) ck_assert_int_lt(snprintf(buf, sizeof buf, __VA_ARGS__), (int)sizeof buf)
 
 static char tmproot[PATH_MAX];
 
 static void mkroot(void)
 {
-	FMT(tmproot, "%s/gust-ledger.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmproot));
+	unit_mkroot(tmproot, "ledger");
 }
 
 static void rmroot(void)
 {
-	char cmd[PATH_MAX + 16];
-	if (!tmproot[0])
-		return;
-	FMT(cmd, "rm -rf '%s'", tmproot);
-	ck_assert_int_eq(system(cmd), 0);
-	tmproot[0] = '\0';
+	unit_rmroot(tmproot);
 }
 
 static void write_file(const char *path, const char *data, size_t n)
@@ -422,11 +416,5 @@ static Suite *ledger_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ledger_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(ledger_suite());
 }

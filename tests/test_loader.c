@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unit.h"
+
 #include "loader.h"
 
 static const char *env_or_fail(const char *name)
@@ -203,9 +205,5 @@ int main(void)
 	tcase_add_test(tc, test_search_order);
 	tcase_add_test(tc, test_search_finds_by_name);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

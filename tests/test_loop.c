@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "unit.h"
+
 #include "loop.h"
 
 struct rec {
@@ -230,9 +232,5 @@ int main(void)
 	tcase_add_test(tc, test_signal_delivered_through_loop);
 	tcase_add_test(tc, test_run_until_quit);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

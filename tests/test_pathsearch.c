@@ -15,9 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unit.h"
+
 #include "pathsearch.h"
 
-#define FMT(buf, ...) ck_assert_int_lt(snprintf(buf, sizeof buf, __VA_ARGS__), (int)sizeof buf)
 
 static char dir[PATH_MAX];
 
@@ -39,8 +40,7 @@ static void make(const char *rel, mode_t mode)
 
 static void setup(void)
 {
-	FMT(dir, "%s/gust-pathsearch.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_mkroot(dir, "pathsearch");
 	make("a", S_IFDIR | 0755);
 	make("b", S_IFDIR | 0755);
 	make("b/rel", S_IFDIR | 0755);
@@ -56,9 +56,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[PATH_MAX + 32];
-	FMT(cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	unit_rmroot(dir);
 }
 
 /* name searched in path (entries given relative to dir with "@/") from
@@ -195,11 +193,5 @@ static Suite *pathsearch_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(pathsearch_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(pathsearch_suite());
 }

@@ -19,13 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "unit.h"
+
 #include "conf.h"
 #include "filter.h"
 #include "idpaths.h"
 #include "snap.h"
 #include "walk.h"
 
-#define FMT(buf, ...) ck_assert_int_lt(snprintf(buf, sizeof buf, __VA_ARGS__), (int)sizeof buf)
 
 struct gust_ctx {
 	struct filter *filter;
@@ -884,11 +885,5 @@ static Suite *walk_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(walk_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(walk_suite());
 }
