@@ -140,20 +140,6 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
 static void describe_status(int status, char *buf, size_t len)
 {
 	if (status < 0)
@@ -194,11 +180,11 @@ static void log_file_write(int fd, const char *buf, size_t len)
 			continue;
 		out[o++] = buf[i];
 		if (o == sizeof out) {
-			write_all(fd, out, o);
+			outpipe_write_all(fd, out, o);
 			o = 0;
 		}
 	}
-	write_all(fd, out, o);
+	outpipe_write_all(fd, out, o);
 }
 
 /* ---- output ---- */
@@ -214,7 +200,7 @@ static void emit_line(struct shell *sh, const char *s, size_t len)
 	memcpy(buf + pl, s, len);
 	buf[pl + len] = '\n';
 	/* one write per line so gust's own lines never split one */
-	write_all(STDERR_FILENO, buf, pl + len + 1);
+	outpipe_write_all(STDERR_FILENO, buf, pl + len + 1);
 }
 
 /* A whole line of the current build: to the core, for hooks. */
@@ -232,20 +218,21 @@ static void flush_partial(struct job *job)
 	if (job->len > 0 && job->sh->prefix)
 		emit_line(job->sh, job->line, job->len);
 	else if (job->len > 0)
-		write_all(STDERR_FILENO, "\n", 1);
+		outpipe_write_all(STDERR_FILENO, "\n", 1);
 	job->len = 0;
 	job->cr = false;
 }
 
-static void take_output(struct job *job, const char *buf, size_t n)
+static void take_output(void *arg, const char *buf, size_t n)
 {
+	struct job *job = arg;
 	struct shell *sh = job->sh;
 	if (job == sh->cur && sh->b.logfd >= 0) {
 		log_file_write(sh->b.logfd, buf, n);
 		job->log_midline = buf[n - 1] != '\n';
 	}
 	if (!sh->prefix)
-		write_all(STDERR_FILENO, buf, n);
+		outpipe_write_all(STDERR_FILENO, buf, n);
 	/* the lines are split either way: the core gets each one */
 	for (size_t i = 0; i < n; i++) {
 		if (buf[i] == '\n') {
@@ -285,30 +272,15 @@ static void close_output(struct job *job)
 	job->fd = -1;
 	flush_partial(job);
 	if (job->log_midline && job == job->sh->cur && job->sh->b.logfd >= 0)
-		write_all(job->sh->b.logfd, "\n", 1);
+		outpipe_write_all(job->sh->b.logfd, "\n", 1);
 	job->log_midline = false;
 }
 
-/* Read what is there; close at end of file (EIO: the pty's last slave
- * closed). bounded: stop after one chunk so one chatty step cannot starve
- * the loop; the loop calls back while more is ready. */
+/* Read what is there (outpipe_read); close at end of file. */
 static void read_output(struct job *job, bool bounded)
 {
-	char buf[READ_CHUNK];
-	while (job->fd >= 0) {
-		ssize_t n = read(job->fd, buf, sizeof buf);
-		if (n > 0) {
-			take_output(job, buf, (size_t)n);
-			if (bounded)
-				return;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
+	if (outpipe_read(&job->fd, bounded, take_output, job))
 		close_output(job);
-	}
 }
 
 static void on_io(int fd, unsigned events, void *arg)
@@ -604,7 +576,7 @@ static void log_header(struct shell *sh, const struct gust_build_req *req)
 		l = sizeof line - 1;
 		line[l - 1] = '\n';
 	}
-	write_all(sh->b.logfd, line, (size_t)l);
+	outpipe_write_all(sh->b.logfd, line, (size_t)l);
 }
 
 static void build_clear(struct shell *sh, const char *result)
@@ -614,7 +586,7 @@ static void build_clear(struct shell *sh, const char *result)
 		int l = snprintf(line, sizeof line, "==== gust build %u %s in %.2f s ====\n",
 		                 sh->b.number, result, seconds_since(&sh->b.t0));
 		if (l > 0 && (size_t)l < sizeof line)
-			write_all(sh->b.logfd, line, (size_t)l);
+			outpipe_write_all(sh->b.logfd, line, (size_t)l);
 		close(sh->b.logfd);
 	}
 	free_env(sh->b.env);

@@ -54,3 +54,39 @@ int outpipe_open(bool pty, int size_fd, int *rd, int *wr)
 	}
 	return 0;
 }
+
+#define READ_CHUNK 65536
+
+bool outpipe_read(const int *rd, bool bounded, void (*take)(void *arg, const char *buf, size_t n),
+                  void *arg)
+{
+	char buf[READ_CHUNK];
+	while (*rd >= 0) {
+		ssize_t n = read(*rd, buf, sizeof buf);
+		if (n > 0) {
+			take(arg, buf, (size_t)n);
+			if (bounded)
+				return false;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return false;
+		return true;
+	}
+	return false;
+}
+
+void outpipe_write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}

@@ -6,6 +6,7 @@
 #define GUST_OUTPIPE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* pty: try a pseudo-terminal first (not made anyone's controlling
  * terminal, ONLCR off so lines arrive as written, the window size of
@@ -13,5 +14,16 @@
  * *rd (non-blocking) is the plugin's end, *wr the child's; both
  * close-on-exec. 0 or -errno. */
 int outpipe_open(bool pty, int size_fd, int *rd, int *wr);
+
+/* Read the plugin's end *rd (read again before each read: take may close
+ * it), each chunk to take(arg, buf, n). bounded: one chunk, so a chatty
+ * child cannot starve the loop (the loop calls back while more is ready);
+ * else everything there is now. True at end of file or on a read error
+ * (EIO: a pty whose last slave closed): the caller closes *rd. */
+bool outpipe_read(const int *rd, bool bounded, void (*take)(void *arg, const char *buf, size_t n),
+                  void *arg);
+/* Write all of buf to fd, retrying after a signal; gives up on an error
+ * (output that cannot be shown is dropped). */
+void outpipe_write_all(int fd, const char *buf, size_t len);
 
 #endif

@@ -9,25 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define READ_CHUNK 65536
-
 bool runout_wanted(const struct gust_host *host, struct gust_ctx *ctx)
 {
 	return GUST_HAS(host, output_wanted) && GUST_HAS(host, output_line) &&
 	       host->output_wanted(ctx);
-}
-
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= (size_t)n;
-	}
 }
 
 static void hand_over(struct runout_stream *st)
@@ -39,9 +24,10 @@ static void hand_over(struct runout_stream *st)
 	st->len = 0;
 }
 
-static void take(struct runout_stream *st, const char *buf, size_t n)
+static void take(void *arg, const char *buf, size_t n)
 {
-	write_all(st->out_fd, buf, n);
+	struct runout_stream *st = arg;
+	outpipe_write_all(st->out_fd, buf, n);
 	for (size_t i = 0; i < n; i++) {
 		if (buf[i] == '\n') {
 			hand_over(st);
@@ -64,26 +50,12 @@ static void close_stream(struct runout_stream *st)
 		hand_over(st);
 }
 
-/* bounded: one chunk, so a chatty program cannot starve the loop; else
- * everything there is (the run is over). End of file (EIO from a pty
- * whose last slave closed) closes the stream. */
+/* bounded: one chunk (outpipe_read); else everything there is (the run
+ * is over). End of file closes the stream. */
 static void drain(struct runout_stream *st, bool bounded)
 {
-	char buf[READ_CHUNK];
-	while (st->rd >= 0) {
-		ssize_t n = read(st->rd, buf, sizeof buf);
-		if (n > 0) {
-			take(st, buf, (size_t)n);
-			if (bounded)
-				return;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
+	if (outpipe_read(&st->rd, bounded, take, st))
 		close_stream(st);
-	}
 }
 
 static void on_io(int fd, unsigned events, void *arg)
