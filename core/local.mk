@@ -35,7 +35,7 @@ core_libgustcore_la_SOURCES = \
 	core/app.c core/app.h
 nodist_core_libgustcore_la_SOURCES = core/gust-paths.h core/presets.c
 core_libgustcore_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(XXHASH_CFLAGS)
-core_libgustcore_la_LIBADD = $(JANSSON_LIBS) $(CURL_LIBS) $(XXHASH_LIBS)
+core_libgustcore_la_LIBADD = common/libgustcommon.la $(JANSSON_LIBS) $(CURL_LIBS) $(XXHASH_LIBS)
 
 bin_PROGRAMS += gust
 gust_SOURCES = core/main.c

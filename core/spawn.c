@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "loop.h"
+#include "pathsearch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -359,7 +360,9 @@ oom:
 	return NULL;
 }
 
-/* Where execvp would look for argv0, decided before forking. */
+/* Where execvp would look for argv0, decided before forking: the one PATH
+ * search's candidates (common/pathsearch.c), left relative to the
+ * child's working directory; the last PATH in envp counts. */
 static char **exec_paths(const char *argv0, char **envp, bool no_path)
 {
 	if (no_path || strchr(argv0, '/')) {
@@ -370,37 +373,11 @@ static char **exec_paths(const char *argv0, char **envp, bool no_path)
 		}
 		return v;
 	}
-	const char *path = "/usr/local/bin:/usr/bin:/bin";
+	const char *path = NULL;
 	for (char **e = envp; *e; e++)
 		if (strncmp(*e, "PATH=", 5) == 0)
 			path = *e + 5;
-	size_t n = 1;
-	for (const char *p = path; *p; p++)
-		n += *p == ':';
-	char **v = calloc(n + 1, sizeof *v);
-	if (!v)
-		return NULL;
-	size_t k = 0;
-	const char *p = path;
-	for (;;) {
-		const char *colon = strchr(p, ':');
-		size_t len = colon ? (size_t)(colon - p) : strlen(p);
-		size_t sz = len + strlen(argv0) + 3;
-		char *c = malloc(sz);
-		if (!c) {
-			free_strv(v);
-			return NULL;
-		}
-		if (len == 0)
-			snprintf(c, sz, "%s", argv0); /* empty entry: the cwd */
-		else
-			snprintf(c, sz, "%.*s/%s", (int)len, p, argv0);
-		v[k++] = c;
-		if (!colon)
-			break;
-		p = colon + 1;
-	}
-	return v;
+	return path_candidates(argv0, path, NULL);
 }
 
 /* fork() into a new PID namespace (and user namespace): the child is its

@@ -1,10 +1,11 @@
 # In-tree plugins: one loadable module each, installed in $(pkglibdir) as
 # <kind>-<name>.so, one source file each. What several plugins share is in
 # plugins/lib/, built once as a convenience library and linked into each
-# plugin that uses it. Plugins see include/ and plugins/lib/ only, not
-# core/: whatever a plugin takes from the core comes through the host table
-# (include/gust/plugin.h).
-PLUGIN_CPPFLAGS = -I$(top_srcdir)/include -I$(top_srcdir)/plugins/lib
+# plugin that uses it; what the core shares with them is in common/. Plugins
+# see include/, plugins/lib/ and common/ only, not core/: whatever a plugin
+# takes from the core comes through the host table (include/gust/plugin.h).
+PLUGIN_CPPFLAGS = -I$(top_srcdir)/include -I$(top_srcdir)/plugins/lib \
+	-I$(top_srcdir)/common
 PLUGIN_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(PLUGIN_GC_CFLAGS)
 PLUGIN_LIBADD = plugins/libgustplug.la
 
@@ -18,13 +19,13 @@ plugins_libgustplug_la_SOURCES = \
 	plugins/lib/snap.c plugins/lib/snap.h \
 	plugins/lib/poller.c plugins/lib/poller.h \
 	plugins/lib/dotenv.c plugins/lib/dotenv.h \
-	plugins/lib/pathsearch.c plugins/lib/pathsearch.h \
 	plugins/lib/runcmd.c plugins/lib/runcmd.h \
 	plugins/lib/runout.c plugins/lib/runout.h \
 	plugins/lib/outpipe.c plugins/lib/outpipe.h \
 	plugins/lib/sockets.c plugins/lib/sockets.h
 plugins_libgustplug_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
 plugins_libgustplug_la_CFLAGS = $(PLUGIN_CFLAGS)
+plugins_libgustplug_la_LIBADD = common/libgustcommon.la
 
 if BUILD_WATCHER_INOTIFY
 pkglib_LTLIBRARIES += plugins/watcher-inotify.la

@@ -1,4 +1,4 @@
-/* test_pathsearch.c - the plugins' one PATH search (plugins/lib/
+/* test_pathsearch.c - the one PATH search (common/
  * pathsearch.c) on a real tree: entries in order, empty entries (the
  * working directory, as execvp), relative entries (from the working
  * directory), files without execute permission and directories named like
@@ -176,6 +176,35 @@ START_TEST(test_is_exec)
 }
 END_TEST
 
+/* The core's form (cwd NULL): every candidate in PATH order, left
+ * relative to the working directory at exec time, an empty entry as the
+ * name alone; with a cwd, each from it but the absolute ones. */
+static void expect_candidates(const char *path, const char *cwd, const char *const *want)
+{
+	char **got = path_candidates("prog", path, cwd);
+	size_t i = 0;
+	ck_assert_ptr_nonnull(got);
+	for (; want[i]; i++) {
+		ck_assert_msg(got[i] != NULL, "\"%s\": candidate %zu missing", path, i);
+		ck_assert_str_eq(got[i], want[i]);
+	}
+	ck_assert_ptr_null(got[i]);
+	path_candidates_free(got);
+}
+
+START_TEST(test_candidates)
+{
+	expect_candidates(":rel::/abs/", NULL,
+	                  (const char *const[]){ "prog", "rel/prog", "prog", "/abs//prog", NULL });
+	expect_candidates("", NULL, (const char *const[]){ "prog", NULL });
+	expect_candidates(
+	    NULL, NULL,
+	    (const char *const[]){ "/usr/local/bin/prog", "/usr/bin/prog", "/bin/prog", NULL });
+	expect_candidates(":rel:/abs", "/w",
+	                  (const char *const[]){ "/w/prog", "/w/rel/prog", "/abs/prog", NULL });
+}
+END_TEST
+
 static Suite *pathsearch_suite(void)
 {
 	Suite *s = suite_create("pathsearch");
@@ -187,6 +216,7 @@ static Suite *pathsearch_suite(void)
 	tcase_add_test(tc, test_passed_over);
 	tcase_add_test(tc, test_unset);
 	tcase_add_test(tc, test_is_exec);
+	tcase_add_test(tc, test_candidates);
 	suite_add_tcase(s, tc);
 	return s;
 }
