@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "changes.h"
+#include "cycle.h"
 #include "control.h"
 #include "filter.h"
 #include "ledger.h"
@@ -27,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* A run that lived this long resets the restart backoff. */
@@ -58,20 +58,6 @@ static const struct gust_builder_ops *bops(const struct app *app)
 static const struct gust_runner_ops *rops(const struct app *app)
 {
 	return app->runner.plugin.desc->ops;
-}
-
-static void describe_status(int status, char *buf, size_t len)
-{
-	if (status < 0)
-		snprintf(buf, len, "could not run: %s", strerror(-status));
-	else if (WIFEXITED(status))
-		snprintf(buf, len, "exit status %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
-		         config_signal_name(WTERMSIG(status)) ? config_signal_name(WTERMSIG(status))
-		                                              : "?");
-	else
-		snprintf(buf, len, "status 0x%x", (unsigned)status);
 }
 
 static enum log_stage stage_of(enum gust_kind kind)
@@ -341,22 +327,13 @@ static bool push(char ***v, size_t *n, char *path)
 	return true;
 }
 
-/* "PATH changed" or "PATH and N more changed". */
-static void what_changed(char *buf, size_t len, char *const *paths, size_t n)
-{
-	if (n == 1)
-		snprintf(buf, len, "%s changed", paths[0]);
-	else
-		snprintf(buf, len, "%s and %zu more changed", paths[0], n - 1);
-}
-
 /* The program's answer to a burst without a build: restart, or tell the
  * hooks (reload). paths: those of the winning action. */
 static void restart_or_reload(struct app *app, enum rule_action act, const char *rule, char **paths,
                               size_t n)
 {
 	char what[300];
-	what_changed(what, sizeof what, paths, n);
+	cycle_what_changed(what, sizeof what, paths, n);
 	/* acted on: the next save of the same content is no change */
 	ledger_stage(app->ledger, (const char *const *)paths);
 	ledger_commit(app->ledger, (const char *const *)paths);
@@ -635,7 +612,7 @@ static void start_build(struct app *app)
 	app->cycle[0] = '\0';
 	if (app->nbuilding) {
 		char what[300];
-		what_changed(what, sizeof what, app->building, app->nbuilding);
+		cycle_what_changed(what, sizeof what, app->building, app->nbuilding);
 		snprintf(app->cycle, sizeof app->cycle, "%s%.60s%s%.180s",
 		         app->build_rule ? "rule \"" : "", app->build_rule ? app->build_rule : "",
 		         app->build_rule ? "\": " : "", what);
@@ -765,7 +742,7 @@ void app_build_done(struct app *app, int status)
 	ledger_unstage(app->ledger, (const char *const *)app->building);
 	keep_unbuilt(app);
 	char what[128], note[64];
-	describe_status(status, what, sizeof what);
+	cycle_status(status, what, sizeof what);
 	/* a step the system could not start (status < 0) is tried again */
 	enum gust_log_level lv =
 	    retry_later(app, &app->build_retry, status, on_build_retry, note, sizeof note);
@@ -786,33 +763,6 @@ void app_build_done(struct app *app, int status)
 }
 
 /* ---- runs ---- */
-
-/* The cycle line up to its outcome: why the run started and what it
- * took before it did. */
-static void cycle_prefix(struct app *app, uint64_t t0)
-{
-	char *buf = app->cycle_line;
-	size_t len = sizeof app->cycle_line;
-	char gone[64] = "";
-	if (app->stop_started_ms)
-		snprintf(gone, sizeof gone, "old tree gone in %llu ms",
-		         (unsigned long long)(t0 - app->stop_started_ms));
-	if (app->restart_after_exit)
-		snprintf(buf, len, "restarted after the program exited%s%s", gone[0] ? ": " : "",
-		         gone);
-	else if (app->restart_requested && app->restart_rule)
-		snprintf(buf, len, "%s: %s%s%s", app->stop_started_ms ? "restarted" : "started",
-		         app->cycle, gone[0] ? ", " : "", gone);
-	else if (app->restart_requested)
-		snprintf(buf, len, "%s on request of %s%s%s",
-		         app->stop_started_ms ? "restarted" : "started", app->requested_by,
-		         gone[0] ? ": " : "", gone);
-	else if (app->stop_started_ms)
-		snprintf(buf, len, "restarted: %s%sbuild %llu ms, %s", app->cycle,
-		         app->cycle[0] ? ", " : "", (unsigned long long)app->build_ms, gone);
-	else
-		snprintf(buf, len, "started");
-}
 
 /* The probe's answer: the end of the cycle line. */
 static void on_ready(void *arg, enum probe_result result, const char *probe_what)
@@ -907,7 +857,7 @@ static void on_restart_timer(void *arg)
 void app_run_exited(struct app *app, int status)
 {
 	char what[128];
-	describe_status(status, what, sizeof what);
+	cycle_status(status, what, sizeof what);
 	if (app->run == RUN_STOPPING)
 		return; /* the stop we asked for */
 	if (app->run == RUN_UP)
@@ -1083,8 +1033,7 @@ void app_status(const struct app *app, struct app_status *st)
 		if (st->build_ok)
 			snprintf(st->build_result, sizeof st->build_result, "ok");
 		else
-			describe_status(app->build_status, st->build_result,
-			                sizeof st->build_result);
+			cycle_status(app->build_status, st->build_result, sizeof st->build_result);
 		st->build_ms = app->build_ms;
 		st->build_done_ms = app->build_done_ms;
 	}
