@@ -438,18 +438,32 @@ static void make_git_tree(const char *top)
 	mkdirs(top, "emptydir/build");
 }
 
+/* cfg watches root (tmproot or below it) with every extension, gitignore
+ * on or off. */
+static void git_tree_cfg(struct config *cfg, const char *root, bool gitignore)
+{
+	static const char *all_v[] = { "*", NULL }; /* outlives this call, unlike L() */
+	base_cfg(cfg, root);
+	cfg->watch.include_ext = (char **)all_v;
+	cfg->watch.gitignore = gitignore;
+}
+
+/* A fresh tmproot holding the git tree above, as a repository. */
+static void git_tree(void)
+{
+	mkroot();
+	git_env(tmproot);
+	make_git_tree(tmproot);
+}
+
 START_TEST(test_gitignore_vs_git)
 {
 	struct config cfg;
 	struct filter *f;
 	char err[256];
 
-	mkroot();
-	git_env(tmproot);
-	make_git_tree(tmproot);
-	base_cfg(&cfg, tmproot);
-	cfg.watch.include_ext = L("*");
-	cfg.watch.gitignore = true;
+	git_tree();
+	git_tree_cfg(&cfg, tmproot, true);
 	cfg.tmp_dir = NULL;
 	f = filter_new(&cfg, err, sizeof err);
 	ck_assert_msg(f != NULL, "%s", err);
@@ -478,18 +492,14 @@ START_TEST(test_gitignore_subroot)
 	struct filter *f;
 	char err[256], root[PATH_MAX];
 
-	mkroot();
-	git_env(tmproot);
-	make_git_tree(tmproot);
+	git_tree();
 	for (size_t i = 0; sub_paths[i]; i++) {
 		char rel[PATH_MAX];
 		FMT(rel, "sub/%s", sub_paths[i]);
 		put(tmproot, rel, "x\n");
 	}
 	FMT(root, "%s/sub", tmproot);
-	base_cfg(&cfg, root);
-	cfg.watch.include_ext = L("*");
-	cfg.watch.gitignore = true;
+	git_tree_cfg(&cfg, root, true);
 	cfg.tmp_dir = NULL;
 	f = filter_new(&cfg, err, sizeof err);
 	ck_assert_msg(f != NULL, "%s", err);
@@ -507,12 +517,8 @@ START_TEST(test_gitignore_off)
 	struct filter *f;
 	char err[256];
 
-	mkroot();
-	git_env(tmproot);
-	make_git_tree(tmproot);
-	base_cfg(&cfg, tmproot);
-	cfg.watch.include_ext = L("*");
-	cfg.watch.gitignore = false;
+	git_tree();
+	git_tree_cfg(&cfg, tmproot, false);
 	f = filter_new(&cfg, err, sizeof err);
 	ck_assert_ptr_nonnull(f);
 	ck_assert(!filter_ignored(f, "x.log", false));
