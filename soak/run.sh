@@ -98,20 +98,7 @@ wait_for() {
 	done
 }
 
-free_port() {
-	local p
-	while :; do
-		p=$((10000 + RANDOM % 20000))
-		port_free "$p" && { echo "$p"; return; }
-	done
-}
-port_listening() {
-	local hex
-	hex=$(printf '%04X' "$1")
-	awk -v h=":$hex" 'NR > 1 && $4 == "0A" && substr($2, length($2) - 4) == h { f = 1 } END { exit !f }' \
-		/proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-port_free() { ! port_listening "$1"; }
+. "$SRCDIR/tests/ports.sh"
 
 # The last line a server on 127.0.0.1:$1 sends to a GET /, or nothing.
 answer() {
