@@ -184,6 +184,25 @@ static void supervise(int listener, const char *file)
 
 /* Fork the supervisor (a grandchild: not the program's child), install
  * the notifying filter here and pass its listener over. */
+/* One byte and room for one fd (SCM_RIGHTS), to send or receive. */
+struct fd_msg {
+	struct msghdr mh;
+	struct iovec iov;
+	char byte;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+};
+
+static void fd_msg_init(struct fd_msg *m)
+{
+	memset(m, 0, sizeof *m);
+	m->iov.iov_base = &m->byte;
+	m->iov.iov_len = 1;
+	m->mh.msg_iov = &m->iov;
+	m->mh.msg_iovlen = 1;
+	m->mh.msg_control = m->cbuf;
+	m->mh.msg_controllen = sizeof m->cbuf;
+}
+
 static int notify_setup(const long *nr, int n, const char *file)
 {
 	int sp[2];
@@ -199,18 +218,12 @@ static int notify_setup(const long *nr, int n, const char *file)
 		int null = open("/dev/null", O_RDWR);
 		for (int i = 0; i < 3 && null >= 0; i++)
 			dup2(null, i);
-		char cbuf[CMSG_SPACE(sizeof(int))];
-		char byte;
-		struct iovec iov = { &byte, 1 };
-		struct msghdr mh = { 0 };
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof cbuf;
-		if (recvmsg(sp[1], &mh, 0) != 1 || !CMSG_FIRSTHDR(&mh))
+		struct fd_msg m;
+		fd_msg_init(&m);
+		if (recvmsg(sp[1], &m.mh, 0) != 1 || !CMSG_FIRSTHDR(&m.mh))
 			_exit(1);
 		int listener;
-		memcpy(&listener, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof listener);
+		memcpy(&listener, CMSG_DATA(CMSG_FIRSTHDR(&m.mh)), sizeof listener);
 		close(sp[1]);
 		supervise(listener, file);
 	}
@@ -220,21 +233,14 @@ static int notify_setup(const long *nr, int n, const char *file)
 	int listener = install(nr, n, SECCOMP_RET_USER_NOTIF, SECCOMP_FILTER_FLAG_NEW_LISTENER);
 	if (listener < 0)
 		return -1;
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	memset(cbuf, 0, sizeof cbuf);
-	char byte = 0;
-	struct iovec iov = { &byte, 1 };
-	struct msghdr mh = { 0 };
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof cbuf;
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	struct fd_msg m;
+	fd_msg_init(&m);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m.mh);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &listener, sizeof listener);
-	if (sendmsg(sp[0], &mh, 0) != 1)
+	if (sendmsg(sp[0], &m.mh, 0) != 1)
 		return -1;
 	close(listener);
 	close(sp[0]);
