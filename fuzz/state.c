@@ -28,17 +28,25 @@ extern const int gust_recover_dry;
 static struct ptree_mgr *mgr;
 static char path[PATH_MAX];
 
-/* pid's parent from /proc, or 0. */
-static pid_t parent_of(pid_t pid)
+/* The fields of /proc/PID/stat after the command's ")", read into buf, or
+ * NULL. */
+static const char *stat_fields(pid_t pid, char *buf, size_t len)
 {
-	char file[64], buf[1024];
+	char file[64];
 	snprintf(file, sizeof file, "/proc/%ld/stat", (long)pid);
 	FILE *f = fopen(file, "re");
-	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	size_t n = f ? fread(buf, 1, len - 1, f) : 0;
 	if (f)
 		fclose(f);
 	buf[n] = '\0';
-	const char *rp = strrchr(buf, ')');
+	return strrchr(buf, ')');
+}
+
+/* pid's parent from /proc, or 0. */
+static pid_t parent_of(pid_t pid)
+{
+	char buf[1024];
+	const char *rp = stat_fields(pid, buf, sizeof buf);
 	long ppid = 0;
 	if (!rp || sscanf(rp + 1, " %*c %ld", &ppid) != 1)
 		return 0;
@@ -59,14 +67,8 @@ void gust_recover_dry_kill(pid_t pid, unsigned long long start)
 /* pid's start time from /proc, or 0. */
 static unsigned long long start_of(pid_t pid)
 {
-	char file[64], buf[1024];
-	snprintf(file, sizeof file, "/proc/%ld/stat", (long)pid);
-	FILE *f = fopen(file, "re");
-	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-	if (f)
-		fclose(f);
-	buf[n] = '\0';
-	const char *rp = strrchr(buf, ')');
+	char buf[1024];
+	const char *rp = stat_fields(pid, buf, sizeof buf);
 	unsigned long long start = 0;
 	if (rp)
 		sscanf(rp + 1,
