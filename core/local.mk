@@ -23,6 +23,7 @@ core_libgustcore_la_SOURCES = \
 	core/statefile.c core/spawn.c core/reaper.c \
 	core/listening.c core/listening.h \
 	core/probe.c core/probe.h \
+	core/curlfn.c core/curlfn.h \
 	core/ready.c core/ready.h \
 	core/hooks.c core/hooks.h \
 	core/rules.c core/rules.h \
@@ -36,12 +37,12 @@ core_libgustcore_la_SOURCES = \
 	core/app.c core/app.h
 nodist_core_libgustcore_la_SOURCES = core/gust-paths.h core/presets.c
 core_libgustcore_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(XXHASH_CFLAGS)
-core_libgustcore_la_LIBADD = common/libgustcommon.la $(JANSSON_LIBS) $(CURL_LIBS) $(XXHASH_LIBS)
+core_libgustcore_la_LIBADD = common/libgustcommon.la $(JANSSON_LIBS) $(XXHASH_LIBS)
 
 bin_PROGRAMS += gust
 gust_SOURCES = core/main.c
 gust_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-gust_LDADD = core/libgustcore.la $(JANSSON_LIBS) $(CURL_LIBS)
+gust_LDADD = core/libgustcore.la $(JANSSON_LIBS)
 
 # The compiled-in plugin and preset directories come from make, not
 # configure, so `make prefix=...` stays right.

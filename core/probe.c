@@ -4,7 +4,6 @@
 #include "probe.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -14,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "curlfn.h"
 #include "listening.h"
 #include "loop.h"
 
@@ -130,6 +130,10 @@ static int parse_object(struct probe_spec *spec, const json_t *ready, const char
 			    err, errlen, section, where,
 			    "expected http://HOST[:PORT]/PATH with a numeric host, [IPV6] or "
 			    "localhost");
+		/* loaded here, when configured: never mapped otherwise */
+		char why[512];
+		if (curlfn_load(NULL, why, sizeof why) < 0)
+			return bad(err, errlen, section, where, why);
 	} else {
 		spec->kind = PROBE_LOG;
 		int rc = regcomp(&spec->re, s, REG_EXTENDED | REG_NOSUB);
@@ -292,14 +296,14 @@ static void check_tcp(struct probe *p)
 static void curl_drive(struct probe *p, curl_socket_t fd, int mask)
 {
 	int running;
-	curl_multi_socket_action(p->multi, fd, mask, &running);
+	curlfn->multi_socket_action(p->multi, fd, mask, &running);
 	CURLMsg *m;
 	int left;
-	while ((m = curl_multi_info_read(p->multi, &left)))
+	while ((m = curlfn->multi_info_read(p->multi, &left)))
 		if (m->msg == CURLMSG_DONE) {
 			long code = 0;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-			curl_multi_remove_handle(p->multi, p->easy);
+			curlfn->easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+			curlfn->multi_remove_handle(p->multi, p->easy);
 			if (m->data.result == CURLE_OK && code > 0 && code < 500) {
 				snprintf(p->status, sizeof p->status, "%s (HTTP %ld)",
 				         p->spec.target, code);
@@ -324,14 +328,14 @@ static int curl_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, vo
 	struct probe *p = userp;
 	if (what == CURL_POLL_REMOVE) {
 		loop_io_del(p->loop, s);
-		curl_multi_assign(p->multi, s, NULL);
+		curlfn->multi_assign(p->multi, s, NULL);
 		return 0;
 	}
 	unsigned ev =
 	    (what & CURL_POLL_IN ? GUST_IO_READ : 0) | (what & CURL_POLL_OUT ? GUST_IO_WRITE : 0);
 	if (socketp)
 		return loop_io_mod(p->loop, s, ev) == 0 ? 0 : -1;
-	curl_multi_assign(p->multi, s, p);
+	curlfn->multi_assign(p->multi, s, p);
 	return loop_io_add(p->loop, s, ev, on_curl_io, p) == 0 ? 0 : -1;
 }
 
@@ -358,30 +362,32 @@ static size_t discard(char *ptr, size_t size, size_t n, void *arg)
 
 static int http_setup(struct probe *p)
 {
-	char entry[128];
-	if (!(p->multi = curl_multi_init()) || !(p->easy = curl_easy_init()))
+	char entry[128], why[512];
+	if (curlfn_load(NULL, why, sizeof why) < 0)
 		return -1;
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
+	if (!(p->multi = curlfn->multi_init()) || !(p->easy = curlfn->easy_init()))
+		return -1;
+	curlfn->multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
+	curlfn->multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
+	curlfn->multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
+	curlfn->multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
 	/* localhost is pinned so that nothing is ever resolved */
 	snprintf(entry, sizeof entry, "localhost:%u:127.0.0.1", p->spec.port);
-	p->resolve = curl_slist_append(NULL, entry);
-	curl_easy_setopt(p->easy, CURLOPT_URL, p->spec.target);
-	curl_easy_setopt(p->easy, CURLOPT_RESOLVE, p->resolve);
-	curl_easy_setopt(p->easy, CURLOPT_PROTOCOLS_STR, "http");
-	curl_easy_setopt(p->easy, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, HTTP_ATTEMPT_MS);
-	curl_easy_setopt(p->easy, CURLOPT_USERAGENT, "gust-ready/" VERSION);
-	curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, discard);
+	p->resolve = curlfn->slist_append(NULL, entry);
+	curlfn->easy_setopt(p->easy, CURLOPT_URL, p->spec.target);
+	curlfn->easy_setopt(p->easy, CURLOPT_RESOLVE, p->resolve);
+	curlfn->easy_setopt(p->easy, CURLOPT_PROTOCOLS_STR, "http");
+	curlfn->easy_setopt(p->easy, CURLOPT_NOPROXY, "*");
+	curlfn->easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
+	curlfn->easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, HTTP_ATTEMPT_MS);
+	curlfn->easy_setopt(p->easy, CURLOPT_USERAGENT, "gust-ready/" VERSION);
+	curlfn->easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, discard);
 	return 0;
 }
 
 static void check_http(struct probe *p)
 {
-	if (curl_multi_add_handle(p->multi, p->easy) != CURLM_OK)
+	if (curlfn->multi_add_handle(p->multi, p->easy) != CURLM_OK)
 		retry_later(p);
 }
 
@@ -474,11 +480,12 @@ void probe_free(struct probe *p)
 	tcp_close(p);
 	if (p->multi) {
 		if (p->easy)
-			curl_multi_remove_handle(p->multi, p->easy);
-		curl_multi_cleanup(p->multi);
+			curlfn->multi_remove_handle(p->multi, p->easy);
+		curlfn->multi_cleanup(p->multi);
 	}
 	if (p->easy)
-		curl_easy_cleanup(p->easy);
-	curl_slist_free_all(p->resolve);
+		curlfn->easy_cleanup(p->easy);
+	if (p->resolve)
+		curlfn->slist_free_all(p->resolve);
 	free(p);
 }

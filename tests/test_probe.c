@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "curlfn.h"
 #include "unit.h"
 
 #include "loop.h"
@@ -339,6 +341,48 @@ START_TEST(test_log_and_off)
 }
 END_TEST
 
+/* Is libcurl mapped into this process? */
+static bool curl_mapped(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	bool found = false;
+	while (f && !found && fgets(line, sizeof line, f))
+		found = strstr(line, "/libcurl") != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* libcurl is loaded only once an "http" check is configured: linked, it
+ * and its TLS libraries were most of an idle gust's RSS. */
+START_TEST(test_curl_loaded_only_for_http)
+{
+	struct probe_spec spec;
+	char err[256];
+	ck_assert_int_eq(parse(&spec, "{\"tcp\": \"127.0.0.1:1\"}", NULL, err, sizeof err), 0);
+	probe_spec_fini(&spec);
+	ck_assert_int_eq(parse(&spec, NULL, NULL, err, sizeof err), 0);
+	probe_spec_fini(&spec);
+	ck_assert(!curl_mapped());
+	ck_assert_int_eq(parse(&spec, "{\"http\": \"http://127.0.0.1:1/\"}", NULL, err, sizeof err),
+	                 0);
+	probe_spec_fini(&spec);
+	ck_assert(curl_mapped());
+}
+END_TEST
+
+/* A missing library is one line that names it. */
+START_TEST(test_curl_missing_is_named)
+{
+	char err[256];
+	ck_assert_int_eq(curlfn_load("libgust-test-no-such-curl.so.4", err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "needs libcurl (libgust-test-no-such-curl.so.4)"), "%s", err);
+	ck_assert(!strchr(err, '\n'));
+	ck_assert_ptr_null(curlfn);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("probe");
@@ -349,6 +393,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_http_retries_until_below_500);
 	tcase_add_test(tc, test_listen_finds_the_tree_listening);
 	tcase_add_test(tc, test_log_and_off);
+	tcase_add_test(tc, test_curl_loaded_only_for_http);
+	tcase_add_test(tc, test_curl_missing_is_named);
 	suite_add_tcase(s, tc);
 	return s;
 }
