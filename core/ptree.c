@@ -61,6 +61,22 @@ void ptree_arm(struct ptree_mgr *mgr, unsigned ms)
 	mgr->timer_due = due;
 }
 
+/* Does a running tree need the periodic membership refresh? (A kept one
+ * is refreshed anyway: its end is found by a scan that removes its
+ * cgroup, which may still be busy when its reaper exits.) Its only use
+ * while the tree runs is the state file's list of members, which
+ * recovery needs when gust and the tree's reaper are both SIGKILLed (the
+ * reaper's orphans then go to init). A tree in a cgroup is found through
+ * the cgroup's line; in a PID namespace (no reaper) the kernel kills the
+ * whole namespace with its init, which dies with gust (parent-death
+ * signal): neither needs the list, so neither wakes gust while it runs.
+ * No kernel interface reports forks to an unprivileged process, so the
+ * refresh stays for containment "reaper" (see docs/DESIGN.md). */
+static bool needs_refresh(const struct gust_tree *t)
+{
+	return !t->cg && t->reaper > 0;
+}
+
 static void reschedule(struct ptree_mgr *mgr)
 {
 	uint64_t now = loop_now_ms();
@@ -69,6 +85,8 @@ static void reschedule(struct ptree_mgr *mgr)
 		long d;
 		if (t->exit_pending || t->stopped_pending)
 			d = 0;
+		else if (t->phase == PH_RUN && !needs_refresh(t))
+			continue;
 		else if (t->phase == PH_RUN || t->phase == PH_KEPT)
 			d = mgr->refresh_ms;
 		else if (t->phase == PH_TERM) {

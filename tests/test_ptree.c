@@ -1394,6 +1394,43 @@ START_TEST(test_pidns_stop_is_graceful)
 }
 END_TEST
 
+/* A running tree in a PID namespace wakes gust for nothing: recovery does
+ * not need its members recorded (the namespace dies with its init, and the
+ * init with gust), so no membership refresh runs while it is up. Bug: the
+ * refresh woke gust every 2 s (backing off to 16 s) with any tree up. */
+START_TEST(test_pidns_run_needs_no_refresh)
+{
+	if (!pidns_allowed()) {
+		printf("skip: no pid namespaces here\n");
+		return;
+	}
+	struct fx f;
+	fx_init(&f);
+	const char *argv[] = { f.shape, "setsid", "pause", NULL };
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn_flags(&f, argv, GUST_SPAWN_PIDNS, &r);
+	ck_assert_msg(t != NULL, "spawn failed: %s", f.err);
+	pid_t pids[32];
+	ck_assert_int_eq(wait_pids(&f, pids, 2), 2);
+	unsigned long full0, delta0, full1, delta1;
+	ptree_mgr_scans(f.mgr, &full0, &delta0);
+	unsigned long q0 = ptree_mgr_quick_scans(f.mgr);
+	/* past REFRESH_MS, when the refresh would have scanned */
+	uint64_t until = loop_now_ms() + 3000;
+	while (loop_now_ms() < until)
+		loop_once(f.loop, (int)(until - loop_now_ms()));
+	ptree_mgr_scans(f.mgr, &full1, &delta1);
+	ck_assert_uint_eq(full1, full0);
+	ck_assert_uint_eq(delta1, delta0);
+	ck_assert_uint_eq(ptree_mgr_quick_scans(f.mgr), q0);
+	ck_assert(ptree_alive(t));
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 10000), 0);
+	ck_assert(run_until(f.loop, &r.stopped, 15000));
+	ptree_free(t);
+	fx_fini(&f);
+}
+END_TEST
+
 /* Exit status and exec failures come back as without a namespace. */
 START_TEST(test_pidns_status_and_exec_failure)
 {
@@ -1515,6 +1552,7 @@ static Suite *suite(void)
 	tcase_add_test(tcc, test_cgroup_unavailable);
 	tcase_add_test(tcc, test_pidns_daemon_dies_with_the_program);
 	tcase_add_test(tcc, test_pidns_stop_is_graceful);
+	tcase_add_test(tcc, test_pidns_run_needs_no_refresh);
 	tcase_add_test(tcc, test_pidns_status_and_exec_failure);
 	suite_add_tcase(s, tcc);
 	return s;
