@@ -14,7 +14,7 @@
 #                the wakeups gust spent detecting readiness
 #   2. storm     1,000 and 10,000 files written in one burst -> builds,
 #                time until settled, and the watching process's own CPU
-#   3. idle      CPU and RSS over BENCH_IDLE_SECS watching 10,000 files in
+#   3. idle      CPU, wake-ups and RSS over BENCH_IDLE_SECS watching 10,000 files in
 #                1,000 directories, per watcher back end
 #   4. scale     start-up time and RSS until changes are detected, 10,000
 #                and 100,000 files
@@ -578,6 +578,12 @@ proc_cpu() {
 	done
 	CPU_NS=$sum
 }
+# proc_wakes PID: how often its threads were switched in (voluntary and
+# involuntary context switches): each wake-up from its poll is one.
+proc_wakes() {
+	cat /proc/"$1"/task/*/status 2>/dev/null |
+		awk '/^(non)?voluntary_ctxt_switches:/ { n += $2 } END { print n + 0 }'
+}
 proc_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 proc_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 us_to_ms() { awk -v v="$1" 'BEGIN { printf "%.3f", v / 1000 }'; }
@@ -862,7 +868,7 @@ done
 want idle && echo "bench: 3/5 idle (${IDLE_SECS} s per case)" >&2
 IDLE_ROOT=$W/idle-root
 idle_case() { # WHO [WATCHER]
-	local who=$1 w=${2:-} stamps=$W/idle-stamps pid c0 c1 rss
+	local who=$1 w=${2:-} stamps=$W/idle-stamps pid c0 c1 k0 k1 rss
 	rm -f "$stamps"
 	if [ "$who" = gust ]; then
 		config "$W/idle.json" "$IDLE_ROOT" "$w" true "[\"stamp\", \"$stamps\"]"
@@ -879,13 +885,17 @@ idle_case() { # WHO [WATCHER]
 	fi
 	sleep 1 # let start-up work finish
 	proc_cpu "$pid"; c0=$CPU_NS
+	k0=$(proc_wakes "$pid")
 	sleep "$IDLE_SECS"
 	proc_cpu "$pid"; c1=$CPU_NS
+	k1=$(proc_wakes "$pid")
 	rss=$(proc_rss_kb "$pid")
 	stop_who "$who"
 	record idle "10k files, ${IDLE_SECS}s${w:+, $w}: CPU" "$who" ms "0 on inotify" \
 		"$(us_to_ms $(((c1 - c0) / 1000)))"
 	[ "$w" = poll ] || cmp_set "idle CPU, ${IDLE_SECS} s" "$who"
+	record idle "10k files, ${IDLE_SECS}s${w:+, $w}: wake-ups" "$who" count "0 on inotify" \
+		$((k1 - k0))
 	record idle "10k files${w:+, $w}: RSS" "$who" KiB "" "${rss:-0}"
 	[ "$w" = poll ] || cmp_set "idle RSS" "$who"
 }
