@@ -16,6 +16,7 @@
 #include "ledger.h"
 #include "loop.h"
 #include "ptree.h"
+#include "reload.h"
 #include "rules.h"
 #include "signames.h"
 #include "term.h"
@@ -40,6 +41,7 @@
 static void start_build(struct app *app);
 static void start_run(struct app *app);
 static void maybe_quit(struct app *app);
+static int swap_runner(struct app *app);
 
 /* The app whose trees the host's tree_free() reports (tree_free takes no
  * context): gust runs one app. */
@@ -169,6 +171,18 @@ static void on_signal(int sig, void *arg);
 static void on_changes_ready(void *arg);
 static void on_rules_idle(void *arg);
 
+struct rules *app_rules_new(struct app *app, const struct config *cfg, char *err, size_t errlen)
+{
+	return rules_new(cfg, app->loop, app->ptrees, on_rules_idle, app, err, errlen);
+}
+
+struct changes *app_changes_new(struct app *app, const struct config *cfg)
+{
+	unsigned quiet =
+	    cfg->watch.debounce_ms == DEBOUNCE_ADAPTIVE ? CHANGES_ADAPTIVE : cfg->watch.debounce_ms;
+	return changes_new(app->loop, quiet, cfg->watch.debounce_max_ms, on_changes_ready, app);
+}
+
 int app_init(struct app *app, const struct config *cfg)
 {
 	char err[2048];
@@ -212,15 +226,11 @@ int app_init(struct app *app, const struct config *cfg)
 		log_error("%s", err);
 		return -EINVAL;
 	}
-	if (!(app->rules =
-	          rules_new(cfg, app->loop, app->ptrees, on_rules_idle, app, err, sizeof err))) {
+	if (!(app->rules = app_rules_new(app, cfg, err, sizeof err))) {
 		log_error("%s", err);
 		return -ENOMEM;
 	}
-	unsigned quiet =
-	    cfg->watch.debounce_ms == DEBOUNCE_ADAPTIVE ? CHANGES_ADAPTIVE : cfg->watch.debounce_ms;
-	if (!(app->changes = changes_new(app->loop, quiet, cfg->watch.debounce_max_ms,
-	                                 on_changes_ready, app)) ||
+	if (!(app->changes = app_changes_new(app, cfg)) ||
 	    (cfg->watch.exclude_unchanged && !(app->ledger = ledger_new(cfg->root)))) {
 		log_error("out of memory");
 		return -ENOMEM;
@@ -589,17 +599,22 @@ static void keep_unbuilt(struct app *app)
 	app->nunbuilt = k;
 }
 
+/* Cancel the running build; its paths still need building. */
+static void cancel_build(struct app *app)
+{
+	bops(app)->cancel(app->builder.self);
+	app->build_running = false;
+	ledger_unstage(app->ledger, (const char *const *)app->building);
+	for (size_t i = 0; i < app->nbuilding; i++)
+		changes_add(app->changes, app->building[i]);
+}
+
 static void start_build(struct app *app)
 {
 	retry_cancel(app, &app->build_retry); /* this build is the retry */
 	if (app->build_running) {
 		log_msg(GUST_LOG_INFO, STAGE_BUILD, "newer changes: cancelling the running build");
-		bops(app)->cancel(app->builder.self);
-		app->build_running = false;
-		ledger_unstage(app->ledger, (const char *const *)app->building);
-		/* the paths of the cancelled build still need building */
-		for (size_t i = 0; i < app->nbuilding; i++)
-			changes_add(app->changes, app->building[i]);
+		cancel_build(app);
 	}
 	/* what failed builds had is not built yet: build it with this one
 	 * (so a success records it), and give it to the build as changed */
@@ -901,6 +916,8 @@ void app_stop_done(struct app *app)
 		return;
 	}
 	emit(app, GUST_EVENT_STOP_DONE, 0, loop_now_ms() - app->stop_started_ms, NULL, NULL, NULL);
+	if (app->runner_changed && swap_runner(app) < 0)
+		return;
 	if (app->start_after_stop) {
 		app->start_after_stop = false;
 		start_run(app);
@@ -1004,6 +1021,85 @@ int app_request_rebuild(struct gust_ctx *ctx)
 int app_request_restart(struct gust_ctx *ctx)
 {
 	return hook_request(ctx, false);
+}
+
+/* ---- a reload's new plugins (reload.c) ---- */
+
+/* A plugin whose section passed the reload's check could not be created
+ * in its place after all: gust has none, and quits. */
+static bool recreate(struct app *app, struct gust_ctx *ctx, enum gust_kind kind, json_t *section,
+                     const char *path)
+{
+	app_destroy_instance(ctx);
+	if (app_load_plugin(app, ctx, kind, section, path) == 0)
+		return true;
+	app_quit(app, "a plugin of the reloaded config could not be created");
+	return false;
+}
+
+void app_watcher_changed(struct app *app)
+{
+	if (!recreate(app, &app->watcher, GUST_KIND_WATCHER, app->cfg->watcher, "/watcher"))
+		return;
+	app->watcher.err[0] = '\0';
+	int r = wops(app)->start(app->watcher.self);
+	if (r < 0) {
+		log_error("watcher \"%s\": %s", app->watcher.plugin.desc->name,
+		          app->watcher.err[0] ? app->watcher.err : strerror(-r));
+		app_quit(app, "the watcher of the reloaded config could not start");
+	}
+}
+
+void app_builder_changed(struct app *app)
+{
+	if (app->build_running)
+		cancel_build(app);
+	if (!recreate(app, &app->builder, GUST_KIND_BUILDER, app->cfg->builder, "/builder"))
+		return;
+	changes_disarm(app->changes); /* this build takes what is pending */
+	dispatch(app, true);
+}
+
+/* The old runner is done with its program: the new one takes over. */
+static int swap_runner(struct app *app)
+{
+	char err[2048];
+	app->runner_changed = false;
+	ready_fini(&app->ready);
+	if (!recreate(app, &app->runner, GUST_KIND_RUNNER, app->cfg->runner, "/runner"))
+		return -EINVAL;
+	if (ready_init(&app->ready, app->cfg->runner, app->cfg->file ? app->cfg->file : "defaults",
+	               err, sizeof err) < 0) {
+		log_error("%s", err); /* checked by the reload: not expected */
+		app_quit(app, "the reloaded runner section is not valid");
+		return -EINVAL;
+	}
+	reload_gc(app->reload); /* the old runner's config may be unused now */
+	return 0;
+}
+
+void app_runner_changed(struct app *app)
+{
+	app->runner_changed = true;
+	if (app->restart_timer) {
+		loop_timer_cancel(app->loop, app->restart_timer);
+		app->restart_timer = 0;
+	}
+	if (app->run == RUN_NONE) {
+		if (swap_runner(app) == 0 && app->built_ok && !app->build_running) {
+			app->stop_started_ms = 0;
+			start_run(app);
+		}
+		return;
+	}
+	/* the program again, with the new runner, unless a build is on its way
+	 * (its success restarts it anyway) */
+	app->restart_requested = true;
+	app->restart_after_exit = false;
+	app->restart_rule = NULL;
+	snprintf(app->requested_by, sizeof app->requested_by, "the config reload");
+	app->start_after_stop = app->built_ok;
+	stop_run(app, false);
 }
 
 /* ---- gust ctl status ---- */
@@ -1159,7 +1255,7 @@ static void start_keys(struct app *app)
 		        "keys: r rebuild, R restart, c clear, q quit, ? help");
 }
 
-int app_run(struct app *app)
+int app_run(struct app *app, const struct reload_src *src)
 {
 	app->watcher.err[0] = '\0';
 	int r = wops(app)->start(app->watcher.self);
@@ -1173,6 +1269,7 @@ int app_run(struct app *app)
 	        app->cfg->root, app->watcher.plugin.desc->name, app->builder.plugin.desc->name,
 	        app->runner.plugin.desc->name);
 	start_keys(app);
+	app->reload = reload_start(app, src);
 	if (!app->cfg->lifecycle.postpone_first)
 		start_build(app);
 	else
@@ -1181,7 +1278,7 @@ int app_run(struct app *app)
 	return r < 0 ? 1 : r;
 }
 
-static void destroy_instance(struct gust_ctx *ctx)
+void app_destroy_instance(struct gust_ctx *ctx)
 {
 	if (!ctx->plugin.desc)
 		return;
@@ -1213,9 +1310,9 @@ void app_fini(struct app *app)
 		term_keys_stop();
 	/* while the lock is held: a next gust cannot have made its own yet */
 	control_close(app->control);
-	destroy_instance(&app->watcher);
-	destroy_instance(&app->builder);
-	destroy_instance(&app->runner);
+	app_destroy_instance(&app->watcher);
+	app_destroy_instance(&app->builder);
+	app_destroy_instance(&app->runner);
 	hooks_fini(&app->hooks);
 	rules_free(app->rules);
 	ready_fini(&app->ready);
@@ -1229,6 +1326,7 @@ void app_fini(struct app *app)
 	clear_list(&app->unbuilt, &app->nunbuilt);
 	if (app->changed_open)
 		close(app->changed_fd);
+	reload_free(app->reload); /* the configs reloads made: nothing uses them now */
 	loop_free(app->loop);
 	memset(app, 0, sizeof *app);
 	live_app = NULL;

@@ -25,6 +25,8 @@ struct changes;
 struct ledger;
 struct rules;
 struct control;
+struct reload;
+struct reload_src;
 
 /* The core's side of one plugin instance. */
 struct gust_ctx {
@@ -98,6 +100,8 @@ struct app {
 	uint64_t request_timer;
 	bool keys;               /* keys are read from gust's terminal (term.c) */
 	struct control *control; /* gust ctl's socket (control.c), NULL when off */
+	struct reload *reload;   /* the config file's watch (reload.c), or NULL */
+	bool runner_changed;     /* a reload changed the runner: swapped when stopped */
 
 	/* for gust ctl status */
 	bool run_ready;         /* the run passed its readiness check */
@@ -119,9 +123,9 @@ struct app {
 /* Set everything up: loop, subreaper, recovery of a killed gust's leftovers,
  * filter, plugins (create() only). 0, or -errno with the error printed. */
 int app_init(struct app *app, const struct config *cfg);
-/* Start watching, the first build, and run the loop until shutdown.
- * Returns the process exit status. */
-int app_run(struct app *app);
+/* Start watching (the config file too, reloaded as src says), the first
+ * build, and run the loop until shutdown. Returns the process exit status. */
+int app_run(struct app *app, const struct reload_src *src);
 void app_fini(struct app *app);
 
 enum app_state { APP_IDLE, APP_BUILDING, APP_RUNNING, APP_STOPPING };
@@ -164,5 +168,22 @@ void app_tree_freed(struct gust_tree *tree);
 /* Resolve the "auto" watcher and load + create one plugin instance. */
 int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
                     struct json_t *section, const char *path);
+
+/* Destroy a plugin instance and unload it (a zeroed ctx is fine). */
+void app_destroy_instance(struct gust_ctx *ctx);
+
+/* For reload.c: the rules and the pending changes of cfg, made as
+ * app_init() makes them (NULL + err, or NULL when out of memory). */
+struct rules *app_rules_new(struct app *app, const struct config *cfg, char *err, size_t errlen);
+struct changes *app_changes_new(struct app *app, const struct config *cfg);
+/* A reload changed app->cfg's section of a plugin (for the watcher, the
+ * watch section or the rules too): the watcher is re-created and started
+ * (it walks again); the builder re-created, cancelling a running build,
+ * and a build started; the runner re-created once the program has stopped,
+ * and the program started again with it. A plugin that cannot be created
+ * after all (its section passed the check) makes gust quit. */
+void app_watcher_changed(struct app *app);
+void app_builder_changed(struct app *app);
+void app_runner_changed(struct app *app);
 
 #endif

@@ -34,6 +34,7 @@ core_libgustcore_la_SOURCES = \
 	core/control.c core/control.h \
 	core/ctl_client.c core/ctl_client.h \
 	core/cycle.c core/cycle.h \
+	core/reload.c core/reload.h \
 	core/app.c core/app.h
 nodist_core_libgustcore_la_SOURCES = core/gust-paths.h core/presets.c
 core_libgustcore_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(XXHASH_CFLAGS)

@@ -7,6 +7,7 @@
 #include "loader.h"
 #include "log.h"
 #include "presets.h"
+#include "reload.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -253,8 +254,8 @@ int main(int argc, char **argv)
 		status = load(&cli, &cfg);
 	else
 		memset(&cfg, 0, sizeof cfg);
-	free(cli.sets);
 	if (status >= 0) {
+		free(cli.sets);
 		config_free(&cfg);
 		return status;
 	}
@@ -267,10 +268,15 @@ int main(int argc, char **argv)
 		int r = app_init(&app, &cfg);
 		if (r < 0)
 			status = r == -EINVAL || r == -ENOENT || r == -ENOEXEC ? EXIT_USAGE : 1;
-		else
-			status = app_run(&app);
+		else {
+			/* a reload loads the file again with these */
+			struct reload_src src = { (const char *const *)cli.sets, cli.run_args,
+				                  cli.nrun_args };
+			status = app_run(&app, &src);
+		}
 		app_fini(&app);
 	}
+	free(cli.sets);
 	config_free(&cfg);
 	return status;
 }
