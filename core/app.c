@@ -13,6 +13,7 @@
 #include "cycle.h"
 #include "control.h"
 #include "filter.h"
+#include "fstype.h"
 #include "ledger.h"
 #include "loop.h"
 #include "ptree.h"
@@ -119,6 +120,51 @@ static int create_instance(struct app *app, struct gust_ctx *ctx, const char *pa
 	return 0;
 }
 
+/* The root, or else the first include_dir, when it is on a network or
+ * virtual file system (fstype.h): its path in dir, the file system's name
+ * returned. NULL when every one is local (or cannot be told). */
+static const char *remote_dir(const struct config *cfg, char *dir, size_t len)
+{
+	const char *fs = fstype_remote_dir(cfg->root);
+	snprintf(dir, len, "%s", cfg->root);
+	for (size_t i = 0; !fs && cfg->watch.include_dir && cfg->watch.include_dir[i]; i++) {
+		if (snprintf(dir, len, "%s/%s", cfg->root, cfg->watch.include_dir[i]) < (int)len)
+			fs = fstype_remote_dir(dir);
+	}
+	return fs;
+}
+
+/* "auto": poll where inotify would miss writes made elsewhere (said once
+ * per gust), else the first of watcher_auto that loads. */
+static int load_auto_watcher(struct app *app, struct gust_ctx *ctx, char *err, size_t errlen)
+{
+	char dir[4096];
+	const char *fs = remote_dir(app->cfg, dir, sizeof dir);
+	if (fs &&
+	    plugin_load(&ctx->plugin, GUST_KIND_WATCHER, "poll", app->dirs, err, errlen) == 0) {
+		if (!app->auto_poll_said)
+			log_msg(
+			    GUST_LOG_INFO, STAGE_WATCH,
+			    "watcher \"auto\": poll, as %s is on %s, where inotify does not see "
+			    "writes made by other machines",
+			    dir, fs);
+		app->auto_poll_said = true;
+		return 0;
+	}
+	int r = -ENOENT;
+	for (size_t i = 0; watcher_auto[i]; i++) {
+		r = plugin_load(&ctx->plugin, GUST_KIND_WATCHER, watcher_auto[i], app->dirs, err,
+		                errlen);
+		if (r == 0)
+			break;
+	}
+	if (r < 0)
+		log_error("watcher plugin \"auto\": none of inotify, kqueue, poll could be loaded: "
+		          "%s",
+		          err);
+	return r;
+}
+
 int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
                     struct json_t *section, const char *path)
 {
@@ -133,19 +179,8 @@ int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
 	ctx->opts.cfg = (struct config *)app->cfg; /* only its cache is written */
 	int r;
 	if (kind == GUST_KIND_WATCHER && spec && strcmp(spec, "auto") == 0) {
-		r = -ENOENT;
-		for (size_t i = 0; watcher_auto[i]; i++) {
-			r = plugin_load(&ctx->plugin, kind, watcher_auto[i], app->dirs, err,
-			                sizeof err);
-			if (r == 0)
-				break;
-		}
-		if (r < 0) {
-			log_error("watcher plugin \"auto\": none of inotify, kqueue, poll could be "
-			          "loaded: %s",
-			          err);
+		if ((r = load_auto_watcher(app, ctx, err, sizeof err)) < 0)
 			return r;
-		}
 	} else {
 		/* a path is relative to the root, like every other path in
 		 * the config, not to wherever gust was started */

@@ -102,6 +102,7 @@ struct app {
 	struct control *control; /* gust ctl's socket (control.c), NULL when off */
 	struct reload *reload;   /* the config file's watch (reload.c), or NULL */
 	bool runner_changed;     /* a reload changed the runner: swapped when stopped */
+	bool auto_poll_said;     /* why "auto" picked poll was said */
 
 	/* for gust ctl status */
 	bool run_ready;         /* the run passed its readiness check */

@@ -16,6 +16,7 @@ core_libgustcore_la_SOURCES = \
 	core/glob.c core/glob.h \
 	core/gitignore.c core/gitignore.h \
 	core/filter.c core/filter.h \
+	core/fstype.c core/fstype.h \
 	core/ledger.c core/ledger.h \
 	core/changes.c core/changes.h \
 	core/ptree.c core/ptree.h core/ptree-internal.h \

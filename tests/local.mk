@@ -19,7 +19,7 @@ UNIT_TESTS = tests/test_loop tests/test_conf tests/test_filter tests/test_ptree 
 	tests/test_loader tests/test_walk tests/test_sockets \
 	tests/test_listening tests/test_probe tests/test_abi tests/test_abi_compat \
 	tests/test_ledger tests/test_changes tests/test_glob tests/test_dotenv \
-	tests/test_pathsearch
+	tests/test_pathsearch tests/test_fstype
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_test_loop_SOURCES = tests/test_loop.c
@@ -40,6 +40,9 @@ tests_test_ledger_LDADD = $(UNIT_LDADD)
 tests_test_changes_SOURCES = tests/test_changes.c
 tests_test_changes_CFLAGS = $(UNIT_CFLAGS)
 tests_test_changes_LDADD = $(UNIT_LDADD)
+tests_test_fstype_SOURCES = tests/test_fstype.c
+tests_test_fstype_CFLAGS = $(UNIT_CFLAGS)
+tests_test_fstype_LDADD = $(UNIT_LDADD)
 tests_test_glob_SOURCES = tests/test_glob.c
 tests_test_glob_CFLAGS = $(UNIT_CFLAGS)
 tests_test_glob_LDADD = $(UNIT_LDADD)
