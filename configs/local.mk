@@ -1,7 +1,7 @@
 # Presets for `gust init --preset NAME`, installed and also compiled in.
 presetdir = $(pkgdatadir)/presets
-PRESETS = configs/go.json configs/go-dlv.json configs/c-make.json \
-	configs/rust-cargo.json configs/node.json configs/python.json
+PRESETS = configs/go.json configs/go-dlv.json configs/c-make.json configs/c-cmake.json \
+	configs/meson.json configs/rust-cargo.json configs/node.json configs/python.json
 dist_preset_DATA = $(PRESETS)
 dist_pkgdata_DATA = configs/gust.schema.json
 

@@ -46,7 +46,10 @@ static bool has_ext_in(const char *dir, const char *ext)
 }
 
 /* The most specific marker wins: a Makefile often sits beside go.mod,
- * Cargo.toml or package.json only to drive them. */
+ * Cargo.toml or package.json only to drive them; a Makefile beside
+ * CMakeLists.txt or configure is the generated one. A C project's build
+ * system comes before a lone .py file (meson and autotools projects often
+ * carry Python scripts). */
 const char *config_detect_preset(const char *dir)
 {
 	if (exists_in(dir, "go.mod"))
@@ -56,12 +59,20 @@ const char *config_detect_preset(const char *dir)
 	if (exists_in(dir, "package.json"))
 		return "node";
 	if (exists_in(dir, "pyproject.toml") || exists_in(dir, "requirements.txt") ||
-	    exists_in(dir, "setup.py") || has_ext_in(dir, ".py"))
+	    exists_in(dir, "setup.py"))
 		return "python";
 	if (exists_in(dir, "Makefile") || exists_in(dir, "makefile") ||
 	    exists_in(dir, "GNUmakefile"))
 		return "c-make";
-	return "go";
+	if (exists_in(dir, "CMakeLists.txt"))
+		return "c-cmake";
+	if (exists_in(dir, "meson.build"))
+		return "meson";
+	if (exists_in(dir, "configure"))
+		return "c-make"; /* its make runs once ./configure has made the Makefile */
+	if (has_ext_in(dir, ".py"))
+		return "python";
+	return NULL;
 }
 
 /* The preset's text with "$schema" (the installed schema) as its first key,
@@ -85,8 +96,13 @@ static char *with_schema(const char *text)
 
 int config_init_file(const char *path, const char *preset, char *err, size_t errlen)
 {
-	if (!preset)
-		preset = config_detect_preset(".");
+	if (!preset && !(preset = config_detect_preset("."))) {
+		snprintf(err, errlen,
+		         "init: no project recognised here (no go.mod, Cargo.toml, package.json, "
+		         "Python files, Makefile, CMakeLists.txt, meson.build or configure): name "
+		         "one with --preset");
+		return -ENOENT;
+	}
 	const char *text = NULL;
 	char list[256] = "";
 	size_t off = 0;

@@ -44,7 +44,8 @@ static void usage(FILE *out)
 	      "\n"
 	      "init writes a starter gust.json (or FILE) for the project in the current\n"
 	      "directory, picking a preset from its files unless --preset is given\n"
-	      "(presets: go, go-dlv, c-make, rust-cargo, node, python). It never overwrites.\n"
+	      "(presets: go, go-dlv, c-make, c-cmake, meson, rust-cargo, node, python); when\n"
+	      "it recognises none it says so and exits 2. It never overwrites.\n"
 	      "\n"
 	      "ctl asks the gust running in this project to rebuild, restart, report its\n"
 	      "status or quit (see gust ctl --help).\n"
@@ -90,7 +91,11 @@ static int cmd_init(int argc, char **argv)
 	}
 	if (!preset)
 		preset = config_detect_preset(".");
-	printf("gust: wrote %s (preset %s)\n", file, preset ? preset : "go");
+	printf("gust: wrote %s (preset %s)\n", file, preset);
+	if (strcmp(preset, "c-make") == 0 && access("configure", F_OK) == 0 &&
+	    access("Makefile", F_OK) < 0 && access("makefile", F_OK) < 0 &&
+	    access("GNUmakefile", F_OK) < 0)
+		printf("gust: run ./configure first: the c-make preset runs make\n");
 	return 0;
 }
 

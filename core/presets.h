@@ -18,10 +18,12 @@ extern const char *const preset_names[];
 
 /* Names of the presets, NULL-terminated (preset_names). */
 const char *const *config_presets(void);
-/* Pick a preset from the files in dir (go.mod -> go, Cargo.toml -> ...);
- * a static string. */
+/* Pick a preset from the files in dir (go.mod -> go, Cargo.toml -> ...,
+ * CMakeLists.txt -> c-cmake, meson.build -> meson, configure -> c-make);
+ * a static string, or NULL when none is recognised. */
 const char *config_detect_preset(const char *dir);
-/* Write a starter config to path from preset (NULL: detect). Never
+/* Write a starter config to path from preset (NULL: detect; -ENOENT with
+ * a message when nothing is recognised). Never
  * overwrites: -EEXIST with a message if path exists. 0 or -errno with a
  * one-line message in err. */
 int config_init_file(const char *path, const char *preset, char *err, size_t errlen);

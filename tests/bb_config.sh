@@ -198,11 +198,12 @@ ok_run "nothing gust started is left" wait_for 5 no_marked_left
 # ---- init ----
 I=$T/init
 mkdir -p "$I"
+touch "$I/go.mod"
 run_gust "$I" init
 is "$status" 0 "init exits 0"
 ok_run "init wrote gust.json" test -s "$I/gust.json"
 like "$(cat "$I/gust.json")" '"\$schema": "file://.*/gust\.schema\.json"' "it points editors at the schema"
-like "$(cat "$I/gust.json")" 'go build' "an empty directory gets the go preset"
+like "$(cat "$I/gust.json")" 'go build' "a directory with go.mod gets the go preset"
 run_gust "$I" --print-config
 is "$status" 0 "the written file loads"
 before=$(md5sum <"$I/gust.json")
@@ -212,7 +213,7 @@ like "$out" '^gust: init: "gust\.json" already exists; not overwriting it$' "ini
 is "$(md5sum <"$I/gust.json")" "$before" "the existing file is unchanged"
 run_gust "$I" init --preset cobol other.json
 is "$status" 2 "init with an unknown preset: exit status 2"
-like "$out" 'unknown preset "cobol" \(known: go, go-dlv, c-make, rust-cargo, node, python\)' \
+like "$out" 'unknown preset "cobol" \(known: go, go-dlv, c-make, c-cmake, meson, rust-cargo, node, python\)' \
 	"the known presets are listed"
 ok_run "nothing written for an unknown preset" test ! -e "$I/other.json"
 run_gust "$I" init --preset go-dlv dlv.json
@@ -235,6 +236,22 @@ detect Makefile c-make '"cmd": "make"'
 detect package.json node '"bin": "node"'
 detect requirements.txt python '"bin": "python3"'
 detect main.py python '"bin": "python3"'
+detect CMakeLists.txt c-cmake '"cmd": "\{ \[ -f build/CMakeCache.txt \] \|\| cmake'
+detect meson.build meson '"cmd": "\{ \[ -d build \] \|\| meson setup build'
+detect configure c-make '"cmd": "make"'
+rm "$T/detect-configure/gust.json"
+run_gust "$T/detect-configure" init
+is "$out" 'gust: wrote gust.json (preset c-make)
+gust: run ./configure first: the c-make preset runs make' "init beside configure says to run it"
+E=$T/empty
+mkdir -p "$E"
+touch "$E/README"
+run_gust "$E" init
+is "$status" 2 "init where nothing is recognised: exit status 2"
+like "$out" '^gust: init: no project recognised here \(.*CMakeLists\.txt, meson\.build or configure\): name one with --preset$' \
+	"it says so in one line"
+is "$(printf '%s\n' "$out" | wc -l)" 1 "one line"
+ok_run "and writes nothing" test ! -e "$E/gust.json"
 
 # ---- the JSON Schema agrees with the presets and the printed config ----
 # Debian's python3-jsonschema serves /usr/bin/python3, which may not be the

@@ -50,7 +50,7 @@ is "$(find "$D$pkglibdir" -name '*.la' | wc -l)" 0 "no libtool .la files next to
 ok_run "include/gust/plugin.h is installed" file_there "$includedir/gust/plugin.h"
 ok_run "gust.pc is installed" file_there "$pkgconfigdir/gust.pc"
 missing=0
-for p in go go-dlv c-make rust-cargo node python; do
+for p in go go-dlv c-make c-cmake meson rust-cargo node python; do
 	file_there "$pkgdatadir/presets/$p.json" || missing=1
 done
 is "$missing" 0 "every preset is installed"

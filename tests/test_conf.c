@@ -811,8 +811,8 @@ START_TEST(test_init_never_overwrites)
 
 	ck_assert_int_eq(config_init_file("x.json", "cobol", err, sizeof err), -EINVAL);
 	ck_assert_str_eq(
-	    err,
-	    "init: unknown preset \"cobol\" (known: go, go-dlv, c-make, rust-cargo, node, python)");
+	    err, "init: unknown preset \"cobol\" (known: go, go-dlv, c-make, c-cmake, meson, "
+	         "rust-cargo, node, python)");
 	ck_assert_int_eq(access("x.json", F_OK), -1);
 	ck_assert_int_eq(config_init_file("no/such/dir/g.json", "go", err, sizeof err), -ENOENT);
 	ck_assert_str_eq(err,
@@ -824,7 +824,7 @@ static const struct {
 	const char *files[3];
 	const char *want;
 } detect[] = {
-	{ { NULL }, "go" },
+	{ { NULL }, NULL },
 	{ { "go.mod", NULL }, "go" },
 	{ { "go.mod", "Makefile", NULL }, "go" },
 	{ { "Cargo.toml", "Makefile", NULL }, "rust-cargo" },
@@ -834,7 +834,11 @@ static const struct {
 	{ { "app.py", NULL }, "python" },
 	{ { "Makefile", NULL }, "c-make" },
 	{ { "GNUmakefile", NULL }, "c-make" },
-	{ { "README", ".hidden.py", NULL }, "go" },
+	{ { "README", ".hidden.py", NULL }, NULL },
+	{ { "CMakeLists.txt", NULL }, "c-cmake" },
+	{ { "CMakeLists.txt", "Makefile", NULL }, "c-make" },
+	{ { "meson.build", "gen.py", NULL }, "meson" },
+	{ { "configure", "tool.py", NULL }, "c-make" },
 };
 
 START_TEST(test_detect_preset)
@@ -845,10 +849,21 @@ START_TEST(test_detect_preset)
 		snprintf(p, sizeof p, "p/%s", detect[_i].files[i]);
 		write_file(p, "");
 	}
-	ck_assert_str_eq(config_detect_preset("p"), detect[_i].want);
+	const char *got = config_detect_preset("p");
+	ck_assert_msg(detect[_i].want ? got && strcmp(got, detect[_i].want) == 0 : !got,
+	              "got %s, want %s", got ? got : "NULL",
+	              detect[_i].want ? detect[_i].want : "NULL");
 	/* init without a preset uses the current directory's */
 	ck_assert_int_eq(chdir("p"), 0);
 	char err[1024];
+	if (!detect[_i].want) {
+		ck_assert_int_eq(config_init_file("gust.json", NULL, err, sizeof err), -ENOENT);
+		ck_assert_str_eq(err, "init: no project recognised here (no go.mod, Cargo.toml, "
+		                      "package.json, Python files, Makefile, CMakeLists.txt, "
+		                      "meson.build or configure): name one with --preset");
+		ck_assert_int_eq(access("gust.json", F_OK), -1);
+		return;
+	}
 	ck_assert_int_eq(config_init_file("gust.json", NULL, err, sizeof err), 0);
 	const char *text = read_file("gust.json");
 	for (size_t i = 0; presets[i].name; i++)
@@ -885,9 +900,10 @@ START_TEST(test_every_preset_loads)
 		free(dump);
 		config_free(&cfg);
 	}
-	ck_assert_uint_eq(n, 6);
-	const char *want[] = { "go", "go-dlv", "c-make", "rust-cargo", "node", "python" };
-	for (size_t i = 0; i < 6; i++) {
+	ck_assert_uint_eq(n, 8);
+	const char *want[] = { "go",         "go-dlv", "c-make", "c-cmake",
+		               "rust-cargo", "node",   "python", "meson" };
+	for (size_t i = 0; i < 8; i++) {
 		bool found = false;
 		for (size_t j = 0; names[j]; j++)
 			found = found || strcmp(names[j], want[i]) == 0;
