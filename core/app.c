@@ -330,12 +330,34 @@ static const char *relpath(const struct app *app, const char *path)
 	return path;
 }
 
+/* The paths of a window put back to what the last good build had. */
+struct back {
+	struct app *app;
+	char first[256]; /* the first of them that a failed build had */
+	size_t n;        /* how many a failed build had */
+};
+
+/* Take path off the failed builds' list; false when it was not on it. */
+static bool drop_unbuilt(struct app *app, const char *path)
+{
+	for (size_t i = 0; i < app->nunbuilt; i++)
+		if (strcmp(app->unbuilt[i], path) == 0) {
+			free(app->unbuilt[i]);
+			app->unbuilt[i] = app->unbuilt[--app->nunbuilt];
+			app->unbuilt[app->nunbuilt] = NULL;
+			return true;
+		}
+	return false;
+}
+
 static bool as_built(const char *path, void *arg)
 {
-	struct app *app = arg;
-	if (!ledger_as_built(app->ledger, path))
+	struct back *back = arg;
+	if (!ledger_as_built(back->app->ledger, path))
 		return false;
 	log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s: content unchanged, ignored", path);
+	if (drop_unbuilt(back->app, path) && back->n++ == 0)
+		snprintf(back->first, sizeof back->first, "%s", path);
 	return true;
 }
 
@@ -470,10 +492,22 @@ static void on_changes_ready(void *arg)
 	 * passes through an empty file on the way back to what was built, and
 	 * a touch or an identical save is no change. Each file is hashed here
 	 * once; the build's ledger_stage() reuses these hashes. */
+	struct back back = { .app = app };
 	ledger_pass_begin(app->ledger);
-	if (!app->ledger || !changes_drop_if(app->changes, as_built, app) ||
+	if (!app->ledger || !changes_drop_if(app->changes, as_built, &back) ||
 	    changes_count(app->changes))
 		dispatch(app, false);
+	else if (back.n == 1 && !app->nunbuilt)
+		/* a failed build's edits undone: what runs is what the files say */
+		log_msg(GUST_LOG_INFO, STAGE_WATCH,
+		        "%s is back to the content of the last good build: nothing to rebuild",
+		        back.first);
+	else if (back.n && !app->nunbuilt)
+		log_msg(
+		    GUST_LOG_INFO, STAGE_WATCH,
+		    "%s and %zu more are back to the content of the last good build: nothing to "
+		    "rebuild",
+		    back.first, back.n - 1);
 	ledger_pass_end(app->ledger);
 }
 

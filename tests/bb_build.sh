@@ -281,4 +281,33 @@ like "$out" "pre_cmd" "the error suggests pre_cmd"
 ok_run "the bad config built nothing" test ! -e "$P/built"
 ok_run "the bad config ran nothing" test ! -e "$P/program-ran"
 
+# ---- a failed build's edit undone: nothing to rebuild, and said ----
+P=$T/undo
+mkdir -p "$P/src" "$P/tmp"
+echo v1 >"$P/src/a.txt"
+cat >"$P/gust.json" <<EOF
+{
+  "tmp_dir": "tmp",
+  "watch": { "include_ext": ["txt"], "debounce_ms": 20 },
+  "builder": { "plugin": "shell", "cmd": "echo b >>tmp/builds; ! grep -q broken src/a.txt" },
+  "runner": { "plugin": "plain", "bin": "/bin/sh", "ready": false,
+    "args": ["-c", "exec sleep 1000"] }
+}
+EOF
+nbuilds() { { wc -l <"$P/tmp/builds"; } 2>/dev/null || echo 0; }
+builds_n() { [ "$(nbuilds)" -eq "$1" ]; }
+start_gust "$P"
+ok_run "undo: the first build" wait_for 20 builds_n 1
+echo v2 >"$P/src/a.txt"
+ok_run "undo: v2 builds" wait_for 20 log_has 'restarted: src/a.txt changed'
+echo broken >"$P/src/a.txt"
+ok_run "undo: the broken edit fails to build" wait_for 20 log_has 'build: failed'
+echo v2 >"$P/src/a.txt"
+ok_run "undo: putting back v2 is said in one line" wait_for 20 log_has \
+	'^gust: watch: src/a\.txt is back to the content of the last good build: nothing to rebuild$'
+is "$(nbuilds)" 3 "undo: and nothing was built for it"
+echo v3 >"$P/src/a.txt"
+ok_run "undo: a new edit builds again" wait_for 20 builds_n 4
+stop_gust TERM
+
 plan_done
