@@ -1171,6 +1171,44 @@ void app_runner_changed(struct app *app)
 	stop_run(app, false);
 }
 
+/* ---- --print-config ---- */
+
+static void describe_one(struct app *app, enum gust_kind kind, json_t *section, const char *path)
+{
+	struct gust_ctx ctx;
+	memset(&ctx, 0, sizeof ctx);
+	if (section)
+		(void)app_load_plugin(app, &ctx, kind, section, path);
+	app_destroy_instance(&ctx);
+}
+
+void app_describe(struct config *cfg)
+{
+	struct app app;
+	memset(&app, 0, sizeof app);
+	app.cfg = cfg;
+	/* the runner's sockets are bound in create(): not for a print */
+	json_t *runner = json_copy(cfg->runner);
+	if ((app.loop = loop_new()) && (app.dirs = plugin_search_dirs(cfg->plugin_path)) &&
+	    runner) {
+		json_object_del(runner, "sockets");
+		log_mute(true);
+		describe_one(&app, GUST_KIND_WATCHER, cfg->watcher, "/watcher");
+		describe_one(&app, GUST_KIND_BUILDER, cfg->builder, "/builder");
+		describe_one(&app, GUST_KIND_RUNNER, runner, "/runner");
+		for (size_t i = 0; i < json_array_size(cfg->hooks); i++) {
+			char path[32];
+			snprintf(path, sizeof path, "/hooks/%zu", i);
+			describe_one(&app, GUST_KIND_HOOK, json_array_get(cfg->hooks, i), path);
+		}
+		log_mute(false);
+	}
+	json_decref(runner);
+	plugin_free_dirs(app.dirs);
+	if (app.loop)
+		loop_free(app.loop);
+}
+
 /* ---- gust ctl status ---- */
 
 void app_status(const struct app *app, struct app_status *st)

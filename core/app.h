@@ -170,6 +170,12 @@ void app_tree_freed(struct gust_tree *tree);
 int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
                     struct json_t *section, const char *path);
 
+/* For --print-config: create each plugin of cfg once and destroy it at
+ * once, so that their option readers note in cfg the defaults they fall
+ * back to (config_dump() shows them). Quiet; a plugin that cannot be
+ * loaded or created adds what it read until then. */
+void app_describe(struct config *cfg);
+
 /* Destroy a plugin instance and unload it (a zeroed ctx is fine). */
 void app_destroy_instance(struct gust_ctx *ctx);
 

@@ -761,8 +761,25 @@ int config_load_text(struct config *cfg, const char *name, const char *text, siz
 	return r < 0 ? r : load(cfg, name, text, len, base, sets, err, errlen);
 }
 
+void config_note_default(struct config *cfg, const char *path, const char *key, json_t *value)
+{
+	if (!value)
+		return;
+	if (!cfg->plugin_defaults)
+		cfg->plugin_defaults = json_object();
+	json_t *sec = json_object_get(cfg->plugin_defaults, path);
+	if (!sec && cfg->plugin_defaults && (sec = json_object()) &&
+	    json_object_set_new(cfg->plugin_defaults, path, sec) < 0)
+		sec = NULL;
+	if (sec)
+		json_object_set_new(sec, key, value);
+	else
+		json_decref(value);
+}
+
 void config_free(struct config *cfg)
 {
+	json_decref(cfg->plugin_defaults);
 	free(cfg->file);
 	free(cfg->root);
 	free(cfg->tmp_dir);
@@ -791,6 +808,21 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* A copy of a plugin section with "plugin" first and the rest sorted. */
+/* A copy of sec with the defaults noted for path added; NULL: no memory. */
+static json_t *with_defaults(const struct config *cfg, json_t *sec, const char *path)
+{
+	json_t *out = json_copy(sec), *v;
+	const char *name;
+	json_object_foreach(json_object_get(cfg->plugin_defaults, path), name, v)
+	{
+		if (out && !json_object_get(out, name) && json_object_set(out, name, v) < 0) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
 static json_t *ordered_plugin(json_t *sec)
 {
 	size_t n = json_object_size(sec), k = 0;
@@ -813,6 +845,24 @@ fail:
 	free(names);
 	json_decref(out);
 	return NULL;
+}
+
+/* The hooks array, each hook as a plugin section. */
+static json_t *dump_hooks(const struct config *cfg, json_t *hooks)
+{
+	json_t *out = json_array();
+	for (size_t i = 0; out && i < json_array_size(hooks); i++) {
+		char path[64];
+		snprintf(path, sizeof path, "/hooks/%zu", i);
+		json_t *m = with_defaults(cfg, json_array_get(hooks, i), path);
+		json_t *o = m ? ordered_plugin(m) : NULL;
+		json_decref(m);
+		if (!o || json_array_append_new(out, o) < 0) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
 }
 
 /* Core keys in the order of the key tables (which is the order of
@@ -865,7 +915,15 @@ char *config_dump(const struct config *cfg)
 				}
 			}
 		} else if (k->type == K_PLUGIN) {
-			if (!(c = ordered_plugin(v)))
+			char path[64];
+			snprintf(path, sizeof path, "/%s", k->name);
+			json_t *m = with_defaults(cfg, v, path);
+			c = m ? ordered_plugin(m) : NULL;
+			json_decref(m);
+			if (!c)
+				goto fail;
+		} else if (k->type == K_HOOKS) {
+			if (!(c = dump_hooks(cfg, v)))
 				goto fail;
 		} else {
 			c = json_incref(v);

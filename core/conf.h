@@ -83,7 +83,11 @@ struct config {
 	struct json_t *hooks;      /* array of hook sections, or NULL */
 	struct rule_config *rules; /* "rules", in their order */
 	size_t nrules;
-	struct json_t *json;        /* the whole effective config (owns the above) */
+	struct json_t *json; /* the whole effective config (owns the above) */
+	/* what plugins' option readers fell back to, by section path:
+	 * {"/runner": {"kill_delay_ms": 2000, ...}, "/hooks/0": {...}};
+	 * shown by config_dump(), never read back */
+	struct json_t *plugin_defaults;
 	struct config_cache *cache; /* arrays handed to plugins; freed with cfg */
 };
 
@@ -111,7 +115,13 @@ void config_free(struct config *cfg);
  * or -EILSEQ when one is not UTF-8 (no JSON string can hold it). */
 int config_append_run_args(struct config *cfg, char *const *args, size_t n);
 
-/* The effective config as pretty JSON (malloc'd). */
+/* A plugin's option reader fell back to value (stolen; NULL is fine) for
+ * key, absent from the section at path: noted for config_dump(). */
+void config_note_default(struct config *cfg, const char *path, const char *key,
+                         struct json_t *value);
+
+/* The effective config as pretty JSON (malloc'd), with the defaults the
+ * plugins' option readers noted. */
 char *config_dump(const struct config *cfg);
 
 /* For the config module's own files (options.c): the last --set that

@@ -9,12 +9,19 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Set once by main() before anything logs; read-only afterwards. */
+/* Set by main() before anything logs; muted only around --print-config's
+ * trial creation of the plugins. */
 static struct {
 	bool color;
 	int verbosity;
 	bool timestamps;
-} log_state = { false, 0, false };
+	bool muted;
+} log_state = { false, 0, false, false };
+
+void log_mute(bool muted)
+{
+	log_state.muted = muted;
+}
 
 void log_setup(enum color_mode color, int verbosity, bool timestamps)
 {
@@ -92,7 +99,7 @@ static size_t escape_controls(char *dst, size_t len, const char *src)
 void log_vmsg(enum gust_log_level level, enum log_stage stage, const char *who, const char *fmt,
               va_list ap)
 {
-	if (!log_enabled(level))
+	if (!log_enabled(level) || log_state.muted)
 		return;
 	char line[2048];
 	size_t off = 0;

@@ -24,5 +24,7 @@ void log_vmsg(enum gust_log_level level, enum log_stage stage, const char *who, 
               va_list ap) GUST_PRINTF(4, 0);
 /* "gust: <text>" as an error line, whatever the verbosity. */
 void log_error(const char *fmt, ...) GUST_PRINTF(1, 2);
+/* No line at all while muted (--print-config's trial of the plugins). */
+void log_mute(bool muted);
 
 #endif

@@ -219,8 +219,9 @@ static int load(const struct cli *cli, struct config *cfg)
 	return -1;
 }
 
-static int print_config(const struct config *cfg)
+static int print_config(struct config *cfg)
 {
+	app_describe(cfg); /* the plugins' own defaults */
 	char *s = config_dump(cfg);
 	if (s)
 		printf("%s\n", s);

@@ -22,6 +22,15 @@ static json_t *opt_get(const struct gust_opts *o, const char *key)
 	return json_object_get(o->obj, key);
 }
 
+/* The reader fell back to def for key: noted for --print-config. */
+static void note_default(const struct gust_opts *o, const char *key, json_t *def)
+{
+	if (o->cfg)
+		config_note_default(o->cfg, o->path, key, def);
+	else
+		json_decref(def);
+}
+
 static const char *set_origin(const struct gust_opts *o, const char *key)
 {
 	char epath[512];
@@ -107,6 +116,7 @@ int config_opt_string(const struct gust_opts *o, const char *key, const char *de
 	json_t *v = opt_get(o, key);
 	if (!v) {
 		*out = def;
+		note_default(o, key, def ? json_string(def) : NULL);
 		return 0;
 	}
 	if (!json_is_string(v)) {
@@ -133,6 +143,7 @@ int config_opt_int(const struct gust_opts *o, const char *key, long long def, lo
 	json_t *v = opt_get(o, key);
 	if (!v) {
 		*out = def;
+		note_default(o, key, json_integer(def));
 		return 0;
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
@@ -150,6 +161,7 @@ int config_opt_bool(const struct gust_opts *o, const char *key, bool def, bool *
 	json_t *v = opt_get(o, key);
 	if (!v) {
 		*out = def;
+		note_default(o, key, json_boolean(def));
 		return 0;
 	}
 	if (!json_is_boolean(v))
@@ -297,6 +309,8 @@ int config_opt_signal(const struct gust_opts *o, const char *key, int def, int *
 	json_t *v = opt_get(o, key);
 	if (!v) {
 		*out = def;
+		const char *name = config_signal_name(def);
+		note_default(o, key, name ? json_string(name) : json_integer(def));
 		return 0;
 	}
 	int sig = -1;

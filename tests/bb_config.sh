@@ -179,6 +179,15 @@ like "$out" "\"tmp_dir\": \"$P/src/out\"" "tmp_dir is relative to the root"
 like "$out" '"debounce_ms": 33' "file values are printed"
 like "$out" '"verbosity": "verbose"' "--set values are printed"
 like "$out" '"bin": "\./tmp/main"' "the default runner options are merged in"
+runner=$(printf '%s\n' "$out" | sed -n '/^  "runner": {/,/^  }/p')
+like "$runner" '"kill_delay_ms": [0-9]+' "the runner plugin's own default kill_delay_ms is shown"
+like "$runner" '"stop_signal": "SIG[A-Z]+"' "and its stop_signal"
+like "$runner" '"stdin": "null"' "and its stdin"
+builder=$(printf '%s\n' "$out" | sed -n '/^  "builder": {/,/^  }/p')
+like "$builder" '"kill_delay_ms": [0-9]+' "the builder plugin's own defaults are shown"
+like "$builder" '"prefix": true' "and its prefix"
+watcher=$(printf '%s\n' "$out" | sed -n '/^  "watcher": {/,/^  }/p')
+like "$watcher" '"poll_interval_ms": [0-9]+' "the watcher plugin's own defaults are shown"
 mkdir -p "$T/elsewhere"
 run_gust "$T/elsewhere" -c "$T/printed.json" --print-config
 is "$status" 0 "the printed config loads"
