@@ -189,7 +189,10 @@ struct fd_msg {
 	struct msghdr mh;
 	struct iovec iov;
 	char byte;
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	union { /* aligned for struct cmsghdr, as CMSG_FIRSTHDR requires */
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
 };
 
 static void fd_msg_init(struct fd_msg *m)
@@ -199,8 +202,8 @@ static void fd_msg_init(struct fd_msg *m)
 	m->iov.iov_len = 1;
 	m->mh.msg_iov = &m->iov;
 	m->mh.msg_iovlen = 1;
-	m->mh.msg_control = m->cbuf;
-	m->mh.msg_controllen = sizeof m->cbuf;
+	m->mh.msg_control = m->cbuf.buf;
+	m->mh.msg_controllen = sizeof m->cbuf.buf;
 }
 
 static int notify_setup(const long *nr, int n, const char *file)
