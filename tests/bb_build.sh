@@ -298,6 +298,10 @@ nbuilds() { { wc -l <"$P/tmp/builds"; } 2>/dev/null || echo 0; }
 builds_n() { [ "$(nbuilds)" -eq "$1" ]; }
 start_gust "$P"
 ok_run "undo: the first build" wait_for 20 builds_n 1
+# An edit made while the first build runs would cancel it and turn the
+# first run into a "started": wait for the run before editing.
+ok_run "undo: the first run" wait_for 20 log_has 'run: started'
+is "$(nbuilds)" 1 "undo: one build for the first run"
 echo v2 >"$P/src/a.txt"
 ok_run "undo: v2 builds" wait_for 20 log_has 'restarted: src/a.txt changed'
 echo broken >"$P/src/a.txt"
