@@ -18,6 +18,7 @@
 #include "loop.h"
 #include "ptree.h"
 #include "reload.h"
+#include "retry.h"
 #include "rules.h"
 #include "signames.h"
 #include "term.h"
@@ -34,10 +35,6 @@
 
 /* A run that lived this long resets the restart backoff. */
 #define RESTART_RESET_MS 10000u
-/* A start that fork refused is tried again after 100 ms, then twice as
- * long each time up to 5 s. */
-#define RETRY_FIRST_MS 100u
-#define RETRY_MAX_MS 5000u
 
 static void start_build(struct app *app);
 static void start_run(struct app *app);
@@ -203,6 +200,8 @@ int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
 }
 
 static void on_signal(int sig, void *arg);
+static void on_build_retry(void *arg);
+static void on_run_retry(void *arg);
 static void on_changes_ready(void *arg);
 static void on_rules_idle(void *arg);
 
@@ -230,6 +229,8 @@ int app_init(struct app *app, const struct config *cfg)
 		return -errno;
 	}
 	loop_set_signal_cb(app->loop, on_signal, app);
+	retry_init(&app->build_retry, app->loop, on_build_retry, app);
+	retry_init(&app->run_retry, app->loop, on_run_retry, app);
 	/* gust writes its state file there before anything starts: without
 	 * it a killed gust would leave its processes behind for good, so a
 	 * tmp_dir that cannot be written is bad input, like a bad key */
@@ -592,26 +593,11 @@ static void write_changed_file(struct app *app, char *file, size_t len)
 	app->changed_len = n;
 }
 
-/* ---- starts the system refused for now ---- */
-
-/* fork's EAGAIN (RLIMIT_NPROC, a full pid space, a cgroup's pids.max) and
- * ENOMEM pass with time; any other reason to fail does not. */
-static bool transient(int err)
-{
-	return err == -EAGAIN || err == -ENOMEM;
-}
-
-static void retry_cancel(struct app *app, struct retry *rt)
-{
-	if (rt->timer)
-		loop_timer_cancel(app->loop, rt->timer);
-	rt->timer = 0;
-}
+/* ---- starts the system refused for now (retry.c) ---- */
 
 static void on_build_retry(void *arg)
 {
 	struct app *app = arg;
-	app->build_retry.timer = 0;
 	if (!app->quitting && !app->build_running)
 		start_build(app);
 }
@@ -619,35 +605,8 @@ static void on_build_retry(void *arg)
 static void on_run_retry(void *arg)
 {
 	struct app *app = arg;
-	app->run_retry.timer = 0;
 	if (!app->quitting && app->run == RUN_NONE)
 		start_run(app);
-}
-
-/* A start failed with err: when it may work later, arm rt's timer and put
- * "; trying again in N ms" in note (else ""). The level of the line that
- * says so: an error the first time, then debug (no line per attempt). */
-static enum gust_log_level retry_later(struct app *app, struct retry *rt, int err,
-                                       void (*again)(void *), char *note, size_t len)
-{
-	bool first = rt->delay_ms == 0;
-	note[0] = '\0';
-	retry_cancel(app, rt);
-	if (!transient(err) || app->quitting)
-		return GUST_LOG_ERROR;
-	unsigned d = first ? RETRY_FIRST_MS : rt->delay_ms;
-	if (!(rt->timer = loop_timer_add(app->loop, d, again, app)))
-		return GUST_LOG_ERROR;
-	rt->delay_ms = d * 2 < RETRY_MAX_MS ? d * 2 : RETRY_MAX_MS;
-	snprintf(note, len, "; trying again in %u ms%s", d, first ? ", then less often" : "");
-	return first ? GUST_LOG_ERROR : GUST_LOG_DEBUG;
-}
-
-/* The start worked: the next refusal is a first one again. */
-static void retry_reset(struct app *app, struct retry *rt)
-{
-	retry_cancel(app, rt);
-	rt->delay_ms = 0;
 }
 
 /* A failed build's paths are still to be built: the next build takes them
@@ -680,7 +639,7 @@ static void cancel_build(struct app *app)
 
 static void start_build(struct app *app)
 {
-	retry_cancel(app, &app->build_retry); /* this build is the retry */
+	retry_cancel(&app->build_retry); /* this build is the retry */
 	if (app->build_running) {
 		log_msg(GUST_LOG_INFO, STAGE_BUILD, "newer changes: cancelling the running build");
 		cancel_build(app);
@@ -726,7 +685,7 @@ static void start_build(struct app *app)
 		keep_unbuilt(app); /* not built: the next build (or retry) takes them */
 		char note[64];
 		enum gust_log_level lv =
-		    retry_later(app, &app->build_retry, r, on_build_retry, note, sizeof note);
+		    retry_later(&app->build_retry, r, app->quitting, note, sizeof note);
 		log_msg(lv, STAGE_BUILD, "cannot start the build: %s%s",
 		        app->builder.err[0] ? app->builder.err : strerror(-r), note);
 		app->build_seen = true;
@@ -736,7 +695,7 @@ static void start_build(struct app *app)
 		emit(app, GUST_EVENT_BUILD_DONE, r, 0, NULL, app->builder.err, NULL);
 		return;
 	}
-	retry_reset(app, &app->build_retry);
+	retry_reset(&app->build_retry);
 	app->build_running = true;
 }
 
@@ -829,7 +788,7 @@ void app_build_done(struct app *app, int status)
 	cycle_status(status, what, sizeof what);
 	/* a step the system could not start (status < 0) is tried again */
 	enum gust_log_level lv =
-	    retry_later(app, &app->build_retry, status, on_build_retry, note, sizeof note);
+	    retry_later(&app->build_retry, status, app->quitting, note, sizeof note);
 	log_msg(lv, STAGE_BUILD, "failed (%s) in %llu ms%s%s", what, (unsigned long long)ms,
 	        app->run == RUN_UP && !app->cfg->lifecycle.stop_on_build_failure
 	            ? "; the previous program keeps running"
@@ -897,17 +856,17 @@ static void start_run(struct app *app)
 	uint64_t t0 = loop_now_ms();
 	ready_run_starting(&app->ready);
 	app->run_ready = false;
-	retry_cancel(app, &app->run_retry); /* this start is the retry */
+	retry_cancel(&app->run_retry); /* this start is the retry */
 	int r = rops(app)->start(app->runner.self);
 	if (r < 0) {
 		char note[64];
 		enum gust_log_level lv =
-		    retry_later(app, &app->run_retry, r, on_run_retry, note, sizeof note);
+		    retry_later(&app->run_retry, r, app->quitting, note, sizeof note);
 		log_msg(lv, STAGE_RUN, "cannot start the program: %s%s",
 		        app->runner.err[0] ? app->runner.err : strerror(-r), note);
 		return;
 	}
-	retry_reset(app, &app->run_retry);
+	retry_reset(&app->run_retry);
 	app->run = RUN_UP;
 	app->run_started_ms = loop_now_ms();
 	app->spawn_ms = app->run_started_ms - t0;
@@ -1274,8 +1233,8 @@ static void begin_quit(struct app *app, const char *why, const char *again)
 		loop_timer_cancel(app->loop, app->request_timer);
 		app->request_timer = 0;
 	}
-	retry_cancel(app, &app->build_retry);
-	retry_cancel(app, &app->run_retry);
+	retry_cancel(&app->build_retry);
+	retry_cancel(&app->run_retry);
 	if (app->build_running) {
 		bops(app)->cancel(app->builder.self);
 		app->build_running = false;

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "host.h"
 #include "ready.h"
+#include "retry.h"
 
 struct app;
 struct loop;
@@ -85,10 +86,7 @@ struct app {
 	uint64_t restart_timer;
 	/* a build or a run the system could not start for now (fork's
 	 * EAGAIN): tried again later, with a backoff of its own */
-	struct retry {
-		uint64_t timer;
-		unsigned delay_ms; /* the next delay; 0: the last start worked */
-	} build_retry, run_retry;
+	struct retry build_retry, run_retry;
 	char cycle_line[512]; /* the cycle line up to its outcome, while not ready */
 
 	/* what hooks asked for, acted on from the loop */

@@ -35,6 +35,7 @@ core_libgustcore_la_SOURCES = \
 	core/control.c core/control.h \
 	core/ctl_client.c core/ctl_client.h \
 	core/cycle.c core/cycle.h \
+	core/retry.c core/retry.h \
 	core/reload.c core/reload.h \
 	core/app.c core/app.h
 nodist_core_libgustcore_la_SOURCES = core/gust-paths.h core/presets.c
