@@ -22,6 +22,7 @@
 #include "rules.h"
 #include "signames.h"
 #include "term.h"
+#include "termkeys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -665,8 +666,8 @@ static void start_build(struct app *app)
 		emit(app, GUST_EVENT_CHANGE, 0, 0, app->building, NULL, NULL);
 	}
 	hooks_tail_reset(&app->hooks);
-	if (app->cfg->clear_screen && isatty(STDOUT_FILENO))
-		(void)!write(STDOUT_FILENO, "\033[2J\033[H", 7);
+	if (app->cfg->clear_screen)
+		term_clear_screen();
 	char changed_file[4096];
 	write_changed_file(app, changed_file, sizeof changed_file);
 	struct gust_build_req req = {
@@ -1274,53 +1275,6 @@ void app_quit(struct app *app, const char *why)
 		kill_at_once(app);
 }
 
-/* ---- keys (term.c) ---- */
-
-static void on_key(int key, void *arg)
-{
-	struct app *app = arg;
-	int r = 0;
-	switch (key) {
-	case 'r':
-		r = app_request(app, true, STAGE_GUST, "key r");
-		break;
-	case 'R':
-		r = app_request(app, false, STAGE_GUST, "key R");
-		break;
-	case 'c':
-		if (isatty(STDOUT_FILENO))
-			(void)!write(STDOUT_FILENO, "\033[2J\033[H", 7);
-		break;
-	case 'q':
-		app_quit(app, "q pressed");
-		break;
-	case '?':
-		log_msg(GUST_LOG_INFO, STAGE_GUST,
-		        "keys: r rebuild and restart, R restart without building, c clear the "
-		        "screen, q quit, ? this help");
-		break;
-	default:
-		return; /* any other key: nothing, not even a message */
-	}
-	if (r == -EAGAIN)
-		log_msg(GUST_LOG_INFO, STAGE_GUST, "nothing to restart: no build succeeded yet");
-	else if (r < 0 && r != -ESHUTDOWN)
-		log_msg(GUST_LOG_ERROR, STAGE_GUST, "key %c: %s", key, strerror(-r));
-}
-
-/* Keys only when the program does not read the terminal itself ("stdin":
- * "tty" gives it the terminal, "inherit" lets it read the same input). */
-static void start_keys(struct app *app)
-{
-	const char *in = json_string_value(json_object_get(app->cfg->runner, "stdin"));
-	if (in && (strcmp(in, "tty") == 0 || strcmp(in, "inherit") == 0))
-		return;
-	app->keys = term_keys_start(app->loop, on_key, app);
-	if (app->keys)
-		log_msg(GUST_LOG_INFO, STAGE_GUST,
-		        "keys: r rebuild, R restart, c clear, q quit, ? help");
-}
-
 int app_run(struct app *app, const struct reload_src *src)
 {
 	app->watcher.err[0] = '\0';
@@ -1334,7 +1288,7 @@ int app_run(struct app *app, const struct reload_src *src)
 	log_msg(GUST_LOG_INFO, STAGE_GUST, "watching %s (%s watcher, %s builder, %s runner)",
 	        app->cfg->root, app->watcher.plugin.desc->name, app->builder.plugin.desc->name,
 	        app->runner.plugin.desc->name);
-	start_keys(app);
+	termkeys_start(app);
 	app->reload = reload_start(app, src);
 	if (!app->cfg->lifecycle.postpone_first)
 		start_build(app);
@@ -1372,8 +1326,7 @@ void app_destroy_instance(struct gust_ctx *ctx)
 
 void app_fini(struct app *app)
 {
-	if (app->keys)
-		term_keys_stop();
+	termkeys_stop(app);
 	/* while the lock is held: a next gust cannot have made its own yet */
 	control_close(app->control);
 	app_destroy_instance(&app->watcher);

@@ -31,6 +31,7 @@ core_libgustcore_la_SOURCES = \
 	core/loader.c core/loader.h \
 	core/host.c core/host.h \
 	core/term.c core/term.h \
+	core/termkeys.c core/termkeys.h \
 	core/ctlproto.c core/ctlproto.h \
 	core/control.c core/control.h \
 	core/ctl_client.c core/ctl_client.h \

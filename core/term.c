@@ -137,3 +137,9 @@ void term_keys_stop(void)
 	sigaction(SIGCONT, &old_cont, NULL);
 	term_loop = NULL;
 }
+
+void term_clear_screen(void)
+{
+	if (isatty(STDOUT_FILENO))
+		(void)!write(STDOUT_FILENO, "\033[2J\033[H", 7);
+}

@@ -1,6 +1,7 @@
-/* term.h - keys typed at gust's terminal: stdin in non-canonical, no-echo
- * mode, read from the loop one key at a time, and the terminal's modes
- * restored on every way out (return, exit(), a crash signal, Ctrl-Z). */
+/* term.h - gust's terminal: keys typed at it (stdin in non-canonical,
+ * no-echo mode, read from the loop one key at a time, and the terminal's
+ * modes restored on every way out: return, exit(), a crash signal,
+ * Ctrl-Z), and clearing the screen. What the keys do is termkeys.c. */
 #ifndef GUST_TERM_H
 #define GUST_TERM_H
 
@@ -15,5 +16,7 @@ struct loop;
 bool term_keys_start(struct loop *loop, void (*on_key)(int key, void *arg), void *arg);
 /* Give the terminal its modes back and stop reading; idempotent. */
 void term_keys_stop(void);
+/* Clear the screen and home the cursor, when stdout is a terminal. */
+void term_clear_screen(void);
 
 #endif
