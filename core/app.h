@@ -13,6 +13,7 @@
 #include "options.h"
 #include "hooks.h"
 #include "loader.h"
+#include "plugins.h"
 #include "log.h"
 #include "host.h"
 #include "ready.h"
@@ -28,17 +29,6 @@ struct rules;
 struct control;
 struct reload;
 struct reload_src;
-
-/* The core's side of one plugin instance. */
-struct gust_ctx {
-	struct app *app;
-	enum gust_kind kind;
-	enum log_stage stage;
-	struct plugin plugin;
-	struct gust_opts opts;
-	void *self;     /* what create() returned */
-	char err[1024]; /* set_error() */
-};
 
 enum run_state {
 	RUN_NONE = 0, /* nothing of a run exists */
@@ -163,19 +153,6 @@ void app_quit(struct app *app, const char *why);
 /* A plugin spawned or freed a tree (the host's tree_spawn and tree_free). */
 void app_tree_spawned(struct gust_ctx *ctx, struct gust_tree *tree, unsigned flags);
 void app_tree_freed(struct gust_tree *tree);
-
-/* Resolve the "auto" watcher and load + create one plugin instance. */
-int app_load_plugin(struct app *app, struct gust_ctx *ctx, enum gust_kind kind,
-                    struct json_t *section, const char *path);
-
-/* For --print-config: create each plugin of cfg once and destroy it at
- * once, so that their option readers note in cfg the defaults they fall
- * back to (config_dump() shows them). Quiet; a plugin that cannot be
- * loaded or created adds what it read until then. */
-void app_describe(struct config *cfg);
-
-/* Destroy a plugin instance and unload it (a zeroed ctx is fine). */
-void app_destroy_instance(struct gust_ctx *ctx);
 
 /* For reload.c: the rules and the pending changes of cfg, made as
  * app_init() makes them (NULL + err, or NULL when out of memory). */

@@ -4,6 +4,7 @@
 
 #include "hooks.h"
 #include "app.h"
+#include "plugins.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -32,8 +33,8 @@ int hooks_load(struct hooks *h, struct app *app)
 			return -ENOMEM;
 		}
 		h->n = i + 1; /* what hooks_fini() has to undo */
-		int r = app_load_plugin(app, &h->v[i], GUST_KIND_HOOK, json_array_get(arr, i),
-		                        h->paths[i]);
+		int r = plugins_create(app, &h->v[i], GUST_KIND_HOOK, json_array_get(arr, i),
+		                       h->paths[i]);
 		if (r < 0)
 			return r;
 	}
@@ -89,13 +90,8 @@ void hooks_tail_add(struct hooks *h, const char *line, size_t len)
 
 void hooks_fini(struct hooks *h)
 {
-	for (size_t i = 0; i < h->n; i++) {
-		struct gust_ctx *ctx = &h->v[i];
-		if (ctx->self && ctx->plugin.desc)
-			((const struct gust_hook_ops *)ctx->plugin.desc->ops)->destroy(ctx->self);
-		ctx->self = NULL;
-		plugin_unload(&ctx->plugin);
-	}
+	for (size_t i = 0; i < h->n; i++)
+		plugins_destroy(&h->v[i]);
 	for (size_t i = 0; h->paths && i < h->n; i++)
 		free(h->paths[i]);
 	free(h->paths);

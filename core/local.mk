@@ -29,6 +29,7 @@ core_libgustcore_la_SOURCES = \
 	core/hooks.c core/hooks.h \
 	core/rules.c core/rules.h \
 	core/loader.c core/loader.h \
+	core/plugins.c core/plugins.h \
 	core/host.c core/host.h \
 	core/term.c core/term.h \
 	core/termkeys.c core/termkeys.h \

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "app.h"
+#include "plugins.h"
 #include "conf.h"
 #include "ctl_client.h"
 #include "loader.h"
@@ -221,7 +222,7 @@ static int load(const struct cli *cli, struct config *cfg)
 
 static int print_config(struct config *cfg)
 {
-	app_describe(cfg); /* the plugins' own defaults */
+	plugins_describe(cfg); /* the plugins' own defaults */
 	char *s = config_dump(cfg);
 	if (s)
 		printf("%s\n", s);

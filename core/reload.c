@@ -8,6 +8,7 @@
 
 #include "reload.h"
 #include "app.h"
+#include "plugins.h"
 #include "changes.h"
 #include "filter.h"
 #include "ledger.h"
@@ -167,8 +168,8 @@ static int check_plugin(struct app *app, enum gust_kind kind, json_t *section, c
 		log_error("out of memory");
 		return -ENOMEM;
 	}
-	int r = app_load_plugin(app, ctx, kind, section, path);
-	app_destroy_instance(ctx);
+	int r = plugins_create(app, ctx, kind, section, path);
+	plugins_destroy(ctx);
 	free(ctx);
 	return r;
 }

@@ -9,7 +9,7 @@
  *     `gust --print-config` prints is a config gust accepts);
  *   - each section's in-tree plugin (watcher, builder, runner; "auto" is
  *     every watcher built here) is created from it and destroyed, as
- *     app_load_plugin() does, with a host table whose loop, process and
+ *     plugins_create() does, with a host table whose loop, process and
  *     reporting functions abort: create() must not start anything. A
  *     failed create() must have set a reason.
  * dlv's create() resolves runner.listen with getaddrinfo(): the harness
