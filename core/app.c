@@ -145,23 +145,12 @@ int app_init(struct app *app, const struct config *cfg)
 
 /* ---- hooks ---- */
 
-/* Tell every hook; not while gust quits (nothing may start then). */
+/* Tell every hook (hooks.c); not while gust quits (nothing may start then). */
 static void emit(struct app *app, enum gust_event type, int status, uint64_t ms, char *const *paths,
                  const char *output, const char *detail)
 {
-	static const char *const none[] = { NULL };
-	if (!app->hooks.n || app->quitting)
-		return;
-	struct gust_event_info ev = {
-		.size = sizeof ev,
-		.type = type,
-		.status = status,
-		.duration_ms = ms,
-		.paths = paths ? (const char *const *)paths : none,
-		.output = output ? output : "",
-		.detail = detail ? detail : "",
-	};
-	hooks_emit(&app->hooks, &ev);
+	if (!app->quitting)
+		hooks_emit(&app->hooks, type, status, ms, paths, output, detail);
 }
 
 /* ---- changes and debounce ---- */

@@ -1,5 +1,5 @@
-/* hooks.c - the hooks: loading the array, giving each event to each hook,
- * and the build output's tail. */
+/* hooks.c - the hooks: loading the array, each event of the cycle told
+ * to each hook, and the build output's tail. */
 #include "config.h"
 
 #include "hooks.h"
@@ -41,12 +41,25 @@ int hooks_load(struct hooks *h, struct app *app)
 	return 0;
 }
 
-void hooks_emit(struct hooks *h, const struct gust_event_info *ev)
+void hooks_emit(struct hooks *h, enum gust_event type, int status, uint64_t ms, char *const *paths,
+                const char *output, const char *detail)
 {
+	static const char *const none[] = { NULL };
+	if (!h->n)
+		return;
+	struct gust_event_info ev = {
+		.size = sizeof ev,
+		.type = type,
+		.status = status,
+		.duration_ms = ms,
+		.paths = paths ? (const char *const *)paths : none,
+		.output = output ? output : "",
+		.detail = detail ? detail : "",
+	};
 	for (size_t i = 0; i < h->n; i++) {
 		const struct gust_hook_ops *ops = h->v[i].plugin.desc->ops;
 		if (h->v[i].self)
-			ops->event(h->v[i].self, ev);
+			ops->event(h->v[i].self, &ev);
 	}
 }
 

@@ -7,6 +7,7 @@
 
 #include <gust/plugin.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct app;
 struct gust_ctx;
@@ -26,8 +27,11 @@ struct hooks {
 /* Load and create every hook of the config. 0, or -errno with the error
  * printed. */
 int hooks_load(struct hooks *h, struct app *app);
-/* Give ev to every hook, in the order of the config. */
-void hooks_emit(struct hooks *h, const struct gust_event_info *ev);
+/* Tell every hook, in the order of the config, of an event of the cycle:
+ * its type, status (a wait status or -errno), how long it took, the paths
+ * it concerns (NULL: none), the build's output and a detail (NULL: ""). */
+void hooks_emit(struct hooks *h, enum gust_event type, int status, uint64_t ms, char *const *paths,
+                const char *output, const char *detail);
 /* A new build: its output tail starts empty. */
 void hooks_tail_reset(struct hooks *h);
 /* A line of the build's output, kept while it is among the last ones. */
