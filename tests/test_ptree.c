@@ -1303,6 +1303,27 @@ static bool pidns_allowed(void)
 	return system("unshare -Upr --fork true >/dev/null 2>&1") == 0;
 }
 
+/* The PID-namespace cases' set-up: f made and true, or false (and a line
+ * saying so) where this machine allows no PID namespace. */
+static bool pidns_fx_init(struct fx *f)
+{
+	if (!pidns_allowed()) {
+		printf("skip: no pid namespaces here\n");
+		return false;
+	}
+	fx_init(f);
+	return true;
+}
+
+/* argv spawned in a PID namespace of its own, reporting to r; a failed
+ * spawn fails the test. */
+static struct gust_tree *pidns_spawn(struct fx *f, const char *const *argv, struct rec *r)
+{
+	struct gust_tree *t = spawn_flags(f, argv, GUST_SPAWN_PIDNS, r);
+	ck_assert_msg(t != NULL, "spawn failed: %s", f->err);
+	return t;
+}
+
 static bool ns_of(pid_t pid, char *out, size_t len)
 {
 	char p[64];
@@ -1340,16 +1361,12 @@ static int ns_members(const char *ns)
  * namespace dies with its init. */
 START_TEST(test_pidns_daemon_dies_with_the_program)
 {
-	if (!pidns_allowed()) {
-		printf("skip: no pid namespaces here\n");
-		return;
-	}
 	struct fx f;
-	fx_init(&f);
+	if (!pidns_fx_init(&f))
+		return;
 	const char *argv[] = { f.shape, "clearenv", "daemon", "pause", NULL };
 	struct rec r = { 0 };
-	struct gust_tree *t = spawn_flags(&f, argv, GUST_SPAWN_PIDNS, &r);
-	ck_assert_msg(t != NULL, "spawn failed: %s", f.err);
+	struct gust_tree *t = pidns_spawn(&f, argv, &r);
 	char ns[128], mine[128];
 	ck_assert(ns_of(ptree_pid(t), ns, sizeof ns));
 	ck_assert(ns_of(getpid(), mine, sizeof mine));
@@ -1369,16 +1386,12 @@ END_TEST
  * nothing of the namespace is left. */
 START_TEST(test_pidns_stop_is_graceful)
 {
-	if (!pidns_allowed()) {
-		printf("skip: no pid namespaces here\n");
-		return;
-	}
 	struct fx f;
-	fx_init(&f);
+	if (!pidns_fx_init(&f))
+		return;
 	const char *argv[] = { f.shape, "setsid", "clearenv", "pause", NULL };
 	struct rec r = { 0 };
-	struct gust_tree *t = spawn_flags(&f, argv, GUST_SPAWN_PIDNS, &r);
-	ck_assert_msg(t != NULL, "spawn failed: %s", f.err);
+	struct gust_tree *t = pidns_spawn(&f, argv, &r);
 	char ns[128];
 	ck_assert(ns_of(ptree_pid(t), ns, sizeof ns));
 	pid_t pids[32];
@@ -1400,16 +1413,12 @@ END_TEST
  * refresh woke gust every 2 s (backing off to 16 s) with any tree up. */
 START_TEST(test_pidns_run_needs_no_refresh)
 {
-	if (!pidns_allowed()) {
-		printf("skip: no pid namespaces here\n");
-		return;
-	}
 	struct fx f;
-	fx_init(&f);
+	if (!pidns_fx_init(&f))
+		return;
 	const char *argv[] = { f.shape, "setsid", "pause", NULL };
 	struct rec r = { 0 };
-	struct gust_tree *t = spawn_flags(&f, argv, GUST_SPAWN_PIDNS, &r);
-	ck_assert_msg(t != NULL, "spawn failed: %s", f.err);
+	struct gust_tree *t = pidns_spawn(&f, argv, &r);
 	pid_t pids[32];
 	ck_assert_int_eq(wait_pids(&f, pids, 2), 2);
 	unsigned long full0, delta0, full1, delta1;
@@ -1434,16 +1443,12 @@ END_TEST
 /* Exit status and exec failures come back as without a namespace. */
 START_TEST(test_pidns_status_and_exec_failure)
 {
-	if (!pidns_allowed()) {
-		printf("skip: no pid namespaces here\n");
-		return;
-	}
 	struct fx f;
-	fx_init(&f);
+	if (!pidns_fx_init(&f))
+		return;
 	const char *argv[] = { f.shape, "exit", "7", NULL };
 	struct rec r = { 0 };
-	struct gust_tree *t = spawn_flags(&f, argv, GUST_SPAWN_PIDNS, &r);
-	ck_assert_msg(t != NULL, "spawn failed: %s", f.err);
+	struct gust_tree *t = pidns_spawn(&f, argv, &r);
 	ck_assert(run_until(f.loop, &r.exited, 5000));
 	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 7, "status %#x", r.status);
 	ptree_free(t);
