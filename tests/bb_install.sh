@@ -76,25 +76,31 @@ is "$(pkg-config --variable=plugindir gust)" "$D$pkglibdir" \
 	"pkg-config --variable=plugindir gust is the installed plugin dir"
 like "$(pkg-config --modversion gust)" "^[0-9]+\.[0-9]+" "pkg-config knows gust's version"
 
-# ---- the example, built from a copy against the installed files only ----
+# ---- the examples, each built from a copy against the installed files only ----
+# build_example KIND DIR NAME: examples/custom-KIND/NAME.c and its Makefile
+# copied into DIR and built there into NAME.so with pkg-config.
+build_example() {
+	local kind=$1 dir=$2 name=$3 log=$2.log
+	mkdir -p "$dir"
+	cp "$GUST_SRCDIR/examples/custom-$kind/$name.c" \
+		"$GUST_SRCDIR/examples/custom-$kind/Makefile" "$dir/"
+	if submake -C "$dir" CC="$CC" CFLAGS="-O2 -Wall -Wextra -Werror" CPPFLAGS= \
+		>"$log" 2>&1; then
+		ok 0 "the example $kind builds with its Makefile and pkg-config"
+	else
+		ok 1 "the example $kind builds: $(tail -n 5 "$log")"
+	fi
+	like "$(cat "$log")" "-I$D$includedir" "the example $kind's compile line uses the installed include dir"
+	unlike "$(cat "$log")" "$GUST_SRCDIR" "the example $kind's compile line never names the source tree"
+	ok_run "$name.so was built" test -f "$dir/$name.so"
+	# Only the descriptor is exported.
+	if command -v nm >/dev/null; then
+		is "$(nm -D --defined-only "$dir/$name.so" 2>/dev/null | awk '{print $3}' | grep -v '^_' | tr '\n' ' ')" \
+			"gust_plugin_desc " "the example $kind exports only gust_plugin_desc"
+	fi
+}
 S=$T/sdk
-mkdir -p "$S"
-cp "$GUST_SRCDIR/examples/custom-runner/runner-hello.c" \
-	"$GUST_SRCDIR/examples/custom-runner/Makefile" "$S/"
-if submake -C "$S" CC="$CC" CFLAGS="-O2 -Wall -Wextra -Werror" CPPFLAGS= \
-	>"$T/example.log" 2>&1; then
-	ok 0 "the example runner builds with its Makefile and pkg-config"
-else
-	ok 1 "the example runner builds: $(tail -n 5 "$T/example.log")"
-fi
-like "$(cat "$T/example.log")" "-I$D$includedir" "the example's compile line uses the installed include dir"
-unlike "$(cat "$T/example.log")" "$GUST_SRCDIR" "the example's compile line never names the source tree"
-ok_run "runner-hello.so was built" test -f "$S/runner-hello.so"
-# Only the descriptor is exported.
-if command -v nm >/dev/null; then
-	is "$(nm -D --defined-only "$S/runner-hello.so" | awk '{print $3}' | grep -v '^_' | tr '\n' ' ')" \
-		"gust_plugin_desc " "the example exports only gust_plugin_desc"
-fi
+build_example runner "$S" runner-hello
 
 # ---- the installed gust runs it ----
 G=$D$bindir/gust
@@ -156,21 +162,7 @@ like "$out" "greting.*greeting" "the error names the key and suggests the right 
 
 # ---- the example hook, built the same way and run by the installed gust ----
 H=$T/hooksdk
-mkdir -p "$H"
-cp "$GUST_SRCDIR/examples/custom-hook/hook-journal.c" \
-	"$GUST_SRCDIR/examples/custom-hook/Makefile" "$H/"
-if submake -C "$H" CC="$CC" CFLAGS="-O2 -Wall -Wextra -Werror" CPPFLAGS= \
-	>"$T/hook.log" 2>&1; then
-	ok 0 "the example hook builds with its Makefile and pkg-config"
-else
-	ok 1 "the example hook builds: $(tail -n 5 "$T/hook.log")"
-fi
-like "$(cat "$T/hook.log")" "-I$D$includedir" "the hook's compile line uses the installed include dir"
-unlike "$(cat "$T/hook.log")" "$GUST_SRCDIR" "the hook's compile line never names the source tree"
-if command -v nm >/dev/null; then
-	is "$(nm -D --defined-only "$H/hook-journal.so" 2>/dev/null | awk '{print $3}' | grep -v '^_' | tr '\n' ' ')" \
-		"gust_plugin_desc " "the example hook exports only gust_plugin_desc"
-fi
+build_example hook "$H" hook-journal
 J=$P/tmp/journal.log
 journal() { awk '{print $1}' "$J" 2>/dev/null | paste -sd' '; }
 journal_is() { [ "$(journal)" = "$1" ]; }
