@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "app.h"
+#include "changedfile.h"
 #include "changes.h"
 #include "cycle.h"
 #include "control.h"
@@ -25,7 +26,6 @@
 #include "termkeys.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -383,57 +383,6 @@ void app_changed(struct app *app, const char *path, enum gust_change kind)
 
 /* ---- builds ---- */
 
-/* Written in place through one descriptor: a tmp file and a rename cost
- * ~150 us on ext4, and so does opening with O_TRUNC (the file is cut only
- * when the new list is shorter). The build that reads it starts only after
- * it is complete, and a cancelled build still reading the old list is
- * being stopped anyway. */
-static void write_changed_file(struct app *app, char *file, size_t len)
-{
-	file[0] = '\0';
-	if (snprintf(file, len, "%s/gust-changed.txt", app->cfg->tmp_dir) >= (int)len) {
-		file[0] = '\0';
-		return;
-	}
-	size_t n = 0;
-	for (size_t i = 0; i < app->nbuilding; i++)
-		n += strlen(app->building[i]) + 1;
-	char *buf = malloc(n + 1);
-	if (!buf) {
-		file[0] = '\0';
-		return;
-	}
-	size_t k = 0;
-	for (size_t i = 0; i < app->nbuilding; i++) {
-		size_t l = strlen(app->building[i]);
-		memcpy(buf + k, app->building[i], l);
-		buf[k + l] = '\n';
-		k += l + 1;
-	}
-	struct stat st;
-	if (app->changed_open && (fstat(app->changed_fd, &st) < 0 || st.st_nlink == 0)) {
-		close(app->changed_fd); /* removed behind our back */
-		app->changed_open = false;
-	}
-	if (!app->changed_open) {
-		int fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
-		if (fd >= 0) {
-			app->changed_fd = fd;
-			app->changed_open = true;
-			app->changed_len = (size_t)-1; /* whatever it held: cut it */
-		}
-	}
-	bool ok = app->changed_open &&
-	          (n == 0 || pwrite(app->changed_fd, buf, n, 0) == (ssize_t)n) &&
-	          (n >= app->changed_len || ftruncate(app->changed_fd, (off_t)n) == 0);
-	free(buf);
-	if (!ok) {
-		file[0] = '\0';
-		return;
-	}
-	app->changed_len = n;
-}
-
 /* ---- starts the system refused for now (retry.c) ---- */
 
 static void on_build_retry(void *arg)
@@ -509,7 +458,8 @@ static void start_build(struct app *app)
 	if (app->cfg->clear_screen)
 		term_clear_screen();
 	char changed_file[4096];
-	write_changed_file(app, changed_file, sizeof changed_file);
+	changed_file_write(&app->changed, app->cfg->tmp_dir, app->building, app->nbuilding,
+	                   changed_file, sizeof changed_file);
 	struct gust_build_req req = {
 		.size = sizeof req,
 		.changed = (const char *const *)app->building,
@@ -1119,8 +1069,7 @@ void app_fini(struct app *app)
 	ledger_free(app->ledger);
 	clear_list(&app->building, &app->nbuilding);
 	clear_list(&app->unbuilt, &app->nunbuilt);
-	if (app->changed_open)
-		close(app->changed_fd);
+	changed_file_close(&app->changed);
 	reload_free(app->reload); /* the configs reloads made: nothing uses them now */
 	loop_free(app->loop);
 	memset(app, 0, sizeof *app);

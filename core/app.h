@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "changedfile.h"
 #include "conf.h"
 #include "options.h"
 #include "hooks.h"
@@ -102,10 +103,7 @@ struct app {
 	int signals; /* SIGINT/SIGTERM/SIGHUP received */
 	bool quitting;
 	int exit_code;
-	/* <tmp_dir>/gust-changed.txt, kept open while it exists */
-	bool changed_open;
-	int changed_fd;
-	size_t changed_len;
+	struct changed_file changed; /* <tmp_dir>/gust-changed.txt */
 };
 
 

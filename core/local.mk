@@ -19,6 +19,7 @@ core_libgustcore_la_SOURCES = \
 	core/fstype.c core/fstype.h \
 	core/ledger.c core/ledger.h \
 	core/changes.c core/changes.h \
+	core/changedfile.c core/changedfile.h \
 	core/ptree.c core/ptree.h core/ptree-internal.h \
 	core/procfs.c core/cgroup.c core/membership.c core/keep.c \
 	core/statefile.c core/spawn.c core/reaper.c \
