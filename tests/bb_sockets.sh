@@ -25,35 +25,7 @@ is "$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -c '^LISTEN_FDS=1$')
 # A client connects every few ms through five restarts and counts what
 # fails: with the socket in gust's hands, a connection made while no run is
 # up waits in the backlog for the next one.
-python3 - "$PORT" "$T/client.out" "$T/client.stop" "$T/client.up" <<'PY' &
-import os, socket, sys, time
-port, out, stop, up = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-ok = refused = other = 0
-seen = set()
-errs = []
-while not os.path.exists(stop):
-    try:
-        c = socket.create_connection(("127.0.0.1", port), timeout=10)
-        line = c.makefile().readline()
-        c.close()
-        if not line:
-            errs.append("empty")
-        if line:
-            ok += 1
-            seen.add(line.split()[0])
-            if ok == 1:
-                open(up, "w").close()
-        else:
-            other += 1
-    except ConnectionRefusedError:
-        refused += 1
-    except OSError as e:
-        other += 1
-        errs.append(type(e).__name__)
-    time.sleep(0.003)
-with open(out, "w") as f:
-    f.write("%d %d %d %s\n%s\n" % (ok, refused, other, ",".join(sorted(seen)), " ".join(errs)))
-PY
+python3 "$GUST_SRCDIR/tests/helpers/connloop.py" "$PORT" "$T/client.out" "$T/client.stop" "$T/client.up" &
 client=$!
 ok_run "the client is served" wait_for 10 test -e "$T/client.up"
 for v in 2 3 4 5 6; do

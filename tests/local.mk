@@ -153,7 +153,7 @@ BLACKBOX_TESTS = tests/bb_basic.sh tests/bb_config.sh tests/bb_lifecycle.sh test
 	tests/bb_ctl.sh tests/bb_debounce.sh tests/bb_faults.sh
 dist_check_SCRIPTS += $(BLACKBOX_TESTS)
 TESTS += $(BLACKBOX_TESTS)
-EXTRA_DIST += tests/helpers/notifyd.py tests/helpers/ptydrive.py tests/fixtures/fixture.h tests/lib.sh tests/ports.sh tests/fixtures/goserver/main.go tests/fixtures/goserver/go.mod
+EXTRA_DIST += tests/helpers/notifyd.py tests/helpers/ptydrive.py tests/helpers/connloop.py tests/fixtures/fixture.h tests/lib.sh tests/ports.sh tests/fixtures/goserver/main.go tests/fixtures/goserver/go.mod
 EXTRA_DIST += build-aux/tap-driver.sh
 
 # `make check-valgrind`: black-box tests with gust under valgrind's memcheck

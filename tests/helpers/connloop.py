@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+# A client that keeps connecting to 127.0.0.1:PORT every few ms, reads the
+# first line each connection answers, and counts what fails, until the file
+# STOP exists (the socket hand-off tests: a restart must refuse nothing).
+# It creates UP once it has been served, then writes to OUT:
+#   "SERVED REFUSED OTHER SEEN\nERRORS\n"
+# SEEN: the sorted first words of the lines served, comma-separated;
+# ERRORS: the names of the other failures, space-separated.
+# Usage: connloop.py PORT OUT STOP UP
+import os
+import socket
+import sys
+import time
+
+port, out, stop, up = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ok = refused = other = 0
+seen = set()
+errs = []
+while not os.path.exists(stop):
+    try:
+        c = socket.create_connection(("127.0.0.1", port), timeout=10)
+        line = c.makefile().readline()
+        c.close()
+        if not line:
+            errs.append("empty")
+        if line:
+            ok += 1
+            seen.add(line.split()[0])
+            if ok == 1:
+                open(up, "w").close()
+        else:
+            other += 1
+    except ConnectionRefusedError:
+        refused += 1
+    except OSError as e:
+        other += 1
+        errs.append(type(e).__name__)
+    time.sleep(0.003)
+with open(out, "w") as f:
+    f.write("%d %d %d %s\n%s\n" % (ok, refused, other, ",".join(sorted(seen)), " ".join(errs)))
