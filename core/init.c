@@ -94,6 +94,40 @@ static char *with_schema(const char *text)
 	return out;
 }
 
+int config_write_new(const char *path, const char *text, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		int e = errno;
+		if (e == EEXIST)
+			snprintf(err, errlen, "init: \"%s\" already exists; not overwriting it",
+			         path);
+		else
+			snprintf(err, errlen, "init: cannot create \"%s\": %s", path, strerror(e));
+		return -e;
+	}
+	size_t len = strlen(text), done = 0;
+	int e = 0;
+	while (done < len) {
+		ssize_t w = write(fd, text + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			e = errno;
+			break;
+		}
+		done += (size_t)w;
+	}
+	if (close(fd) < 0 && !e)
+		e = errno;
+	if (e) {
+		snprintf(err, errlen, "init: cannot write \"%s\": %s", path, strerror(e));
+		unlink(path);
+		return -e;
+	}
+	return 0;
+}
+
 int config_init_file(const char *path, const char *preset, char *err, size_t errlen)
 {
 	if (!preset && !(preset = config_detect_preset("."))) {
@@ -123,36 +157,7 @@ int config_init_file(const char *path, const char *preset, char *err, size_t err
 		snprintf(err, errlen, "init: out of memory");
 		return -ENOMEM;
 	}
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		int e = errno;
-		if (e == EEXIST)
-			snprintf(err, errlen, "init: \"%s\" already exists; not overwriting it",
-			         path);
-		else
-			snprintf(err, errlen, "init: cannot create \"%s\": %s", path, strerror(e));
-		free(doc);
-		return -e;
-	}
-	size_t len = strlen(doc), done = 0;
-	int e = 0;
-	while (done < len) {
-		ssize_t w = write(fd, doc + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			e = errno;
-			break;
-		}
-		done += (size_t)w;
-	}
+	int r = config_write_new(path, doc, err, errlen);
 	free(doc);
-	if (close(fd) < 0 && !e)
-		e = errno;
-	if (e) {
-		snprintf(err, errlen, "init: cannot write \"%s\": %s", path, strerror(e));
-		unlink(path);
-		return -e;
-	}
-	return 0;
+	return r;
 }

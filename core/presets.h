@@ -27,5 +27,9 @@ const char *config_detect_preset(const char *dir);
  * overwrites: -EEXIST with a message if path exists. 0 or -errno with a
  * one-line message in err. */
 int config_init_file(const char *path, const char *preset, char *err, size_t errlen);
+/* Create path holding text, never over an existing file nor through a
+ * symlink: 0, or -errno with a one-line "init: ..." message in err and
+ * nothing left behind. */
+int config_write_new(const char *path, const char *text, char *err, size_t errlen);
 
 #endif
