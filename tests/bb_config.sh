@@ -8,18 +8,6 @@
 # configs/gust.schema.json.
 . "$GUST_SRCDIR/tests/lib.sh"
 
-skip() {
-	_tap_n=$((_tap_n + 1))
-	echo "ok $_tap_n # SKIP $*"
-}
-
-# run_gust DIR ARGS...: gust in DIR, stdout+stderr in $out, status in $status
-run_gust() {
-	local dir=$1; shift
-	out=$(cd "$dir" && env GUST_TEST_MARK="$GUST_TEST_MARK" "$GUST" "$@" 2>&1 </dev/null)
-	status=$?
-}
-
 # ---- bad configs and bad --set: one line, exit 2, nothing started ----
 B=$T/bad
 mkdir -p "$B"

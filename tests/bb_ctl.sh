@@ -9,10 +9,6 @@
 # socket is stopped by its mode.
 . "$GUST_SRCDIR/tests/lib.sh"
 
-skip() {
-	_tap_n=$((_tap_n + 1))
-	echo "ok $_tap_n # SKIP $*"
-}
 # ctl ARGS...: gust ctl in $P; CTL_RC, $T/ctl.out, $T/ctl.err
 ctl() {
 	(cd "$P" && "$GUST" ctl "$@") >"$T/ctl.out" 2>"$T/ctl.err"

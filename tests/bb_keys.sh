@@ -7,10 +7,6 @@
 # program owns the terminal ("stdin": "tty").
 . "$GUST_SRCDIR/tests/lib.sh"
 
-skip() {
-	_tap_n=$((_tap_n + 1))
-	echo "ok $_tap_n # SKIP $*"
-}
 DRIVE=$GUST_SRCDIR/tests/helpers/ptydrive.py
 
 project keys '"cmd": "exec sleep 30", "ready": false'

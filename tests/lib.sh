@@ -8,6 +8,8 @@
 #   stop_gust [SIG]             signal our gust and wait for it (deadline)
 #   free_port / port_listening PORT / port_free PORT / answer PORT
 #   marked_pids                 every process carrying this test's marker
+#   run_gust DIR ARGS...        gust in DIR to its end: $out, $status
+#   skip DESC                   a skipped test
 # Each script gets its own temporary directory $T (under $TMPDIR) and a
 # unique marker in the environment of everything it starts, so leftovers can
 # be found even after they are re-parented to init. The EXIT trap kills only
@@ -55,6 +57,11 @@ unlike() {
 	if printf '%s' "$1" | grep -Eq -- "$2"; then
 		ok 1 "$3 (unexpected /$2/ in: $(printf '%s' "$1" | head -c 400))"
 	else ok 0 "$3"; fi
+}
+
+skip() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n # SKIP $*"
 }
 
 plan_done() {
@@ -171,6 +178,14 @@ start_gust() {
 	(cd "$dir" && exec env GUST_TEST_MARK="$GUST_TEST_MARK" ${GUST_WRAPPER:-} "$GUST" "$@") \
 		>>"$T/gust.log" 2>&1 </dev/null &
 	GUST_PID=$!
+}
+
+# run_gust DIR ARGS...: gust in DIR, stdout+stderr in $out, status in $status
+# shellcheck disable=SC2034 # $out and $status are for the caller
+run_gust() {
+	local dir=$1; shift
+	out=$(cd "$dir" && env GUST_TEST_MARK="$GUST_TEST_MARK" "$GUST" "$@" 2>&1 </dev/null)
+	status=$?
 }
 
 gust_running() { [ -n "$GUST_PID" ] && kill -0 "$GUST_PID" 2>/dev/null; }
