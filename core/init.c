@@ -1,10 +1,11 @@
 /* init.c - `gust init`: pick a preset from the project's files and write
- * it, with "$schema" added, as a new gust.json (never over an existing
- * file). */
+ * it, with "$schema" added (and with --sockets the runner's "sockets"), as
+ * a new gust.json (never over an existing file). */
 #include "config.h"
 
 #include "gust-paths.h"
 #include "presets.h"
+#include "starter.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,7 +30,7 @@ static bool exists_in(const char *dir, const char *name)
 	return access(p, F_OK) == 0;
 }
 
-static bool has_ext_in(const char *dir, const char *ext)
+bool config_has_ext(const char *dir, const char *ext)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -70,7 +71,7 @@ const char *config_detect_preset(const char *dir)
 		return "meson";
 	if (exists_in(dir, "configure"))
 		return "c-make"; /* its make runs once ./configure has made the Makefile */
-	if (has_ext_in(dir, ".py"))
+	if (config_has_ext(dir, ".py"))
 		return "python";
 	return NULL;
 }
@@ -128,7 +129,27 @@ int config_write_new(const char *path, const char *text, char *err, size_t errle
 	return 0;
 }
 
-int config_init_file(const char *path, const char *preset, char *err, size_t errlen)
+/* doc (freed) with "sockets": ["tcp:HOST:PORT"] first after the plain
+ * runner's "plugin"; malloc'd, NULL when out of memory or when doc has no
+ * plain runner. */
+static char *with_socket(char *doc, const struct starter_addr *a)
+{
+	static const char plain[] = "\"plugin\": \"plain\",\n";
+	const char *runner = strstr(doc, "\"runner\": {");
+	const char *at = runner ? strstr(runner, plain) : NULL;
+	char *out = NULL;
+	if (at) {
+		at += sizeof plain - 1;
+		if (asprintf(&out, "%.*s    \"sockets\": [\"tcp:%s:%u\"],\n%s", (int)(at - doc),
+		             doc, a->host, a->port, at) < 0)
+			out = NULL;
+	}
+	free(doc);
+	return out;
+}
+
+int config_init_file(const char *path, const char *preset, const struct starter_addr *sock,
+                     char *err, size_t errlen)
 {
 	if (!preset && !(preset = config_detect_preset("."))) {
 		snprintf(err, errlen,
@@ -152,7 +173,11 @@ int config_init_file(const char *path, const char *preset, char *err, size_t err
 		snprintf(err, errlen, "init: unknown preset \"%s\" (known: %s)", preset, list);
 		return -EINVAL;
 	}
+	if (sock && starter_refusal(preset, err, errlen))
+		return -EINVAL;
 	char *doc = with_schema(text);
+	if (doc && sock)
+		doc = with_socket(doc, sock);
 	if (!doc) {
 		snprintf(err, errlen, "init: out of memory");
 		return -ENOMEM;

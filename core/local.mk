@@ -11,7 +11,7 @@ core_libgustcore_la_SOURCES = \
 	core/suggest.c core/suggest.h \
 	core/options.c core/options.h \
 	core/signames.c core/signames.h \
-	core/init.c core/presets.h \
+	core/init.c core/presets.h core/starter.c core/starter.h \
 	core/rootpath.c core/rootpath.h \
 	core/glob.c core/glob.h \
 	core/gitignore.c core/gitignore.h \

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "presets.h"
 #include "reload.h"
+#include "starter.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -22,7 +23,7 @@
 static void usage(FILE *out)
 {
 	fputs("Usage: gust [OPTIONS] [-- ARGS...]\n"
-	      "       gust init [--preset NAME] [FILE]\n"
+	      "       gust init [--preset NAME] [--sockets[=ADDR]] [FILE]\n"
 	      "       gust ctl [-c FILE] rebuild|restart|status|quit [--json]\n"
 	      "Watch a source tree, rebuild on change, stop the old program's whole process\n"
 	      "tree and start the new one.\n"
@@ -47,6 +48,10 @@ static void usage(FILE *out)
 	      "directory, picking a preset from its files unless --preset is given\n"
 	      "(presets: go, go-dlv, c-make, c-cmake, meson, rust-cargo, node, python); when\n"
 	      "it recognises none it says so and exits 2. It never overwrites.\n"
+	      "With --sockets[=ADDR] (go, node, python) gust holds the program's listening\n"
+	      "socket on ADDR (PORT or IPV4:PORT, default 127.0.0.1:8080) across restarts,\n"
+	      "and init writes a starter server that takes it, unless the project has its\n"
+	      "own program.\n"
 	      "\n"
 	      "ctl asks the gust running in this project to rebuild, restart, report its\n"
 	      "status or quit (see gust ctl --help).\n"
@@ -60,8 +65,10 @@ static int cmd_init(int argc, char **argv)
 {
 	const char *preset = NULL;
 	const char *file = "gust.json";
+	const char *sockets = NULL; /* --sockets[=ADDR] */
 	static const struct option opts[] = {
 		{ "preset", required_argument, NULL, 'p' },
+		{ "sockets", optional_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -71,6 +78,9 @@ static int cmd_init(int argc, char **argv)
 		switch (c) {
 		case 'p':
 			preset = optarg;
+			break;
+		case 's':
+			sockets = optarg ? optarg : "";
 			break;
 		case 'h':
 			usage(stdout);
@@ -86,13 +96,36 @@ static int cmd_init(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	char err[1024];
-	if (config_init_file(file, preset, err, sizeof err) < 0) {
+	struct starter_addr addr;
+	/* An optional argument only follows "=": "--sockets 9000" would make
+	 * a config file named 9000. */
+	if (sockets && !*sockets && starter_parse_addr(file, &addr, err, sizeof err) == 0) {
+		log_error("init: --sockets takes its address after \"=\": --sockets=%s", file);
+		return EXIT_USAGE;
+	}
+	if (sockets &&
+	    starter_parse_addr(*sockets ? sockets : "127.0.0.1:8080", &addr, err, sizeof err) < 0) {
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
+	if (config_init_file(file, preset, sockets ? &addr : NULL, err, sizeof err) < 0) {
 		log_error("%s", err);
 		return EXIT_USAGE;
 	}
 	if (!preset)
 		preset = config_detect_preset(".");
-	printf("gust: wrote %s (preset %s)\n", file, preset);
+	if (!sockets) {
+		printf("gust: wrote %s (preset %s)\n", file, preset);
+	} else {
+		char msg[512];
+		printf("gust: wrote %s (preset %s, sockets tcp:%s:%u)\n", file, preset, addr.host,
+		       addr.port);
+		if (starter_write(preset, &addr, msg, sizeof msg, err, sizeof err) < 0) {
+			log_error("%s", err);
+			return EXIT_USAGE;
+		}
+		printf("gust: %s\n", msg);
+	}
 	if (strcmp(preset, "c-make") == 0 && access("configure", F_OK) == 0 &&
 	    access("Makefile", F_OK) < 0 && access("makefile", F_OK) < 0 &&
 	    access("GNUmakefile", F_OK) < 0)

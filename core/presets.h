@@ -4,6 +4,9 @@
 #ifndef GUST_PRESETS_H
 #define GUST_PRESETS_H
 
+#include "starter.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 
 struct preset {
@@ -24,9 +27,14 @@ const char *const *config_presets(void);
 const char *config_detect_preset(const char *dir);
 /* Write a starter config to path from preset (NULL: detect; -ENOENT with
  * a message when nothing is recognised). Never
- * overwrites: -EEXIST with a message if path exists. 0 or -errno with a
- * one-line message in err. */
-int config_init_file(const char *path, const char *preset, char *err, size_t errlen);
+ * overwrites: -EEXIST with a message if path exists. sock: NULL, or the
+ * socket hand-off mode: the runner gets "sockets": ["tcp:HOST:PORT"]
+ * (-EINVAL with starter_refusal's message for a preset without it). 0 or
+ * -errno with a one-line message in err. */
+int config_init_file(const char *path, const char *preset, const struct starter_addr *sock,
+                     char *err, size_t errlen);
+/* Whether dir holds a file (not hidden) whose name ends in ext (".py"). */
+bool config_has_ext(const char *dir, const char *ext);
 /* Create path holding text, never over an existing file nor through a
  * symlink: 0, or -errno with a one-line "init: ..." message in err and
  * nothing left behind. */

@@ -24,6 +24,7 @@
 #include "options.h"
 #include "presets.h"
 #include "signames.h"
+#include "starter.h"
 #include "suggest.h"
 
 static char tdir[PATH_MAX]; /* the test's directory (each test is a fork) */
@@ -795,26 +796,27 @@ END_TEST
 START_TEST(test_init_never_overwrites)
 {
 	char err[1024];
-	ck_assert_int_eq(config_init_file("gust.json", "go", err, sizeof err), 0);
+	ck_assert_int_eq(config_init_file("gust.json", "go", NULL, err, sizeof err), 0);
 	char *text = strdup(read_file("gust.json"));
 	ck_assert_ptr_nonnull(strstr(text, "\"$schema\": \"file://"));
 	ck_assert_ptr_nonnull(strstr(text, "/gust.schema.json\""));
 	ck_assert_ptr_nonnull(strstr(text, "go build"));
-	ck_assert_int_eq(config_init_file("gust.json", "c-make", err, sizeof err), -EEXIST);
+	ck_assert_int_eq(config_init_file("gust.json", "c-make", NULL, err, sizeof err), -EEXIST);
 	ck_assert_str_eq(err, "init: \"gust.json\" already exists; not overwriting it");
 	ck_assert_str_eq(read_file("gust.json"), text);
 	free(text);
 	/* not even through a dangling symlink */
 	ck_assert_int_eq(symlink("elsewhere.json", "link.json"), 0);
-	ck_assert_int_eq(config_init_file("link.json", "go", err, sizeof err), -EEXIST);
+	ck_assert_int_eq(config_init_file("link.json", "go", NULL, err, sizeof err), -EEXIST);
 	ck_assert_int_eq(access("elsewhere.json", F_OK), -1);
 
-	ck_assert_int_eq(config_init_file("x.json", "cobol", err, sizeof err), -EINVAL);
+	ck_assert_int_eq(config_init_file("x.json", "cobol", NULL, err, sizeof err), -EINVAL);
 	ck_assert_str_eq(
 	    err, "init: unknown preset \"cobol\" (known: go, go-dlv, c-make, c-cmake, meson, "
 	         "rust-cargo, node, python)");
 	ck_assert_int_eq(access("x.json", F_OK), -1);
-	ck_assert_int_eq(config_init_file("no/such/dir/g.json", "go", err, sizeof err), -ENOENT);
+	ck_assert_int_eq(config_init_file("no/such/dir/g.json", "go", NULL, err, sizeof err),
+	                 -ENOENT);
 	ck_assert_str_eq(err,
 	                 "init: cannot create \"no/such/dir/g.json\": No such file or directory");
 }
@@ -857,14 +859,15 @@ START_TEST(test_detect_preset)
 	ck_assert_int_eq(chdir("p"), 0);
 	char err[1024];
 	if (!detect[_i].want) {
-		ck_assert_int_eq(config_init_file("gust.json", NULL, err, sizeof err), -ENOENT);
+		ck_assert_int_eq(config_init_file("gust.json", NULL, NULL, err, sizeof err),
+		                 -ENOENT);
 		ck_assert_str_eq(err, "init: no project recognised here (no go.mod, Cargo.toml, "
 		                      "package.json, Python files, Makefile, CMakeLists.txt, "
 		                      "meson.build or configure): name one with --preset");
 		ck_assert_int_eq(access("gust.json", F_OK), -1);
 		return;
 	}
-	ck_assert_int_eq(config_init_file("gust.json", NULL, err, sizeof err), 0);
+	ck_assert_int_eq(config_init_file("gust.json", NULL, NULL, err, sizeof err), 0);
 	const char *text = read_file("gust.json");
 	for (size_t i = 0; presets[i].name; i++)
 		if (strcmp(presets[i].name, detect[_i].want) == 0)
@@ -880,7 +883,7 @@ START_TEST(test_every_preset_loads)
 		char file[64], err[1024];
 		struct config cfg;
 		snprintf(file, sizeof file, "%s.json", names[n]);
-		ck_assert_int_eq(config_init_file(file, names[n], err, sizeof err), 0);
+		ck_assert_int_eq(config_init_file(file, names[n], NULL, err, sizeof err), 0);
 		int r = config_load(&cfg, file, NULL, err, sizeof err);
 		ck_assert_msg(r == 0, "preset %s: %s", names[n], err);
 		/* each names its plugins explicitly: what you see is what runs */
@@ -908,6 +911,59 @@ START_TEST(test_every_preset_loads)
 		for (size_t j = 0; names[j]; j++)
 			found = found || strcmp(names[j], want[i]) == 0;
 		ck_assert_msg(found, "preset %s missing", want[i]);
+	}
+}
+END_TEST
+
+/* --sockets: the runner of go, node and python gets the socket and the
+ * file still loads; every other preset is refused with nothing written. */
+START_TEST(test_init_sockets)
+{
+	const char *const *names = config_presets();
+	struct starter_addr a = { "127.0.0.1", 8123 };
+	for (size_t n = 0; names[n]; n++) {
+		char file[64], err[1024];
+		struct config cfg;
+		bool has = strcmp(names[n], "go") == 0 || strcmp(names[n], "node") == 0 ||
+		           strcmp(names[n], "python") == 0;
+		snprintf(file, sizeof file, "s-%s.json", names[n]);
+		int r = config_init_file(file, names[n], &a, err, sizeof err);
+		if (!has) {
+			ck_assert_int_eq(r, -EINVAL);
+			ck_assert_msg(strncmp(err, "init: --sockets: ", 17) == 0, "%s", err);
+			ck_assert_ptr_nonnull(strstr(err, names[n]));
+			ck_assert_int_eq(access(file, F_OK), -1);
+			continue;
+		}
+		ck_assert_msg(r == 0, "%s: %s", names[n], err);
+		ck_assert_msg(config_load(&cfg, file, NULL, err, sizeof err) == 0, "%s: %s",
+		              names[n], err);
+		json_t *want = json_pack("[s]", "tcp:127.0.0.1:8123");
+		ck_assert(json_equal(json_object_get(cfg.runner, "sockets"), want));
+		json_decref(want);
+		config_free(&cfg);
+	}
+}
+END_TEST
+
+START_TEST(test_starter_addr)
+{
+	struct starter_addr a;
+	char err[256];
+	ck_assert_int_eq(starter_parse_addr("8080", &a, err, sizeof err), 0);
+	ck_assert_str_eq(a.host, "127.0.0.1");
+	ck_assert_uint_eq(a.port, 8080);
+	ck_assert_int_eq(starter_parse_addr("0.0.0.0:65535", &a, err, sizeof err), 0);
+	ck_assert_str_eq(a.host, "0.0.0.0");
+	ck_assert_uint_eq(a.port, 65535);
+	const char *bad[] = {
+		"",         "0",          "65536",    ":80", "localhost:80",      "[::1]:80",
+		"1.2.3.4:", "1.2.3.4:8x", "1.2.3:80", "-1",  "255.255.255.2555:1"
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		ck_assert_msg(starter_parse_addr(bad[i], &a, err, sizeof err) == -EINVAL, "%s",
+		              bad[i]);
+		ck_assert_ptr_nonnull(strstr(err, "want PORT or IPV4:PORT"));
 	}
 }
 END_TEST
@@ -1237,6 +1293,8 @@ int main(void)
 	tcase_add_test(tc, test_init_never_overwrites);
 	tcase_add_loop_test(tc, test_detect_preset, 0, (int)(sizeof detect / sizeof *detect));
 	tcase_add_test(tc, test_every_preset_loads);
+	tcase_add_test(tc, test_init_sockets);
+	tcase_add_test(tc, test_starter_addr);
 	tcase_add_test(tc, test_opt_accessors);
 	tcase_add_test(tc, test_opt_check_keys);
 	tcase_add_test(tc, test_opt_origin);

@@ -6,20 +6,38 @@
 #   "SERVED REFUSED OTHER SEEN\nERRORS\n"
 # SEEN: the sorted first words of the lines served, comma-separated;
 # ERRORS: the names of the other failures, space-separated.
-# Usage: connloop.py PORT OUT STOP UP
+# With "http" it sends GET / (HTTP/1.0) instead and the line served is the
+# body's first; a status other than 200 is a failure.
+# Usage: connloop.py PORT OUT STOP UP [http]
 import os
 import socket
 import sys
 import time
 
 port, out, stop, up = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+http = sys.argv[5:] == ["http"]
+
+
+def served(c):
+    """The line the server answers on c ("" for none)."""
+    if not http:
+        return c.makefile().readline()
+    c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    data = c.makefile("rb").read().decode("utf-8", "replace")
+    head, _, body = data.partition("\r\n\r\n")
+    if not head.startswith("HTTP/1.") or head.split()[1:2] != ["200"]:
+        errs.append("status:" + (head.split("\r\n")[0] or "none").replace(" ", "_"))
+        return ""
+    return body.split("\n")[0] + "\n" if body.strip() else ""
+
+
 ok = refused = other = 0
 seen = set()
 errs = []
 while not os.path.exists(stop):
     try:
         c = socket.create_connection(("127.0.0.1", port), timeout=10)
-        line = c.makefile().readline()
+        line = served(c)
         c.close()
         if not line:
             errs.append("empty")

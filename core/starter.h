@@ -1,0 +1,31 @@
+/* starter.h - the socket hand-off mode of `gust init` (--sockets): which
+ * presets have it, the address it takes, and the starter server it writes
+ * beside the config (core/starter.c). Each starter serves HTTP on the
+ * listening socket gust hands to every run (fd 3 when LISTEN_FDS is set and
+ * LISTEN_PID is its own pid: the systemd protocol) and listens on the
+ * address itself otherwise, so it runs without gust too. */
+#ifndef GUST_STARTER_H
+#define GUST_STARTER_H
+
+#include <stddef.h>
+
+/* A TCP address for the socket hand-off: a numeric IPv4 host and a port. */
+struct starter_addr {
+	char host[16];
+	unsigned port;
+};
+
+/* Parse "PORT" (host 127.0.0.1) or "IPV4:PORT" into a; 0, or -EINVAL with a
+ * one-line message in err naming text. */
+int starter_parse_addr(const char *text, struct starter_addr *a, char *err, size_t errlen);
+/* NULL when preset has a starter server, else a one-line "init: ..."
+ * reason it has no socket hand-off mode, written into err. */
+const char *starter_refusal(const char *preset, char *err, size_t errlen);
+/* Write preset's starter files for a into the current directory, each
+ * only where the project has none of its own (never overwriting). 0 with
+ * what was done in msg (one or two lines without a final newline), or
+ * -errno with a one-line message in err. */
+int starter_write(const char *preset, const struct starter_addr *a, char *msg, size_t msglen,
+                  char *err, size_t errlen);
+
+#endif
