@@ -19,7 +19,7 @@ UNIT_TESTS = tests/test_loop tests/test_conf tests/test_filter tests/test_ptree 
 	tests/test_loader tests/test_walk tests/test_sockets \
 	tests/test_listening tests/test_probe tests/test_abi tests/test_abi_compat \
 	tests/test_ledger tests/test_changes tests/test_glob tests/test_dotenv \
-	tests/test_pathsearch tests/test_fstype
+	tests/test_pathsearch tests/test_fstype tests/test_inject
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_test_loop_SOURCES = tests/test_loop.c
@@ -90,6 +90,12 @@ tests_test_pathsearch_SOURCES = tests/test_pathsearch.c
 tests_test_pathsearch_CPPFLAGS = $(PLUGLIB_CPPFLAGS)
 tests_test_pathsearch_CFLAGS = $(UNIT_CFLAGS)
 tests_test_pathsearch_LDADD = plugins/libgustplug.la $(UNIT_LDADD)
+
+# The live-reload injector (plugins/livereload/).
+tests_test_inject_SOURCES = tests/test_inject.c
+tests_test_inject_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/livereload
+tests_test_inject_CFLAGS = $(UNIT_CFLAGS)
+tests_test_inject_LDADD = plugins/livereload/liblr.la $(CHECK_LIBS)
 
 # Fixture plugins the loader must refuse, each with its exact message.
 FIXTURE_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath $(abs_builddir)
