@@ -91,11 +91,18 @@ tests_test_pathsearch_CPPFLAGS = $(PLUGLIB_CPPFLAGS)
 tests_test_pathsearch_CFLAGS = $(UNIT_CFLAGS)
 tests_test_pathsearch_LDADD = plugins/libgustplug.la $(UNIT_LDADD)
 
-# The live-reload injector (plugins/livereload/).
+# The live-reload injector and the scripts compiled in (plugins/livereload/);
+# embed.sh is also checked on a file of every byte value.
 tests_test_inject_SOURCES = tests/test_inject.c
+nodist_tests_test_inject_SOURCES = tests/embed-bytes.c
 tests_test_inject_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/livereload
 tests_test_inject_CFLAGS = $(UNIT_CFLAGS)
 tests_test_inject_LDADD = plugins/livereload/liblr.la $(CHECK_LIBS)
+tests/embed-bytes.c: $(srcdir)/tests/fixtures/bytes.bin $(LR_EMBED_DEPS)
+	$(AM_V_GEN)$(MKDIR_P) tests && $(LR_EMBED) $(srcdir)/tests/fixtures/bytes.bin >$@.tmp && \
+	  mv $@.tmp $@
+CLEANFILES += tests/embed-bytes.c
+EXTRA_DIST += tests/fixtures/bytes.bin
 
 # Fixture plugins the loader must refuse, each with its exact message.
 FIXTURE_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath $(abs_builddir)
