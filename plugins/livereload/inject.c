@@ -14,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The smallest buffer, and the first capacity. */
+/* The smallest buffer, and the first capacity (the fuzz target makes it
+ * tiny, to reach growing and compacting with small inputs). */
+#ifndef LR_MIN_CAP
 #define LR_MIN_CAP 4096
+#endif
 
 /* "</body" in lower case; after it, whitespace then '>'. */
 static const char close_body[] = "</body";
