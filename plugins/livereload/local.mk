@@ -20,3 +20,19 @@ plugins/livereload/assets.c: $(LR_JS:%=$(srcdir)/%) $(LR_EMBED_DEPS)
 	  $(LR_EMBED) $(LR_JS:%=$(srcdir)/%) >$@.tmp && mv $@.tmp $@
 CLEANFILES += plugins/livereload/assets.c
 EXTRA_DIST += $(LR_JS) plugins/livereload/embed.sh
+
+# The plugin: the proxy (libmicrohttpd toward the browser, libcurl toward
+# the app) around liblr.la.
+if BUILD_HOOK_LIVERELOAD
+pkglib_LTLIBRARIES += plugins/hook-livereload.la
+endif
+plugins_hook_livereload_la_SOURCES = plugins/hook-livereload.c \
+	plugins/livereload/lr.h plugins/livereload/buf.c \
+	plugins/livereload/curlloop.c plugins/livereload/curlloop.h \
+	plugins/livereload/server.c plugins/livereload/events.c \
+	plugins/livereload/proxy.c plugins/livereload/relay.c
+plugins_hook_livereload_la_CPPFLAGS = $(LR_CPPFLAGS)
+plugins_hook_livereload_la_CFLAGS = $(PLUGIN_CFLAGS) $(MHD_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
+plugins_hook_livereload_la_LIBADD = plugins/livereload/liblr.la $(MHD_LIBS) $(CURL_LIBS) \
+	$(JANSSON_LIBS)
+plugins_hook_livereload_la_LDFLAGS = $(PLUGIN_LDFLAGS)

@@ -1,0 +1,339 @@
+/* server.c - libmicrohttpd on gust's loop: the proxy's listening socket,
+ * its epoll fd and timer through the host table, and the dispatch of each
+ * browser request to the proxy's own files, the event stream, or the app.
+ *
+ * libmicrohttpd runs in "external" epoll mode: it owns one epoll fd, which
+ * gust's loop watches; MHD_run() does the work, MHD_get_timeout() says when
+ * it must run again (never, while nothing is pending: no idle wake-up). A
+ * request waiting on something (the app, the browser's next bytes, an
+ * event) is suspended; resuming it wakes the epoll fd through MHD's own
+ * inter-thread channel, so the loop runs MHD again.
+ */
+#include "config.h"
+
+#include "assets.h"
+#include "lr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t lr_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void lr_req_suspend(struct lr_req *r)
+{
+	if (!r->suspended && !r->gone) {
+		MHD_suspend_connection(r->conn);
+		r->suspended = true;
+	}
+}
+
+static void run_mhd(struct lr_server *s);
+
+static void on_kick(void *arg)
+{
+	struct lr_server *s = arg;
+	s->kick = 0;
+	run_mhd(s);
+}
+
+void lr_req_resume(struct lr_req *r)
+{
+	struct lr_server *s = r->s;
+	if (!r->suspended)
+		return;
+	r->suspended = false;
+	MHD_resume_connection(r->conn);
+	/* libmicrohttpd acts on a resumed connection at its next run, which
+	 * its wake-up of the epoll fd alone does not bring about for one
+	 * waiting to send: run it from the loop, once, soon */
+	if (!s->kick && !s->stopping)
+		s->kick = s->host->timer_add(s->ctx, 0, on_kick, s);
+}
+
+/* ---- the loop's side ---- */
+
+static void on_timer(void *arg)
+{
+	struct lr_server *s = arg;
+	s->timer = 0;
+	run_mhd(s);
+}
+
+static void on_epoll(int fd, unsigned events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	run_mhd(arg);
+}
+
+static void run_mhd(struct lr_server *s)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+	MHD_run(s->d);
+	s->host->timer_cancel(s->ctx, s->timer);
+	s->timer = 0;
+	if (MHD_get_timeout(s->d, &ms) == MHD_YES)
+		s->timer =
+		    s->host->timer_add(s->ctx, ms > 60000 ? 60000 : (unsigned)ms, on_timer, s);
+}
+
+/* ---- libmicrohttpd's callbacks ---- */
+
+/* Called first for every request, with the request-target as sent: what
+ * it returns is the request's state. The proxy forwards this text byte
+ * for byte (libmicrohttpd's url argument is unescaped and without the
+ * query string). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct lr_server *s = cls;
+	struct lr_req *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	if (!(r->uri = strdup(uri))) {
+		free(r);
+		return NULL;
+	}
+	r->s = s;
+	r->conn = conn;
+	r->app_fd = CURL_SOCKET_BAD;
+	r->client_fd = -1;
+	r->next = s->reqs;
+	if (s->reqs)
+		s->reqs->prev = r;
+	s->reqs = r;
+	return r;
+}
+
+void lr_req_free(struct lr_req *r)
+{
+	struct lr_server *s = r->s;
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		s->reqs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	free(r->uri);
+	free(r->method);
+	free(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode why)
+{
+	(void)cls;
+	(void)conn;
+	(void)why;
+	struct lr_req *r = *req_cls;
+	if (!r)
+		return;
+	*req_cls = NULL;
+	r->gone = true;
+	r->suspended = false;
+	if (r->relay_open)
+		return; /* an upgraded request: the relay frees it as it closes */
+	if (r->kind == LR_EVENTS)
+		lr_events_end(r);
+	else if (r->kind == LR_PROXY)
+		lr_proxy_end(r);
+	lr_req_free(r);
+}
+
+/* The path of a request-target, without its query: does it name ours? */
+static bool path_is(const char *uri, const char *path)
+{
+	size_t n = strlen(path);
+	return !strncmp(uri, path, n) && (uri[n] == '\0' || uri[n] == '?');
+}
+
+enum MHD_Result lr_req_queue(struct lr_req *r, unsigned status, const char *type,
+                             struct MHD_Response *resp)
+{
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+	MHD_destroy_response(resp);
+	r->queued = true;
+	return ret;
+}
+
+static enum MHD_Result send_text(struct lr_req *r, unsigned status, const char *type,
+                                 const char *body, size_t len)
+{
+	return lr_req_queue(
+	    r, status, type,
+	    MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT));
+}
+
+static enum MHD_Result serve_asset(struct lr_req *r, const char *method)
+{
+	static const char js[] = "text/javascript; charset=utf-8";
+	static const char nope[] = "gust: no such file of the live-reload proxy\n";
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return send_text(r, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "", 0);
+	if (path_is(r->uri, "/__gust/livereload.js"))
+		return send_text(r, MHD_HTTP_OK, js, lr_client_js, lr_client_js_len);
+	if (path_is(r->uri, "/__gust/worker.js"))
+		return send_text(r, MHD_HTTP_OK, js, lr_worker_js, lr_worker_js_len);
+	return send_text(r, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", nope, sizeof nope - 1);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **req_cls)
+{
+	(void)cls;
+	(void)conn;
+	(void)url;
+	(void)version;
+	struct lr_req *r = *req_cls;
+	if (!r)
+		return MHD_NO;
+	if (r->kind == LR_NEW) {
+		if (!(r->method = strdup(method)))
+			return MHD_NO;
+		if (path_is(r->uri, "/__gust/events"))
+			r->kind = LR_EVENTS;
+		else if (!strncmp(r->uri, "/__gust/", 8))
+			r->kind = LR_ASSET;
+		else
+			r->kind = LR_PROXY;
+	}
+	switch (r->kind) {
+	case LR_ASSET:
+		if (*upload_size) { /* a body to a file of ours: dropped */
+			*upload_size = 0;
+			return MHD_YES;
+		}
+		return r->queued ? MHD_YES : serve_asset(r, method);
+	case LR_EVENTS:
+		if (*upload_size) {
+			*upload_size = 0;
+			return MHD_YES;
+		}
+		return r->queued ? MHD_YES : lr_events(r);
+	default:
+		return lr_proxy(r, upload, upload_size);
+	}
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct lr_server *s = cls;
+	char line[256];
+	vsnprintf(line, sizeof line, fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	s->host->log(s->ctx, GUST_LOG_DEBUG, "http: %s", line);
+}
+
+/* ---- the listening socket ---- */
+
+static int listen_on(const char *addr, unsigned port, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		len = sizeof *in4;
+	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		len = sizeof *in6;
+	} else {
+		snprintf(err, errlen, "proxy_address \"%s\": not a numeric IPv4 or IPv6 address",
+		         addr);
+		return -1;
+	}
+	int one = 1;
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
+		snprintf(err, errlen, "proxy_port %u: cannot listen on %s%s%s:%u: %s", port,
+		         ss.ss_family == AF_INET6 ? "[" : "", addr,
+		         ss.ss_family == AF_INET6 ? "]" : "", port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int lr_server_start(struct lr_server *s, const char *addr, unsigned port, char *err, size_t errlen)
+{
+	int fd = listen_on(addr, port, err, errlen);
+	if (fd < 0)
+		return -1;
+	if (!(s->curl = lr_curl_new(s->host, s->ctx))) {
+		close(fd);
+		snprintf(err, errlen, "cannot set up libcurl");
+		return -1;
+	}
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
+	                 MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+	/* the logger first: libmicrohttpd says so for the options after it */
+	s->d = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, 0u,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_END);
+	const union MHD_DaemonInfo *info =
+	    s->d ? MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+	if (!info) {
+		snprintf(err, errlen, "cannot start libmicrohttpd on %s:%u", addr, port);
+		if (s->d)
+			MHD_stop_daemon(s->d);
+		else
+			close(fd);
+		s->d = NULL;
+		return -1;
+	}
+	s->epfd = info->epoll_fd;
+	if (s->host->io_add(s->ctx, s->epfd, GUST_IO_READ, on_epoll, s) < 0) {
+		snprintf(err, errlen, "cannot watch libmicrohttpd's epoll fd");
+		MHD_stop_daemon(s->d);
+		s->d = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void lr_server_stop(struct lr_server *s)
+{
+	if (s->d) {
+		s->stopping = true;
+		s->host->io_del(s->ctx, s->epfd);
+		s->host->timer_cancel(s->ctx, s->timer);
+		s->host->timer_cancel(s->ctx, s->kick);
+		/* libmicrohttpd must not be stopped with suspended connections,
+		 * nor with upgraded ones the application has not closed */
+		for (struct lr_req *r = s->reqs, *next; r; r = next) {
+			next = r->next;
+			lr_req_resume(r);
+			if (r->relay_open)
+				lr_relay_end(r);
+		}
+		MHD_run(s->d);
+		MHD_stop_daemon(s->d);
+		s->d = NULL;
+	}
+	lr_curl_free(s->curl);
+	s->curl = NULL;
+}

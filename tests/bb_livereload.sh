@@ -1,0 +1,210 @@
+#!/bin/bash
+# The livereload hook's proxy, through the real gust binary, between real
+# clients and a real app (tests/helpers/lrapp.py) on loopback: what goes
+# through byte for byte (query strings, a multipart upload, a large
+# download, chunked and streamed answers, a WebSocket), what is added (the
+# script in HTML, X-Forwarded-*), the reload events, and requests made
+# while the app restarts or is not up yet, which wait instead of failing.
+# What a browser does with it is in bb_browser.sh.
+. "$GUST_SRCDIR/tests/lib.sh"
+
+APP=$GUST_SRCDIR/tests/helpers/lrapp.py
+TAG='<script src="/__gust/livereload.js" data-gust-livereload></script>'
+
+# lr_project NAME BUILD_CMD HOOK_MEMBERS [MORE_MEMBERS]
+lr_project() {
+	P=$T/$1
+	APORT=$(free_port)
+	PPORT=$(free_port)
+	[ "$PPORT" = "$APORT" ] && PPORT=$(free_port)
+	mkdir -p "$P/src" "$P/tmp"
+	echo v1 >"$P/src/version.txt"
+	cat >"$P/gust.json" <<EOF
+{
+  "tmp_dir": "tmp",
+  "watch": { "include_ext": ["txt", "css", "html"], "debounce_ms": 20 },
+  "builder": { "plugin": "shell", "cmd": "$2" },
+  "runner": { "plugin": "plain", "bin": "python3", "args": ["$APP", "serve", "$APORT", "src"] },
+  "hooks": [ { "plugin": "livereload", "proxy_port": $PPORT $3 } ]${4:+,
+  $4}
+}
+EOF
+	URL=http://127.0.0.1:$PPORT
+}
+
+get() { curl -s --max-time 10 "$@"; }
+# Whether a connection to 127.0.0.1:PORT is established.
+connected_to() {
+	awk -v p=":$(printf '%04X' "$1")" '$4 == "01" && substr($3, length($3) - 4) == p { f = 1 } END { exit !f }' \
+		/proc/net/tcp
+}
+# The version the page through the proxy shows, or nothing.
+page_version() { get "$URL/" | sed -n 's:.*<h1 id=v>\([^<]*\)</h1>.*:\1:p'; }
+shows() { [ "$(page_version)" = "$1" ]; }
+# events FILE: the reload stream's event names so far, on one line.
+events() { sed -n 's/^event: //p' "$1" 2>/dev/null | paste -sd' '; }
+has_events() { [ "$(events "$1")" = "$2" ]; }
+open_stream() { curl -s -N --max-time 60 "$URL/__gust/events" >"$1" 2>/dev/null & STREAM_PID=$!; }
+
+# ---- bad configuration: one line, exit 2, nothing started ----
+lr_project bad "touch built" ""
+sed -i 's/"proxy_port": [0-9]*/"proxy_prot": 1/' "$P/gust.json"
+out=$(cd "$P" && timeout 20 "$GUST" 2>&1)
+is "$?" 2 "an unknown key exits 2"
+like "$out" '/hooks/0/proxy_prot: unknown key \(did you mean "proxy_port"\?\)' "the error names the key"
+is "$(printf '%s\n' "$out" | wc -l)" 1 "in one line"
+ok_run "nothing was built" test ! -e "$P/built"
+
+lr_project busy "touch built" ""
+python3 -c "import socket,time,sys; s=socket.socket(); s.bind(('127.0.0.1',$PPORT)); s.listen(); open(sys.argv[1],'w').close(); time.sleep(30)" \
+	"$T/busy.ready" &
+busy=$!
+wait_for 10 test -e "$T/busy.ready"
+out=$(cd "$P" && GUST_TEST_MARK="$GUST_TEST_MARK" timeout 20 "$GUST" 2>&1)
+is "$?" 2 "a proxy port in use exits 2"
+like "$out" "proxy_port $PPORT: cannot listen on 127\.0\.0\.1:$PPORT: Address already in use" \
+	"the error names the address and why"
+ok_run "nothing was built" test ! -e "$P/built"
+kill "$busy"
+wait "$busy" 2>/dev/null
+
+# ---- what goes through, and what is added ----
+lr_project main "sh build.sh" ""
+cat >"$P/build.sh" <<'EOF'
+if grep -q bad src/version.txt; then echo 'main.go:3: <b>undefined</b> & co'; exit 1; fi
+cp src/version.txt tmp/built
+EOF
+start_gust "$P"
+ok_run "the page shows v1 through the proxy" wait_for 20 shows v1
+page=$(get "$URL/")
+is "$(grep -o "$TAG" <<<"$page" | wc -l)" 1 "the script is in the page once"
+like "$page" "$TAG</body></html>\$" "right before </body>"
+len=$(get -I "$URL/" | tr -d '\r' | sed -n 's/^Content-Length: //Ip')
+is "$len" "$(printf '%s' "$page" | wc -c)" "Content-Length counts the script (HEAD)"
+like "$(get "$URL/chunked")" "chunked v1</p>$TAG</body>" "a chunked page gets it too"
+
+hdrs=$(get -H 'Accept: text/html' -H 'Accept-Encoding: gzip' -H 'X-Forwarded-For: 10.1.2.3' \
+	"$URL/headers?a=%2F%20b&c=d+e")
+like "$hdrs" '"path": "/headers\?a=%2F%20b&c=d\+e"' "the query string goes byte for byte"
+like "$hdrs" "\"Host\", \"127.0.0.1:$PPORT\"" "the browser's Host is kept"
+like "$hdrs" '"X-Forwarded-For", "10.1.2.3, 127.0.0.1"' "X-Forwarded-For gets the client"
+like "$hdrs" '"X-Forwarded-Proto", "http"' "X-Forwarded-Proto"
+like "$hdrs" "\"X-Forwarded-Host\", \"127.0.0.1:$PPORT\"" "X-Forwarded-Host"
+unlike "$hdrs" 'Accept-Encoding' "a page the script goes in is asked for uncompressed"
+like "$(get -H 'Accept-Encoding: gzip' "$URL/headers")" '"Accept-Encoding", "gzip"' \
+	"other requests keep their Accept-Encoding"
+unlike "$(get -v "$URL/headers" "$URL/headers" 2>&1 >/dev/null)" 'Connection #0 .*closed|Closing connection 0' \
+	"two requests go over one kept-alive connection"
+
+head -c 3000000 /dev/urandom >"$T/up.bin"
+up=$(timeout 30 python3 "$APP" upload "$URL/upload?name=a%20b&x=%2F&y=1+2" "$T/up.bin")
+sent=$(sed -n 's/^sent \([0-9a-f]*\) \([0-9]*\)/\1 \2/p' <<<"$up")
+like "$up" '^HTTP/1.1 200' "a 3 MB multipart upload is answered"
+like "$up" "\"sha256\": \"${sent% *}\"" "and arrives intact"
+like "$up" "\"length\": ${sent#* }," "whole"
+like "$up" '"path": "/upload\?name=a%20b&x=%2F&y=1\+2"' "with its query string byte for byte"
+like "$up" '"type": "multipart/form-data; boundary=' "and its content type"
+
+want=$(python3 -c "import hashlib,sys; sys.path.insert(0, '$GUST_SRCDIR/tests/helpers'); import lrapp; print(hashlib.sha256(lrapp.pattern(20000000)).hexdigest())")
+is "$(get "$URL/big?n=20000000" | sha256sum | cut -d' ' -f1)" "$want" "a 20 MB download arrives intact"
+
+sse=$(timeout 20 python3 "$APP" sse "$URL/stream?marker=$T/sse.marker" "$T/sse.marker" | paste -sd' ')
+is "$sse" "one two" "the app's event stream is passed on as it comes (the second waits for the first)"
+
+ws=$(timeout 20 python3 "$APP" ws "ws://127.0.0.1:$PPORT/ws" hello "wörld" | paste -sd' ')
+is "$ws" "hello wörld closed" "a WebSocket echo through the proxy"
+
+# ---- the reload events, and requests during a restart ----
+open_stream "$T/ev1"
+ok_run "the reload stream says hello first" wait_for 10 has_events "$T/ev1" hello
+like "$(sed -n 's/^data: //p' "$T/ev1" | head -1)" '^\{"id":"[0-9a-f]+","state":"ok","output":""\}$' \
+	"with the proxy's id and the build's state"
+: >"$T/codes"
+(
+	end=$((SECONDS + 30))
+	while [ ! -e "$T/stop-load" ] && [ $SECONDS -lt $end ]; do
+		get -o /dev/null -w '%{http_code} ' "$URL/" >>"$T/codes"
+	done
+) &
+load=$!
+wait_for 10 test -s "$T/codes"
+echo v2 >"$P/src/version.txt"
+ok_run "an edit: the page shows v2" wait_for 20 shows v2
+n=$(wc -w <"$T/codes")
+codes_ge() { [ "$(wc -w <"$T/codes")" -ge "$1" ]; }
+ok_run "(requests go on after it)" wait_for 10 codes_ge $((n + 3))
+: >"$T/stop-load"
+wait "$load"
+n=$(wc -w <"$T/codes")
+is "$(tr ' ' '\n' <"$T/codes" | grep -vc '^200$')" 0 "no request failed during the restart ($n made)"
+ok_run "the stream said building, then reload" wait_for 10 has_events "$T/ev1" "hello building reload"
+ws=$(timeout 20 python3 "$APP" ws "ws://127.0.0.1:$PPORT/ws" again | paste -sd' ')
+is "$ws" "again closed" "the WebSocket echo works after the restart"
+
+# a failed build: the event carries its output; a new page's hello too
+echo bad >"$P/src/version.txt"
+ok_run "a broken build: build-failed" wait_for 20 has_events "$T/ev1" "hello building reload building build-failed"
+like "$(sed -n 's/^data: //p' "$T/ev1" | tail -1)" '^\{"output":"main.go:3: <b>undefined</b> & co\\n?"\}$' \
+	"with the compiler's output"
+hello=$(timeout 5 curl -s -N "$URL/__gust/events" 2>/dev/null | sed -n 's/^data: //p' | head -1)
+like "$hello" '"state":"failed","output":"main.go:3: <b>undefined</b> & co' \
+	"a page opened now is told the build failed, and why"
+is "$(page_version)" v2 "the old run still serves"
+echo v3 >"$P/src/version.txt"
+ok_run "the fix: reload" wait_for 20 has_events "$T/ev1" \
+	"hello building reload building build-failed building reload"
+ok_run "and v3 is served" shows v3
+kill "$STREAM_PID" 2>/dev/null
+wait "$STREAM_PID" 2>/dev/null
+stop_gust TERM
+is "$GUST_STATUS" 0 "gust exits 0 on SIGTERM"
+ok_run "the proxy's port is free" port_free "$PPORT"
+ok_run "nothing is left" wait_for 10 no_marked_left
+
+# ---- a request before the first run is up waits for it ----
+lr_project slow "while [ ! -e go ]; do sleep 0.05; done; cp src/version.txt tmp/built" ""
+start_gust "$P"
+ok_run "the proxy listens during the first build" wait_for 20 port_listening "$PPORT"
+get -o "$T/slow.out" -w '%{http_code}' "$URL/" >"$T/slow.code" &
+getter=$!
+ok_run "the request reached the proxy" wait_for 10 connected_to "$PPORT"
+ok_run "while the app is not up" port_free "$APORT"
+ok_run "(and is not answered)" test ! -s "$T/slow.code"
+touch "$P/go"
+wait "$getter"
+is "$(cat "$T/slow.code")" 200 "it is answered once the app is up"
+like "$(cat "$T/slow.out")" '<h1 id=v>v1</h1>' "by the app"
+stop_gust TERM
+
+# ---- an app that never answers: a page of ours after wait_timeout_ms ----
+lr_project never "exit 1" ', "wait_timeout_ms": 300'
+start_gust "$P"
+ok_run "the build fails" wait_for 20 log_has 'build: failed'
+code=$(get -o "$T/never.out" -w '%{http_code}' "$URL/")
+is "$code" 502 "no app: 502 after the wait"
+like "$(cat "$T/never.out")" "did not answer" "a page says so"
+like "$(cat "$T/never.out")" "$TAG" "and reloads itself once the app answers"
+stop_gust TERM
+
+# ---- stylesheets: swapped, not reloaded ----
+lr_project css "cp src/version.txt tmp/built" "" \
+	'"rules": [ { "name": "styles", "match": { "include_ext": ["css", "html"] }, "action": "reload" } ]'
+mkdir -p "$P/src/static"
+echo 'h1 { color: red }' >"$P/src/static/site.css"
+start_gust "$P"
+ok_run "the css project serves" wait_for 20 shows v1
+open_stream "$T/ev2"
+ok_run "hello" wait_for 10 has_events "$T/ev2" hello
+echo 'h1 { color: blue }' >"$P/src/static/site.css"
+ok_run "a css edit: a css event" wait_for 10 has_events "$T/ev2" "hello css"
+is "$(sed -n 's/^data: //p' "$T/ev2" | tail -1)" '{"paths":["src/static/site.css"]}' \
+	"naming the stylesheet"
+echo '<p>x</p>' >"$P/src/static/part.html"
+ok_run "another file of the rule: a full reload" wait_for 10 has_events "$T/ev2" "hello css reload"
+is "$(log_count 'build: ')" 1 "neither built"
+kill "$STREAM_PID" 2>/dev/null
+wait "$STREAM_PID" 2>/dev/null
+stop_gust TERM
+ok_run "nothing is left at the end" wait_for 10 no_marked_left
+
+plan_done
