@@ -10,8 +10,9 @@
 # tree.
 . "$GUST_SRCDIR/tests/lib.sh"
 
-if ! command -v chromium >/dev/null || ! command -v go >/dev/null; then
-	echo "1..0 # SKIP no chromium or go"
+if ! command -v chromium >/dev/null || ! command -v go >/dev/null ||
+	[ ! -e "$GUST_PLUGIN_PATH/hook-livereload.so" ]; then
+	echo "1..0 # SKIP no chromium, go or livereload hook (no libmicrohttpd)"
 	exit 0
 fi
 br() { python3 "$GUST_SRCDIR/tests/helpers/browser.py" "$T/browser" "$@"; }
