@@ -626,6 +626,7 @@ static void on_ready(void *arg, enum probe_result result, const char *probe_what
 		return;
 	}
 	app->run_ready = true;
+	snprintf(app->ready_what, sizeof app->ready_what, "%s", what);
 	if (app->ready.kind == PROBE_OFF && first)
 		log_msg(GUST_LOG_INFO, STAGE_RUN, "started");
 	else if (app->ready.kind == PROBE_OFF)
@@ -895,6 +896,12 @@ static int swap_runner(struct app *app)
 	}
 	reload_gc(app->reload); /* the old runner's config may be unused now */
 	return 0;
+}
+
+void app_hooks_changed(struct app *app)
+{
+	if (app->run == RUN_UP && app->run_ready)
+		emit(app, GUST_EVENT_READY, 0, 0, NULL, NULL, app->ready_what);
 }
 
 void app_runner_changed(struct app *app)

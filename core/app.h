@@ -95,6 +95,7 @@ struct app {
 
 	/* for gust ctl status */
 	bool run_ready;         /* the run passed its readiness check */
+	char ready_what[256];   /* what answered it (the ready event's detail) */
 	bool build_seen;        /* a build ended (or could not start) */
 	int build_status;       /* ... with this wait status, or -errno */
 	uint64_t build_done_ms; /* when */
@@ -165,5 +166,9 @@ struct changes *app_changes_new(struct app *app, const struct config *cfg);
 void app_watcher_changed(struct app *app);
 void app_builder_changed(struct app *app);
 void app_runner_changed(struct app *app);
+/* A reload replaced the hooks: the new ones are told that the run is
+ * ready, when it is (a ready event with the run's detail), so that a
+ * livereload proxy made anew knows the app is up and where. */
+void app_hooks_changed(struct app *app);
 
 #endif

@@ -279,6 +279,8 @@ static void commit(struct reload *r, const struct config *cfg, unsigned what, st
 		app_builder_changed(app);
 	if (what & S_RUNNER)
 		app_runner_changed(app);
+	else if (what & S_HOOKS)
+		app_hooks_changed(app);
 }
 
 /* "watch, runner (the program restarts)" */

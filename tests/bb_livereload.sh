@@ -158,6 +158,13 @@ echo v3 >"$P/src/version.txt"
 ok_run "the fix: reload" wait_for 20 has_events "$T/ev1" \
 	"hello building reload building build-failed building reload"
 ok_run "and v3 is served" shows v3
+
+# a config reload that changes the hook: the new proxy takes over the
+# port, and knows the app is up and where, without a restart
+sed -i "s/\"proxy_port\": $PPORT/\"proxy_port\": $PPORT, \"wait_timeout_ms\": 20000/" "$P/gust.json"
+ok_run "a reload of the hook's options is taken" wait_for 10 log_has 'gust.json reloaded: hooks changed$'
+is "$(get --max-time 5 -o /dev/null -w '%{http_code}' "$URL/")" 200 \
+	"the new proxy answers at once, on the same port"
 kill "$STREAM_PID" 2>/dev/null
 wait "$STREAM_PID" 2>/dev/null
 stop_gust TERM

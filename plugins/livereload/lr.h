@@ -89,6 +89,8 @@ struct lr_server {
 	struct gust_ctx *ctx;
 	struct MHD_Daemon *d;
 	int epfd;
+	int listen_fd;
+	char listen_key[80]; /* "ADDR/PORT" (server.c) */
 	uint64_t timer, kick;
 	struct lr_curl *curl;
 	struct lr_req *reqs;

@@ -276,12 +276,74 @@ static int listen_on(const char *addr, unsigned port, char *err, size_t errlen)
 	return fd;
 }
 
+/* The proxy's listening sockets in this process, by address. A config
+ * reload creates the new hook before it frees the old one: the new one
+ * takes a duplicate of the old one's socket rather than binding the same
+ * address again (which fails), so the port never closes and connections
+ * waiting in its backlog are answered by the new proxy. */
+struct held {
+	char key[80];
+	int fd; /* the newest server's */
+	struct held *next;
+};
+static struct held *held;
+
+static struct held **held_find(const char *key)
+{
+	struct held **pp = &held;
+	while (*pp && strcmp((*pp)->key, key))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static int listen_held(struct lr_server *s, const char *addr, unsigned port, char *err,
+                       size_t errlen)
+{
+	snprintf(s->listen_key, sizeof s->listen_key, "%s/%u", addr, port);
+	struct held **pp = held_find(s->listen_key);
+	if (*pp) {
+		int fd = fcntl((*pp)->fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			snprintf(err, errlen, "proxy_port %u: cannot take over the socket: %s",
+			         port, strerror(errno));
+		else
+			(*pp)->fd = fd;
+		return fd;
+	}
+	struct held *h = calloc(1, sizeof *h);
+	int fd = h ? listen_on(addr, port, err, errlen) : -1;
+	if (fd < 0) {
+		if (!h)
+			snprintf(err, errlen, "out of memory");
+		free(h);
+		return -1;
+	}
+	snprintf(h->key, sizeof h->key, "%s", s->listen_key);
+	h->fd = fd;
+	h->next = held;
+	held = h;
+	return fd;
+}
+
+/* The server no longer uses fd: forget it unless a newer one took it. */
+static void unhold(struct lr_server *s, int fd)
+{
+	struct held **pp = held_find(s->listen_key);
+	if (*pp && (*pp)->fd == fd) {
+		struct held *h = *pp;
+		*pp = h->next;
+		free(h);
+	}
+}
+
 int lr_server_start(struct lr_server *s, const char *addr, unsigned port, char *err, size_t errlen)
 {
-	int fd = listen_on(addr, port, err, errlen);
+	int fd = listen_held(s, addr, port, err, errlen);
 	if (fd < 0)
 		return -1;
+	s->listen_fd = fd;
 	if (!(s->curl = lr_curl_new(s->host, s->ctx))) {
+		unhold(s, fd);
 		close(fd);
 		snprintf(err, errlen, "cannot set up libcurl");
 		return -1;
@@ -298,6 +360,7 @@ int lr_server_start(struct lr_server *s, const char *addr, unsigned port, char *
 	    s->d ? MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 	if (!info) {
 		snprintf(err, errlen, "cannot start libmicrohttpd on %s:%u", addr, port);
+		unhold(s, fd);
 		if (s->d)
 			MHD_stop_daemon(s->d);
 		else
@@ -308,6 +371,7 @@ int lr_server_start(struct lr_server *s, const char *addr, unsigned port, char *
 	s->epfd = info->epoll_fd;
 	if (s->host->io_add(s->ctx, s->epfd, GUST_IO_READ, on_epoll, s) < 0) {
 		snprintf(err, errlen, "cannot watch libmicrohttpd's epoll fd");
+		unhold(s, fd);
 		MHD_stop_daemon(s->d);
 		s->d = NULL;
 		return -1;
@@ -331,7 +395,8 @@ void lr_server_stop(struct lr_server *s)
 				lr_relay_end(r);
 		}
 		MHD_run(s->d);
-		MHD_stop_daemon(s->d);
+		unhold(s, s->listen_fd);
+		MHD_stop_daemon(s->d); /* closes the listening socket */
 		s->d = NULL;
 	}
 	lr_curl_free(s->curl);
