@@ -197,6 +197,18 @@ like "$(cat "$T/never.out")" "did not answer" "a page says so"
 like "$(cat "$T/never.out")" "$TAG" "and reloads itself once the app answers"
 stop_gust TERM
 
+# ---- gust quits while a request waits for the app ----
+lr_project quit "exit 1" ', "wait_timeout_ms": 60000'
+start_gust "$P"
+ok_run "(the build fails)" wait_for 20 log_has 'build: failed'
+get -o /dev/null -w '%{http_code}' --max-time 30 "$URL/" >"$T/quit.code" &
+getter=$!
+ok_run "a request waits for the app" wait_for 10 connected_to "$PPORT"
+stop_gust TERM
+is "$GUST_STATUS" 0 "gust quits cleanly while it waits (libmicrohttpd is not stopped with it suspended)"
+ok_run "the waiting request is let go" wait_for 10 pid_gone "$getter"
+wait "$getter" 2>/dev/null
+
 # ---- stylesheets: swapped, not reloaded ----
 lr_project css "cp src/version.txt tmp/built" "" \
 	'"rules": [ { "name": "styles", "match": { "include_ext": ["css", "html"] }, "action": "reload" } ]'

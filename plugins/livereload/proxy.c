@@ -516,6 +516,8 @@ static int begin(struct lr_req *r)
 
 enum MHD_Result lr_proxy(struct lr_req *r, const char *upload, size_t *upload_size)
 {
+	if (r->s->stopping)
+		return MHD_NO; /* gust quits: the connection is closed */
 	if (!r->started) {
 		r->started = true;
 		return begin(r) < 0 ? MHD_NO : MHD_YES;

@@ -34,7 +34,9 @@ uint64_t lr_now_ms(void)
 
 void lr_req_suspend(struct lr_req *r)
 {
-	if (!r->suspended && !r->gone) {
+	/* never while stopping: libmicrohttpd must not be stopped with a
+	 * suspended connection (it aborts) */
+	if (!r->suspended && !r->gone && !r->s->stopping) {
 		MHD_suspend_connection(r->conn);
 		r->suspended = true;
 	}
