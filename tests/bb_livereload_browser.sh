@@ -5,9 +5,9 @@
 # the Go handler shows in the page; a broken build puts the compiler's
 # error over it, the fix takes it away; a stylesheet edit restyles the page
 # without a reload; a WebSocket and a multipart upload go through; a page
-# reloaded while the app restarts gets the new app. Screenshots of the
-# overlay and of the reloaded page go to tests/screenshots/ in the build
-# tree.
+# reloaded while the app restarts gets the new app; a new gust makes the
+# page reconnect and reload. Screenshots of the overlay and of the reloaded
+# page go to tests/screenshots/ in the build tree.
 . "$GUST_SRCDIR/tests/lib.sh"
 
 if ! command -v chromium >/dev/null || ! command -v go >/dev/null ||
@@ -109,6 +109,18 @@ br eval "$tab" 'location.reload(), 1' >/dev/null
 ok_run "a reload during the restart gets the new page" msg_is "hello v4" 30
 is "$(br eval "$tab" 'document.title')" '"lrgo"' "not an error page"
 is "$(br eval "$tab" "$WS")" '"echo: ping"' "the WebSocket echo works after the restart"
+
+# gust itself restarts: the page reconnects (with a backoff) and, seeing
+# a new gust, reloads
+br eval "$tab" 'window.kept = 9' >/dev/null
+stop_gust TERM
+is "$GUST_STATUS" 0 "gust exits 0"
+rm -f "$P/slow-start"
+start_gust "$P"
+ok_run "a new gust on the same project" wait_for 120 log_has 'run: started'
+ok_run "the page reconnects to it and reloads" br wait "$tab" 30 \
+	'window.kept === undefined && window.__gust && window.__gust.connected'
+ok_run "showing the app" msg_is "hello v4" 10
 
 ok_run "the browser stops, leaving no process" br stop
 stop_gust TERM
