@@ -3,7 +3,7 @@
 # `make check` with any compiler (its seed corpus and regression inputs), and
 # with --enable-fuzzing (clang) as a libFuzzer program that `make fuzz` runs
 # for FUZZ_SECONDS each over the same inputs.
-FUZZ_NAMES = conf gitignore glob dotenv state ctl inject
+FUZZ_NAMES = conf gitignore glob dotenv state ctl inject lrheaders
 FUZZ_COMMON = fuzz/fuzz.h fuzz/util.c
 FUZZ_PLUGINS = fuzz/plugin-inotify.c fuzz/plugin-kqueue.c fuzz/plugin-poll.c \
 	fuzz/plugin-shell.c fuzz/plugin-plain.c fuzz/plugin-dlv.c
@@ -22,10 +22,12 @@ FUZZ_CTL = $(FUZZ_COMMON) fuzz/ctl.c
 # that short inputs reach its growing and compacting.
 FUZZ_INJECT = $(FUZZ_COMMON) fuzz/inject.c plugins/livereload/inject.c
 FUZZ_INJECT_CPPFLAGS = $(AM_CPPFLAGS) -DLR_MIN_CAP=8
+FUZZ_LRHEADERS = $(FUZZ_COMMON) fuzz/lrheaders.c plugins/livereload/headers.c
 
 # ---- replay tests (make check) ----
 REPLAY_TESTS = fuzz/replay-conf fuzz/replay-gitignore fuzz/replay-glob \
-	fuzz/replay-dotenv fuzz/replay-state fuzz/replay-ctl fuzz/replay-inject
+	fuzz/replay-dotenv fuzz/replay-state fuzz/replay-ctl fuzz/replay-inject \
+	fuzz/replay-lrheaders
 check_PROGRAMS += $(REPLAY_TESTS)
 TESTS += $(REPLAY_TESTS)
 fuzz_replay_conf_SOURCES = fuzz/replay.c $(FUZZ_CONF)
@@ -53,12 +55,15 @@ fuzz_replay_inject_SOURCES = fuzz/replay.c $(FUZZ_INJECT)
 fuzz_replay_inject_CPPFLAGS = $(FUZZ_INJECT_CPPFLAGS)
 fuzz_replay_inject_CFLAGS = $(UNIT_CFLAGS) -DFUZZ_TARGET='"inject"'
 fuzz_replay_inject_LDADD = $(CHECK_LIBS)
+fuzz_replay_lrheaders_SOURCES = fuzz/replay.c $(FUZZ_LRHEADERS)
+fuzz_replay_lrheaders_CFLAGS = $(UNIT_CFLAGS) -DFUZZ_TARGET='"lrheaders"'
+fuzz_replay_lrheaders_LDADD = $(CHECK_LIBS)
 
 EXTRA_DIST += fuzz/corpus fuzz/regressions $(FUZZ_NAMES:%=fuzz/%.dict)
 
 # ---- libFuzzer programs (make fuzz) ----
 FUZZERS = fuzz/fuzz-conf fuzz/fuzz-gitignore fuzz/fuzz-glob fuzz/fuzz-dotenv \
-	fuzz/fuzz-state fuzz/fuzz-ctl fuzz/fuzz-inject
+	fuzz/fuzz-state fuzz/fuzz-ctl fuzz/fuzz-inject fuzz/fuzz-lrheaders
 # The core again, instrumented (coverage, ASan, UBSan) for the targets only;
 # gust and the plugins stay as configured.
 FUZZER_CFLAGS = $(core_libgustcore_la_CFLAGS) $(FUZZ_CFLAGS)
@@ -107,6 +112,9 @@ fuzz_fuzz_inject_SOURCES = $(FUZZ_INJECT)
 fuzz_fuzz_inject_CPPFLAGS = $(FUZZ_INJECT_CPPFLAGS)
 fuzz_fuzz_inject_CFLAGS = $(FUZZER_CFLAGS)
 fuzz_fuzz_inject_LDFLAGS = $(FUZZER_LINK)
+fuzz_fuzz_lrheaders_SOURCES = $(FUZZ_LRHEADERS)
+fuzz_fuzz_lrheaders_CFLAGS = $(FUZZER_CFLAGS)
+fuzz_fuzz_lrheaders_LDFLAGS = $(FUZZER_LINK)
 
 # `make fuzz`: each target for FUZZ_SECONDS on top of its seeds (new inputs
 # go to fuzz/work/<name>/ in the build tree, never the sources); any crash,

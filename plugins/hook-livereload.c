@@ -21,6 +21,7 @@
 
 #include <gust/plugin.h>
 
+#include "headers.h"
 #include "lr.h"
 
 #include <arpa/inet.h>
@@ -45,13 +46,6 @@ static bool is_loopback(const char *addr)
 	if (inet_pton(AF_INET, addr, &a4) == 1)
 		return (ntohl(a4.s_addr) >> 24) == 127;
 	return !strcmp(addr, "::1");
-}
-
-static void set_app(struct livereload *lr, const char *host, long long port)
-{
-	bool v6 = strchr(host, ':') != NULL;
-	snprintf(lr->s.app_url, sizeof lr->s.app_url, "http://%s%s%s:%lld/", v6 ? "[" : "", host,
-	         v6 ? "]" : "", port);
 }
 
 static int read_opts(struct livereload *lr, const struct gust_opts *opts, const char **paddr,
@@ -87,7 +81,7 @@ static int read_opts(struct livereload *lr, const struct gust_opts *opts, const 
 	lr->s.wait_ms = (unsigned)wait;
 	if (app_port) {
 		lr->app_fixed = true;
-		set_app(lr, app_addr, app_port);
+		lr_url_of(app_addr, (unsigned)app_port, lr->s.app_url, sizeof lr->s.app_url);
 	}
 	return 0;
 }
@@ -137,30 +131,6 @@ fail:
 	return NULL;
 }
 
-/* The app's address from what readiness found: "127.0.0.1:8080 (tcp,
- * pid 42)", "[::]:8080 (...)", "127.0.0.1:8080 (tcp connect)" or
- * "http://127.0.0.1:8080/healthz (HTTP 200)". A wildcard address is
- * reached on loopback. */
-static bool app_from_detail(struct livereload *lr, const char *detail)
-{
-	char host[64];
-	unsigned port;
-	const char *p = detail;
-	if (!strncmp(p, "http://", 7))
-		p += 7;
-	if (sscanf(p, "[%63[0-9a-fA-F:.]]:%u", host, &port) != 2 &&
-	    sscanf(p, "%63[0-9.]:%u", host, &port) != 2)
-		return false;
-	if (!port || port > 65535)
-		return false;
-	if (!strcmp(host, "0.0.0.0"))
-		snprintf(host, sizeof host, "127.0.0.1");
-	else if (!strcmp(host, "::"))
-		snprintf(host, sizeof host, "::1");
-	set_app(lr, host, port);
-	return true;
-}
-
 /* Only stylesheets among paths: they are swapped, the page stays. */
 static bool only_css(const char *const *paths)
 {
@@ -185,8 +155,9 @@ static void send_json(struct livereload *lr, const char *name, json_t *o)
 
 static void on_ready(struct livereload *lr, const struct gust_event_info *ev)
 {
-	if (!lr->app_fixed && ev->status == 0 && !app_from_detail(lr, ev->detail) &&
-	    !lr->s.app_url[0] && !lr->told_no_addr) {
+	if (!lr->app_fixed && ev->status == 0 &&
+	    !lr_app_url(ev->detail, lr->s.app_url, sizeof lr->s.app_url) && !lr->s.app_url[0] &&
+	    !lr->told_no_addr) {
 		lr->s.host->log(lr->s.ctx, GUST_LOG_WARN,
 		                "readiness found no address of the app (%s): set app_port",
 		                ev->detail[0] ? ev->detail : "none");

@@ -10,6 +10,7 @@ LR_EMBED_DEPS = $(srcdir)/plugins/livereload/embed.sh
 noinst_LTLIBRARIES += plugins/livereload/liblr.la
 plugins_livereload_liblr_la_SOURCES = \
 	plugins/livereload/inject.c plugins/livereload/inject.h \
+	plugins/livereload/headers.c plugins/livereload/headers.h \
 	plugins/livereload/assets.h
 nodist_plugins_livereload_liblr_la_SOURCES = plugins/livereload/assets.c
 plugins_livereload_liblr_la_CPPFLAGS = $(LR_CPPFLAGS)

@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include "headers.h"
 #include "inject.h"
 #include "lr.h"
 
@@ -27,42 +28,6 @@
 #include <strings.h>
 
 #define CONTAINER(x) ((struct lr_req *)((char *)(x)-offsetof(struct lr_req, xfer)))
-
-/* Headers that describe one hop, not the message: never forwarded. */
-static bool hop_by_hop(const char *name)
-{
-	static const char *const names[] = { "connection",
-		                             "keep-alive",
-		                             "proxy-connection",
-		                             "te",
-		                             "trailer",
-		                             "transfer-encoding",
-		                             "upgrade",
-		                             "proxy-authenticate",
-		                             "proxy-authorization",
-		                             "content-length" };
-	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		if (!strcasecmp(name, names[i]))
-			return true;
-	return false;
-}
-
-/* Whether the comma-separated header value list holds token. */
-static bool has_token(const char *list, const char *token)
-{
-	size_t n = strlen(token);
-	for (const char *p = list; p && *p;) {
-		p += strspn(p, " \t,");
-		size_t len = strcspn(p, ",");
-		size_t end = len;
-		while (end && (p[end - 1] == ' ' || p[end - 1] == '\t'))
-			end--;
-		if (end == n && !strncasecmp(p, token, n))
-			return true;
-		p += len;
-	}
-	return false;
-}
 
 /* ---- the request toward the app ---- */
 
@@ -121,9 +86,9 @@ static enum MHD_Result collect_one(void *cls, enum MHD_ValueKind kind, const cha
 		c->xff = value;
 		return MHD_YES;
 	}
-	if (hop_by_hop(name) || !strcasecmp(name, "expect") ||
+	if (lr_hop_by_hop(name) || !strcasecmp(name, "expect") ||
 	    !strcasecmp(name, "x-forwarded-proto") || !strcasecmp(name, "x-forwarded-host") ||
-	    (c->connection && has_token(c->connection, name)))
+	    (c->connection && lr_has_token(c->connection, name)))
 		return MHD_YES;
 	if (!strcasecmp(name, "accept-encoding"))
 		return MHD_YES; /* decided once every header is known */
@@ -443,7 +408,7 @@ static void copy_headers(struct lr_req *r, struct MHD_Response *resp)
 	while ((h = curl_easy_nextheader(r->easy, origin, -1, h))) {
 		if (!strcasecmp(h->name, "upgrade") && r->status == 101)
 			MHD_add_response_header(resp, h->name, h->value);
-		else if (!hop_by_hop(h->name))
+		else if (!lr_hop_by_hop(h->name))
 			MHD_add_response_header(resp, h->name, h->value);
 	}
 }
@@ -502,7 +467,7 @@ static int begin(struct lr_req *r)
 	    MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION);
 	r->head = !strcmp(r->method, "HEAD");
 	r->has_body = cl || te;
-	r->upgrade = conn && has_token(conn, "upgrade") &&
+	r->upgrade = conn && lr_has_token(conn, "upgrade") &&
 	             MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Upgrade");
 	if (!(r->hdrs = request_headers(r)))
 		return -1;
