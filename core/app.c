@@ -11,7 +11,9 @@
 #include "app.h"
 #include "changedfile.h"
 #include "changes.h"
+#include "app-internal.h"
 #include "cycle.h"
+#include "dispatch.h"
 #include "control.h"
 #include "filter.h"
 #include "ledger.h"
@@ -37,7 +39,6 @@
 /* A run that lived this long resets the restart backoff. */
 #define RESTART_RESET_MS 10000u
 
-static void start_build(struct app *app);
 static void start_run(struct app *app);
 static void maybe_quit(struct app *app);
 static int swap_runner(struct app *app);
@@ -62,19 +63,11 @@ static const struct gust_runner_ops *rops(const struct app *app)
 static void on_signal(int sig, void *arg);
 static void on_build_retry(void *arg);
 static void on_run_retry(void *arg);
-static void on_changes_ready(void *arg);
 static void on_rules_idle(void *arg);
 
 struct rules *app_rules_new(struct app *app, const struct config *cfg, char *err, size_t errlen)
 {
 	return rules_new(cfg, app->loop, app->ptrees, on_rules_idle, app, err, errlen);
-}
-
-struct changes *app_changes_new(struct app *app, const struct config *cfg)
-{
-	unsigned quiet =
-	    cfg->watch.debounce_ms == DEBOUNCE_ADAPTIVE ? CHANGES_ADAPTIVE : cfg->watch.debounce_ms;
-	return changes_new(app->loop, quiet, cfg->watch.debounce_max_ms, on_changes_ready, app);
 }
 
 int app_init(struct app *app, const struct config *cfg)
@@ -143,18 +136,6 @@ int app_init(struct app *app, const struct config *cfg)
 	return plugins_create_all(app);
 }
 
-/* ---- hooks ---- */
-
-/* Tell every hook (hooks.c); not while gust quits (nothing may start then). */
-static void emit(struct app *app, enum gust_event type, int status, uint64_t ms, char *const *paths,
-                 const char *output, const char *detail)
-{
-	if (!app->quitting)
-		hooks_emit(&app->hooks, type, status, ms, paths, output, detail);
-}
-
-/* ---- changes and debounce ---- */
-
 static void clear_list(char ***list, size_t *n)
 {
 	for (size_t i = 0; i < *n; i++)
@@ -164,224 +145,15 @@ static void clear_list(char ***list, size_t *n)
 	*n = 0;
 }
 
-static const char *relpath(const struct app *app, const char *path)
+/* ---- hooks ---- */
+
+/* Tell every hook (hooks.c); not while gust quits (nothing may start then). */
+void app_emit(struct app *app, enum gust_event type, int status, uint64_t ms, char *const *paths,
+              const char *output, const char *detail)
 {
-	size_t rl = strlen(app->cfg->root);
-	if (strncmp(path, app->cfg->root, rl) == 0 && path[rl] == '/')
-		return path + rl + 1;
-	return path;
+	if (!app->quitting)
+		hooks_emit(&app->hooks, type, status, ms, paths, output, detail);
 }
-
-/* The paths of a window put back to what the last good build had. */
-struct back {
-	struct app *app;
-	char first[256]; /* the first of them that a failed build had */
-	size_t n;        /* how many a failed build had */
-};
-
-/* Take path off the failed builds' list; false when it was not on it. */
-static bool drop_unbuilt(struct app *app, const char *path)
-{
-	for (size_t i = 0; i < app->nunbuilt; i++)
-		if (strcmp(app->unbuilt[i], path) == 0) {
-			free(app->unbuilt[i]);
-			app->unbuilt[i] = app->unbuilt[--app->nunbuilt];
-			app->unbuilt[app->nunbuilt] = NULL;
-			return true;
-		}
-	return false;
-}
-
-static bool as_built(const char *path, void *arg)
-{
-	struct back *back = arg;
-	if (!ledger_as_built(back->app->ledger, path))
-		return false;
-	log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s: content unchanged, ignored", path);
-	if (drop_unbuilt(back->app, path) && back->n++ == 0)
-		snprintf(back->first, sizeof back->first, "%s", path);
-	return true;
-}
-
-static void restart_now(struct app *app);
-
-/* True when a rule with an action on the program (not "run") matches path;
- * *act: the strongest such action, *rule: the first rule that has it. */
-static bool program_rule(struct app *app, const char *path, enum rule_action *act,
-                         const char **rule)
-{
-	bool any = false;
-	for (size_t i = 0; i < app->cfg->nrules; i++) {
-		const struct rule_config *rc = &app->cfg->rules[i];
-		if (rc->action == RULE_RUN || !rules_match(app->rules, i, path))
-			continue;
-		if (!any || rc->action > *act) {
-			*act = rc->action;
-			*rule = rc->name;
-		}
-		any = true;
-	}
-	return any;
-}
-
-/* A list that grows by one path (borrowed) at a time; false: no memory. */
-static bool push(char ***v, size_t *n, char *path)
-{
-	char **nv = realloc(*v, (*n + 2) * sizeof *nv);
-	if (!nv)
-		return false;
-	nv[(*n)++] = path;
-	nv[*n] = NULL;
-	*v = nv;
-	return true;
-}
-
-/* The program's answer to a burst without a build: restart, or tell the
- * hooks (reload). paths: those of the winning action. */
-static void restart_or_reload(struct app *app, enum rule_action act, const char *rule, char **paths,
-                              size_t n)
-{
-	char what[300];
-	cycle_what_changed(what, sizeof what, paths, n);
-	/* acted on: the next save of the same content is no change */
-	ledger_stage(app->ledger, (const char *const *)paths);
-	ledger_commit(app->ledger, (const char *const *)paths);
-	if (act == RULE_RELOAD) {
-		log_msg(GUST_LOG_INFO, STAGE_HOOK, "rule \"%s\": %s: reload, %zu hook%s told", rule,
-		        what, app->hooks.n, app->hooks.n == 1 ? "" : "s");
-		emit(app, GUST_EVENT_RELOAD, 0, 0, paths, NULL, rule);
-		return;
-	}
-	if (!app->built_ok) {
-		log_msg(GUST_LOG_INFO, STAGE_RUN,
-		        "rule \"%s\": %s: nothing to restart, no build has succeeded yet", rule,
-		        what);
-		return;
-	}
-	snprintf(app->cycle, sizeof app->cycle, "rule \"%.60s\": %.180s", rule, what);
-	app->restart_rule = rule;
-	restart_now(app);
-}
-
-/* The window closed (or a build is wanted now: force): what each path asks
- * for. A path that rules with an action on the program match gets the
- * strongest of their actions; one that none matches is built when the
- * watch section keeps it. The strongest action of the burst wins for the
- * program; every "run" rule that matches a path runs its command. */
-static void dispatch(struct app *app, bool force)
-{
-	size_t n, nr = app->cfg->nrules, nb = 0, na = 0;
-	char **paths = changes_take(app->changes, &n), **build = NULL, **acted = NULL;
-	char ***runs = nr ? calloc(nr, sizeof *runs) : NULL;
-	size_t *nruns = nr ? calloc(nr, sizeof *nruns) : NULL;
-	enum rule_action best = RULE_RUN; /* none yet */
-	const char *best_rule = NULL;
-	if (!paths || (nr && (!runs || !nruns)))
-		goto out;
-	app->build_rule = NULL;
-	for (size_t i = 0; i < n; i++) {
-		enum rule_action act = RULE_BUILD;
-		const char *rule = NULL;
-		bool ruled = program_rule(app, paths[i], &act, &rule);
-		for (size_t k = 0; k < nr; k++)
-			if (app->cfg->rules[k].action == RULE_RUN &&
-			    rules_match(app->rules, k, paths[i]))
-				(void)push(&runs[k], &nruns[k], paths[i]);
-		if (!ruled && filter_ignored(app->filter, paths[i], false))
-			continue; /* only a "run" rule's */
-		if (act == RULE_BUILD) {
-			(void)push(&build, &nb, paths[i]);
-			if (rule && !app->build_rule)
-				app->build_rule = rule;
-		}
-		if (best == RULE_RUN || act > best) {
-			best = act;
-			best_rule = rule;
-			na = 0;
-		}
-		if (act == best)
-			(void)push(&acted, &na, paths[i]);
-	}
-	if (best == RULE_BUILD || force) {
-		for (size_t i = 0; i < nb; i++)
-			changes_add(app->changes, build[i]);
-		start_build(app);
-	} else if (best != RULE_RUN && na) {
-		restart_or_reload(app, best, best_rule, acted, na);
-	}
-	for (size_t k = 0; k < nr; k++)
-		if (nruns[k])
-			rules_run(app->rules, k, runs[k], nruns[k]);
-out:
-	for (size_t k = 0; k < nr && runs; k++)
-		free(runs[k]);
-	free(runs);
-	free(nruns);
-	free(build);
-	free(acted);
-	for (size_t i = 0; i < n && paths; i++)
-		free(paths[i]);
-	free(paths);
-}
-
-/* The debounce window closed. */
-static void on_changes_ready(void *arg)
-{
-	struct app *app = arg;
-	if (app->quitting)
-		return;
-	/* What counts is the content now, not at each event: `: >f; echo x >f`
-	 * passes through an empty file on the way back to what was built, and
-	 * a touch or an identical save is no change. Each file is hashed here
-	 * once; the build's ledger_stage() reuses these hashes. */
-	struct back back = { .app = app };
-	ledger_pass_begin(app->ledger);
-	if (!app->ledger || !changes_drop_if(app->changes, as_built, &back) ||
-	    changes_count(app->changes))
-		dispatch(app, false);
-	else if (back.n == 1 && !app->nunbuilt)
-		/* a failed build's edits undone: what runs is what the files say */
-		log_msg(GUST_LOG_INFO, STAGE_WATCH,
-		        "%s is back to the content of the last good build: nothing to rebuild",
-		        back.first);
-	else if (back.n && !app->nunbuilt)
-		log_msg(
-		    GUST_LOG_INFO, STAGE_WATCH,
-		    "%s and %zu more are back to the content of the last good build: nothing to "
-		    "rebuild",
-		    back.first, back.n - 1);
-	ledger_pass_end(app->ledger);
-}
-
-/* A path matters when the watch section keeps it or a rule matches it. */
-static bool wanted(struct app *app, const char *path)
-{
-	if (!filter_ignored(app->filter, path, false))
-		return true;
-	for (size_t i = 0; i < app->cfg->nrules; i++)
-		if (rules_match(app->rules, i, path))
-			return true;
-	return false;
-}
-
-void app_changed(struct app *app, const char *path, enum gust_change kind)
-{
-	if (app->quitting)
-		return;
-	if (kind == GUST_CHANGE_RESCAN)
-		ledger_forget(app->ledger); /* an edit may have gone unseen */
-	/* Not hashed here: whether the content changed is judged once, when
-	 * the window ends (on_changes_ready()), and a storm's files are still
-	 * being written before that. */
-	if (kind != GUST_CHANGE_RESCAN && !wanted(app, path))
-		return;
-	log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s changed", relpath(app, path));
-	changes_add(app->changes, relpath(app, path));
-	changes_arm(app->changes);
-	loop_set_pace(app->loop, changes_pace_ms(app->changes));
-}
-
-/* ---- builds ---- */
 
 /* ---- starts the system refused for now (retry.c) ---- */
 
@@ -389,7 +161,7 @@ static void on_build_retry(void *arg)
 {
 	struct app *app = arg;
 	if (!app->quitting && !app->build_running)
-		start_build(app);
+		app_start_build(app);
 }
 
 static void on_run_retry(void *arg)
@@ -399,10 +171,12 @@ static void on_run_retry(void *arg)
 		start_run(app);
 }
 
+/* ---- builds ---- */
+
 /* A failed build's paths are still to be built: the next build takes them
  * (a later good build of other files would otherwise leave their records
  * at the content before, and undoing the edit would be "unchanged"). The
- * build took the earlier ones too (start_build), so its list is all. */
+ * build took the earlier ones too (app_start_build), so its list is all. */
 static void keep_unbuilt(struct app *app)
 {
 	char **n = calloc(app->nbuilding + 1, sizeof *n);
@@ -427,7 +201,7 @@ static void cancel_build(struct app *app)
 		changes_add(app->changes, app->building[i]);
 }
 
-static void start_build(struct app *app)
+void app_start_build(struct app *app)
 {
 	retry_cancel(&app->build_retry); /* this build is the retry */
 	if (app->build_running) {
@@ -452,7 +226,7 @@ static void start_build(struct app *app)
 	}
 	if (app->cycle[0]) {
 		log_msg(GUST_LOG_INFO, STAGE_WATCH, "%s", app->cycle);
-		emit(app, GUST_EVENT_CHANGE, 0, 0, app->building, NULL, NULL);
+		app_emit(app, GUST_EVENT_CHANGE, 0, 0, app->building, NULL, NULL);
 	}
 	hooks_tail_reset(&app->hooks);
 	if (app->cfg->clear_screen)
@@ -469,7 +243,7 @@ static void start_build(struct app *app)
 	ledger_stage(app->ledger, (const char *const *)app->building);
 	app->build_started_ms = loop_now_ms();
 	app->builder.err[0] = '\0';
-	emit(app, GUST_EVENT_BUILD_START, 0, 0, app->building, NULL, NULL);
+	app_emit(app, GUST_EVENT_BUILD_START, 0, 0, app->building, NULL, NULL);
 	int r = bops(app)->start(app->builder.self, &req);
 	if (r < 0) {
 		ledger_unstage(app->ledger, (const char *const *)app->building);
@@ -483,7 +257,7 @@ static void start_build(struct app *app)
 		app->build_status = r;
 		app->build_ms = 0;
 		app->build_done_ms = app->settled_ms = loop_now_ms();
-		emit(app, GUST_EVENT_BUILD_DONE, r, 0, NULL, app->builder.err, NULL);
+		app_emit(app, GUST_EVENT_BUILD_DONE, r, 0, NULL, app->builder.err, NULL);
 		return;
 	}
 	retry_reset(&app->build_retry);
@@ -551,7 +325,7 @@ void app_build_done(struct app *app, int status)
 	app->build_seen = true;
 	app->build_status = status;
 	app->build_done_ms = app->settled_ms = loop_now_ms();
-	emit(app, GUST_EVENT_BUILD_DONE, status, ms, NULL, app->hooks.tail, NULL);
+	app_emit(app, GUST_EVENT_BUILD_DONE, status, ms, NULL, app->hooks.tail, NULL);
 	if (status == 0) {
 		log_msg(GUST_LOG_INFO, STAGE_BUILD, "ok in %llu ms", (unsigned long long)ms);
 		app->built_ok = true;
@@ -622,7 +396,7 @@ static void on_ready(void *arg, enum probe_result result, const char *probe_what
 		               "section)"
 		             : "");
 		app->ready_warned = true;
-		emit(app, GUST_EVENT_READY, -ETIMEDOUT, ms, NULL, NULL, NULL);
+		app_emit(app, GUST_EVENT_READY, -ETIMEDOUT, ms, NULL, NULL, NULL);
 		return;
 	}
 	app->run_ready = true;
@@ -637,7 +411,7 @@ static void on_ready(void *arg, enum probe_result result, const char *probe_what
 		        (unsigned long long)ms);
 	if (app->ready.kind != PROBE_OFF && log_verbosity() >= 1)
 		log_msg(GUST_LOG_INFO, STAGE_RUN, "ready: %s, after %lu wakeups", what, wakeups);
-	emit(app, GUST_EVENT_READY, 0, ms, NULL, NULL, what);
+	app_emit(app, GUST_EVENT_READY, 0, ms, NULL, NULL, what);
 }
 
 static void start_run(struct app *app)
@@ -667,7 +441,7 @@ static void start_run(struct app *app)
 	app->restart_after_exit = false;
 	app->restart_requested = false;
 	app->restart_rule = NULL;
-	emit(app, GUST_EVENT_RUN_START, 0, 0, NULL, NULL, NULL);
+	app_emit(app, GUST_EVENT_RUN_START, 0, 0, NULL, NULL, NULL);
 	if (app->run == RUN_UP && ready_start(&app->ready, app->loop, on_ready, app) < 0)
 		log_msg(GUST_LOG_INFO, STAGE_RUN, "%s (readiness not checked: out of memory)",
 		        app->cycle_line);
@@ -707,7 +481,7 @@ void app_run_exited(struct app *app, int status)
 		log_msg(status == 0 ? GUST_LOG_INFO : GUST_LOG_WARN, STAGE_RUN,
 		        "program exited (%s)", what);
 	}
-	emit(app, GUST_EVENT_RUN_EXIT, status, 0, NULL, NULL, NULL);
+	app_emit(app, GUST_EVENT_RUN_EXIT, status, 0, NULL, NULL, NULL);
 	if (app->quitting || !app->cfg->lifecycle.restart_on_exit)
 		return;
 	uint64_t lived = loop_now_ms() - app->run_started_ms;
@@ -735,7 +509,8 @@ void app_stop_done(struct app *app)
 		maybe_quit(app);
 		return;
 	}
-	emit(app, GUST_EVENT_STOP_DONE, 0, loop_now_ms() - app->stop_started_ms, NULL, NULL, NULL);
+	app_emit(app, GUST_EVENT_STOP_DONE, 0, loop_now_ms() - app->stop_started_ms, NULL, NULL,
+	         NULL);
 	if (app->runner_changed && swap_runner(app) < 0)
 		return;
 	if (app->start_after_stop) {
@@ -775,7 +550,7 @@ void app_tree_freed(struct gust_tree *tree)
 }
 
 /* A hook's restart: the program again, without a build. */
-static void restart_now(struct app *app)
+void app_restart_now(struct app *app)
 {
 	app->restart_requested = true;
 	app->restart_after_exit = false;
@@ -804,11 +579,11 @@ static void on_request(void *arg)
 		changes_disarm(app->changes);
 		log_msg(GUST_LOG_INFO, app->request_stage, "rebuild requested by %s",
 		        app->requested_by);
-		dispatch(app, true);
+		dispatch_changes(app, true);
 	} else if (app->want_restart) {
 		app->want_restart = false;
 		app->restart_rule = NULL;
-		restart_now(app);
+		app_restart_now(app);
 	}
 }
 
@@ -877,7 +652,7 @@ void app_builder_changed(struct app *app)
 	if (!recreate(app, &app->builder, GUST_KIND_BUILDER, app->cfg->builder, "/builder"))
 		return;
 	changes_disarm(app->changes); /* this build takes what is pending */
-	dispatch(app, true);
+	dispatch_changes(app, true);
 }
 
 /* The old runner is done with its program: the new one takes over. */
@@ -901,7 +676,7 @@ static int swap_runner(struct app *app)
 void app_hooks_changed(struct app *app)
 {
 	if (app->run == RUN_UP && app->run_ready)
-		emit(app, GUST_EVENT_READY, 0, 0, NULL, NULL, app->ready_what);
+		app_emit(app, GUST_EVENT_READY, 0, 0, NULL, NULL, app->ready_what);
 }
 
 void app_runner_changed(struct app *app)
@@ -1050,7 +825,7 @@ int app_run(struct app *app, const struct reload_src *src)
 	termkeys_start(app);
 	app->reload = reload_start(app, src);
 	if (!app->cfg->lifecycle.postpone_first)
-		start_build(app);
+		app_start_build(app);
 	else
 		log_msg(GUST_LOG_INFO, STAGE_GUST, "waiting for the first change");
 	r = loop_run(app->loop);

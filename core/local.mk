@@ -40,7 +40,8 @@ core_libgustcore_la_SOURCES = \
 	core/cycle.c core/cycle.h \
 	core/retry.c core/retry.h \
 	core/reload.c core/reload.h \
-	core/app.c core/app.h
+	core/dispatch.c core/dispatch.h \
+	core/app.c core/app.h core/app-internal.h
 nodist_core_libgustcore_la_SOURCES = core/gust-paths.h core/presets.c
 core_libgustcore_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(XXHASH_CFLAGS)
 core_libgustcore_la_LIBADD = common/libgustcommon.la $(JANSSON_LIBS) $(XXHASH_LIBS)
