@@ -382,33 +382,18 @@ static void on_ready(void *arg, enum probe_result result, const char *probe_what
 	char what[256];
 	snprintf(what, sizeof what, "%s", probe_what ? probe_what : "");
 	ready_cancel(&app->ready);
-	bool first = !strcmp(app->cycle_line, "started");
+	char line[1024];
+	cycle_ready(app, result, ms, line, sizeof line);
 	if (result == PROBE_TIMEOUT) {
 		/* the warning once per gust; later runs just say it */
-		bool hint = app->ready.kind == PROBE_LISTEN && !app->ready_warned;
-		log_msg(app->ready_warned ? GUST_LOG_INFO : GUST_LOG_WARN, STAGE_RUN,
-		        "%s; not ready after %u ms (no %s yet): going on without it%s",
-		        app->cycle_line, app->ready.spec.timeout_ms,
-		        app->ready.kind == PROBE_LISTEN ? "listening socket in its tree"
-		        : app->ready.kind == PROBE_LOG  ? "matching output line"
-		                                        : "answer",
-		        hint ? " (a program that never listens: \"ready\": false in the runner "
-		               "section)"
-		             : "");
+		log_msg(app->ready_warned ? GUST_LOG_INFO : GUST_LOG_WARN, STAGE_RUN, "%s", line);
 		app->ready_warned = true;
 		app_emit(app, GUST_EVENT_READY, -ETIMEDOUT, ms, NULL, NULL, NULL);
 		return;
 	}
 	app->run_ready = true;
 	snprintf(app->ready_what, sizeof app->ready_what, "%s", what);
-	if (app->ready.kind == PROBE_OFF && first)
-		log_msg(GUST_LOG_INFO, STAGE_RUN, "started");
-	else if (app->ready.kind == PROBE_OFF)
-		log_msg(GUST_LOG_INFO, STAGE_RUN, "%s, started in %llu ms", app->cycle_line,
-		        (unsigned long long)app->spawn_ms);
-	else
-		log_msg(GUST_LOG_INFO, STAGE_RUN, "%s, ready in %llu ms", app->cycle_line,
-		        (unsigned long long)ms);
+	log_msg(GUST_LOG_INFO, STAGE_RUN, "%s", line);
 	if (app->ready.kind != PROBE_OFF && log_verbosity() >= 1)
 		log_msg(GUST_LOG_INFO, STAGE_RUN, "ready: %s, after %lu wakeups", what, wakeups);
 	app_emit(app, GUST_EVENT_READY, 0, ms, NULL, NULL, what);

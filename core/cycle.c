@@ -60,3 +60,31 @@ void cycle_prefix(struct app *app, uint64_t t0)
 	else
 		snprintf(buf, len, "started");
 }
+
+/* The cycle line once the run's readiness is known (ms after its start):
+ * "..., ready in 40 ms", or for a timeout "...; not ready after 5000 ms (no
+ * listening socket in its tree yet): going on without it", with a hint
+ * the first time (app->ready_warned not set yet). */
+void cycle_ready(const struct app *app, enum probe_result result, uint64_t ms, char *buf,
+                 size_t len)
+{
+	const struct ready *r = &app->ready;
+	if (result == PROBE_TIMEOUT) {
+		bool hint = r->kind == PROBE_LISTEN && !app->ready_warned;
+		snprintf(buf, len, "%s; not ready after %u ms (no %s yet): going on without it%s",
+		         app->cycle_line, r->spec.timeout_ms,
+		         r->kind == PROBE_LISTEN ? "listening socket in its tree"
+		         : r->kind == PROBE_LOG  ? "matching output line"
+		                                 : "answer",
+		         hint ? " (a program that never listens: \"ready\": false in the runner "
+		                "section)"
+		              : "");
+	} else if (r->kind == PROBE_OFF && !strcmp(app->cycle_line, "started")) {
+		snprintf(buf, len, "started");
+	} else if (r->kind == PROBE_OFF) {
+		snprintf(buf, len, "%s, started in %llu ms", app->cycle_line,
+		         (unsigned long long)app->spawn_ms);
+	} else {
+		snprintf(buf, len, "%s, ready in %llu ms", app->cycle_line, (unsigned long long)ms);
+	}
+}
