@@ -507,26 +507,7 @@ void app_stop_done(struct app *app)
 	}
 }
 
-/* ---- what plugins hand over, and what hooks ask for ---- */
-
-void app_output_line(struct gust_ctx *ctx, const char *line, size_t len)
-{
-	if (ctx->kind == GUST_KIND_BUILDER)
-		hooks_tail_add(&ctx->app->hooks, line, len);
-	else if (ctx->kind == GUST_KIND_RUNNER)
-		ready_line(&ctx->app->ready, line, len);
-}
-
-bool app_output_wanted(struct gust_ctx *ctx)
-{
-	return ctx->kind == GUST_KIND_RUNNER && ready_wants_output(&ctx->app->ready);
-}
-
-void app_tree_spawned(struct gust_ctx *ctx, struct gust_tree *tree, unsigned flags)
-{
-	if (ctx->kind == GUST_KIND_RUNNER)
-		ready_tree_spawned(&ctx->app->ready, tree, flags);
-}
+/* ---- what plugins, hooks, keys and gust ctl ask for ---- */
 
 void app_tree_freed(struct gust_tree *tree)
 {
@@ -534,7 +515,7 @@ void app_tree_freed(struct gust_tree *tree)
 		ready_tree_freed(&live_app->ready, tree);
 }
 
-/* A hook's restart: the program again, without a build. */
+/* A restart (a rule's, a request's): the program again, without a build. */
 void app_restart_now(struct app *app)
 {
 	app->restart_requested = true;
@@ -584,23 +565,6 @@ int app_request(struct app *app, bool rebuild, enum log_stage stage, const char 
 	if (!app->request_timer)
 		app->request_timer = loop_timer_add(app->loop, 0, on_request, app);
 	return app->request_timer ? 0 : -ENOMEM;
-}
-
-static int hook_request(struct gust_ctx *ctx, bool rebuild)
-{
-	char by[96];
-	snprintf(by, sizeof by, "hook \"%s\"", ctx->plugin.desc->name);
-	return app_request(ctx->app, rebuild, STAGE_HOOK, by);
-}
-
-int app_request_rebuild(struct gust_ctx *ctx)
-{
-	return hook_request(ctx, true);
-}
-
-int app_request_restart(struct gust_ctx *ctx)
-{
-	return hook_request(ctx, false);
 }
 
 /* ---- a reload's new plugins (reload.c) ---- */

@@ -137,20 +137,15 @@ void app_changed(struct app *app, const char *path, enum gust_change kind);
 void app_build_done(struct app *app, int status);
 void app_run_exited(struct app *app, int status);
 void app_stop_done(struct app *app);
-void app_output_line(struct gust_ctx *ctx, const char *line, size_t len);
-bool app_output_wanted(struct gust_ctx *ctx);
-int app_request_rebuild(struct gust_ctx *ctx);
-int app_request_restart(struct gust_ctx *ctx);
 
-/* A rebuild (or a restart without a build) asked for by someone other than
- * a hook (a key, gust ctl), acted on from the loop; by names them in the
- * log ("key r"). 0, -ESHUTDOWN while quitting, -EAGAIN for a restart
- * before any good build, -ENOMEM. */
+/* A rebuild (or a restart without a build) asked for by a hook, a key or
+ * gust ctl, acted on from the loop; by names them in the log ("key r").
+ * 0, -ESHUTDOWN while quitting, -EAGAIN for a restart before any good
+ * build, -ENOMEM. */
 int app_request(struct app *app, bool rebuild, enum log_stage stage, const char *by);
 /* Stop the program and quit, as on Ctrl-C (why: "q pressed"). */
 void app_quit(struct app *app, const char *why);
-/* A plugin spawned or freed a tree (the host's tree_spawn and tree_free). */
-void app_tree_spawned(struct gust_ctx *ctx, struct gust_tree *tree, unsigned flags);
+/* A plugin freed a tree (the host's tree_free, which has no context). */
 void app_tree_freed(struct gust_tree *tree);
 
 /* For reload.c: the rules and the pending changes of cfg, made as

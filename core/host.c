@@ -184,8 +184,8 @@ static struct gust_tree *h_tree_spawn(struct gust_ctx *ctx, const struct gust_sp
 {
 	struct gust_tree *t =
 	    ptree_spawn(ctx->app->ptrees, spec, ev, arg, ctx->err, sizeof ctx->err);
-	if (t)
-		app_tree_spawned(ctx, t, spec->flags);
+	if (t && ctx->kind == GUST_KIND_RUNNER)
+		ready_tree_spawned(&ctx->app->ready, t, spec->flags); /* the run's tree */
 	return t;
 }
 
@@ -193,6 +193,39 @@ static void h_tree_free(struct gust_tree *tree)
 {
 	app_tree_freed(tree);
 	ptree_free(tree);
+}
+
+/* A builder's lines are the build output's tail for hooks; a runner's go
+ * to the "log" readiness check. */
+static void h_output_line(struct gust_ctx *ctx, const char *line, size_t len)
+{
+	if (ctx->kind == GUST_KIND_BUILDER)
+		hooks_tail_add(&ctx->app->hooks, line, len);
+	else if (ctx->kind == GUST_KIND_RUNNER)
+		ready_line(&ctx->app->ready, line, len);
+}
+
+static bool h_output_wanted(struct gust_ctx *ctx)
+{
+	return ctx->kind == GUST_KIND_RUNNER && ready_wants_output(&ctx->app->ready);
+}
+
+/* A hook's request, named in the log as hook "NAME". */
+static int h_request(struct gust_ctx *ctx, bool rebuild)
+{
+	char by[96];
+	snprintf(by, sizeof by, "hook \"%s\"", ctx->plugin.desc->name);
+	return app_request(ctx->app, rebuild, STAGE_HOOK, by);
+}
+
+static int h_request_rebuild(struct gust_ctx *ctx)
+{
+	return h_request(ctx, true);
+}
+
+static int h_request_restart(struct gust_ctx *ctx)
+{
+	return h_request(ctx, false);
 }
 
 const struct gust_host app_host = {
@@ -227,8 +260,8 @@ const struct gust_host app_host = {
 	.tree_free = h_tree_free,
 	.opt_env = h_opt_env,
 	.tree_pids = ptree_members,
-	.output_line = app_output_line,
-	.output_wanted = app_output_wanted,
-	.request_rebuild = app_request_rebuild,
-	.request_restart = app_request_restart,
+	.output_line = h_output_line,
+	.output_wanted = h_output_wanted,
+	.request_rebuild = h_request_rebuild,
+	.request_restart = h_request_restart,
 };
