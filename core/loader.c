@@ -189,16 +189,16 @@ int plugin_open_file(struct plugin *p, const char *file, enum gust_kind kind, ch
 		         plugin_kind_name(d->kind), d->name, missing);
 		goto bad;
 	}
-	p->handle = h;
-	p->desc = d;
-	if (!(p->file = strdup(file))) {
+	char *copy = strdup(file);
+	if (!copy) {
 		snprintf(err, errlen, "%s: out of memory", file);
 		goto bad;
 	}
+	/* filled only here, all at once: a failure leaves p empty */
+	*p = (struct plugin){ .handle = h, .desc = d, .file = copy };
 	return 0;
 bad:
 	dlclose(h);
-	memset(p, 0, sizeof *p);
 	return -ENOEXEC;
 }
 
