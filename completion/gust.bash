@@ -37,7 +37,7 @@ _gust() {
 		cword=$COMP_CWORD
 	fi
 
-	local presets="go go-dlv c-make rust-cargo node python"
+	local presets="go go-dlv c-make c-cmake meson rust-cargo node python"
 
 	if [[ ${words[1]-} == ctl ]]; then
 		case $prev in
