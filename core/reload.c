@@ -10,13 +10,13 @@
 #include "app.h"
 #include "plugins.h"
 #include "changes.h"
+#include "confread.h"
 #include "filter.h"
 #include "ledger.h"
 #include "loop.h"
 #include "rules.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -30,7 +30,6 @@
 
 #define SETTLE_MS 50u
 #define POLL_MS 1000u
-#define MAX_CONFIG_BYTES (4u << 20)
 
 /* The sections a reload compares, and what each change does. */
 enum {
@@ -65,6 +64,7 @@ struct reload {
 	uint64_t timer;
 	struct stat st; /* polled: the last stat() */
 	char *seen;     /* the content last judged */
+	int read_error; /* the last read's -errno, said once */
 	size_t seen_len;
 	struct config **owned; /* the configs reloads made */
 	size_t nowned;
@@ -81,41 +81,19 @@ struct staged {
 	struct hooks hooks;
 };
 
-/* The whole file, NUL-terminated; NULL when it cannot be read (gone for
- * the moment of an editor's rename: the next event tells). */
-static char *read_all(const char *file, size_t *len)
+/* The whole file, NUL-terminated (config_read_file(): what is not a
+ * regular file is refused without being opened, so a named pipe put in its
+ * place cannot block gust); NULL when it cannot be read. Gone for the
+ * moment of an editor's rename is silent (the next event tells); anything
+ * else is said, once until the file reads again. */
+static char *read_config(struct reload *r, size_t *len)
 {
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap + 1);
-	ssize_t k = 1;
-	while (buf && k > 0 && n < MAX_CONFIG_BYTES) {
-		if (n == cap) {
-			char *nb = realloc(buf, 2 * cap + 1);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		k = read(fd, buf + n, cap - n);
-		if (k > 0)
-			n += (size_t)k;
-	}
-	close(fd);
-	if (buf && k < 0) {
-		free(buf);
-		return NULL;
-	}
-	if (buf) {
-		buf[n] = '\0';
-		*len = n;
-	}
-	return buf;
+	char *text = NULL, err[4096 + 128];
+	int e = config_read_file(r->file, &text, len, err, sizeof err);
+	if (e < 0 && e != -ENOENT && e != r->read_error)
+		log_msg(GUST_LOG_ERROR, STAGE_GUST, "%s; keeping the running config", err);
+	r->read_error = e < 0 ? e : 0;
+	return e < 0 ? NULL : text;
 }
 
 static unsigned changed_sections(const struct config *a, const struct config *b)
@@ -350,7 +328,7 @@ static void apply(struct reload *r)
 static void check(struct reload *r)
 {
 	size_t len = 0;
-	char *text = read_all(r->file, &len);
+	char *text = read_config(r, &len);
 	if (!text)
 		return;
 	if (r->seen && len == r->seen_len && memcmp(text, r->seen, len) == 0) {
@@ -465,7 +443,7 @@ struct reload *reload_start(struct app *app, const struct reload_src *src)
 	r->filter_cfg = r->rules_cfg = app->cfg;
 	const char *slash = strrchr(r->file, '/');
 	r->base = slash ? (char *)slash + 1 : r->file;
-	r->seen = read_all(file, &r->seen_len);
+	r->seen = read_config(r, &r->seen_len);
 	if (watch_dir(r) < 0)
 		r->timer = loop_timer_add(app->loop, POLL_MS, on_poll, r);
 	return r;

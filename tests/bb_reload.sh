@@ -2,8 +2,9 @@
 # The config reload: an edit of gust.json that adds an exclude takes
 # effect, one that changes the runner's args restarts the program with
 # them (no build), an invalid one keeps the running config and is said
-# once, and a later valid one applies; a config read from a pipe is said
-# not to be reloadable.
+# once, and a later valid one applies; a named pipe put in its place is
+# refused without blocking gust; a config read from a pipe is said not to
+# be reloadable.
 . "$GUST_SRCDIR/tests/lib.sh"
 
 P=$T/p
@@ -67,9 +68,18 @@ config '"gen"' three
 ok_run "a later valid edit applies" wait_for 20 grep -qx 's three' "$P/tmp/starts"
 is "$(log_count 'bogus_key')" 1 "each invalid content was said once"
 is "$(log_count 'keeping the running config')" 2 "one line for each"
+# ---- a named pipe put in the file's place: never opened (the open would
+# wait for a writer, and gust with it) ----
+n=$(lines builds)
+mkfifo "$T/fifo" && mv "$T/fifo" "$P/gust.json"
+ok_run "a named pipe in the config's place is said" \
+	wait_for 20 log_has 'not a regular file \(a named pipe\); keeping the running config'
+echo a5 >"$P/src/a.txt"
+ok_run "and gust goes on building" wait_for 20 has_lines builds $((n + 1))
 ok_run "gust is still running" gust_running
 stop_gust TERM
 is "$GUST_STATUS" 0 "gust exits 0"
+config '"gen"' three # a regular file again, for what follows
 
 # ---- a config from a pipe ----
 sed "s|\"tmp_dir\": \"tmp\"|\"root\": \"$P\", \"tmp_dir\": \"tmp\"|" "$P/gust.json" >"$T/piped.json"
