@@ -411,10 +411,14 @@ int loop_once(struct loop *loop, int timeout_ms)
 #endif
 	if (r < 0 && errno != EINTR)
 		return -errno;
+	/* From here until every fd's turn is over, io[i] must stay the entry
+	 * pfd[i + 1] was polled for: a removal only marks it dead (compacted
+	 * after), and an addition goes after nio. The signals' callbacks count:
+	 * a child's exit may close an fd and open another with its number. */
+	loop->dispatching = true;
 	if (r > 0 && loop->pfd[0].revents)
 		drain_signals(loop);
 	if (r > 0) {
-		loop->dispatching = true;
 		for (size_t i = 0; i < nio; i++) {
 			short re = loop->pfd[i + 1].revents;
 			if (!re || loop->io[i].dead || loop->io[i].fd != loop->pfd[i + 1].fd)
@@ -433,9 +437,9 @@ int loop_once(struct loop *loop, int timeout_ms)
 			}
 			loop->io[i].cb(loop->io[i].fd, ev, loop->io[i].arg);
 		}
-		loop->dispatching = false;
-		compact_io(loop);
 	}
+	loop->dispatching = false;
+	compact_io(loop);
 	run_timers(loop);
 	return 0;
 }

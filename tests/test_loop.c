@@ -187,6 +187,58 @@ START_TEST(test_child_exit_reported_and_reaped)
 }
 END_TEST
 
+/* A child's exit handled in the same wakeup as an fd's event: its callback
+ * removes and closes that fd and registers a new one, which gets the same
+ * number. The event was the old fd's: the new one's callback must not get
+ * it (it would read an empty pipe, or worse a blocking fd). */
+static int reuse_old, reuse_new, reuse_fd;
+static void reuse_old_cb(int fd, unsigned ev, void *arg)
+{
+	(void)fd, (void)ev, (void)arg;
+	reuse_old++;
+}
+static void reuse_new_cb(int fd, unsigned ev, void *arg)
+{
+	(void)fd, (void)ev, (void)arg;
+	reuse_new++;
+}
+static void reuse_exit_cb(pid_t pid, int status, void *arg)
+{
+	struct loop *loop = arg;
+	int p[2];
+	(void)pid, (void)status;
+	loop_io_del(loop, reuse_fd);
+	close(reuse_fd);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(p[0], reuse_fd); /* the lowest free number: the old one */
+	ck_assert_int_eq(loop_io_add(loop, p[0], GUST_IO_READ, reuse_new_cb, NULL), 0);
+}
+
+START_TEST(test_fd_reused_in_child_callback)
+{
+	struct loop *loop = loop_new();
+	int a[2];
+	reuse_old = reuse_new = 0;
+	ck_assert_int_eq(pipe(a), 0);
+	reuse_fd = a[0];
+	ck_assert_int_eq(write(a[1], "x", 1), 1);
+	ck_assert_int_eq(loop_io_add(loop, a[0], GUST_IO_READ, reuse_old_cb, NULL), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(loop_child_watch(loop, pid, reuse_exit_cb, loop), 0);
+	/* a zombie now (not reaped): its SIGCHLD is in the loop's pipe */
+	siginfo_t si;
+	ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	ck_assert_int_eq(loop_once(loop, 1000), 0);
+	ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), -1); /* reaped in that wakeup */
+	ck_assert_int_eq(reuse_old, 0);                    /* removed before its turn */
+	ck_assert_int_eq(reuse_new, 0);                    /* nothing came for it */
+	loop_free(loop);
+}
+END_TEST
+
 static int got_sig;
 static void on_sig(int sig, void *arg)
 {
@@ -229,6 +281,7 @@ int main(void)
 	tcase_add_test(tc, test_io_and_del_in_callback);
 	tcase_add_test(tc, test_paced_io_reads_in_batches);
 	tcase_add_test(tc, test_child_exit_reported_and_reaped);
+	tcase_add_test(tc, test_fd_reused_in_child_callback);
 	tcase_add_test(tc, test_signal_delivered_through_loop);
 	tcase_add_test(tc, test_run_until_quit);
 	suite_add_tcase(s, tc);
