@@ -21,7 +21,7 @@ core_libgustcore_la_SOURCES = \
 	core/changes.c core/changes.h \
 	core/changedfile.c core/changedfile.h \
 	core/ptree.c core/ptree.h core/ptree-internal.h \
-	core/procfs.c core/cgroup.c core/membership.c core/keep.c \
+	core/procfs.c core/cgroup.c core/membership.c core/exitwatch.c core/keep.c \
 	core/statefile.c core/spawn.c core/reaper.c \
 	core/listening.c core/listening.h \
 	core/probe.c core/probe.h \

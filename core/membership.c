@@ -17,7 +17,7 @@
 #define LOST_MS                                                                                    \
 	50u                   /* a reaper outliving its known members this long                    \
 	                         had a child no scan saw: read all of /proc */
-#define REFRESH_MAX_MS 16000u /* ...backing off to this while nothing changes */
+#define REFRESH_LAST_MS 4000u /* ...doubling while nothing changes, up to this: then none */
 #define INFLIGHT_MS 2000u     /* a fork is never this long between pid and /proc */
 #define COALESCE_MS 250u      /* views closer than this share a slot */
 #define FULL_EVERY_MS 60000u  /* all of /proc at least this often */
@@ -117,14 +117,16 @@ static void refresh_known(struct ptree_mgr *mgr)
 }
 
 /* After a scan: a changed membership goes to the state file and brings
- * the refresh back to REFRESH_MS; an unchanged one backs it off. */
+ * the refresh back to REFRESH_MS; an unchanged one backs it off, and past
+ * REFRESH_LAST_MS ends it (0) until the next change: a tree that has
+ * settled is not looked at again until something tells of a change. */
 static void membership_settled(struct ptree_mgr *mgr, bool changed)
 {
 	if (changed) {
 		mgr->refresh_ms = REFRESH_MS;
 		statefile_write(mgr);
-	} else if (mgr->refresh_ms < REFRESH_MAX_MS) {
-		mgr->refresh_ms *= 2;
+	} else if (mgr->refresh_ms) {
+		mgr->refresh_ms = mgr->refresh_ms * 2 > REFRESH_LAST_MS ? 0 : mgr->refresh_ms * 2;
 	}
 }
 
@@ -332,7 +334,7 @@ static int members_from(struct ptree_mgr *mgr, const struct attr *a, bool *chang
  *    plus the forks since).
  * Without a base, past that bound, once a minute, or when a counter cannot
  * be read, the scan reads all of /proc. */
-int membership_scan(struct ptree_mgr *mgr)
+static int scan(struct ptree_mgr *mgr)
 {
 	bool any = false;
 	for (struct gust_tree *t = mgr->trees; t; t = t->next)
@@ -404,6 +406,15 @@ int membership_scan(struct ptree_mgr *mgr)
 	else
 		mgr->nhist = 0;
 	membership_settled(mgr, changed);
+	return r;
+}
+
+int membership_scan(struct ptree_mgr *mgr)
+{
+	int r = scan(mgr);
+	for (struct gust_tree *t = mgr->trees; t; t = t->next)
+		if (ptree_live(t))
+			exitwatch_sync(t);
 	return r;
 }
 

@@ -203,6 +203,20 @@ static int sys_pidfd_signal(int fd, int sig)
 #endif
 }
 
+int procfs_pidfd(pid_t pid, unsigned long long start)
+{
+	struct pinfo pi;
+	int fd = sys_pidfd_open(pid);
+	if (fd < 0)
+		return -errno;
+	/* With the pidfd held, the check cannot be overtaken by reuse. */
+	if (procfs_stat(pid, &pi) < 0 || pi.start != start) {
+		close(fd);
+		return -ESRCH;
+	}
+	return fd;
+}
+
 /* Signal pid only if it is still the process that started at start. */
 int procfs_signal(pid_t pid, unsigned long long start, int sig)
 {

@@ -12,7 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define REFRESH_MS 2000u /* membership refresh while runs are up... */
+#define REFRESH_MS 2000u       /* membership refresh after a change... */
+#define REFRESH_KEPT_MS 16000u /* ...and while only kept processes are left */
 
 /* One process as seen in /proc. */
 struct pinfo {
@@ -68,6 +69,8 @@ struct gust_tree {
 	bool keep_off;         /* gust is exiting: keep nothing */
 	uint64_t keep_full_at; /* a full scan asked for before PH_KEPT, or 0 */
 	bool detached;         /* freed by its owner while PH_KEPT: the manager's now */
+	struct exitwatch *ew;  /* exitwatch.c: pidfds on members, EXITWATCH_MAX */
+	size_t nw;
 };
 
 /* What tells whether processes were created: the last pid allocated in
@@ -107,7 +110,7 @@ struct ptree_mgr {
 	size_t nhist;
 	uint64_t last_full;  /* when all of /proc was last read */
 	bool want_full;      /* the next scan reads all of /proc */
-	unsigned refresh_ms; /* PH_RUN refresh interval, REFRESH_MS.. */
+	unsigned refresh_ms; /* PH_RUN refresh interval, REFRESH_MS..; 0: settled */
 	unsigned long full_scans, delta_scans, quick_scans; /* for the tests and -vv */
 	void *child_stack; /* spawn_fork_fast()'s, CHILD_STACK bytes, mapped once */
 };
@@ -180,6 +183,14 @@ static inline bool ptree_reaper_alive(const struct gust_tree *t)
 	return t->reaper > 0 && !t->reaper_gone;
 }
 
+/* Does recovery after a SIGKILL need t's members in the state file?
+ * Only with a reaper and no cgroup: a cgroup's line names all of it, and
+ * a PID namespace dies with its init, which dies with gust. */
+static inline bool ptree_records_members(const struct gust_tree *t)
+{
+	return !t->cg && t->reaper > 0;
+}
+
 static inline bool ptree_keeping(const struct gust_tree *t)
 {
 	return t->keep && !t->keep_off;
@@ -194,6 +205,14 @@ void keep_free(struct gust_tree *t);
 void keep_mark(struct gust_tree *t);
 /* Is every member left one that is kept (and is there one)? */
 bool keep_only_kept(const struct gust_tree *t);
+
+/* ---- exitwatch.c: a member's exit wakes gust ---- */
+
+/* After a scan: hold a pidfd on each live member of t while it runs and
+ * records its members, none otherwise. */
+void exitwatch_sync(struct gust_tree *t);
+/* Close them all (t is released). */
+void exitwatch_clear(struct gust_tree *t);
 
 /* ---- ptree.c: the manager ---- */
 
@@ -218,6 +237,9 @@ int procfs_snap_add(struct snap *s, const struct pinfo *pi);
 void procfs_snap_sort(struct snap *s);
 /* Index of pid in a sorted snapshot, or -1. */
 long procfs_snap_find(const struct snap *s, pid_t pid);
+/* A pidfd (close-on-exec) on pid if it is still the process that started
+ * at start, or -errno. */
+int procfs_pidfd(pid_t pid, unsigned long long start);
 /* Signal pid only if it is still the process that started at start:
  * 0, -ESRCH or another -errno. */
 int procfs_signal(pid_t pid, unsigned long long start, int sig);

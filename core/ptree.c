@@ -61,22 +61,13 @@ void ptree_arm(struct ptree_mgr *mgr, unsigned ms)
 	mgr->timer_due = due;
 }
 
-/* Does a running tree need the periodic membership refresh? (A kept one
- * is refreshed anyway: its end is found by a scan that removes its
- * cgroup, which may still be busy when its reaper exits.) Its only use
- * while the tree runs is the state file's list of members, which
- * recovery needs when gust and the tree's reaper are both SIGKILLed (the
- * reaper's orphans then go to init). A tree in a cgroup is found through
- * the cgroup's line; in a PID namespace (no reaper) the kernel kills the
- * whole namespace with its init, which dies with gust (parent-death
- * signal): neither needs the list, so neither wakes gust while it runs.
- * No kernel interface reports forks to an unprivileged process, so the
- * refresh stays for containment "reaper" (see docs/DESIGN.md). */
-static bool needs_refresh(const struct gust_tree *t)
-{
-	return !t->cg && t->reaper > 0;
-}
-
+/* A running tree that records its members (ptree_records_members()) is
+ * refreshed after a change only (a spawn, a scan that found one, a
+ * member's exit: exitwatch.c), until it settled (membership_settled()):
+ * no kernel interface reports forks to an unprivileged process (see
+ * docs/DESIGN.md). A kept tree is refreshed anyway: its end is found by a
+ * scan that removes its cgroup, which may still be busy when its reaper
+ * exits. */
 static void reschedule(struct ptree_mgr *mgr)
 {
 	uint64_t now = loop_now_ms();
@@ -85,10 +76,12 @@ static void reschedule(struct ptree_mgr *mgr)
 		long d;
 		if (t->exit_pending || t->stopped_pending)
 			d = 0;
-		else if (t->phase == PH_RUN && !needs_refresh(t))
+		else if (t->phase == PH_RUN && (!ptree_records_members(t) || !mgr->refresh_ms))
 			continue;
-		else if (t->phase == PH_RUN || t->phase == PH_KEPT)
+		else if (t->phase == PH_RUN)
 			d = mgr->refresh_ms;
+		else if (t->phase == PH_KEPT)
+			d = mgr->refresh_ms ? mgr->refresh_ms : REFRESH_KEPT_MS;
 		else if (t->phase == PH_TERM) {
 			d = t->kill_at <= now ? 0 : (long)(t->kill_at - now);
 			if (d > (long)t->rescan_ms)
@@ -394,6 +387,11 @@ unsigned long ptree_mgr_quick_scans(const struct ptree_mgr *mgr)
 	return mgr->quick_scans;
 }
 
+bool ptree_mgr_idle(const struct ptree_mgr *mgr)
+{
+	return !mgr->timer;
+}
+
 bool ptree_mgr_incremental(const struct ptree_mgr *mgr)
 {
 	return membership_base(mgr) != NULL;
@@ -450,6 +448,7 @@ struct gust_tree *ptree_spawn(struct ptree_mgr *mgr, const struct gust_spawn *sp
 	mgr->trees = t;
 	mgr->refresh_ms = REFRESH_MS;
 	statefile_write(mgr);
+	exitwatch_sync(t);
 	reschedule(mgr);
 	return t;
 }
@@ -517,6 +516,7 @@ size_t ptree_members(const struct gust_tree *t, pid_t *out, size_t max)
 	/* as of now, not as of the last refresh: mostly a re-read of the
 	 * members, reading /proc only for what was created since */
 	(void)membership_scan(t->mgr);
+	reschedule(t->mgr); /* a change found starts the refresh again */
 	size_t n = 0;
 	for (size_t i = 0; ptree_live(t) && i < t->nm; i++) {
 		if (t->m[i].state == 'Z')
@@ -607,6 +607,7 @@ static void kill_sync(struct ptree_mgr *mgr, struct gust_tree *only)
 
 void ptree_release(struct gust_tree *t)
 {
+	exitwatch_clear(t);
 	ptree_tty_release(t);
 	reaper_report_close(t);
 	(void)cgroup_remove(t);

@@ -60,6 +60,9 @@ bool ptree_mgr_incremental(const struct ptree_mgr *mgr);
 /* Scans that re-read the members only, no fork having happened since the
  * scan before (or since a spawn that was the only fork). */
 unsigned long ptree_mgr_quick_scans(const struct ptree_mgr *mgr);
+/* Is no timer of the manager's armed (nothing of the trees will wake gust
+ * until the kernel tells of a change)? */
+bool ptree_mgr_idle(const struct ptree_mgr *mgr);
 
 struct gust_tree *ptree_spawn(struct ptree_mgr *mgr, const struct gust_spawn *spec,
                               const struct gust_tree_events *ev, void *arg, char *err,

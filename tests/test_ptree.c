@@ -791,17 +791,29 @@ static bool gone_or_zombie(pid_t pid)
 }
 
 /* The reaper recorded in a state file. */
-static pid_t state_reaper(const char *state)
+/* The first pid of the state file on a reaper's line ("r PID START") or,
+ * not reaper, a member's ("PID START") that is want, or any if want is 0;
+ * or 0. */
+static pid_t state_line(const char *state, bool reaper, pid_t want)
 {
 	FILE *fp = fopen(state, "r");
 	char line[256];
 	long pid = 0;
-	while (fp && fgets(line, sizeof line, fp))
-		if (sscanf(line, "r %ld", &pid) == 1)
+	while (fp && fgets(line, sizeof line, fp)) {
+		const char *at = reaper ? line + 2 : line;
+		bool kind = reaper ? !strncmp(line, "r ", 2) : line[0] >= '0' && line[0] <= '9';
+		if (kind && sscanf(at, "%ld", &pid) == 1 && (!want || pid == (long)want))
 			break;
+		pid = 0;
+	}
 	if (fp)
 		fclose(fp);
 	return (pid_t)pid;
+}
+
+static pid_t state_reaper(const char *state)
+{
+	return state_line(state, true, 0);
 }
 
 /* A "gust" in a child process spawns a tree, records it, and is SIGKILLed.
@@ -1407,6 +1419,103 @@ START_TEST(test_pidns_stop_is_graceful)
 }
 END_TEST
 
+/* No scan of any kind for 3 s (past REFRESH_MS, when a refresh would
+ * have scanned); then t, still alive, stops and is freed with f. */
+static void no_scan_then_stop(struct fx *f, struct gust_tree *t, struct rec *r)
+{
+	unsigned long full0, delta0, full1, delta1;
+	ptree_mgr_scans(f->mgr, &full0, &delta0);
+	unsigned long q0 = ptree_mgr_quick_scans(f->mgr);
+	uint64_t until = loop_now_ms() + 3000;
+	while (loop_now_ms() < until)
+		loop_once(f->loop, (int)(until - loop_now_ms()));
+	ptree_mgr_scans(f->mgr, &full1, &delta1);
+	ck_assert_uint_eq(full1, full0);
+	ck_assert_uint_eq(delta1, delta0);
+	ck_assert_uint_eq(ptree_mgr_quick_scans(f->mgr), q0);
+	ck_assert(ptree_alive(t));
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 10000), 0);
+	ck_assert(run_until(f->loop, &r->stopped, 15000));
+	ptree_free(t);
+	fx_fini(f);
+}
+
+/* Run the loop until the manager has no timer armed: the refresh after
+ * the spawn (2 s, then 4 s later) found nothing new and ended. */
+static void wait_settled(struct fx *f)
+{
+	uint64_t deadline = loop_now_ms() + 12000;
+	while (!ptree_mgr_idle(f->mgr) && loop_now_ms() < deadline)
+		ck_assert_int_eq(loop_once(f->loop, 50), 0);
+	ck_assert_msg(ptree_mgr_idle(f->mgr), "the refresh still runs after 12 s");
+}
+
+/* A running tree in containment "reaper" is refreshed after a change
+ * only (the state file's members, for recovery), and once it has settled
+ * nothing wakes gust for it. Bug: the refresh ran every 2 s, backing off
+ * to 16 s, for as long as the tree ran. */
+START_TEST(test_reaper_run_settles)
+{
+	struct fx f;
+	fx_init(&f);
+	const char *argv[] = { f.shape, "pause", NULL };
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn(&f, argv, NULL, &r);
+	pid_t pids[32];
+	ck_assert_int_eq(wait_pids(&f, pids, 1), 1);
+	/* 2 s after the spawn, then 4 s later, finding nothing new each time */
+	wait_settled(&f);
+	no_scan_then_stop(&f, t, &r);
+}
+END_TEST
+
+/* Is pid a member's line of the state file? */
+static bool state_records(const char *state, pid_t pid)
+{
+	return state_line(state, false, pid) == pid;
+}
+
+/* A member's exit re-parents its children to the reaper without a word
+ * to gust; the pidfd gust holds on the member wakes it, and the scan
+ * records them in the state file, for the recovery after gust and the
+ * reaper are both SIGKILLed. Here a settled tree's member (Q) starts a
+ * double-forked daemon (R, then D) and exits: D, created after the last
+ * scan, is recorded at once. Bug: with the refresh over, D was recorded
+ * only at the next change, or never. */
+START_TEST(test_member_exit_is_recorded)
+{
+	struct fx f;
+	fx_init(&f);
+	char flag[320];
+	snprintf(flag, sizeof flag, "%s/go", f.dir);
+	/* P (pause, never reaps) and its child Q, which awaits the flag */
+	const char *argv[] = {
+		"/bin/sh", "-c", "\"$0\" await \"$1\" daemon pause & exec \"$0\" pause",
+		f.shape,   flag, NULL
+	};
+	struct rec r = { 0 };
+	struct gust_tree *t = spawn(&f, argv, NULL, &r);
+	pid_t pids[32];
+	ck_assert_int_eq(wait_pids(&f, pids, 2), 2);
+	wait_settled(&f);
+	uint64_t deadline;
+	FILE *fp = fopen(flag, "w");
+	ck_assert_ptr_nonnull(fp);
+	fclose(fp);
+	ck_assert_int_eq(wait_pids(&f, pids, 4), 4);
+	pid_t d = pids[3];
+	deadline = loop_now_ms() + 1500; /* under REFRESH_MS */
+	while (!state_records(f.state, d) && loop_now_ms() < deadline)
+		ck_assert_int_eq(loop_once(f.loop, 20), 0);
+	ck_assert_msg(state_records(f.state, d), "the daemon (pid %ld) is not recorded", (long)d);
+	ck_assert_int_eq(ptree_stop(t, SIGTERM, 10000), 0);
+	ck_assert(run_until(f.loop, &r.stopped, 15000));
+	ck_assert(gone_or_zombie(d));
+	ptree_free(t);
+	fx_fini(&f);
+}
+END_TEST
+
 /* A running tree in a PID namespace wakes gust for nothing: recovery does
  * not need its members recorded (the namespace dies with its init, and the
  * init with gust), so no membership refresh runs while it is up. Bug: the
@@ -1421,22 +1530,7 @@ START_TEST(test_pidns_run_needs_no_refresh)
 	struct gust_tree *t = pidns_spawn(&f, argv, &r);
 	pid_t pids[32];
 	ck_assert_int_eq(wait_pids(&f, pids, 2), 2);
-	unsigned long full0, delta0, full1, delta1;
-	ptree_mgr_scans(f.mgr, &full0, &delta0);
-	unsigned long q0 = ptree_mgr_quick_scans(f.mgr);
-	/* past REFRESH_MS, when the refresh would have scanned */
-	uint64_t until = loop_now_ms() + 3000;
-	while (loop_now_ms() < until)
-		loop_once(f.loop, (int)(until - loop_now_ms()));
-	ptree_mgr_scans(f.mgr, &full1, &delta1);
-	ck_assert_uint_eq(full1, full0);
-	ck_assert_uint_eq(delta1, delta0);
-	ck_assert_uint_eq(ptree_mgr_quick_scans(f.mgr), q0);
-	ck_assert(ptree_alive(t));
-	ck_assert_int_eq(ptree_stop(t, SIGTERM, 10000), 0);
-	ck_assert(run_until(f.loop, &r.stopped, 15000));
-	ptree_free(t);
-	fx_fini(&f);
+	no_scan_then_stop(&f, t, &r);
 }
 END_TEST
 
@@ -1545,6 +1639,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_child_gets_clean_signals_group_and_devnull);
 	tcase_add_loop_test(tc, test_recover_after_sigkill, 0, 2);
 	tcase_add_test(tc, test_recover_leaves_a_live_gust_alone);
+	tcase_add_test(tc, test_reaper_run_settles);
+	tcase_add_test(tc, test_member_exit_is_recorded);
 	tcase_add_test(tc, test_recover_ignores_older_processes);
 	tcase_add_test(tc, test_two_trees_are_independent);
 	tcase_add_test(tc, test_free_and_spawn_from_stopped);
