@@ -19,6 +19,7 @@
 
 #define BACKOFF_MIN_MS 5u
 #define BACKOFF_MAX_MS 200u
+#define BACKOFF_SHARE 4u /* ...or a quarter of the time waited, if longer */
 #define TIMEOUT_DEFAULT_MS 30000u
 #define HTTP_ATTEMPT_MS 2000L /* one request's bound; then it is retried */
 #define MAX_PIDS 256
@@ -31,6 +32,7 @@ struct probe {
 	probe_done_fn done;
 	void *arg;
 	unsigned backoff;
+	uint64_t started; /* loop_now_ms() at probe_start() */
 	uint64_t retry_timer, deadline_timer;
 	int fd; /* PROBE_TCP: the connect in progress, or -1 */
 	/* PROBE_HTTP */
@@ -202,9 +204,16 @@ static void finish(struct probe *p, enum probe_result r, const char *what)
 		done(p->arg, r, what);
 }
 
+/* The next attempt: 5 ms after the first, doubling to 200 ms, and once
+ * the check has waited longer than 800 ms, a quarter of the time waited,
+ * so that a program that never gets ready costs a few wake-ups per
+ * ready_timeout_ms, not one per 200 ms, and one that does is seen at most
+ * a quarter late. */
 static void retry_later(struct probe *p)
 {
-	p->retry_timer = loop_timer_add(p->loop, p->backoff, attempt, p);
+	uint64_t share = (loop_now_ms() - p->started) / BACKOFF_SHARE;
+	unsigned ms = share > p->backoff ? (unsigned)share : p->backoff;
+	p->retry_timer = loop_timer_add(p->loop, ms, attempt, p);
 	p->backoff = p->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff * 2;
 }
 
@@ -435,6 +444,7 @@ struct probe *probe_start(struct loop *loop, const struct probe_spec *spec, prob
 		             .done = done,
 		             .arg = arg,
 		             .backoff = BACKOFF_MIN_MS,
+		             .started = loop_now_ms(),
 		             .fd = -1 };
 	if (spec->kind == PROBE_HTTP && http_setup(p) < 0) {
 		probe_free(p);

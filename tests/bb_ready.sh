@@ -42,6 +42,40 @@ ok "$(kill -0 "$(program_pids | head -n 1)" 2>/dev/null; echo $?)" "never ready:
 stop_gust TERM
 is "$(log_count 'not ready after')" 1 "never ready: warned once"
 
+# ---- what wakes gust: a check that keeps failing backs off; a run that
+# is ready and settled wakes gust for nothing. Counted, not timed: gust's
+# voluntary context switches (each return from its poll) in a window. ----
+has_program() { [ -n "$(program_pids)" ]; }
+wakes() {
+	cat /proc/"$GUST_PID"/task/*/status 2>/dev/null |
+		awk '/^voluntary_ctxt_switches:/ { n += $2 } END { print n + 0 }'
+}
+project never2 "\"bin\": \"$SHAPE\", \"args\": [\"pause\"], \"ready_timeout_ms\": 10000"
+start_gust "$P"
+ok_run "never ready, backing off: the program runs" wait_for 20 has_program
+sleep 2 # the window: from 2 s to 5 s of the check (a window, not a wait)
+w0=$(wakes)
+sleep 3
+w1=$(wakes)
+# every 200 ms, as it was: 15 in those 3 s; a quarter of the time waited: 4
+ok "$([ $((w1 - w0)) -le 8 ]; echo $?)" \
+	"never ready: the check backs off past 200 ms ($((w1 - w0)) wake-ups in 3 s, at most 8)"
+stop_gust TERM
+
+PORT=$(free_port)
+project idle "\"bin\": \"$SHAPE\", \"args\": [\"serve\", \"$PORT\", \"i\"]"
+start_gust "$P"
+ok_run "ready and idle: the run is ready" wait_for 20 log_has 'run: started, ready in'
+# The window: from past the membership refresh after the start (2 s,
+# then 4 s later) to 15 s, past the refresh at 14 s that ran as long as
+# the run did (every 2 s backing off to 16 s).
+sleep 8
+w0=$(wakes)
+sleep 7
+w1=$(wakes)
+is "$((w1 - w0))" 0 "ready and idle: gust does not wake in 7 s"
+stop_gust TERM
+
 # ---- a program that exits before it is ready ----
 project quits "\"bin\": \"$SHAPE\", \"args\": [\"exit\", \"3\"]"
 start_gust "$P"
