@@ -20,6 +20,13 @@
 #                and 100,000 files
 #   5. teardown  stop request -> tree gone: cooperative, SIGTERM-ignoring,
 #                50-process tree
+#   6. proxy     the livereload hook's proxy in front of a small Go app:
+#                wrk's p50, p99 and requests/s directly and through the
+#                proxy, for an HTML page ("html": the script goes in) and
+#                a JSON answer ("json": passed through), and the latency
+#                the proxy adds at p50; and write of the Go source -> the
+#                "reload" event -> the page through the proxy shows the
+#                new text (needs wrk, go and the hook-livereload plugin)
 #
 # Prints a table (median, min, max of several runs) and writes the same as
 # JSON to bench/results.json. Everything happens in a temporary directory
@@ -31,7 +38,11 @@
 # (skip the 100,000 file case and run each case 3 times), BENCH_DEBOUNCE_MS
 # (gust's watch.debounce_ms; default unset: gust's default), BENCH_WARMUP (3: seconds gust runs
 # before the first timed edit), BENCH_ONLY (the sections to run,
-# of: overhead spawn ready storm idle scale teardown; default all), CC.
+# of: overhead spawn ready storm idle scale teardown proxy; default all),
+# BENCH_PROXY_SECS (5, 3 with BENCH_QUICK: each wrk run), BENCH_PROXY_CONNS
+# ("1 8": wrk's connections, one case each), BENCH_PROXY_EDITS (4 x RUNS),
+# BENCH_GOCACHE (Go's build cache; default a new one in the temporary
+# directory), CC.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
 export LC_ALL=C
@@ -595,7 +606,7 @@ T_START=$(now_us)
 # ======================================================================
 # 1. overhead: write -> new program's first instruction (minus a set debounce)
 # ======================================================================
-want overhead && echo "bench: 1/5 overhead" >&2
+want overhead && echo "bench: 1/6 overhead" >&2
 overhead_case() { # TOOL|gust WATCHER
 	local who=$1 w=${2:-} root=$W/ov-root stamps=$W/ov-stamps vals=() i n t0 t1
 	rm -rf "$root" "$stamps"; mkdir -p "$root"
@@ -720,7 +731,7 @@ spawn_case() {
 	record restart "old program exited->fork of new" gust ms "" $(awk '$5 != "-" { print $5 }' <<<"$out")
 }
 if want spawn; then
-	echo "bench: 1b/5 spawn (fork -> exec)" >&2
+	echo "bench: 1b/6 spawn (fork -> exec)" >&2
 	spawn_case
 fi
 
@@ -791,7 +802,7 @@ ready_case() { # CHECK (listen|http)
 	record ready "server, $check: wakeups to ready" gust count "" "${wakes[@]}"
 }
 if want ready; then
-	echo "bench: 1c/5 ready (write -> the new server is ready)" >&2
+	echo "bench: 1c/6 ready (write -> the new server is ready)" >&2
 	ready_case listen
 	ready_case http
 fi
@@ -799,7 +810,7 @@ fi
 # ======================================================================
 # 2. storm: N files written in one burst -> builds, time until settled
 # ======================================================================
-want storm && echo "bench: 2/5 event storm" >&2
+want storm && echo "bench: 2/6 event storm" >&2
 settled() { # BUILDS STAMPS EXTRA: no new build for 1 s, a run per build
 	local b s
 	count_lines "$1"; b=$NLINES
@@ -865,7 +876,7 @@ done
 # ======================================================================
 # 3. idle: CPU and RSS watching 10,000 files in 1,000 directories
 # ======================================================================
-want idle && echo "bench: 3/5 idle (${IDLE_SECS} s per case)" >&2
+want idle && echo "bench: 3/6 idle (${IDLE_SECS} s per case)" >&2
 IDLE_ROOT=$W/idle-root
 # WHO [WATCHER [off]]: with "off", gust's runner has "ready": false, as
 # for a program that never listens (the bench's does not: at the defaults
@@ -918,7 +929,7 @@ fi
 # ======================================================================
 # 4. scale: start-up until changes are detected, and RSS
 # ======================================================================
-want scale && echo "bench: 4/5 scale" >&2
+want scale && echo "bench: 4/6 scale" >&2
 # Write the probe every PROBE_MS (more than the debounce window, so each
 # write can trigger a build) until the program starts; remember each write.
 PROBE_MS=25
@@ -1021,7 +1032,7 @@ rm -rf "$W/sc-root"
 # ======================================================================
 # 5. teardown: stop request (SIGTERM to gust) -> the whole tree gone
 # ======================================================================
-want teardown && echo "bench: 5/5 teardown" >&2
+want teardown && echo "bench: 5/6 teardown" >&2
 TD_DELAY=500
 teardown_case() { # NAME ARGS_JSON PIDFILE|-
 	local name=$1 args=$2 pidfile=$3 root=$W/td-root stamps=$W/td-stamps r t0 pids vals=()
@@ -1050,6 +1061,247 @@ if want teardown; then
 	teardown_case "ignores SIGTERM (kill_delay ${TD_DELAY} ms)" \
 		"[\"stamp\", \"$W/td-stamps\", \"ignore-term\"]" -
 	teardown_case "tree of 50 processes" "[\"tree\", \"50\", \"$W/td-pids\"]" "$W/td-pids"
+fi
+
+# ======================================================================
+# 6. proxy: the livereload hook's proxy against direct access to the app
+# ======================================================================
+# The app is a small Go net/http server (built once by gust's shell
+# builder, run by gust, on loopback), with the livereload hook in front.
+# wrk (one thread, the same connections and duration for both) loads the
+# app directly and through the proxy, alternately, for a small HTML page
+# ("html": the proxy injects its script) and a small JSON answer ("json":
+# passed through): wrk's median and p99 latency and requests/s,
+# and the latency the proxy adds at p50, per run. Then the edit: a Python
+# client holds the event stream (/__gust/events) open, writes the Go
+# source with a new text, waits for the "reload" event and fetches the
+# page through the proxy until it shows the new text: write -> reload
+# event -> new page, over PROXY_EDITS edits (each one a go build).
+# ----------------------------------------------------------------------
+PROXY_SECS=${BENCH_PROXY_SECS:-5}
+[ "$QUICK" = 1 ] && PROXY_SECS=${BENCH_PROXY_SECS:-3}
+PROXY_CONNS=${BENCH_PROXY_CONNS:-1 8}
+PROXY_EDITS=${BENCH_PROXY_EDITS:-$((RUNS * 4))}
+
+# The event-stream client (standard library only).
+cat >"$W/lrclient.py" <<'EOF'
+import http.client, os, sys, time
+
+def get(port, path):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.read().decode("utf-8", "replace")
+    finally:
+        c.close()
+
+def wait_page(port, text, secs):
+    """Until GET / through port shows text, at most secs."""
+    end = time.time() + secs
+    while time.time() < end:
+        try:
+            if text in get(port, "/")[1]:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return False
+
+def next_event(stream):
+    name = None
+    for raw in stream:
+        line = raw.decode().rstrip("\r\n")
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line == "" and name:
+            return name
+    raise EOFError("the event stream ended")
+
+def edits(port, src, n, gap):
+    """n edits of src; each prints "write reload page" (realtime µs)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    c.request("GET", "/__gust/events")
+    stream = c.getresponse()
+    if next_event(stream) != "hello":
+        raise SystemExit("no hello on the event stream")
+    for i in range(1, n + 1):
+        text = "edit %d of %d" % (i, n)
+        t0 = time.time()
+        with open(src, "w") as f:
+            f.write('package main\n\nconst message = "%s"\n' % text)
+        while True:
+            ev = next_event(stream)
+            if ev == "reload":
+                break
+            if ev == "build-failed":
+                raise SystemExit("the build failed at edit %d" % i)
+        t1 = time.time()
+        while text not in get(port, "/")[1]:
+            if time.time() - t1 > 10:
+                raise SystemExit("edit %d: reloaded, but no new page in 10 s" % i)
+        t2 = time.time()
+        print("%d %d %d" % (t0 * 1e6, t1 * 1e6, t2 * 1e6), flush=True)
+        time.sleep(gap)
+
+if sys.argv[1] == "wait":
+    sys.exit(0 if wait_page(int(sys.argv[2]), sys.argv[3], float(sys.argv[4])) else 1)
+elif sys.argv[1] == "get":
+    status, body = get(int(sys.argv[2]), sys.argv[3])
+    print(status)
+    sys.stdout.write(body)
+elif sys.argv[1] == "edits":
+    edits(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
+EOF
+
+# px_app ROOT: the app's source (the page's text is in msg.go).
+px_app() {
+	mkdir -p "$1"
+	cat >"$1/go.mod" <<'EOF'
+module example.com/benchapp
+
+go 1.19
+EOF
+	cat >"$1/msg.go" <<'EOF'
+package main
+
+const message = "hello"
+EOF
+	cat >"$1/main.go" <<'EOF'
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+)
+
+const page = `<!doctype html><html><head><title>bench</title></head>
+<body><h1 id="msg">%s</h1><p>A small page of the bench's app.</p></body></html>
+`
+
+func main() {
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, page, message)
+	})
+	http.HandleFunc("/data", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, "{\"message\":%q}\n", message)
+	})
+	if err := http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), nil); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+EOF
+}
+
+# px_wrk URL CONNS: one wrk run; "p50_ms p99_ms req/s" in $WRK, or returns 1
+# (with the reason in $WRK).
+px_wrk() {
+	local out
+	out=$(wrk -t1 -c"$2" -d"${PROXY_SECS}s" --latency "$1" 2>&1) || { WRK="wrk failed: $out"; return 1; }
+	WRK=$(awk '
+		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0
+		                 if (v ~ /s$/) return v * 1000; return v }
+		$1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
+		$1 == "Requests/sec:" { rps = $2 }
+		/Non-2xx|Socket errors/ { bad = bad $0 }
+		END { if (bad != "" || p50 == "" || rps == "") { print "wrk: " bad; exit 1 }
+		      printf "%.3f %.3f %.0f\n", p50, p99, rps }' <<<"$out") || return 1
+}
+
+proxy_load() { # NAME PATH CONNS
+	local name=$1 path=$2 conns=$3 r who url p50 p99 rps
+	local -A P50 P99 RPS
+	local added=()
+	for ((r = 1; r <= RUNS; r++)); do
+		# alternate which goes first, so neither always has the warmer caches
+		local order="direct proxy"
+		[ $((r % 2)) = 0 ] && order="proxy direct"
+		for who in $order; do
+			url=http://127.0.0.1:$PX_APORT$path
+			[ "$who" = proxy ] && url=http://127.0.0.1:$PX_PPORT$path
+			if ! px_wrk "$url" "$conns"; then
+				note "proxy/$name, $conns conn, $who: $WRK"
+				return
+			fi
+			read -r p50 p99 rps <<<"$WRK"
+			P50[$who]+="$p50 " P99[$who]+="$p99 " RPS[$who]+="$rps "
+			[ "$who" = proxy ] && PX_LAST_P50=$p50
+			[ "$who" = direct ] && PX_LAST_DIRECT=$p50
+		done
+		added+=("$(awk -v p="$PX_LAST_P50" -v d="$PX_LAST_DIRECT" 'BEGIN { printf "%.1f", (p - d) * 100 / d }')")
+	done
+	for who in direct proxy; do
+		local tool=gust
+		[ "$who" = direct ] && tool=none
+		record proxy "$name, ${conns} conn: $who p50" "$tool" ms "" ${P50[$who]}
+		record proxy "$name, ${conns} conn: $who p99" "$tool" ms "" ${P99[$who]}
+		record proxy "$name, ${conns} conn: $who req/s" "$tool" req/s "" ${RPS[$who]}
+	done
+	record proxy "$name, ${conns} conn: added at p50" gust % "<10 %" "${added[@]}"
+}
+
+proxy_case() {
+	local root=$W/px-root log=$W/px.log c out
+	command -v wrk >/dev/null || { note "proxy: wrk not installed, the proxy is not measured"; return; }
+	command -v go >/dev/null || { note "proxy: go not installed, no app to put the proxy in front of"; return; }
+	have_plugin hook-livereload || { note "proxy: no hook-livereload plugin (built without libmicrohttpd?)"; return; }
+	command -v air >/dev/null || note "air: not installed (it is neither a Debian nor an npm package), its proxy is not compared"
+	rm -rf "$root"; px_app "$root"
+	PX_APORT=$("$H" freeport) && PX_PPORT=$("$H" freeport) || die "no free port"
+	[ "$PX_PPORT" = "$PX_APORT" ] && PX_PPORT=$("$H" freeport)
+	cat >"$W/px.json" <<EOF
+{
+  "root": "$root",
+  "tmp_dir": "$W/gust-tmp",
+  "watch": { "include_ext": ["go"], $DEBOUNCE_LINE "gitignore": false },
+  "log": { "color": "never" },
+  "watcher": { "plugin": "$DEFAULT_WATCHER" },
+  "builder": { "plugin": "shell", "cmd": "go build -o app ." },
+  "runner": { "plugin": "plain", "bin": "$root/app", "env": { "PORT": "$PX_APORT" } },
+  "hooks": [ { "plugin": "livereload", "proxy_port": $PX_PPORT, "app_port": $PX_APORT } ]
+}
+EOF
+	# everything go writes stays under $W (BENCH_GOCACHE: a cache to reuse)
+	export GOCACHE=${BENCH_GOCACHE:-$W/go/cache} GOPATH=$W/go/path GOENV=off \
+		GOFLAGS=-mod=mod GOTOOLCHAIN=local GOPROXY=off GOTELEMETRY=off
+	start_gust "$W/px.json" "$log"
+	if ! python3 "$W/lrclient.py" wait "$PX_PPORT" hello 120; then
+		note "proxy: the app never answered through the proxy ($(tail -n 3 "$log" | tr '\n' ' '))"
+		stop_gust
+		return
+	fi
+	# the two paths are what they are meant to be
+	out=$(python3 "$W/lrclient.py" get "$PX_PPORT" /)
+	[[ $out == *data-gust-livereload* ]] || note "proxy: the page through the proxy has no script"
+	out=$(python3 "$W/lrclient.py" get "$PX_PPORT" /data)
+	[[ $out == *data-gust-livereload* ]] && note "proxy: the JSON answer got the script"
+	for c in $PROXY_CONNS; do
+		proxy_load html / "$c"
+		proxy_load json /data "$c"
+	done
+	local w=() rl=() pg=() t0 t1 t2
+	while read -r t0 t1 t2; do
+		w+=("$(us_to_ms $((t2 - t0)))") rl+=("$(us_to_ms $((t1 - t0)))") pg+=("$(us_to_ms $((t2 - t1)))")
+	done < <(python3 "$W/lrclient.py" edits "$PX_PPORT" "$root/msg.go" "$PROXY_EDITS" 0.2 2>"$W/px-edits.err")
+	[ ${#w[@]} = "$PROXY_EDITS" ] ||
+		note "proxy/edits: ${#w[@]} of $PROXY_EDITS measured ($(tail -n 1 "$W/px-edits.err"))"
+	# the builds' own time, as gust logs it ("build: ok in N ms"), for the
+	# same edits (the first build is the start's)
+	local b=()
+	mapfile -t b < <(sed -n 's/.*build: ok in \([0-9]*\) ms.*/\1/p' "$log" | tail -n +2)
+	stop_gust
+	record proxy "edit: write->reload event" gust ms "" "${rl[@]}"
+	record proxy "edit: reload event->new page" gust ms "" "${pg[@]}"
+	record proxy "edit: write->page shows new text" gust ms "" "${w[@]}"
+	record proxy "edit: go build (gust's log)" none ms "" "${b[@]}"
+}
+if want proxy; then
+	echo "bench: 6/6 proxy (the livereload hook against direct access)" >&2
+	proxy_case
 fi
 
 # ======================================================================
