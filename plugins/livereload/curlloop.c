@@ -3,7 +3,10 @@
 
 #include "curlloop.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 /* A socket libcurl asked the loop to watch, and whether its owner also
  * wants to know when it is writable. */
@@ -14,6 +17,7 @@ struct sock {
 	void (*cb)(void *); /* the owner's callback */
 	void *arg;
 	bool registered;
+	bool fresh; /* libcurl set its interest during this drive */
 	struct sock *next;
 };
 
@@ -48,11 +52,30 @@ static void forget(struct lr_curl *c, struct sock *s)
 /* Register, change or drop the loop's watch to match both interests. */
 static void sync_watch(struct lr_curl *c, struct sock *s);
 
+/* Acknowledge what libcurl read from the app at once, not after the
+ * kernel's delayed-ACK timer (40 ms): an app that writes one answer in
+ * pieces (Python's http.server: the head, then the body) with Nagle's
+ * algorithm on sends the next piece only once the one before is
+ * acknowledged, which on a kept-alive connection would stall each answer
+ * that long. What may have been read: from the socket the loop reported,
+ * and from any socket libcurl (re)armed in this drive (it reads at once
+ * after sending a request on a reused connection). */
+static void ack_reads(struct lr_curl *c, curl_socket_t fd)
+{
+	static const int one = 1;
+	for (struct sock *s = c->socks; s; s = s->next) {
+		if ((s->fresh || s->fd == fd) && (s->curl_ev & GUST_IO_READ))
+			setsockopt(s->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+		s->fresh = false;
+	}
+}
+
 static void drive(struct lr_curl *c, curl_socket_t fd, int mask)
 {
 	int running, left;
 	CURLMsg *m;
 	curl_multi_socket_action(c->multi, fd, mask, &running);
+	ack_reads(c, fd);
 	while ((m = curl_multi_info_read(c->multi, &left)))
 		if (m->msg == CURLMSG_DONE) {
 			struct lr_xfer *x = NULL;
@@ -113,6 +136,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 	}
 	s->curl_ev =
 	    (what & CURL_POLL_IN ? GUST_IO_READ : 0) | (what & CURL_POLL_OUT ? GUST_IO_WRITE : 0);
+	s->fresh = true;
 	sync_watch(c, s);
 	return 0;
 }
