@@ -437,6 +437,20 @@ static enum MHD_Result respond(struct lr_req *r)
 	struct MHD_Response *resp;
 	if (r->upgrade && r->status == 101) {
 		resp = MHD_create_response_for_upgrade(lr_relay_upgraded, r);
+	} else if (r->done && r->rc == CURLE_OK && !r->head && r->status != 204 &&
+	           r->status != 304) {
+		/* the whole answer is here (the usual case for a small one):
+		 * from a buffer, libmicrohttpd sends head and body in one
+		 * write, where a callback's body goes in writes of its own,
+		 * each a turn of the loop later */
+		size_t n = lr_inject_ready(r->inj);
+		char *buf = malloc(n ? n : 1);
+		if (!buf)
+			return MHD_NO;
+		n = lr_inject_read(r->inj, buf, n);
+		resp = MHD_create_response_from_buffer(n, buf, MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			free(buf);
 	} else {
 		curl_off_t cl = -1;
 		uint64_t size = MHD_SIZE_UNKNOWN;
