@@ -1,5 +1,5 @@
 #!/bin/bash
-# `make bench` keeps working: the harness (bench/run.sh) runs three of its
+# `make bench` keeps working: the harness (bench/run.sh) runs four of its
 # sections once, writes JSON with a number for every case it measured,
 # and leaves no process and no temporary tree behind. Timings are not
 # judged here: they are what the harness is for.
@@ -7,7 +7,8 @@
 
 out=$T/results.json
 (cd "$GUST_BUILDDIR" && exec env TMPDIR="$T" GUST_TEST_MARK="$GUST_TEST_MARK" \
-	BENCH_ONLY="overhead ready teardown" BENCH_RUNS=1 BENCH_WARMUP=1 BENCH_OUT="$out" \
+	BENCH_ONLY="overhead ready teardown proxy" BENCH_RUNS=1 BENCH_WARMUP=1 BENCH_OUT="$out" \
+	BENCH_PROXY_SECS=1 BENCH_PROXY_CONNS=1 BENCH_PROXY_EDITS=1 \
 	bash "$GUST_SRCDIR/bench/run.sh") >"$T/bench.log" 2>&1 </dev/null
 is "$?" 0 "the harness exits 0"
 ok_run "it wrote its results" test -s "$out"
@@ -24,7 +25,12 @@ want = [("overhead", "write->first instr, build true (inotify)", "gust"),
         ("ready", "server, http: wakeups to ready", "gust"),
         ("teardown", "cooperative program", "gust"),
         ("teardown", "ignores SIGTERM (kill_delay 500 ms)", "gust"),
-        ("teardown", "tree of 50 processes", "gust")]
+        ("teardown", "tree of 50 processes", "gust"),
+        ("proxy", "html, 1 conn: direct p50", "none"),
+        ("proxy", "html, 1 conn: proxy p50", "gust"),
+        ("proxy", "html, 1 conn: added at p50", "gust"),
+        ("proxy", "json, 1 conn: proxy req/s", "gust"),
+        ("proxy", "edit: write->page shows new text", "gust")]
 rows = {(r["bench"], r["case"], r["tool"]): r for r in d["results"]}
 bad = [w for w in want
        if w not in rows or not isinstance(rows[w]["median"], (int, float))
