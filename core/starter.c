@@ -1,8 +1,9 @@
 /* starter.c - the socket hand-off mode of `gust init` (--sockets): the
  * starter servers it writes beside the config, for the presets whose
  * language takes an inherited listening socket in one line of its standard
- * library (Go, Python, Node). The texts carry @HOST@ and @PORT@ for the
- * address of the fallback listen. */
+ * library (Go, Python, Node). Each serves a page at / with a stylesheet,
+ * static/style.css, written beside it. The texts carry @HOST@ and @PORT@
+ * for the address of the fallback listen, and @PAGE@ for the page. */
 #include "config.h"
 
 #include "presets.h"
@@ -14,13 +15,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char go_main[] =
-    "// A starter server from gust init --sockets. gust holds the listening\n"
-    "// socket and hands it to every run as fd 3 (the systemd LISTEN_FDS\n"
-    "// protocol), so connections made during a restart wait for the new run\n"
-    "// instead of being refused; run without gust, it listens itself.\n"
+    "// A starter server from gust init: a page with a stylesheet. With\n"
+    "// \"sockets\" in the runner of gust.json (gust init --sockets), gust holds\n"
+    "// the listening socket and hands it to every run as fd 3 (the systemd\n"
+    "// LISTEN_FDS protocol), so connections made during a restart wait for the\n"
+    "// new run instead of being refused; otherwise, and run without gust, it\n"
+    "// listens itself.\n"
     "package main\n"
     "\n"
     "import (\n"
@@ -37,6 +41,11 @@ static const char go_main[] =
     "\n"
     "const addr = \"@HOST@:@PORT@\"\n"
     "\n"
+    "// Edit the message (or static/style.css) and save.\n"
+    "const message = \"hello from gust\"\n"
+    "\n"
+    "const page = `@PAGE@`\n"
+    "\n"
     "func listen() (net.Listener, error) {\n"
     "\tif os.Getenv(\"LISTEN_FDS\") != \"\" && os.Getenv(\"LISTEN_PID\") == "
     "strconv.Itoa(os.Getpid()) {\n"
@@ -50,10 +59,17 @@ static const char go_main[] =
     "\tif err != nil {\n"
     "\t\tlog.Fatal(err)\n"
     "\t}\n"
-    "\tsrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) "
-    "{\n"
-    "\t\tfmt.Fprintln(w, \"hello from gust\")\n"
-    "\t})}\n"
+    "\tmux := http.NewServeMux()\n"
+    "\tmux.Handle(\"/static/\", http.FileServer(http.Dir(\".\"))) // the files of static/\n"
+    "\tmux.HandleFunc(\"/\", func(w http.ResponseWriter, r *http.Request) {\n"
+    "\t\tif r.URL.Path != \"/\" {\n"
+    "\t\t\thttp.NotFound(w, r)\n"
+    "\t\t\treturn\n"
+    "\t\t}\n"
+    "\t\tw.Header().Set(\"Content-Type\", \"text/html; charset=utf-8\")\n"
+    "\t\tfmt.Fprintf(w, page, message)\n"
+    "\t})\n"
+    "\tsrv := &http.Server{Handler: mux}\n"
     "\t// On SIGTERM (gust's stop signal) answer the requests in hand, then\n"
     "\t// exit: connections not accepted yet wait in gust's socket.\n"
     "\tdone := make(chan struct{})\n"
@@ -72,10 +88,13 @@ static const char go_main[] =
     "}\n";
 
 static const char python_main[] =
-    "\"\"\"A starter server from gust init --sockets. gust holds the listening\n"
-    "socket and hands it to every run as fd 3 (the systemd LISTEN_FDS\n"
+    "\"\"\"A starter server from gust init: a page with a stylesheet. With\n"
+    "\"sockets\" in the runner of gust.json (gust init --sockets), gust holds the\n"
+    "listening socket and hands it to every run as fd 3 (the systemd LISTEN_FDS\n"
     "protocol), so connections made during a restart wait for the new run\n"
-    "instead of being refused; run without gust, it listens itself.\"\"\"\n"
+    "instead of being refused; otherwise, and run without gust, it listens\n"
+    "itself.\"\"\"\n"
+    "import functools\n"
     "import http.server\n"
     "import os\n"
     "import signal\n"
@@ -84,23 +103,37 @@ static const char python_main[] =
     "\n"
     "ADDR = (\"@HOST@\", @PORT@)\n"
     "\n"
+    "# Edit the message (or static/style.css) and save.\n"
+    "MESSAGE = \"hello from gust\"\n"
     "\n"
-    "class Handler(http.server.BaseHTTPRequestHandler):\n"
+    "PAGE = \"\"\"@PAGE@\"\"\"\n"
+    "\n"
+    "\n"
+    "class Handler(http.server.SimpleHTTPRequestHandler):\n"
+    "    \"\"\"/ is the page, /static/NAME the file static/NAME.\"\"\"\n"
+    "\n"
     "    def do_GET(self):\n"
-    "        body = b\"hello from gust\\n\"\n"
+    "        path = self.path.split(\"?\", 1)[0]\n"
+    "        if path.startswith(\"/static/\"):\n"
+    "            self.path = self.path[len(\"/static\") :]\n"
+    "            return super().do_GET()\n"
+    "        if path != \"/\":\n"
+    "            return self.send_error(404)\n"
+    "        body = (PAGE % MESSAGE).encode()\n"
     "        self.send_response(200)\n"
-    "        self.send_header(\"Content-Type\", \"text/plain; charset=utf-8\")\n"
+    "        self.send_header(\"Content-Type\", \"text/html; charset=utf-8\")\n"
     "        self.send_header(\"Content-Length\", str(len(body)))\n"
     "        self.end_headers()\n"
     "        self.wfile.write(body)\n"
     "\n"
     "\n"
+    "handler = functools.partial(Handler, directory=\"static\")\n"
     "if os.environ.get(\"LISTEN_FDS\") and os.environ.get(\"LISTEN_PID\") == str(os.getpid()):\n"
-    "    server = http.server.HTTPServer(ADDR, Handler, bind_and_activate=False)\n"
+    "    server = http.server.HTTPServer(ADDR, handler, bind_and_activate=False)\n"
     "    server.socket.close()\n"
     "    server.socket = socket.socket(fileno=3)  # bound and listening already\n"
     "else:\n"
-    "    server = http.server.HTTPServer(ADDR, Handler)\n"
+    "    server = http.server.HTTPServer(ADDR, handler)\n"
     "\n"
     "\n"
     "def stop(signum, frame):\n"
@@ -115,14 +148,35 @@ static const char python_main[] =
     "server.serve_forever()\n";
 
 static const char node_main[] =
-    "// A starter server from gust init --sockets. gust holds the listening\n"
-    "// socket and hands it to every run as fd 3 (the systemd LISTEN_FDS\n"
-    "// protocol), so connections made during a restart wait for the new run\n"
-    "// instead of being refused; run without gust, it listens itself.\n"
-    "// import() loads node:http from CommonJS and ES modules alike.\n"
-    "import(\"node:http\").then(({ createServer }) => {\n"
+    "// A starter server from gust init: a page with a stylesheet. With\n"
+    "// \"sockets\" in the runner of gust.json (gust init --sockets), gust holds\n"
+    "// the listening socket and hands it to every run as fd 3 (the systemd\n"
+    "// LISTEN_FDS protocol), so connections made during a restart wait for the\n"
+    "// new run instead of being refused; otherwise, and run without gust, it\n"
+    "// listens itself.\n"
+    "// import() loads node's modules from CommonJS and ES modules alike.\n"
+    "Promise.all([import(\"node:http\"), import(\"node:fs\")]).then(([{ createServer }, { readFile "
+    "}]) => {\n"
+    "  // Edit the message (or static/style.css) and save.\n"
+    "  const message = \"hello from gust\";\n"
+    "  const page = `@PAGE@`;\n"
     "  const server = createServer((req, res) => {\n"
-    "    res.end(\"hello from gust\\n\");\n"
+    "    const path = new URL(req.url, \"http://localhost\").pathname;\n"
+    "    const file = /^\\/static\\/(\\w[\\w.-]*)$/.exec(path); // static/NAME\n"
+    "    if (path === \"/\") {\n"
+    "      res.writeHead(200, { \"Content-Type\": \"text/html; charset=utf-8\" });\n"
+    "      res.end(page.replace(\"%s\", message));\n"
+    "    } else if (file) {\n"
+    "      readFile(\"static/\" + file[1], (err, data) => {\n"
+    "        const type = file[1].endsWith(\".css\") ? \"text/css\" : "
+    "\"application/octet-stream\";\n"
+    "        res.writeHead(err ? 404 : 200, { \"Content-Type\": type });\n"
+    "        res.end(err ? \"\" : data);\n"
+    "      });\n"
+    "    } else {\n"
+    "      res.writeHead(404);\n"
+    "      res.end();\n"
+    "    }\n"
     "  });\n"
     "  if (process.env.LISTEN_FDS && process.env.LISTEN_PID === String(process.pid)) {\n"
     "    server.listen({ fd: 3 }); // bound and listening already\n"
@@ -131,9 +185,40 @@ static const char node_main[] =
     "  }\n"
     "  // On SIGTERM (gust's stop signal) answer the requests in hand, then\n"
     "  // exit: connections not accepted yet wait in gust's socket.\n"
-    "  process.on(\"SIGTERM\", () => server.close());\n"
+    "  process.on(\"SIGTERM\", () => {\n"
+    "    server.close();\n"
+    "    server.closeIdleConnections(); // a proxy's kept-alive ones\n"
+    "  });\n"
     "  console.log(\"serving http://@HOST@:@PORT@/\");\n"
     "});\n";
+
+/* The page each starter serves at /, with its message for %s. */
+static const char page[] = "<!doctype html>\n"
+                           "<html lang=\"en\">\n"
+                           "<head>\n"
+                           "<meta charset=\"utf-8\">\n"
+                           "<title>gust starter</title>\n"
+                           "<link rel=\"stylesheet\" href=\"/static/style.css\">\n"
+                           "</head>\n"
+                           "<body>\n"
+                           "<h1>%s</h1>\n"
+                           "</body>\n"
+                           "</html>\n";
+
+/* Beside each starter, for its page. */
+static const char stylesheet[] =
+    "/* The starter page's stylesheet, from gust init. With the livereload hook\n"
+    "   (gust init --livereload), saving it restyles the open page in place. */\n"
+    "body {\n"
+    "  font: 18px/1.5 system-ui, sans-serif;\n"
+    "  max-width: 40em;\n"
+    "  margin: 3em auto;\n"
+    "  padding: 0 1em;\n"
+    "}\n"
+    "\n"
+    "h1 {\n"
+    "  color: rgb(31, 111, 92);\n"
+    "}\n";
 
 struct starter {
 	const char *preset;
@@ -218,24 +303,27 @@ int starter_parse_addr(const char *text, struct starter_addr *a, char *err, size
 	return 0;
 }
 
-/* text with @HOST@ and @PORT@ replaced by a's; malloc'd, NULL when out of
- * memory. */
+/* text with @HOST@ and @PORT@ replaced by a's, and @PAGE@ by the page;
+ * malloc'd, NULL when out of memory. */
 static char *expand(const char *text, const struct starter_addr *a)
 {
 	char port[8];
 	snprintf(port, sizeof port, "%u", a->port);
+	const struct {
+		const char *mark, *with;
+	} subst[] = { { "@HOST@", a->host }, { "@PORT@", port }, { "@PAGE@", page } };
 	size_t n = strlen(text) + 1;
 	for (const char *p = text; (p = strchr(p, '@')); p++)
-		n += strlen(a->host) + sizeof port;
+		n += sizeof page;
 	char *out = malloc(n), *o = out;
 	if (!out)
 		return NULL;
 	while (*text) {
-		const char *with = strncmp(text, "@HOST@", 6) == 0   ? a->host
-		                   : strncmp(text, "@PORT@", 6) == 0 ? port
-		                                                     : NULL;
-		if (with) {
-			o = stpcpy(o, with);
+		size_t i = 0;
+		while (i < sizeof subst / sizeof *subst && strncmp(text, subst[i].mark, 6))
+			i++;
+		if (i < sizeof subst / sizeof *subst) {
+			o = stpcpy(o, subst[i].with);
 			text += 6;
 		} else {
 			*o++ = *text++;
@@ -280,15 +368,37 @@ int starter_write(const char *preset, const struct starter_addr *a, char *msg, s
 		         s->lang, a->host, a->port);
 		return 0;
 	}
-	int mod = s->mod_file ? write_absent(s->mod_file, s->mod_text, a, err, errlen) : 0;
-	if (mod < 0)
-		return mod;
-	int r = write_absent(s->file, s->text, a, err, errlen);
-	if (r < 0)
-		return r;
+	const struct {
+		const char *name, *text;
+	} files[] = { { s->file, s->text },
+		      { s->mod_file, s->mod_text },
+		      { "static/style.css", stylesheet } };
+	const char *wrote[3];
+	size_t n = 0;
+	if (mkdir("static", 0777) < 0 && errno != EEXIST) {
+		int e = errno;
+		snprintf(err, errlen, "init: cannot create \"static\": %s", strerror(e));
+		return -e;
+	}
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		int r =
+		    files[i].name ? write_absent(files[i].name, files[i].text, a, err, errlen) : 0;
+		if (r < 0)
+			return r;
+		if (r > 0)
+			wrote[n++] = files[i].name;
+	}
+	char list[128] = "nothing";
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++)
+		off += (size_t)snprintf(list + off, sizeof list - off, "%s%s",
+		                        !i          ? ""
+		                        : i + 1 < n ? ", "
+		                                    : " and ",
+		                        wrote[i]);
 	snprintf(msg, msglen,
-	         "wrote %s%s%s: it serves http://%s:%u/ on the socket gust hands over, and "
+	         "wrote %s: it serves http://%s:%u/ on the socket gust hands over, and "
 	         "listens there itself when run without gust",
-	         s->file, mod > 0 ? " and " : "", mod > 0 ? s->mod_file : "", a->host, a->port);
+	         list, a->host, a->port);
 	return 0;
 }

@@ -21,8 +21,9 @@ int starter_parse_addr(const char *text, struct starter_addr *a, char *err, size
 /* NULL when preset has a starter server, else a one-line "init: ..."
  * reason it has no socket hand-off mode, written into err. */
 const char *starter_refusal(const char *preset, char *err, size_t errlen);
-/* Write preset's starter files for a into the current directory, each
- * only where the project has none of its own (never overwriting). 0 with
+/* Write preset's starter files for a into the current directory (the
+ * program, go.mod for Go, static/style.css for its page), each only where
+ * the project has none of its own (never overwriting). 0 with
  * what was done in msg (one or two lines without a final newline), or
  * -errno with a one-line message in err. */
 int starter_write(const char *preset, const struct starter_addr *a, char *msg, size_t msglen,

@@ -8,19 +8,21 @@
 # without the mode and bad addresses are one line and exit 2.
 . "$GUST_SRCDIR/tests/lib.sh"
 
-# The first line of the body GET / gets from 127.0.0.1:$1, or nothing.
+# The text of the <h1> of the page GET / gets from 127.0.0.1:$1, or nothing.
 body() {
 	local line="" inbody=""
 	if { exec 9<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null; then
 		printf 'GET / HTTP/1.0\r\n\r\n' >&9 2>/dev/null
 		while IFS= read -r -t 5 line <&9; do
 			line=${line%$'\r'}
-			if [ -n "$inbody" ]; then break; fi
+			if [ -n "$inbody" ] && [[ $line =~ \<h1\>(.*)\</h1\> ]]; then
+				printf '%s' "${BASH_REMATCH[1]}"
+				break
+			fi
 			[ -z "$line" ] && inbody=1
 		done
 		exec 9<&- 9>&-
 	fi
-	[ -n "$inbody" ] && printf '%s' "$line"
 }
 body_is() { [ "$(body "$1")" = "$2" ]; }
 
@@ -44,7 +46,7 @@ hand_off() {
 	run_gust "$D" init --preset "$preset" --sockets="127.0.0.1:$port"
 	is "$status" 0 "$preset: init --sockets exits 0"
 	like "$out" "^gust: wrote gust\\.json \\(preset $preset, sockets tcp:127\\.0\\.0\\.1:$port\\)
-gust: wrote $starter.*: it serves http://127\\.0\\.0\\.1:$port/ " "$preset: it says what it wrote"
+gust: wrote $starter.* and static/style\\.css: it serves http://127\\.0\\.0\\.1:$port/ " "$preset: it says what it wrote"
 	like "$(cat "$D/gust.json")" "\"sockets\": \\[\"tcp:127\\.0\\.0\\.1:$port\"\\]" \
 		"$preset: the runner holds the socket"
 	run_gust "$D" --print-config
@@ -52,6 +54,11 @@ gust: wrote $starter.*: it serves http://127\\.0\\.0\\.1:$port/ " "$preset: it s
 
 	start_gust "$D"
 	ok_run "$preset: the starter answers on the port" wait_for 180 body_is "$port" "hello from gust"
+	like "$(curl -s --max-time 10 "http://127.0.0.1:$port/")" '<link rel="stylesheet" href="/static/style\.css">' \
+		"$preset: its page links the stylesheet"
+	like "$(curl -s --max-time 10 -o "$T/$preset.css" -w '%{http_code} %{content_type}' \
+		"http://127.0.0.1:$port/static/style.css?v=1")" '^200 text/css' "$preset: which it serves"
+	ok_run "$preset: from static/style.css" cmp -s "$T/$preset.css" "$D/static/style.css"
 	local pid
 	pid=$(program_pids | head -n 1)
 	like "$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep '^LISTEN_')" "LISTEN_FDS=1" \
@@ -105,6 +112,7 @@ is "$status" 0 "beside a Go program: init --sockets exits 0"
 like "$out" '^gust: wrote gust\.json \(preset go, sockets tcp:127\.0\.0\.1:8080\)
 gust: kept your Go program: .*must take fd 3 .*$' "it keeps the program and says what it must do"
 ok_run "no main.go beside the project's package" test ! -e "$K/main.go"
+ok_run "nor a stylesheet" test ! -e "$K/static"
 is "$(cat "$K/go.mod")" "module mine" "its go.mod is left as it was"
 echo 'print("mine")' >"$K/main.py"
 run_gust "$K" init --preset python --sockets=9000 py.json

@@ -7,9 +7,11 @@
 # SEEN: the sorted first words of the lines served, comma-separated;
 # ERRORS: the names of the other failures, space-separated.
 # With "http" it sends GET / (HTTP/1.0) instead and the line served is the
-# body's first; a status other than 200 is a failure.
+# text of the body's first <h1>, or else its first line; a status other
+# than 200 is a failure.
 # Usage: connloop.py PORT OUT STOP UP [http]
 import os
+import re
 import socket
 import sys
 import time
@@ -28,7 +30,9 @@ def served(c):
     if not head.startswith("HTTP/1.") or head.split()[1:2] != ["200"]:
         errs.append("status:" + (head.split("\r\n")[0] or "none").replace(" ", "_"))
         return ""
-    return body.split("\n")[0] + "\n" if body.strip() else ""
+    h1 = re.search(r"<h1>(.*?)</h1>", body)
+    line = h1.group(1) if h1 else body.split("\n")[0]
+    return line + "\n" if line.strip() else ""
 
 
 ok = refused = other = 0
