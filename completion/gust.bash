@@ -67,7 +67,7 @@ _gust() {
 			;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '--preset --sockets --sockets= --help' -- "$cur"))
+			COMPREPLY=($(compgen -W '--preset --sockets --sockets= --livereload --livereload= --help' -- "$cur"))
 		else
 			COMPREPLY=($(compgen -f -- "$cur"))
 		fi

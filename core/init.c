@@ -1,6 +1,8 @@
 /* init.c - `gust init`: pick a preset from the project's files and write
- * it, with "$schema" added (and with --sockets the runner's "sockets"), as
- * a new gust.json (never over an existing file). */
+ * it, with "$schema" added (with --sockets the runner's "sockets", with
+ * --livereload the livereload hook and a "reload" rule for stylesheets),
+ * as a new gust.json (never over an existing file), then the starter
+ * server beside it (core/starter.c). */
 #include "config.h"
 
 #include "gust-paths.h"
@@ -10,7 +12,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,36 +152,115 @@ static char *with_socket(char *doc, const struct starter_addr *a)
 	return out;
 }
 
-int config_init_file(const char *path, const char *preset, const struct starter_addr *sock,
-                     char *err, size_t errlen)
+/* The stylesheet rule's "exclude_dir" member: the preset's
+ * watch.exclude_dir (what it holds not to be the project's sources:
+ * vendor, node_modules, build output) without "assets", where stylesheets
+ * often are; "" when that leaves none. malloc'd, NULL when out of memory. */
+static char *css_exclude(const char *preset_text)
 {
-	if (!preset && !(preset = config_detect_preset("."))) {
+	json_t *root = json_loads(preset_text, 0, NULL);
+	json_t *dirs = json_object_get(json_object_get(root, "watch"), "exclude_dir");
+	json_t *keep = json_array(), *d;
+	char *list = NULL, *out = NULL;
+	size_t i;
+	json_array_foreach(dirs, i, d)
+	{
+		if (json_is_string(d) && strcmp(json_string_value(d), "assets") != 0)
+			json_array_append(keep, d);
+	}
+	if (!json_array_size(keep))
+		out = strdup("");
+	else if (!(list = json_dumps(keep, 0)) || asprintf(&out, ", \"exclude_dir\": %s", list) < 0)
+		out = NULL;
+	free(list);
+	json_decref(keep);
+	json_decref(root);
+	return out;
+}
+
+/* The hook's members after "proxy_port": where the app listens, when
+ * known (a wildcard address is reached on loopback, the hook's default).
+ * malloc'd, NULL when out of memory. */
+static char *app_members(const struct starter_addr *app)
+{
+	char *out = NULL;
+	if (!app)
+		return strdup("");
+	if (!strcmp(app->host, "127.0.0.1") || !strcmp(app->host, "0.0.0.0"))
+		return asprintf(&out, ", \"app_port\": %u", app->port) < 0 ? NULL : out;
+	return asprintf(&out, ", \"app_port\": %u, \"app_address\": \"%s\"", app->port, app->host) <
+	               0
+	           ? NULL
+	           : out;
+}
+
+/* doc (freed) with a "reload" rule for stylesheets and the livereload hook
+ * after its last member; malloc'd, NULL when out of memory. */
+static char *with_livereload(char *doc, const char *preset_text, const struct init_opts *o)
+{
+	char *exclude = css_exclude(preset_text), *app = app_members(o->app), *out = NULL;
+	const char *end = strrchr(doc, '}'), *last = end;
+	while (last && last > doc && strchr(" \t\r\n", last[-1]))
+		last--;
+	if (exclude && app && last &&
+	    asprintf(&out,
+	             "%.*s,\n"
+	             "  \"rules\": [\n"
+	             "    { \"name\": \"styles\", \"action\": \"reload\",\n"
+	             "      \"match\": { \"include_ext\": [\"css\"]%s } }\n"
+	             "  ],\n"
+	             "  \"hooks\": [\n"
+	             "    { \"plugin\": \"livereload\", \"proxy_port\": %u%s }\n"
+	             "  ]\n"
+	             "%s",
+	             (int)(last - doc), doc, exclude, o->proxy_port, app, end) < 0)
+		out = NULL;
+	free(exclude);
+	free(app);
+	free(doc);
+	return out;
+}
+
+/* The text of preset (NULL: the one the current directory's files pick,
+ * stored into *preset); NULL with a message in err when there is none. */
+static const char *preset_text(const char **preset, char *err, size_t errlen)
+{
+	if (!*preset && !(*preset = config_detect_preset("."))) {
 		snprintf(err, errlen,
 		         "init: no project recognised here (no go.mod, Cargo.toml, package.json, "
 		         "Python files, Makefile, CMakeLists.txt, meson.build or configure): name "
 		         "one with --preset");
-		return -ENOENT;
+		return NULL;
 	}
 	const char *text = NULL;
 	char list[256] = "";
 	size_t off = 0;
 	for (size_t i = 0; presets[i].name; i++) {
-		if (strcmp(presets[i].name, preset) == 0)
+		if (strcmp(presets[i].name, *preset) == 0)
 			text = presets[i].json;
 		int n =
 		    snprintf(list + off, sizeof list - off, "%s%s", i ? ", " : "", presets[i].name);
 		if (n > 0 && (size_t)n < sizeof list - off)
 			off += (size_t)n;
 	}
-	if (!text) {
-		snprintf(err, errlen, "init: unknown preset \"%s\" (known: %s)", preset, list);
-		return -EINVAL;
-	}
-	if (sock && starter_refusal(preset, err, errlen))
+	if (!text)
+		snprintf(err, errlen, "init: unknown preset \"%s\" (known: %s)", *preset, list);
+	return text;
+}
+
+int config_init_file(const char *path, const char *preset, const struct init_opts *o, char *err,
+                     size_t errlen)
+{
+	const char *text = preset_text(&preset, err, errlen);
+	if (!text)
+		return preset ? -EINVAL : -ENOENT;
+	if (o && o->sock && starter_refusal(preset, err, errlen))
 		return -EINVAL;
 	char *doc = with_schema(text);
-	if (doc && sock)
-		doc = with_socket(doc, sock);
+	if (doc && o && o->sock)
+		doc = with_socket(doc, o->sock);
+	if (doc && o && o->proxy_port)
+		doc = with_livereload(doc, text, o);
 	if (!doc) {
 		snprintf(err, errlen, "init: out of memory");
 		return -ENOMEM;
@@ -185,4 +268,86 @@ int config_init_file(const char *path, const char *preset, const struct starter_
 	int r = config_write_new(path, doc, err, errlen);
 	free(doc);
 	return r;
+}
+
+int config_parse_proxy_port(const char *text, unsigned *port, char *err, size_t errlen)
+{
+	char *end = NULL;
+	unsigned long p = 0;
+	errno = 0;
+	if (text[0] >= '0' && text[0] <= '9')
+		p = strtoul(text, &end, 10);
+	if (p < 1 || p > 65535 || errno || *end) {
+		snprintf(err, errlen,
+		         "init: --livereload=\"%s\": want the proxy's port, 1 to 65535 (e.g. 8090)",
+		         text);
+		return -EINVAL;
+	}
+	*port = (unsigned)p;
+	return 0;
+}
+
+/* Append a line to msg. */
+static void say(char *msg, size_t msglen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(char *msg, size_t msglen, const char *fmt, ...)
+{
+	size_t len = strlen(msg);
+	va_list ap;
+	if (len && len + 1 < msglen) {
+		msg[len++] = '\n';
+		msg[len] = '\0';
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg + len, msglen - len, fmt, ap);
+	va_end(ap);
+}
+
+int config_init(const char *path, const char *preset, const struct starter_addr *sock,
+                unsigned proxy_port, char *msg, size_t msglen, char *err, size_t errlen)
+{
+	/* where a starter server listens when it has no socket from gust */
+	static const struct starter_addr own_listen = { "127.0.0.1", 8080 };
+	if (!preset_text(&preset, err, errlen))
+		return preset ? -EINVAL : -ENOENT;
+	bool offered = (sock || proxy_port) && starter_offered(preset);
+	bool starter = offered && !starter_kept(preset);
+	struct init_opts o = { sock, proxy_port, sock ? sock : starter ? &own_listen : NULL };
+	if (proxy_port && o.app && o.app->port == proxy_port) {
+		snprintf(
+		    err, errlen,
+		    "init: --livereload=%u: that is the app's port (%s:%u); the proxy needs one "
+		    "of its own",
+		    proxy_port, o.app->host, o.app->port);
+		return -EINVAL;
+	}
+	int r = config_init_file(path, preset, &o, err, errlen);
+	if (r < 0)
+		return r;
+	char hook[64] = "", socks[64] = "";
+	if (sock)
+		snprintf(socks, sizeof socks, ", sockets tcp:%s:%u", sock->host, sock->port);
+	if (proxy_port)
+		snprintf(hook, sizeof hook, ", livereload on port %u", proxy_port);
+	msg[0] = '\0';
+	say(msg, msglen, "wrote %s (preset %s%s%s)", path, preset, socks, hook);
+	if (offered) {
+		char line[512];
+		r = starter_write(preset, o.app ? o.app : &own_listen, sock != NULL, line,
+		                  sizeof line, err, errlen);
+		if (r < 0)
+			return r;
+		say(msg, msglen, "%s", line);
+	}
+	if (proxy_port && o.app)
+		say(msg, msglen,
+		    "run gust, then open http://127.0.0.1:%u/: the live-reload proxy in front of "
+		    "the app on port %u",
+		    proxy_port, o.app->port);
+	else if (proxy_port)
+		say(msg, msglen,
+		    "run gust, then open http://127.0.0.1:%u/: the live-reload proxy in front of "
+		    "the first port the program listens on",
+		    proxy_port);
+	return 0;
 }

@@ -23,7 +23,7 @@
 static void usage(FILE *out)
 {
 	fputs("Usage: gust [OPTIONS] [-- ARGS...]\n"
-	      "       gust init [--preset NAME] [--sockets[=ADDR]] [FILE]\n"
+	      "       gust init [--preset NAME] [--sockets[=ADDR]] [--livereload[=PORT]] [FILE]\n"
 	      "       gust ctl [-c FILE] rebuild|restart|status|quit [--json]\n"
 	      "Watch a source tree, rebuild on change, stop the old program's whole process\n"
 	      "tree and start the new one.\n"
@@ -52,6 +52,10 @@ static void usage(FILE *out)
 	      "socket on ADDR (PORT or IPV4:PORT, default 127.0.0.1:8080) across restarts,\n"
 	      "and init writes a starter server that takes it, unless the project has its\n"
 	      "own program.\n"
+	      "With --livereload[=PORT] the browser opens a proxy on 127.0.0.1:PORT (default\n"
+	      "8090) that reloads the page when the new run is ready (a livereload hook and\n"
+	      "a \"reload\" rule for .css files); with go, node and python init writes the\n"
+	      "starter server too.\n"
 	      "\n"
 	      "ctl asks the gust running in this project to rebuild, restart, report its\n"
 	      "status or quit (see gust ctl --help).\n"
@@ -61,14 +65,25 @@ static void usage(FILE *out)
 	      out);
 }
 
+/* An optional argument only follows "=": "--sockets 9000" would make a
+ * config file named 9000. Whether that is what file looks like, said. */
+static bool arg_after_space(const char *opt, const char *what, const char *file, bool looks)
+{
+	if (looks)
+		log_error("init: --%s takes its %s after \"=\": --%s=%s", opt, what, opt, file);
+	return looks;
+}
+
 static int cmd_init(int argc, char **argv)
 {
 	const char *preset = NULL;
 	const char *file = "gust.json";
-	const char *sockets = NULL; /* --sockets[=ADDR] */
+	const char *sockets = NULL;    /* --sockets[=ADDR] */
+	const char *livereload = NULL; /* --livereload[=PORT] */
 	static const struct option opts[] = {
 		{ "preset", required_argument, NULL, 'p' },
 		{ "sockets", optional_argument, NULL, 's' },
+		{ "livereload", optional_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -81,6 +96,9 @@ static int cmd_init(int argc, char **argv)
 			break;
 		case 's':
 			sockets = optarg ? optarg : "";
+			break;
+		case 'l':
+			livereload = optarg ? optarg : "";
 			break;
 		case 'h':
 			usage(stdout);
@@ -95,37 +113,29 @@ static int cmd_init(int argc, char **argv)
 		log_error("init: unexpected argument \"%s\"", argv[optind]);
 		return EXIT_USAGE;
 	}
-	char err[1024];
+	char err[1024], msg[2048];
 	struct starter_addr addr;
-	/* An optional argument only follows "=": "--sockets 9000" would make
-	 * a config file named 9000. */
-	if (sockets && !*sockets && starter_parse_addr(file, &addr, err, sizeof err) == 0) {
-		log_error("init: --sockets takes its address after \"=\": --sockets=%s", file);
+	unsigned proxy_port = 0;
+	if ((sockets && !*sockets &&
+	     arg_after_space("sockets", "address", file,
+	                     starter_parse_addr(file, &addr, err, sizeof err) == 0)) ||
+	    (livereload && !*livereload &&
+	     arg_after_space("livereload", "port", file,
+	                     config_parse_proxy_port(file, &proxy_port, err, sizeof err) == 0)))
 		return EXIT_USAGE;
-	}
-	if (sockets &&
-	    starter_parse_addr(*sockets ? sockets : "127.0.0.1:8080", &addr, err, sizeof err) < 0) {
+	if ((sockets && starter_parse_addr(*sockets ? sockets : "127.0.0.1:8080", &addr, err,
+	                                   sizeof err) < 0) ||
+	    (livereload && config_parse_proxy_port(*livereload ? livereload : "8090", &proxy_port,
+	                                           err, sizeof err) < 0) ||
+	    config_init(file, preset, sockets ? &addr : NULL, proxy_port, msg, sizeof msg, err,
+	                sizeof err) < 0) {
 		log_error("%s", err);
 		return EXIT_USAGE;
 	}
-	if (config_init_file(file, preset, sockets ? &addr : NULL, err, sizeof err) < 0) {
-		log_error("%s", err);
-		return EXIT_USAGE;
-	}
+	for (char *line = strtok(msg, "\n"); line; line = strtok(NULL, "\n"))
+		printf("gust: %s\n", line);
 	if (!preset)
 		preset = config_detect_preset(".");
-	if (!sockets) {
-		printf("gust: wrote %s (preset %s)\n", file, preset);
-	} else {
-		char msg[512];
-		printf("gust: wrote %s (preset %s, sockets tcp:%s:%u)\n", file, preset, addr.host,
-		       addr.port);
-		if (starter_write(preset, &addr, msg, sizeof msg, err, sizeof err) < 0) {
-			log_error("%s", err);
-			return EXIT_USAGE;
-		}
-		printf("gust: %s\n", msg);
-	}
 	if (strcmp(preset, "c-make") == 0 && access("configure", F_OK) == 0 &&
 	    access("Makefile", F_OK) < 0 && access("makefile", F_OK) < 0 &&
 	    access("GNUmakefile", F_OK) < 0)

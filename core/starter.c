@@ -350,17 +350,35 @@ static int write_absent(const char *name, const char *text, const struct starter
 	return r < 0 ? r : 1;
 }
 
-int starter_write(const char *preset, const struct starter_addr *a, char *msg, size_t msglen,
-                  char *err, size_t errlen)
+bool starter_offered(const char *preset)
+{
+	return find_starter(preset) != NULL;
+}
+
+static bool kept(const struct starter *s)
+{
+	return s->own_ext ? config_has_ext(".", s->own_ext) : access(s->file, F_OK) == 0;
+}
+
+bool starter_kept(const char *preset)
+{
+	const struct starter *s = find_starter(preset);
+	return s && kept(s);
+}
+
+int starter_write(const char *preset, const struct starter_addr *a, bool handed, char *msg,
+                  size_t msglen, char *err, size_t errlen)
 {
 	const struct starter *s = find_starter(preset);
 	if (!s) {
-		snprintf(err, errlen, "init: --sockets: no starter server for the %s preset",
-		         preset);
+		snprintf(err, errlen, "init: no starter server for the %s preset", preset);
 		return -EINVAL;
 	}
-	bool own = s->own_ext ? config_has_ext(".", s->own_ext) : access(s->file, F_OK) == 0;
-	if (own) {
+	if (kept(s) && !handed) {
+		snprintf(msg, msglen, "kept your %s program", s->lang);
+		return 0;
+	}
+	if (kept(s)) {
 		snprintf(msg, msglen,
 		         "kept your %s program: gust holds %s:%u now, so it must take fd 3 when "
 		         "LISTEN_FDS is set and LISTEN_PID is its pid instead of listening there "
@@ -396,9 +414,9 @@ int starter_write(const char *preset, const struct starter_addr *a, char *msg, s
 		                        : i + 1 < n ? ", "
 		                                    : " and ",
 		                        wrote[i]);
-	snprintf(msg, msglen,
-	         "wrote %s: it serves http://%s:%u/ on the socket gust hands over, and "
-	         "listens there itself when run without gust",
-	         list, a->host, a->port);
+	snprintf(msg, msglen, "wrote %s: it serves http://%s:%u/%s", list, a->host, a->port,
+	         handed ? " on the socket gust hands over, and listens there itself when run "
+	                  "without gust"
+	                : "");
 	return 0;
 }

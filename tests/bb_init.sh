@@ -6,6 +6,10 @@
 # refused; without gust (or with another process's LISTEN_PID) the same
 # program listens itself. A project's own program is kept; the presets
 # without the mode and bad addresses are one line and exit 2.
+# gust init --livereload, for real with Go: the proxy serves the starter's
+# page with the reload script, an edit of main.go shows through it, a
+# stylesheet edit restyles the page without a build (in headless Chromium
+# too, when there is one); bad ports are one line and exit 2.
 . "$GUST_SRCDIR/tests/lib.sh"
 
 # The text of the <h1> of the page GET / gets from 127.0.0.1:$1, or nothing.
@@ -102,6 +106,91 @@ ok_run "go: go.mod was written for the module" grep -q '^module ' "$T/go/go.mod"
 hand_off python python3 main.py python3 main.py
 hand_off node node index.js node index.js
 
+# ---- init --livereload: the starter behind the proxy ----
+# The text of the <h1> of the page the proxy on $PPORT serves.
+proxied_h1() {
+	[ "$(curl -s --max-time 10 "http://127.0.0.1:$PPORT/" | sed -n 's:.*<h1>\(.*\)</h1>.*:\1:p')" = "$1" ]
+}
+br() { python3 "$GUST_SRCDIR/tests/helpers/browser.py" "$T/browser" "$@"; }
+live_reload() {
+	if ! command -v go >/dev/null 2>&1; then
+		skip "livereload: go is not installed"
+		return
+	fi
+	local L=$T/lr APORT PPORT URL ev tab="" n
+	APORT=$(free_port)
+	PPORT=$(free_port)
+	while [ "$PPORT" = "$APORT" ]; do PPORT=$(free_port); done
+	URL=http://127.0.0.1:$PPORT
+	mkdir -p "$L"
+	run_gust "$L" init --preset go --sockets="127.0.0.1:$APORT" --livereload="$PPORT"
+	is "$status" 0 "livereload: init --sockets --livereload exits 0"
+	like "$out" "^gust: wrote gust\\.json \\(preset go, sockets tcp:127\\.0\\.0\\.1:$APORT, livereload on port $PPORT\\)
+gust: wrote main\\.go, go\\.mod and static/style\\.css: it serves http://127\\.0\\.0\\.1:$APORT/ on the socket .*
+gust: run gust, then open $URL/: the live-reload proxy in front of the app on port $APORT\$" \
+		"livereload: it says what it wrote and which URL to open"
+	run_gust "$L" --print-config
+	is "$status" 0 "livereload: the config loads, the hook's options too"
+	like "$out" "\"app_port\": $APORT," "livereload: the hook goes to the socket's port"
+
+	start_gust "$L"
+	ok_run "livereload: the proxy serves the starter's page" wait_for 180 proxied_h1 "hello from gust"
+	like "$(curl -s --max-time 10 "$URL/")" '<script src="/__gust/livereload\.js" data-gust-livereload></script></body>' \
+		"livereload: with the reload script in it"
+	unlike "$(curl -s --max-time 10 "http://127.0.0.1:$APORT/")" 'livereload' \
+		"livereload: which the app itself does not send"
+	curl -s -N --max-time 300 "$URL/__gust/events" >"$T/lr.events" 2>/dev/null &
+	ev=$!
+	ok_run "livereload: the reload stream is open" wait_for 10 grep -q '^event: hello' "$T/lr.events"
+	if command -v chromium >/dev/null 2>&1 && br start; then
+		tab=$(br open "$URL/")
+		ok_run "livereload: the page in Chromium is connected" \
+			br wait "$tab" 10 'window.__gust && window.__gust.connected'
+		br eval "$tab" 'window.kept = 42' >/dev/null
+	else
+		skip "livereload: no chromium"
+	fi
+
+	sed -i 's/"hello from gust/"lr2 from gust/' "$L/main.go"
+	ok_run "livereload: an edit of main.go shows through the proxy" wait_for 120 proxied_h1 "lr2 from gust"
+	ok_run "livereload: the open pages are told to reload" wait_for 10 grep -q '^event: reload' "$T/lr.events"
+	if [ -n "$tab" ]; then
+		ok_run "livereload: the page in Chromium shows the edit by itself" br wait "$tab" 30 \
+			"document.querySelector('h1').textContent === 'lr2 from gust' && window.kept === undefined"
+		br wait "$tab" 10 'window.__gust && window.__gust.connected' >/dev/null
+		br eval "$tab" 'window.kept = 7' >/dev/null
+	fi
+
+	n=$(log_count 'build: ok')
+	sed -i 's/color: rgb(31, 111, 92)/color: rgb(0, 0, 255)/' "$L/static/style.css"
+	ok_run "livereload: a stylesheet edit restyles the open pages" \
+		wait_for 20 grep -q '^event: css' "$T/lr.events"
+	like "$(sed -n '/^event: css/,/^data/p' "$T/lr.events")" '"static/style\.css"' \
+		"livereload: naming the stylesheet"
+	if [ -n "$tab" ]; then
+		ok_run "livereload: in Chromium the heading turns blue" br wait "$tab" 20 \
+			"getComputedStyle(document.querySelector('h1')).color === 'rgb(0, 0, 255)'"
+		is "$(br eval "$tab" 'window.kept')" 7 "livereload: without a reload"
+		ok_run "livereload: the browser stops" br stop
+	fi
+	is "$(log_count 'build: ok')" "$n" "livereload: and without a build"
+	kill "$ev" 2>/dev/null
+	wait "$ev" 2>/dev/null
+	stop_gust TERM
+	is "$GUST_STATUS" 0 "livereload: gust exits 0"
+
+	# --livereload alone: the starter listens on its own address, 8080
+	mkdir -p "$T/lr-node"
+	echo '{}' >"$T/lr-node/package.json"
+	run_gust "$T/lr-node" init --livereload
+	is "$status" 0 "livereload alone, detected node: exit 0"
+	like "$out" '^gust: wrote gust\.json \(preset node, livereload on port 8090\)
+gust: wrote index\.js and static/style\.css: it serves http://127\.0\.0\.1:8080/
+gust: run gust, then open http://127\.0\.0\.1:8090/: the live-reload proxy in front of the app on port 8080$' \
+		"livereload alone: the proxy on 8090, the app on 8080"
+}
+live_reload
+
 # ---- a project's own program is kept ----
 K=$T/keep
 mkdir -p "$K"
@@ -151,5 +240,16 @@ no_mode "port 0" '^gust: init: --sockets="0": want PORT or IPV4:PORT' --preset g
 no_mode "an address after a space" '^gust: init: --sockets takes its address after "=": --sockets=8080$' \
 	--preset go --sockets 8080
 no_mode "nothing recognised" '^gust: init: no project recognised here' --sockets
+no_mode "proxy port 0" "^gust: init: --livereload=\"0\": want the proxy's port, 1 to 65535" \
+	--preset go --livereload=0
+no_mode "a proxy port that is no number" "^gust: init: --livereload=\"80a\": want the proxy's port" \
+	--preset go --livereload=80a
+no_mode "a proxy port after a space" '^gust: init: --livereload takes its port after "=": --livereload=8090$' \
+	--preset go --livereload 8090
+no_mode "the proxy on the app's port" \
+	"^gust: init: --livereload=8080: that is the app's port \\(127\\.0\\.0\\.1:8080\\); the proxy needs one of its own\$" \
+	--preset python --livereload=8080
+no_mode "the proxy on the socket's port" "^gust: init: --livereload=9000: that is the app's port" \
+	--preset go --sockets=9000 --livereload=9000
 
 plan_done

@@ -927,7 +927,8 @@ START_TEST(test_init_sockets)
 		bool has = strcmp(names[n], "go") == 0 || strcmp(names[n], "node") == 0 ||
 		           strcmp(names[n], "python") == 0;
 		snprintf(file, sizeof file, "s-%s.json", names[n]);
-		int r = config_init_file(file, names[n], &a, err, sizeof err);
+		int r = config_init_file(file, names[n], &(struct init_opts){ .sock = &a }, err,
+		                         sizeof err);
 		if (!has) {
 			ck_assert_int_eq(r, -EINVAL);
 			ck_assert_msg(strncmp(err, "init: --sockets: ", 17) == 0, "%s", err);
@@ -964,6 +965,146 @@ START_TEST(test_starter_addr)
 		ck_assert_msg(starter_parse_addr(bad[i], &a, err, sizeof err) == -EINVAL, "%s",
 		              bad[i]);
 		ck_assert_ptr_nonnull(strstr(err, "want PORT or IPV4:PORT"));
+	}
+}
+END_TEST
+
+/* --livereload: every preset gets the hook and the stylesheet rule and
+ * still loads; the rule keeps out what the preset's watch keeps out, but
+ * for "assets"; where the app listens goes into the hook when known. */
+START_TEST(test_init_livereload)
+{
+	const char *const *names = config_presets();
+	struct starter_addr app = { "127.0.0.1", 8080 };
+	for (size_t n = 0; names[n]; n++) {
+		char file[64], err[1024];
+		struct config cfg;
+		snprintf(file, sizeof file, "lr-%s.json", names[n]);
+		struct init_opts o = { .proxy_port = 8090, .app = n % 2 ? &app : NULL };
+		ck_assert_msg(config_init_file(file, names[n], &o, err, sizeof err) == 0, "%s: %s",
+		              names[n], err);
+		ck_assert_msg(config_load(&cfg, file, NULL, err, sizeof err) == 0, "%s: %s",
+		              names[n], err);
+		json_t *want =
+		    n % 2 ? json_pack("[{s:s,s:i,s:i}]", "plugin", "livereload", "proxy_port", 8090,
+		                      "app_port", 8080)
+		          : json_pack("[{s:s,s:i}]", "plugin", "livereload", "proxy_port", 8090);
+		ck_assert_msg(json_equal(cfg.hooks, want), "%s", names[n]);
+		json_decref(want);
+		ck_assert_uint_eq(cfg.nrules, 1);
+		const struct rule_config *r = &cfg.rules[0];
+		ck_assert_str_eq(r->name, "styles");
+		ck_assert_int_eq(r->action, RULE_RELOAD);
+		ck_assert_str_eq(r->match.include_ext[0], "css");
+		ck_assert_ptr_null(r->match.include_ext[1]);
+		ck_assert_ptr_nonnull(r->match.exclude_dir);
+		size_t k = 0, w = 0;
+		for (; r->match.exclude_dir[k]; k++)
+			ck_assert_str_ne(r->match.exclude_dir[k], "assets");
+		for (; cfg.watch.exclude_dir[w]; w++)
+			;
+		bool had_assets = strcmp(names[n], "go") == 0; /* the only one excluding it */
+		ck_assert_msg(k + had_assets == w, "%s: %zu of %zu", names[n], k, w);
+		config_free(&cfg);
+	}
+	/* with --sockets too, and an app address that is not loopback's */
+	struct starter_addr sock = { "127.0.0.2", 9000 };
+	struct init_opts o = { .sock = &sock, .proxy_port = 9001, .app = &sock };
+	char err[1024];
+	ck_assert_int_eq(config_init_file("both.json", "python", &o, err, sizeof err), 0);
+	const char *text = read_file("both.json");
+	ck_assert_ptr_nonnull(strstr(text, "\"sockets\": [\"tcp:127.0.0.2:9000\"]"));
+	ck_assert_ptr_nonnull(strstr(text, "{ \"plugin\": \"livereload\", \"proxy_port\": 9001, "
+	                                   "\"app_port\": 9000, \"app_address\": \"127.0.0.2\" }"));
+	/* the wildcard is reached on loopback: the hook's default address */
+	sock = (struct starter_addr){ "0.0.0.0", 9000 };
+	ck_assert_int_eq(config_init_file("any.json", "node", &o, err, sizeof err), 0);
+	ck_assert_ptr_nonnull(strstr(read_file("any.json"), "\"proxy_port\": 9001, "
+	                                                    "\"app_port\": 9000 }"));
+}
+END_TEST
+
+/* All of gust init --livereload: what it writes and says, by whether the
+ * project has a program and whether the socket is handed over. */
+START_TEST(test_config_init_livereload)
+{
+	char msg[2048], err[1024];
+	ck_assert_int_eq(
+	    config_init("gust.json", "go", NULL, 8090, msg, sizeof msg, err, sizeof err), 0);
+	ck_assert_str_eq(msg, "wrote gust.json (preset go, livereload on port 8090)\n"
+	                      "wrote main.go, go.mod and static/style.css: it serves "
+	                      "http://127.0.0.1:8080/\n"
+	                      "run gust, then open http://127.0.0.1:8090/: the live-reload proxy "
+	                      "in front of the app on port 8080");
+	ck_assert_ptr_nonnull(strstr(read_file("gust.json"), "\"app_port\": 8080 }"));
+	ck_assert_ptr_nonnull(strstr(read_file("main.go"), "\"127.0.0.1:8080\""));
+	ck_assert_ptr_nonnull(strstr(read_file("main.go"), "<link rel=\"stylesheet\" "
+	                                                   "href=\"/static/style.css\">"));
+	ck_assert_ptr_nonnull(strstr(read_file("static/style.css"), "h1 {"));
+
+	/* the project's own program: kept; the hook finds the app by readiness */
+	ck_assert_int_eq(
+	    config_init("own.json", "go", NULL, 8090, msg, sizeof msg, err, sizeof err), 0);
+	ck_assert_str_eq(msg, "wrote own.json (preset go, livereload on port 8090)\n"
+	                      "kept your Go program\n"
+	                      "run gust, then open http://127.0.0.1:8090/: the live-reload proxy "
+	                      "in front of the first port the program listens on");
+	ck_assert_ptr_nonnull(strstr(read_file("own.json"), "\"proxy_port\": 8090 }"));
+
+	/* with --sockets the app is on the socket's port */
+	mkdirs("s");
+	ck_assert_int_eq(chdir("s"), 0);
+	struct starter_addr a = { "127.0.0.1", 9000 };
+	ck_assert_int_eq(
+	    config_init("gust.json", "node", &a, 9001, msg, sizeof msg, err, sizeof err), 0);
+	ck_assert_ptr_nonnull(strstr(msg, "wrote index.js and static/style.css: it serves "
+	                                  "http://127.0.0.1:9000/ on the socket gust hands over"));
+	ck_assert_ptr_nonnull(strstr(msg, "open http://127.0.0.1:9001/: the live-reload proxy in "
+	                                  "front of the app on port 9000"));
+	ck_assert_ptr_nonnull(strstr(read_file("gust.json"), "\"app_port\": 9000 }"));
+
+	/* a proxy on the app's port: refused, nothing written */
+	mkdirs("../c");
+	ck_assert_int_eq(chdir("../c"), 0);
+	ck_assert_int_eq(
+	    config_init("gust.json", "python", NULL, 8080, msg, sizeof msg, err, sizeof err),
+	    -EINVAL);
+	ck_assert_str_eq(err, "init: --livereload=8080: that is the app's port (127.0.0.1:8080); "
+	                      "the proxy needs one of its own");
+	ck_assert_int_eq(access("gust.json", F_OK), -1);
+	ck_assert_int_eq(access("main.py", F_OK), -1);
+	ck_assert_int_eq(config_init("gust.json", "go", &a, 9000, msg, sizeof msg, err, sizeof err),
+	                 -EINVAL);
+	ck_assert_int_eq(access("gust.json", F_OK), -1);
+
+	/* a preset without a starter: the hook alone */
+	ck_assert_int_eq(
+	    config_init("gust.json", "c-make", NULL, 8090, msg, sizeof msg, err, sizeof err), 0);
+	ck_assert_str_eq(msg, "wrote gust.json (preset c-make, livereload on port 8090)\n"
+	                      "run gust, then open http://127.0.0.1:8090/: the live-reload proxy "
+	                      "in front of the first port the program listens on");
+	ck_assert_int_eq(access("static", F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_proxy_port)
+{
+	unsigned p = 0;
+	char err[256];
+	ck_assert_int_eq(config_parse_proxy_port("8090", &p, err, sizeof err), 0);
+	ck_assert_uint_eq(p, 8090);
+	ck_assert_int_eq(config_parse_proxy_port("65535", &p, err, sizeof err), 0);
+	ck_assert_uint_eq(p, 65535);
+	const char *bad[] = { "",    "0",   "65536", "-1",         "+80",
+		              " 80", "80 ", "8o",    "1.2.3.4:80", "99999999999999999999" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		ck_assert_msg(config_parse_proxy_port(bad[i], &p, err, sizeof err) == -EINVAL, "%s",
+		              bad[i]);
+		char want[128];
+		snprintf(want, sizeof want,
+		         "init: --livereload=\"%s\": want the proxy's port, 1 to 65535 (e.g. 8090)",
+		         bad[i]);
+		ck_assert_str_eq(err, want);
 	}
 }
 END_TEST
@@ -1295,6 +1436,9 @@ int main(void)
 	tcase_add_test(tc, test_every_preset_loads);
 	tcase_add_test(tc, test_init_sockets);
 	tcase_add_test(tc, test_starter_addr);
+	tcase_add_test(tc, test_init_livereload);
+	tcase_add_test(tc, test_config_init_livereload);
+	tcase_add_test(tc, test_proxy_port);
 	tcase_add_test(tc, test_opt_accessors);
 	tcase_add_test(tc, test_opt_check_keys);
 	tcase_add_test(tc, test_opt_origin);
