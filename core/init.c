@@ -134,18 +134,25 @@ int config_write_new(const char *path, const char *text, char *err, size_t errle
 }
 
 /* doc (freed) with "sockets": ["tcp:HOST:PORT"] first after the plain
- * runner's "plugin"; malloc'd, NULL when out of memory or when doc has no
- * plain runner. */
-static char *with_socket(char *doc, const struct starter_addr *a)
+ * runner's "plugin", and with http_ready "ready": {"http": "http://HOST:PORT/"}:
+ * with the socket in gust's hands from the start, a connect succeeds (into
+ * its backlog) while no run serves, so only an answer says a run is up.
+ * malloc'd, NULL when out of memory or when doc has no plain runner. */
+static char *with_socket(char *doc, const struct starter_addr *a, bool http_ready)
 {
 	static const char plain[] = "\"plugin\": \"plain\",\n";
 	const char *runner = strstr(doc, "\"runner\": {");
 	const char *at = runner ? strstr(runner, plain) : NULL;
+	const char *host = strcmp(a->host, "0.0.0.0") ? a->host : "127.0.0.1";
+	char ready[96] = "";
 	char *out = NULL;
+	if (http_ready)
+		snprintf(ready, sizeof ready, "    \"ready\": {\"http\": \"http://%s:%u/\"},\n",
+		         host, a->port);
 	if (at) {
 		at += sizeof plain - 1;
-		if (asprintf(&out, "%.*s    \"sockets\": [\"tcp:%s:%u\"],\n%s", (int)(at - doc),
-		             doc, a->host, a->port, at) < 0)
+		if (asprintf(&out, "%.*s    \"sockets\": [\"tcp:%s:%u\"],\n%s%s", (int)(at - doc),
+		             doc, a->host, a->port, ready, at) < 0)
 			out = NULL;
 	}
 	free(doc);
@@ -258,7 +265,7 @@ int config_init_file(const char *path, const char *preset, const struct init_opt
 		return -EINVAL;
 	char *doc = with_schema(text);
 	if (doc && o && o->sock)
-		doc = with_socket(doc, o->sock);
+		doc = with_socket(doc, o->sock, o->http_ready);
 	if (doc && o && o->proxy_port)
 		doc = with_livereload(doc, text, o);
 	if (!doc) {
@@ -312,7 +319,11 @@ int config_init(const char *path, const char *preset, const struct starter_addr 
 		return preset ? -EINVAL : -ENOENT;
 	bool offered = (sock || proxy_port) && starter_offered(preset);
 	bool starter = offered && !starter_kept(preset);
-	struct init_opts o = { sock, proxy_port, sock ? sock : starter ? &own_listen : NULL };
+	struct init_opts o = { sock, proxy_port,
+		               sock      ? sock
+		               : starter ? &own_listen
+		                         : NULL,
+		               sock && starter };
 	if (proxy_port && o.app && o.app->port == proxy_port) {
 		snprintf(
 		    err, errlen,

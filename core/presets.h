@@ -32,6 +32,8 @@ struct init_opts {
 	unsigned proxy_port;             /* 0, or the livereload hook's (--livereload) */
 	const struct starter_addr *app;  /* with proxy_port: where the app listens, or
 	                                  * NULL: the hook finds it by readiness */
+	bool http_ready;                 /* with sock: the run is ready when GET /
+	                                  * on it is answered (a starter answers) */
 };
 
 /* Write a starter config to path from preset (NULL: detect; -ENOENT with

@@ -58,6 +58,9 @@ gust: wrote $starter.* and static/style\\.css: it serves http://127\\.0\\.0\\.1:
 
 	start_gust "$D"
 	ok_run "$preset: the starter answers on the port" wait_for 180 body_is "$port" "hello from gust"
+	# within the 30 s of ready_timeout_ms: a connect succeeds into gust's
+	# socket at once, so only the answer to a GET says the run is up
+	ok_run "$preset: the run is ready by its answer" wait_for 20 log_has 'run: started, ready in'
 	like "$(curl -s --max-time 10 "http://127.0.0.1:$port/")" '<link rel="stylesheet" href="/static/style\.css">' \
 		"$preset: its page links the stylesheet"
 	like "$(curl -s --max-time 10 -o "$T/$preset.css" -w '%{http_code} %{content_type}' \

@@ -1062,6 +1062,13 @@ START_TEST(test_config_init_livereload)
 	ck_assert_ptr_nonnull(strstr(msg, "open http://127.0.0.1:9001/: the live-reload proxy in "
 	                                  "front of the app on port 9000"));
 	ck_assert_ptr_nonnull(strstr(read_file("gust.json"), "\"app_port\": 9000 }"));
+	/* gust holds the socket: a run is ready when the starter answers */
+	ck_assert_ptr_nonnull(
+	    strstr(read_file("gust.json"), "\"ready\": {\"http\": \"http://127.0.0.1:9000/\"},"));
+	/* not for a program of the project's own, which may not speak HTTP */
+	ck_assert_int_eq(config_init("own.json", "node", &a, 0, msg, sizeof msg, err, sizeof err),
+	                 0);
+	ck_assert_ptr_null(strstr(read_file("own.json"), "\"ready\""));
 
 	/* a proxy on the app's port: refused, nothing written */
 	mkdirs("../c");
