@@ -1,13 +1,17 @@
-// The gust demo: a tiny HTTP server. Run `gust` in this directory, open
-// http://127.0.0.1:8080/, then edit the message below and save: gust
-// rebuilds, stops this server (SIGTERM, graceful shutdown) and starts the
-// new one, usually well under a second later.
+// The gust demo: a tiny web app. Run `gust` in this directory, open
+// http://127.0.0.1:8090/ (gust's live-reload proxy in front of this
+// server, which listens on 127.0.0.1:8080), then edit the message below
+// and save: gust rebuilds, stops this server (SIGTERM, graceful shutdown),
+// starts the new one and, once it listens, reloads the page. Edit
+// static/style.css and the page is restyled without a reload; break the
+// build and the compiler's error shows over the page.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"html"
 	"log"
 	"net"
 	"net/http"
@@ -19,10 +23,25 @@ import (
 )
 
 // gust.json hands the demo its listening socket ("sockets"), so a browser
-// that reloads during a restart waits instead of seeing an error.
+// that reloads during a restart waits instead of seeing an error, even
+// without the proxy.
 
 // Edit me and save.
 const message = "Hello from gust's demo!"
+
+const page = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>gust demo</title>
+<link rel="stylesheet" href="/static/style.css">
+</head>
+<body>
+<h1>%s</h1>
+<p class="meta">pid %d, up %s</p>
+</body>
+</html>
+`
 
 // listener returns the socket gust passed (the systemd socket-activation
 // protocol: fd 3, LISTEN_FDS and LISTEN_PID), so connections made while
@@ -41,8 +60,14 @@ func main() {
 
 	started := time.Now()
 	mux := http.NewServeMux()
+	mux.Handle("/static/", http.FileServer(http.Dir("."))) // the files of static/
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "%s\n(pid %d, up %s)\n", message, os.Getpid(),
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, page, html.EscapeString(message), os.Getpid(),
 			time.Since(started).Round(time.Millisecond))
 	})
 	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
