@@ -100,7 +100,7 @@ like "$(get -H 'Accept-Encoding: gzip' "$URL/headers")" '"Accept-Encoding", "gzi
 unlike "$(get -v "$URL/headers" "$URL/headers" 2>&1 >/dev/null)" 'Connection #0 .*closed|Closing connection 0' \
 	"two requests go over one kept-alive connection"
 # toward the app too (what that costs or saves is measured by `make bench`)
-get -o /dev/null "$URL/" "$URL/"
+get -o /dev/null -o /dev/null "$URL/" "$URL/"
 ok_run "the proxy keeps its connection to the app" connected_to "$APORT"
 
 head -c 3000000 /dev/urandom >"$T/up.bin"
