@@ -167,7 +167,7 @@ BLACKBOX_TESTS = tests/bb_basic.sh tests/bb_config.sh tests/bb_lifecycle.sh test
 	tests/bb_livereload.sh tests/bb_livereload_browser.sh tests/bb_completion.sh
 dist_check_SCRIPTS += $(BLACKBOX_TESTS)
 TESTS += $(BLACKBOX_TESTS)
-EXTRA_DIST += tests/helpers/notifyd.py tests/helpers/ptydrive.py tests/helpers/connloop.py tests/helpers/browser.py tests/helpers/lrapp.py tests/fixtures/fixture.h tests/lib.sh tests/ports.sh tests/fixtures/goserver/main.go tests/fixtures/goserver/go.mod \
+EXTRA_DIST += tests/helpers/notifyd.py tests/helpers/ptydrive.py tests/helpers/connloop.py tests/helpers/browser.py tests/helpers/lrapp.py tests/fixtures/fixture.h tests/lib.sh tests/lrlib.sh tests/ports.sh tests/fixtures/goserver/main.go tests/fixtures/goserver/go.mod \
 	tests/fixtures/lrgo/main.go tests/fixtures/lrgo/msg.go tests/fixtures/lrgo/go.mod tests/fixtures/lrgo/static/site.css
 EXTRA_DIST += build-aux/tap-driver.sh
 
