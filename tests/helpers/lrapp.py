@@ -21,6 +21,9 @@ The app's pages:
   /chunked      text/html in 3 chunks (Transfer-Encoding: chunked)
   /stream       text/event-stream: "one", then "two" once MARKER exists
   /ws           WebSocket echo (text and binary frames, close)
+  /hang         never answers: reads until the client (the proxy) closes
+  /status?code=N  status N, with a body unless N is 204 or 304
+  /die?n=N      says Content-Length: 2N, sends N bytes, then closes
 """
 import base64
 import hashlib
@@ -93,6 +96,26 @@ class App(http.server.BaseHTTPRequestHandler):
             self.stream(query["marker"][0])
         elif path == "/ws":
             self.websocket()
+        elif path == "/hang":
+            while self.rfile.read1(4096):
+                pass
+            self.close_connection = True
+        elif path == "/status":
+            code = int(query["code"][0])
+            if code in (204, 304):
+                self.send_response(code)
+                self.end_headers()
+            else:
+                self.send(code, "text/plain", b"status %d\n" % code)
+        elif path == "/die":
+            n = int(query["n"][0])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(2 * n))
+            self.end_headers()
+            self.wfile.write(pattern(n))
+            self.wfile.flush()
+            self.close_connection = True
         else:
             self.send(404, "text/plain", b"no such page\n")
 
@@ -272,6 +295,7 @@ def main():
         with open(os.path.join(App.root, "version.txt")) as f:
             App.started_as = f.read().strip()
         http.server.ThreadingHTTPServer.daemon_threads = True
+        http.server.ThreadingHTTPServer.request_queue_size = 256  # many clients at once
         http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), App).serve_forever()
     elif cmd == "ws":
         ws_client(sys.argv[2], sys.argv[3:])
