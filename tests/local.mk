@@ -164,7 +164,8 @@ BLACKBOX_TESTS = tests/bb_basic.sh tests/bb_config.sh tests/bb_lifecycle.sh test
 	tests/bb_abi.sh tests/bb_hooks.sh tests/bb_ready.sh tests/bb_notify.sh \
 	tests/bb_args.sh tests/bb_keys.sh tests/bb_rules.sh tests/bb_reload.sh tests/bb_sockets.sh \
 	tests/bb_ctl.sh tests/bb_debounce.sh tests/bb_faults.sh tests/bb_init.sh tests/bb_browser.sh \
-	tests/bb_livereload.sh tests/bb_livereload_browser.sh tests/bb_completion.sh
+	tests/bb_livereload.sh tests/bb_livereload_browser.sh tests/bb_completion.sh \
+	tests/bb_livereload_stress.sh
 dist_check_SCRIPTS += $(BLACKBOX_TESTS)
 TESTS += $(BLACKBOX_TESTS)
 EXTRA_DIST += tests/helpers/notifyd.py tests/helpers/ptydrive.py tests/helpers/connloop.py tests/helpers/browser.py tests/helpers/lrapp.py tests/fixtures/fixture.h tests/lib.sh tests/lrlib.sh tests/ports.sh tests/fixtures/goserver/main.go tests/fixtures/goserver/go.mod \

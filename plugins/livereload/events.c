@@ -32,8 +32,10 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 	struct lr_req *r = cls;
 	if (r->s->stopping)
 		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (r->hung_up)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
 	if (!r->out.len) {
-		lr_req_suspend(r);
+		lr_req_suspend(r, true);
 		return 0;
 	}
 	size_t n = r->out.len < max ? r->out.len : max;

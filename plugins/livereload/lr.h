@@ -46,6 +46,8 @@ struct lr_req {
 	bool suspended; /* we suspended conn */
 	bool queued;    /* a response is queued */
 	bool gone;      /* MHD is done with it (completed) */
+	bool hung_up;   /* the browser went away while it was suspended */
+	int watch_fd;   /* the socket watched for that, or -1 */
 
 	/* LR_EVENTS: what is still to be sent */
 	struct lr_buf out;
@@ -114,7 +116,10 @@ struct lr_server {
 int lr_server_start(struct lr_server *s, const char *addr, unsigned port, char *err, size_t errlen);
 /* End every request and stop listening. */
 void lr_server_stop(struct lr_server *s);
-void lr_req_suspend(struct lr_req *r);
+/* Suspend the connection; with watch, a browser that goes away meanwhile
+ * resumes it with hung_up set, and the handler ends the request (not
+ * while the rest of a body the browser sent waits unread in the socket). */
+void lr_req_suspend(struct lr_req *r, bool watch);
 void lr_req_resume(struct lr_req *r);
 /* Queue resp (NULL: failed to make it) with Content-Type type, not to be
  * cached; the request's one answer. */

@@ -381,7 +381,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	(void)pos;
 	struct lr_req *r = cls;
-	if (r->s->stopping)
+	if (r->s->stopping || r->hung_up)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	size_t n = r->inj ? lr_inject_read(r->inj, buf, max) : 0;
 	if (n) {
@@ -397,7 +397,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	if (r->done && (!r->inj || lr_inject_done(r->inj)))
 		return MHD_CONTENT_READER_END_OF_STREAM;
-	lr_req_suspend(r);
+	lr_req_suspend(r, true);
 	return 0;
 }
 
@@ -496,8 +496,8 @@ static int begin(struct lr_req *r)
 
 enum MHD_Result lr_proxy(struct lr_req *r, const char *upload, size_t *upload_size)
 {
-	if (r->s->stopping)
-		return MHD_NO; /* gust quits: the connection is closed */
+	if (r->s->stopping || r->hung_up)
+		return MHD_NO; /* gust quits, or the browser left: closed */
 	if (!r->started) {
 		r->started = true;
 		return begin(r) < 0 ? MHD_NO : MHD_YES;
@@ -518,7 +518,7 @@ enum MHD_Result lr_proxy(struct lr_req *r, const char *upload, size_t *upload_si
 			lr_curl_kick(r->s->curl);
 		}
 		if (*upload_size)
-			lr_req_suspend(r); /* libcurl resumes it as it drains */
+			lr_req_suspend(r, false); /* libcurl resumes it as it drains */
 		return MHD_YES;
 	}
 	if (!r->up_eof) {
@@ -534,7 +534,7 @@ enum MHD_Result lr_proxy(struct lr_req *r, const char *upload, size_t *upload_si
 	if (r->fail)
 		return respond_fail(r);
 	if (!r->headers_done) {
-		lr_req_suspend(r);
+		lr_req_suspend(r, true);
 		return MHD_YES;
 	}
 	return respond(r);

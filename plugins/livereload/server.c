@@ -32,14 +32,46 @@ uint64_t lr_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void lr_req_suspend(struct lr_req *r)
+/* While a connection is suspended libmicrohttpd does not read it, so it
+ * would not see the browser go away: a closed page's event stream, or a
+ * request waiting on an app that does not answer, would keep its socket
+ * (and the app's connection) until the next event or the app's answer.
+ * The loop watches the socket meanwhile; the browser's end of the stream
+ * (EOF or an error, with nothing unread before it) ends the request. */
+static void unwatch(struct lr_req *r)
+{
+	if (r->watch_fd >= 0)
+		r->s->host->io_del(r->s->ctx, r->watch_fd);
+	r->watch_fd = -1;
+}
+
+static void on_hangup(int fd, unsigned events, void *arg)
+{
+	(void)events;
+	struct lr_req *r = arg;
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	unwatch(r);
+	if (n > 0)
+		return; /* bytes of a next request: libmicrohttpd reads them later */
+	r->hung_up = true;
+	lr_req_resume(r);
+}
+
+void lr_req_suspend(struct lr_req *r, bool watch)
 {
 	/* never while stopping: libmicrohttpd must not be stopped with a
 	 * suspended connection (it aborts) */
-	if (!r->suspended && !r->gone && !r->s->stopping) {
-		MHD_suspend_connection(r->conn);
-		r->suspended = true;
-	}
+	if (r->suspended || r->gone || r->s->stopping)
+		return;
+	MHD_suspend_connection(r->conn);
+	r->suspended = true;
+	const union MHD_ConnectionInfo *ci =
+	    watch ? MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD) : NULL;
+	if (ci && r->s->host->io_add(r->s->ctx, ci->connect_fd, GUST_IO_READ, on_hangup, r) == 0)
+		r->watch_fd = ci->connect_fd;
 }
 
 static void run_mhd(struct lr_server *s);
@@ -56,6 +88,7 @@ void lr_req_resume(struct lr_req *r)
 	struct lr_server *s = r->s;
 	if (!r->suspended)
 		return;
+	unwatch(r);
 	r->suspended = false;
 	MHD_resume_connection(r->conn);
 	/* libmicrohttpd acts on a resumed connection at its next run, which
@@ -112,6 +145,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->conn = conn;
 	r->app_fd = CURL_SOCKET_BAD;
 	r->client_fd = -1;
+	r->watch_fd = -1;
 	r->next = s->reqs;
 	if (s->reqs)
 		s->reqs->prev = r;
@@ -143,6 +177,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (!r)
 		return;
 	*req_cls = NULL;
+	unwatch(r);
 	r->gone = true;
 	r->suspended = false;
 	if (r->relay_open)
