@@ -12,6 +12,10 @@ proxy between (standard library only).
                             second event), prints the second's
   lrapp.py upload URL FILE  POSTs FILE as multipart/form-data (in chunks of
                             64 KiB), prints the answer
+  lrapp.py midway HOW URL   stops midway, prints "ready" and waits to be
+                            killed: HOW is upload (1 MB of 10), download (1
+                            MB of 200, a small receive buffer), ws (after
+                            one echo), or idle (half a request line)
 
 The app's pages:
   /             text/html: <h1 id=v>VERSION</h1>
@@ -213,7 +217,8 @@ def connect(url):
     return s, target, "%s:%d" % (u.hostname, u.port)
 
 
-def ws_client(url, msgs):
+def ws_open(url):
+    """A WebSocket's file after the handshake (exits on a wrong one)."""
     s, target, host = connect(url)
     key = base64.b64encode(os.urandom(16)).decode()
     s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -234,6 +239,11 @@ def ws_client(url, msgs):
             ok = True
     if not ok:
         sys.exit("ws: wrong or no Sec-WebSocket-Accept")
+    return f
+
+
+def ws_client(url, msgs):
+    f = ws_open(url)
     for m in msgs:
         write_frame(f, 1, m.encode(), mask=True)
         frame = read_frame(f)
@@ -288,6 +298,29 @@ def upload(url, path):
     print("sent", hashlib.sha256(body).hexdigest(), len(body))
 
 
+def midway(how, url):
+    if how == "ws":
+        ws = ws_open(url)
+        write_frame(ws, 1, b"x", mask=True)
+        read_frame(ws)
+    else:
+        s, target, host = connect(url)
+    if how == "download":
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    if how == "upload":
+        s.sendall(("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 10000000\r\n\r\n"
+                   % (target, host)).encode() + b"u" * 1000000)
+    elif how == "download":
+        s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, host)).encode())
+        got = 0
+        while got < 1000000:
+            got += len(s.recv(65536))
+    elif how == "idle":
+        s.sendall(b"GET / HT")
+    print("ready", flush=True)
+    time.sleep(120)
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "serve":
@@ -303,6 +336,8 @@ def main():
         sse_client(sys.argv[2], sys.argv[3])
     elif cmd == "upload":
         upload(sys.argv[2], sys.argv[3])
+    elif cmd == "midway":
+        midway(sys.argv[2], sys.argv[3])
     else:
         sys.exit("lrapp.py: unknown command %s" % cmd)
 
