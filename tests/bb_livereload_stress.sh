@@ -64,7 +64,7 @@ midway() {
 	python3 "$APP" midway "$1" "$URL/$path" >"$T/$1.out" 2>&1 &
 }
 rss0=$(rss)
-for how in upload download idle; do
+for how in upload download ws idle; do
 	midway "$how"
 	pid=$!
 	ok_run "a client stops midway: $how" wait_for 10 ready "$T/$how.out"
@@ -140,14 +140,14 @@ in_flight() {
 	pids+=($!)
 	curl -s --max-time 60 "$URL/hang" >/dev/null 2>&1 &
 	pids+=($!)
-	for how in upload download idle; do
+	for how in upload download ws idle; do
 		midway "$how"
 		pids+=($!)
 	done
-	for how in upload download idle; do wait_for 10 ready "$T/$how.out" || return 1; done
-	wait_for 10 fds_at_least $((base + 6))
+	for how in upload download ws idle; do wait_for 10 ready "$T/$how.out" || return 1; done
+	wait_for 10 fds_at_least $((base + 8))
 }
-ok_run "event stream, hanging request, upload, download, idle client in flight" in_flight
+ok_run "event stream, hanging request, upload, download, WebSocket, idle client in flight" in_flight
 stop_gust TERM
 is "$GUST_STATUS" 0 "gust exits 0 on SIGTERM"
 ok_run "nothing is left" wait_for 10 no_marked_left

@@ -121,6 +121,9 @@ void lr_server_stop(struct lr_server *s);
  * while the rest of a body the browser sent waits unread in the socket). */
 void lr_req_suspend(struct lr_req *r, bool watch);
 void lr_req_resume(struct lr_req *r);
+/* Run libmicrohttpd soon, from the loop: after a resume or an upgraded
+ * connection's close, which it acts on only at its next run. */
+void lr_server_kick(struct lr_server *s);
 /* Queue resp (NULL: failed to make it) with Content-Type type, not to be
  * cached; the request's one answer. */
 enum MHD_Result lr_req_queue(struct lr_req *r, unsigned status, const char *type,

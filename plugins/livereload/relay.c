@@ -41,6 +41,7 @@ static void relay_close(struct lr_req *r)
 	r->app_fd = CURL_SOCKET_BAD;
 	r->client_fd = -1;
 	MHD_upgrade_action(r->urh, MHD_UPGRADE_ACTION_CLOSE);
+	lr_server_kick(s); /* libmicrohttpd closes the browser's socket */
 	if (r->gone) {
 		lr_proxy_end(r);
 		lr_req_free(r);

@@ -83,6 +83,15 @@ static void on_kick(void *arg)
 	run_mhd(s);
 }
 
+/* libmicrohttpd acts on a resumed connection (or an upgraded one the relay
+ * closed) at its next run, which nothing wakes its epoll fd for in
+ * external mode: run it from the loop, once, soon. */
+void lr_server_kick(struct lr_server *s)
+{
+	if (!s->kick && !s->stopping)
+		s->kick = s->host->timer_add(s->ctx, 0, on_kick, s);
+}
+
 void lr_req_resume(struct lr_req *r)
 {
 	struct lr_server *s = r->s;
@@ -91,11 +100,7 @@ void lr_req_resume(struct lr_req *r)
 	unwatch(r);
 	r->suspended = false;
 	MHD_resume_connection(r->conn);
-	/* libmicrohttpd acts on a resumed connection at its next run, which
-	 * its wake-up of the epoll fd alone does not bring about for one
-	 * waiting to send: run it from the loop, once, soon */
-	if (!s->kick && !s->stopping)
-		s->kick = s->host->timer_add(s->ctx, 0, on_kick, s);
+	lr_server_kick(s);
 }
 
 /* ---- the loop's side ---- */
