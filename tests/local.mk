@@ -179,7 +179,7 @@ EXTRA_DIST += build-aux/tap-driver.sh
 # tests/valgrind-logs/; valgrind's own warnings ("--PID--": it does not know
 # pidfd_open, so gust uses its fallback) are not gust's.
 VALGRIND_TESTS = tests/bb_basic.sh tests/bb_lifecycle.sh tests/bb_build.sh tests/bb_ready.sh \
-	tests/bb_hooks.sh
+	tests/bb_hooks.sh tests/bb_livereload.sh tests/bb_livereload_stress.sh
 EXTRA_DIST += tests/valgrind.sh tests/valgrind.supp
 check-valgrind:
 	rm -rf tests/valgrind-logs && $(MKDIR_P) tests/valgrind-logs
