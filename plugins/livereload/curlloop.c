@@ -170,6 +170,10 @@ struct lr_curl *lr_curl_new(const struct gust_host *host, struct gust_ctx *ctx)
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	/* the idle connections to the app kept for the next requests: by
+	 * default libcurl keeps four per transfer ever running at once, so a
+	 * burst of 200 browser requests left 200 sockets open for good */
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)LR_KEPT_CONNECTIONS);
 	return c;
 }
 

@@ -17,6 +17,9 @@
 #include <curl/curl.h>
 #include <stdbool.h>
 
+/* How many idle connections to the app are kept for the next requests. */
+#define LR_KEPT_CONNECTIONS 4
+
 struct lr_xfer {
 	/* the transfer ended (CURLE_OK or why not); the handle is still in
 	 * the multi: the callee removes it with lr_curl_remove() */
