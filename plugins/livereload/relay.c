@@ -164,6 +164,12 @@ void lr_relay_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, co
 	(void)req_cls;
 	struct lr_req *r = cls;
 	r->urh = urh;
+	if (r->s->stopping) {
+		/* the 101 went out in the last run before the stop: no relay
+		 * may outlive libmicrohttpd */
+		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+		return;
+	}
 	r->client_fd = sock;
 	r->relay_open = true;
 	fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
