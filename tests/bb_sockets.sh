@@ -2,8 +2,9 @@
 # The socket hand-off (runner "sockets"): gust binds once and hands the
 # listening socket to every run by the socket-activation protocol, so a
 # client that keeps connecting through restarts is never refused; the run
-# gets that fd and nothing else of gust's; an address in use, a file in the
-# way, or the dlv runner are one line and exit 2 with nothing started.
+# gets that fd and nothing else of gust's, and is ready ("listen") once it
+# holds it; an address in use, a file in the way, or the dlv runner are one
+# line and exit 2 with nothing started.
 . "$GUST_SRCDIR/tests/lib.sh"
 
 SHAPE=$GUST_HELPERS/shape
@@ -41,6 +42,16 @@ like "$seen" "^v1,.*v6$" "the client was served by the first run and the last"
 stop_gust TERM
 is "$GUST_STATUS" 0 "gust exits 0"
 ok_run "the port is free once gust is gone" wait_for 5 port_free "$PORT"
+
+# ---- the default readiness ("listen"): the passed socket counts ----
+PORT=$(free_port)
+project ready "\"cmd\": \"exec '$SHAPE' serve-passed $V\", \"sockets\": [\"tcp:127.0.0.1:$PORT\"], \"ready_timeout_ms\": 10000"
+start_gust "$P" -v
+ok_run "listen readiness: the run is ready or timed out" wait_for 30 log_has 'ready in [0-9]+ ms|not ready after'
+ok_run "listen readiness: ready, not the timeout" log_has 'run: started, ready in [0-9]+ ms'
+pid=$(answer "$PORT" | sed -nE 's/.* pid=([0-9]+) .*/\1/p')
+like "$(gust_log)" "ready: 127\.0\.0\.1:$PORT \(tcp, pid $pid\)" "naming the passed socket and the run that holds it"
+stop_gust TERM
 
 # ---- a failed build with stop_on_build_failure: clients wait for a good one ----
 PORT=$(free_port)

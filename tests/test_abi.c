@@ -24,6 +24,17 @@ ABI_EQ(GUST_BUILDER_OPS_SIZE_1_0, 40);
 ABI_EQ(GUST_RUNNER_OPS_SIZE_1_0, 40);
 ABI_EQ(GUST_PLUGIN_DESC_SIZE_1_0, 40);
 #endif
+/* Each GUST_SPAWN_* flag is a bit of its own: the sum of them all equals
+ * their union only when no two share a bit. */
+#define SPAWN_FLAG_SUM                                                                             \
+	(GUST_SPAWN_FOREGROUND + GUST_SPAWN_NO_PATH + GUST_SPAWN_CGROUP + GUST_SPAWN_PIDNS +       \
+	 GUST_SPAWN_CONTAIN_TRY + GUST_SPAWN_READY_SKIP_ROOT + GUST_SPAWN_LISTEN_PID)
+#define SPAWN_FLAG_UNION                                                                           \
+	(GUST_SPAWN_FOREGROUND | GUST_SPAWN_NO_PATH | GUST_SPAWN_CGROUP | GUST_SPAWN_PIDNS |       \
+	 GUST_SPAWN_CONTAIN_TRY | GUST_SPAWN_READY_SKIP_ROOT | GUST_SPAWN_LISTEN_PID)
+ABI_EQ(SPAWN_FLAG_SUM, SPAWN_FLAG_UNION);
+ABI_EQ(GUST_SPAWN_READY_SKIP_ROOT, 32u);
+ABI_EQ(GUST_SPAWN_LISTEN_PID, 64u);
 /* 1.x only appends: the current structs are at least 1.0's */
 ABI_EQ(sizeof(struct gust_host) >= GUST_HOST_SIZE_1_0, 1);
 ABI_EQ(sizeof(struct gust_plugin_desc) >= GUST_PLUGIN_DESC_SIZE_1_0, 1);

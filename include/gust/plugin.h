@@ -162,15 +162,15 @@ typedef void (*gust_exit_cb)(pid_t pid, int status, void *arg);
  *  not available, start the tree without it (logged at debug level)
  *  instead of failing. Since 1.0. */
 #define GUST_SPAWN_CONTAIN_TRY 16u
-/** With fds: set LISTEN_PID in the program's environment to the program's
- *  own pid, between fork and exec, as the systemd socket-activation
- *  protocol requires (the caller sets LISTEN_FDS and LISTEN_FDNAMES).
- *  Since 1.1. */
-#define GUST_SPAWN_LISTEN_PID 32u
 /** A runner's run whose root process is a tool in front of the program
  *  (a debugger): the run's readiness looks at the other processes of the
  *  tree, never at the root's own sockets. Ignored by a 1.0 core. Since 1.1. */
 #define GUST_SPAWN_READY_SKIP_ROOT 32u
+/** With fds: set LISTEN_PID in the program's environment to the program's
+ *  own pid, between fork and exec, as the systemd socket-activation
+ *  protocol requires (the caller sets LISTEN_FDS and LISTEN_FDNAMES).
+ *  Since 1.1. */
+#define GUST_SPAWN_LISTEN_PID 64u
 
 /** How to start a process tree. All pointers are borrowed for the call. */
 struct gust_spawn {
