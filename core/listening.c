@@ -145,13 +145,29 @@ static int scan_unix(pid_t netpid, const struct inodes *s, struct listening *out
 	return found;
 }
 
-int listening_find(const pid_t *pids, size_t n, struct listening *out)
+/* Drop from s the sockets that ex holds. */
+static void exclude(struct inodes *s, const struct inodes *ex)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (!owner(ex, s->v[i].inode))
+			s->v[k++] = s->v[i];
+	s->n = k;
+}
+
+int listening_find(const pid_t *pids, size_t n, const pid_t *skip, size_t nskip,
+                   struct listening *out)
 {
 #ifdef __linux__
-	struct inodes s = { 0 };
+	struct inodes s = { 0 }, ex = { 0 };
 	int r = 0;
+	for (size_t i = 0; r == 0 && i < nskip; i++)
+		r = socket_inodes(skip[i], &ex);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = socket_inodes(pids[i], &s);
+	if (r == 0)
+		exclude(&s, &ex);
+	free(ex.v);
 	if (r == 0 && s.n > 0) {
 		/* a tree shares one network namespace: read it through the
 		 * first process that holds a socket */
@@ -170,6 +186,8 @@ int listening_find(const pid_t *pids, size_t n, struct listening *out)
 #else
 	(void)pids;
 	(void)n;
+	(void)skip;
+	(void)nskip;
 	(void)out;
 	return -ENOSYS;
 #endif

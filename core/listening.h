@@ -18,8 +18,12 @@ struct listening {
 
 /* Look through the fds of pids[0..n) for a socket that listens (TCP in
  * LISTEN, a bound UDP socket, a unix socket in listen()); TCP first, then
- * unix, then UDP. 1 with *out filled for the first one found, 0 when none,
- * -ENOMEM. A pid that is gone or whose fds are not readable is skipped. */
-int listening_find(const pid_t *pids, size_t n, struct listening *out);
+ * unix, then UDP. A socket that one of skip[0..nskip) holds does not
+ * count, whoever else holds it too: a child shares its parent's sockets
+ * from fork until it closes them or execs. 1 with *out filled for the
+ * first one found, 0 when none, -ENOMEM. A pid that is gone or whose fds
+ * are not readable is skipped (in skip too: it excludes nothing). */
+int listening_find(const pid_t *pids, size_t n, const pid_t *skip, size_t nskip,
+                   struct listening *out);
 
 #endif

@@ -226,10 +226,10 @@ static void on_deadline(void *arg)
 
 static void check_listen(struct probe *p)
 {
-	pid_t pids[MAX_PIDS];
-	size_t n = p->pids ? p->pids(p->pids_arg, pids, MAX_PIDS) : 0;
+	pid_t pids[MAX_PIDS], skip = 0;
+	size_t n = p->pids ? p->pids(p->pids_arg, pids, MAX_PIDS, &skip) : 0;
 	struct listening l;
-	if (listening_find(pids, n, &l) == 1) {
+	if (listening_find(pids, n, &skip, skip ? 1 : 0, &l) == 1) {
 		char what[160];
 		snprintf(what, sizeof what, "%s%s(%s, pid %ld)", l.addr, l.addr[0] ? " " : "",
 		         l.kind, (long)l.pid);

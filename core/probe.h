@@ -38,8 +38,11 @@ struct probe_spec {
 
 enum probe_result { PROBE_READY, PROBE_TIMEOUT };
 
-/* The pids of the run's tree, for PROBE_LISTEN: at most max in out. */
-typedef size_t (*probe_pids_fn)(void *arg, pid_t *out, size_t max);
+/* The pids of the run's tree, for PROBE_LISTEN: at most max in out; and
+ * *skip, unless 0, a process whose sockets do not count even where a pid
+ * of out holds them (a tool in front of the program, whose sockets its
+ * child holds from fork to exec). */
+typedef size_t (*probe_pids_fn)(void *arg, pid_t *out, size_t max, pid_t *skip);
 /* Called once from the loop; what: "127.0.0.1:8080 (tcp)", the status
  * line, the matching line... The owner may free the probe from here. */
 typedef void (*probe_done_fn)(void *arg, enum probe_result result, const char *what);

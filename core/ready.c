@@ -41,8 +41,9 @@ void ready_tree_freed(struct ready *r, struct gust_tree *tree)
 		r->tree = NULL;
 }
 
-/* The processes whose sockets count: the tree's, maybe without its root. */
-static size_t run_pids(void *arg, pid_t *out, size_t max)
+/* The processes whose sockets count: the tree's, maybe without its root,
+ * whose sockets then count in none of them (*skip). */
+static size_t run_pids(void *arg, pid_t *out, size_t max, pid_t *skip)
 {
 	struct ready *r = arg;
 	if (!r->tree)
@@ -53,6 +54,7 @@ static size_t run_pids(void *arg, pid_t *out, size_t max)
 	if (!r->skip_root)
 		return n;
 	pid_t root = ptree_pid(r->tree);
+	*skip = root;
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (out[i] != root)

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,13 +118,13 @@ START_TEST(test_tcp_listener_found)
 	ck_assert_int_eq(start(&c, TCP_LISTEN), 0);
 	pid_t pids[] = { getpid(), c.pid };
 	struct listening l;
-	ck_assert_int_eq(listening_find(pids, 2, &l), 1);
+	ck_assert_int_eq(listening_find(pids, 2, NULL, 0, &l), 1);
 	ck_assert_int_eq(l.pid, c.pid);
 	ck_assert_str_eq(l.kind, "tcp");
 	ck_assert_str_eq(l.addr, c.addr);
 	ck_assert_int_eq(finish(&c), 0);
 	pid_t gone[] = { c.pid };
-	ck_assert_int_eq(listening_find(gone, 1, &l), 0);
+	ck_assert_int_eq(listening_find(gone, 1, NULL, 0, &l), 0);
 }
 END_TEST
 
@@ -133,7 +134,7 @@ START_TEST(test_connected_socket_is_not_listening)
 	ck_assert_int_eq(start(&c, TCP_CLIENT), 0);
 	pid_t pids[] = { c.pid };
 	struct listening l;
-	ck_assert_int_eq(listening_find(pids, 1, &l), 0);
+	ck_assert_int_eq(listening_find(pids, 1, NULL, 0, &l), 0);
 	ck_assert_int_eq(finish(&c), 0);
 }
 END_TEST
@@ -144,7 +145,7 @@ START_TEST(test_udp_bound_found)
 	ck_assert_int_eq(start(&c, UDP_BOUND), 0);
 	pid_t pids[] = { c.pid };
 	struct listening l;
-	ck_assert_int_eq(listening_find(pids, 1, &l), 1);
+	ck_assert_int_eq(listening_find(pids, 1, NULL, 0, &l), 1);
 	ck_assert_str_eq(l.kind, "udp");
 	ck_assert_str_eq(l.addr, c.addr);
 	ck_assert_int_eq(finish(&c), 0);
@@ -160,7 +161,7 @@ START_TEST(test_unix_listener_found)
 	ck_assert_int_eq(start(&c, UNIX_LISTEN), 0);
 	pid_t pids[] = { c.pid };
 	struct listening l;
-	ck_assert_int_eq(listening_find(pids, 1, &l), 1);
+	ck_assert_int_eq(listening_find(pids, 1, NULL, 0, &l), 1);
 	ck_assert_str_eq(l.kind, "unix");
 	ck_assert_str_eq(l.addr, sockpath);
 	ck_assert_int_eq(finish(&c), 0);
@@ -177,19 +178,108 @@ START_TEST(test_tcp6_listener_found)
 	}
 	pid_t pids[] = { c.pid };
 	struct listening l;
-	ck_assert_int_eq(listening_find(pids, 1, &l), 1);
+	ck_assert_int_eq(listening_find(pids, 1, NULL, 0, &l), 1);
 	ck_assert_str_eq(l.kind, "tcp6");
 	ck_assert_str_eq(l.addr, c.addr);
 	ck_assert_int_eq(finish(&c), 0);
 }
 END_TEST
 
+/* A listens on S and forks B, which keeps S (no exec) and, with own, also
+ * listens on S2 of its own: a tool in front of the program, between the
+ * program's fork and exec. */
+struct pair {
+	pid_t a, b;
+	int hold; /* closing it ends both */
+	char s[64], s2[64];
+};
+
+/* A TCP socket listening on the loopback, its address in addr. */
+static int tcp_listener(char *addr, size_t len)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 1) ||
+	    getsockname(fd, (struct sockaddr *)&a, &alen))
+		_exit(2);
+	snprintf(addr, len, "127.0.0.1:%u", ntohs(a.sin_port));
+	return fd;
+}
+
+static void pair_start(struct pair *p, bool own)
+{
+	int rep[2], hold[2];
+	ck_assert_int_eq(pipe(rep), 0);
+	ck_assert_int_eq(pipe(hold), 0);
+	memset(p, 0, sizeof *p);
+	p->a = fork();
+	ck_assert_int_ge(p->a, 0);
+	if (p->a == 0) {
+		close(rep[0]);
+		close(hold[1]);
+		(void)tcp_listener(p->s, sizeof p->s);
+		if ((p->b = fork()) < 0)
+			_exit(2);
+		if (p->b == 0) {
+			p->b = getpid();
+			if (own)
+				(void)tcp_listener(p->s2, sizeof p->s2);
+			if (write(rep[1], p, sizeof *p) != (ssize_t)sizeof *p)
+				_exit(2);
+		}
+		close(rep[1]);
+		char c;
+		while (read(hold[0], &c, 1) > 0)
+			;
+		if (p->b > 0)
+			(void)waitpid(p->b, NULL, 0);
+		_exit(0);
+	}
+	close(rep[1]);
+	close(hold[0]);
+	pid_t a = p->a;
+	ck_assert_int_eq(read(rep[0], p, sizeof *p), (ssize_t)sizeof *p); /* both listen */
+	close(rep[0]);
+	p->a = a;
+	p->hold = hold[1];
+}
+
+static void pair_finish(struct pair *p)
+{
+	int st;
+	close(p->hold);
+	ck_assert_int_eq(waitpid(p->a, &st, 0), p->a);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+START_TEST(test_skipped_parent_socket_does_not_count)
+{
+	struct pair p;
+	struct listening l;
+	pair_start(&p, true);
+	pid_t b[] = { p.b }, a[] = { p.a };
+	ck_assert_int_eq(listening_find(b, 1, a, 1, &l), 1);
+	ck_assert_int_eq(l.pid, p.b);
+	ck_assert_str_eq(l.addr, p.s2);
+	pair_finish(&p);
+
+	pair_start(&p, false);
+	b[0] = p.b;
+	a[0] = p.a;
+	ck_assert_int_eq(listening_find(b, 1, NULL, 0, &l), 1); /* B does hold S */
+	ck_assert_str_eq(l.addr, p.s);
+	ck_assert_int_eq(listening_find(b, 1, a, 1, &l), 0);
+	pair_finish(&p);
+}
+END_TEST
+
 START_TEST(test_no_pids_and_no_sockets)
 {
 	struct listening l;
-	ck_assert_int_eq(listening_find(NULL, 0, &l), 0);
+	ck_assert_int_eq(listening_find(NULL, 0, NULL, 0, &l), 0);
 	pid_t self[] = { getpid() }; /* the test itself listens nowhere */
-	ck_assert_int_eq(listening_find(self, 1, &l), 0);
+	ck_assert_int_eq(listening_find(self, 1, NULL, 0, &l), 0);
 }
 END_TEST
 
@@ -202,6 +292,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_udp_bound_found);
 	tcase_add_test(tc, test_unix_listener_found);
 	tcase_add_test(tc, test_tcp6_listener_found);
+	tcase_add_test(tc, test_skipped_parent_socket_does_not_count);
 	tcase_add_test(tc, test_no_pids_and_no_sockets);
 	suite_add_tcase(s, tc);
 	return s;

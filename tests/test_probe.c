@@ -255,16 +255,21 @@ START_TEST(test_http_retries_until_below_500)
 }
 END_TEST
 
-/* PROBE_LISTEN: a child that listens only when told to. */
+/* PROBE_LISTEN: a child that listens only when told to. With skip, the
+ * test listens first, the child keeps that socket (no exec), and the
+ * probe is told that the test's sockets do not count: a debugger in
+ * front of the program, between the program's fork and exec. */
 struct child {
 	pid_t pid;
-	int go; /* write a byte: listen now */
+	int go;     /* write a byte: listen now */
+	pid_t skip; /* the process whose sockets do not count, or 0 */
 };
 
-static size_t child_pids(void *arg, pid_t *out, size_t max)
+static size_t child_pids(void *arg, pid_t *out, size_t max, pid_t *skip)
 {
 	struct child *c = arg;
 	out[0] = c->pid;
+	*skip = c->skip;
 	return 1;
 }
 
@@ -276,10 +281,12 @@ static void tell_child(void *arg)
 
 START_TEST(test_listen_finds_the_tree_listening)
 {
+	bool skip = _i == 1;
+	int own = skip ? listener(0) : -1; /* the child inherits it */
 	struct loop *loop = loop_new();
 	int pfd[2];
 	ck_assert_int_eq(pipe(pfd), 0);
-	struct child c = { fork(), pfd[1] };
+	struct child c = { fork(), pfd[1], skip ? getpid() : 0 };
 	if (c.pid == 0) {
 		char x;
 		close(pfd[1]);
@@ -303,6 +310,11 @@ START_TEST(test_listen_finds_the_tree_listening)
 	char want[64];
 	snprintf(want, sizeof want, "(tcp, pid %ld)", (long)c.pid);
 	ck_assert_msg(strstr(o.what, want), "%s", o.what);
+	if (skip) {
+		snprintf(want, sizeof want, "127.0.0.1:%d ", port_of(own));
+		ck_assert_msg(!strstr(o.what, want), "the skipped process's socket: %s", o.what);
+		close(own);
+	}
 	probe_free(p);
 	close(c.go);
 	int st;
@@ -391,7 +403,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_tcp_waits_for_the_listener);
 	tcase_add_test(tc, test_tcp_times_out);
 	tcase_add_test(tc, test_http_retries_until_below_500);
-	tcase_add_test(tc, test_listen_finds_the_tree_listening);
+	tcase_add_loop_test(tc, test_listen_finds_the_tree_listening, 0, 2);
 	tcase_add_test(tc, test_log_and_off);
 	tcase_add_test(tc, test_curl_loaded_only_for_http);
 	tcase_add_test(tc, test_curl_missing_is_named);

@@ -164,7 +164,8 @@ typedef void (*gust_exit_cb)(pid_t pid, int status, void *arg);
 #define GUST_SPAWN_CONTAIN_TRY 16u
 /** A runner's run whose root process is a tool in front of the program
  *  (a debugger): the run's readiness looks at the other processes of the
- *  tree, never at the root's own sockets. Ignored by a 1.0 core. Since 1.1. */
+ *  tree, never at the root's own sockets (nor where a child holds them
+ *  between fork and exec). Ignored by a 1.0 core. Since 1.1. */
 #define GUST_SPAWN_READY_SKIP_ROOT 32u
 /** With fds: set LISTEN_PID in the program's environment to the program's
  *  own pid, between fork and exec, as the systemd socket-activation
