@@ -80,6 +80,10 @@ void reaper_reaped(struct gust_tree *t, int status)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return;
 	t->reaper_lost = true;
+	/* its orphans are gust's children now: a scan made before this was
+	 * known saw them as no tree's, and a delta scan looks only at what
+	 * is newer, so the next scan reads every process again */
+	t->mgr->want_full = true;
 	if (ptree_live(t))
 		log_msg(GUST_LOG_WARN, STAGE_RUN,
 		        "the reaper of pid %ld's tree was killed; what is left of the tree now "
