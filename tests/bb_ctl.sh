@@ -169,6 +169,11 @@ if [ "$(id -u)" != 0 ]; then
 elif ! command -v setpriv >/dev/null; then
 	skip "setpriv (util-linux) is missing"
 	skip "setpriv (util-linux) is missing"
+elif ! setpriv --reuid=65534 --regid=65534 --clear-groups \
+	test -x "$GUST" -a -r "$GUST_PLUGIN_PATH/watcher-poll.so"; then
+	# a build tree under a directory only root may enter (mktemp -d)
+	skip "uid 65534 cannot reach gust or its plugins in this build tree"
+	skip "uid 65534 cannot reach gust or its plugins in this build tree"
 else
 	chmod 711 "$T" # uid 65534 reaches its project, lists nothing else
 	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
