@@ -197,3 +197,9 @@ clean-valgrind:
 	rm -rf tests/valgrind-logs
 .PHONY: clean-valgrind
 CLEANFILES += tests/valgrind-suite.log
+
+# What the live-reload browser tests leave for people to look at.
+clean-local: clean-screenshots
+clean-screenshots:
+	rm -rf tests/screenshots
+.PHONY: clean-screenshots
