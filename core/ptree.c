@@ -605,12 +605,23 @@ static void kill_sync(struct ptree_mgr *mgr, struct gust_tree *only)
 	}
 }
 
+/* A tree that ended may still have its reaper in its cgroup for a moment
+ * (the reaper leaves once the tree is empty; a zombie does not count):
+ * wait for that, bounded, rather than leave an empty cgroup behind. */
+static void cgroup_remove_soon(struct gust_tree *t)
+{
+	for (int i = 0; i < 100 && cgroup_remove(t) == -EBUSY; i++) {
+		struct timespec ts = { 0, 2 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
 void ptree_release(struct gust_tree *t)
 {
 	exitwatch_clear(t);
 	ptree_tty_release(t);
 	reaper_report_close(t);
-	(void)cgroup_remove(t);
+	cgroup_remove_soon(t);
 	keep_free(t);
 	free(t->cg);
 	free(t->m);
