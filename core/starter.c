@@ -18,13 +18,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char go_main[] =
-    "// A starter server from gust init: a page with a stylesheet. With\n"
-    "// \"sockets\" in the runner of gust.json (gust init --sockets), gust holds\n"
-    "// the listening socket and hands it to every run as fd 3 (the systemd\n"
-    "// LISTEN_FDS protocol), so connections made during a restart wait for the\n"
-    "// new run instead of being refused; otherwise, and run without gust, it\n"
-    "// listens itself.\n"
+/* The opening comment of the Go and Node starters (both use //). */
+#define STARTER_NOTE                                                                               \
+	"// A starter server from gust init: a page with a stylesheet. With\n"                     \
+	"// \"sockets\" in the runner of gust.json (gust init --sockets), gust holds\n"            \
+	"// the listening socket and hands it to every run as fd 3 (the systemd\n"                 \
+	"// LISTEN_FDS protocol), so connections made during a restart wait for the\n"             \
+	"// new run instead of being refused; otherwise, and run without gust, it\n"               \
+	"// listens itself.\n"
+
+static const char go_main[] = STARTER_NOTE
     "package main\n"
     "\n"
     "import (\n"
@@ -147,13 +150,7 @@ static const char python_main[] =
     "print(\"serving http://%s:%d/\" % ADDR)\n"
     "server.serve_forever()\n";
 
-static const char node_main[] =
-    "// A starter server from gust init: a page with a stylesheet. With\n"
-    "// \"sockets\" in the runner of gust.json (gust init --sockets), gust holds\n"
-    "// the listening socket and hands it to every run as fd 3 (the systemd\n"
-    "// LISTEN_FDS protocol), so connections made during a restart wait for the\n"
-    "// new run instead of being refused; otherwise, and run without gust, it\n"
-    "// listens itself.\n"
+static const char node_main[] = STARTER_NOTE
     "// import() loads node's modules from CommonJS and ES modules alike.\n"
     "Promise.all([import(\"node:http\"), import(\"node:fs\")]).then(([{ createServer }, { readFile "
     "}]) => {\n"
