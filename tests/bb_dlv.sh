@@ -113,7 +113,7 @@ ok_run "a new dlv and a new debuggee run" \
 	test -n "$dlv2" -a -n "$main2" -a "$dlv2" != "$dlv1" -a "$main2" != "$main1"
 like "$(dlv_version "$DPORT")" '"APIVersion":2' "the new dlv answers on the same debugger port"
 unlike "$(gust_log)" "address already in use" "no start ever found a port taken"
-like "$(gust_log)" "restarted" "the restart is reported"
+ok_run "the restart is reported" wait_for 30 log_has "restarted"
 
 # dlv killed from outside: its debuggee would keep the port (it is detached
 # and re-parented to gust, the subreaper). gust must remove it.

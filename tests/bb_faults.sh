@@ -83,7 +83,7 @@ else
 	ok_run "no pidfd: after an edit the new run answers on the same port" wait_for 30 answers "$PORT" v2
 	# shellcheck disable=SC2086
 	ok_run "no pidfd: the old program, which ignores SIGTERM, is gone ($(echo $old))" all_gone $old
-	like "$(gust_log)" "restarted" "no pidfd: the restart is reported"
+	ok_run "no pidfd: the restart is reported" wait_for 10 log_has "restarted"
 	unlike "$(gust_log)" "error|warning" "no pidfd: nothing is reported as going wrong"
 	stop_gust TERM
 	is "$GUST_STATUS" 0 "no pidfd: gust exits 0 on SIGTERM"
