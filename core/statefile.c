@@ -288,6 +288,21 @@ static int previous_alive(const struct ptree_mgr *mgr, const struct leftovers *l
 	return -EEXIST;
 }
 
+/* Is any process the file records still alive (same pid and start time)?
+ * Only then can /proc hold something of that gust's outside its cgroups:
+ * a descendant is found by descent from a recorded process alive, since a
+ * dead one's children were re-parented when it exited. */
+static bool recorded_alive(const struct leftovers *lo)
+{
+	for (size_t j = 0; j < lo->nrec; j++) {
+		struct pinfo pi;
+		if (procfs_stat(lo->rec[j].pid, &pi) == 0 && pi.start == lo->rec[j].start &&
+		    pi.state != 'Z')
+			return true;
+	}
+	return false;
+}
+
 /* The removal of a dead gust's leftovers, round after round. */
 struct recovery {
 	struct leftovers lo;
@@ -422,8 +437,9 @@ int ptree_mgr_recover(struct ptree_mgr *mgr, char *msg, size_t msglen)
 	 * left: its orphans would go to init. Its parent-death signal has it
 	 * doing the same already; this finishes what it could not. */
 	rc.nanc = own_ancestors(rc.anc, sizeof rc.anc / sizeof *rc.anc);
-	size_t left;
-	r = recover_kill(mgr, &rc, &left);
+	size_t left = 0;
+	if (rc.lo.ncg || recorded_alive(&rc.lo))
+		r = recover_kill(mgr, &rc, &left);
 	long opid = rc.lo.opid;
 	size_t nkilled = rc.nkilled;
 	free(rc.killed);
