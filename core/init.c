@@ -346,8 +346,10 @@ int config_init(const char *path, const char *preset, const struct starter_addr 
 		char line[512];
 		r = starter_write(preset, o.app ? o.app : &own_listen, sock != NULL, line,
 		                  sizeof line, err, errlen);
-		if (r < 0)
+		if (r < 0) {
+			unlink(path); /* written above: no config without its program */
 			return r;
+		}
 		say(msg, msglen, "%s", line);
 	}
 	if (proxy_port && o.app)

@@ -390,7 +390,8 @@ int starter_write(const char *preset, const struct starter_addr *a, bool handed,
 		      { "static/style.css", stylesheet } };
 	const char *wrote[3];
 	size_t n = 0;
-	if (mkdir("static", 0777) < 0 && errno != EEXIST) {
+	bool made_static = mkdir("static", 0777) == 0;
+	if (!made_static && errno != EEXIST) {
 		int e = errno;
 		snprintf(err, errlen, "init: cannot create \"static\": %s", strerror(e));
 		return -e;
@@ -398,8 +399,14 @@ int starter_write(const char *preset, const struct starter_addr *a, bool handed,
 	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
 		int r =
 		    files[i].name ? write_absent(files[i].name, files[i].text, a, err, errlen) : 0;
-		if (r < 0)
+		if (r < 0) {
+			/* all or nothing: what this call wrote goes, what was there stays */
+			while (n > 0)
+				unlink(wrote[--n]);
+			if (made_static)
+				rmdir("static");
 			return r;
+		}
 		if (r > 0)
 			wrote[n++] = files[i].name;
 	}

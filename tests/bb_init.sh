@@ -255,4 +255,17 @@ no_mode "the proxy on the app's port" \
 no_mode "the proxy on the socket's port" "^gust: init: --livereload=9000: that is the app's port" \
 	--preset go --sockets=9000 --livereload=9000
 
+# ---- a starter that cannot be written: all or nothing ----
+# "static" is a file, so static/style.css cannot be written after main.go
+# and go.mod were: what init wrote goes again, what was there stays.
+F=$T/half
+mkdir -p "$F"
+echo 'not a directory' >"$F/static"
+run_gust "$F" init --preset go --sockets=9000
+is "$status" 2 "a starter file that cannot be written: exit 2"
+like "$out" '^gust: init: cannot create "static/style\.css": Not a directory$' \
+	"a starter file that cannot be written: one line names it"
+is "$(ls "$F")" "static" "a starter file that cannot be written: no gust.json, main.go or go.mod left"
+is "$(cat "$F/static")" "not a directory" "a starter file that cannot be written: the file in the way is kept"
+
 plan_done
