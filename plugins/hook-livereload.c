@@ -13,6 +13,10 @@
  *   app_address      string, "127.0.0.1"
  *   wait_timeout_ms  integer, 30000: how long a request waits for the app
  *                    while it restarts, or before it first comes up
+ *   idle_timeout_ms  integer, 60000: a browser connection that sends
+ *                    nothing for this long while nothing of it waits
+ *                    (between requests, or in the middle of sending one)
+ *                    is closed; 0: never
  *
  * The proxy (plugins/livereload/) is libmicrohttpd toward the browser and
  * libcurl toward the app, both on gust's loop through the host table.
@@ -52,17 +56,19 @@ static int read_opts(struct livereload *lr, const struct gust_opts *opts, const 
                      long long *pport)
 {
 	static const char *const keys[] = { "proxy_port",  "proxy_address",   "app_port",
-		                            "app_address", "wait_timeout_ms", NULL };
+		                            "app_address", "wait_timeout_ms", "idle_timeout_ms",
+		                            NULL };
 	const struct gust_host *h = lr->s.host;
 	struct gust_ctx *ctx = lr->s.ctx;
 	const char *app_addr;
-	long long app_port, wait;
+	long long app_port, wait, idle;
 	if (h->opt_check_keys(ctx, opts, keys) < 0 ||
 	    h->opt_int(ctx, opts, "proxy_port", 0, 0, 65535, pport) < 0 ||
 	    h->opt_string(ctx, opts, "proxy_address", "127.0.0.1", paddr) < 0 ||
 	    h->opt_int(ctx, opts, "app_port", 0, 0, 65535, &app_port) < 0 ||
 	    h->opt_string(ctx, opts, "app_address", "127.0.0.1", &app_addr) < 0 ||
-	    h->opt_int(ctx, opts, "wait_timeout_ms", 30000, 0, 3600000, &wait) < 0)
+	    h->opt_int(ctx, opts, "wait_timeout_ms", 30000, 0, 3600000, &wait) < 0 ||
+	    h->opt_int(ctx, opts, "idle_timeout_ms", 60000, 0, 3600000, &idle) < 0)
 		return -1;
 	if (!*pport) {
 		h->set_error(ctx, "proxy_port: required: the port the browser opens, e.g. 8090");
@@ -79,6 +85,7 @@ static int read_opts(struct livereload *lr, const struct gust_opts *opts, const 
 		return -1;
 	}
 	lr->s.wait_ms = (unsigned)wait;
+	lr->s.idle_s = (unsigned)((idle + 999) / 1000); /* libmicrohttpd counts seconds */
 	if (app_port) {
 		lr->app_fixed = true;
 		lr_url_of(app_addr, (unsigned)app_port, lr->s.app_url, sizeof lr->s.app_url);

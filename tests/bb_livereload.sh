@@ -171,6 +171,54 @@ is "$GUST_STATUS" 0 "gust quits cleanly while it waits (libmicrohttpd is not sto
 ok_run "the waiting request is let go" wait_for 10 pid_gone "$getter"
 wait "$getter" 2>/dev/null
 
+# ---- idle browser connections are closed; what waits is not ----
+lr_project idle "cp src/version.txt tmp/built" ', "idle_timeout_ms": 1000'
+start_gust "$P"
+ok_run "idle: the app is up" wait_for 20 shows v1
+open_stream "$T/idle.ev"
+ok_run "idle: an event stream is open" wait_for 10 has_events "$T/idle.ev" hello
+# three clients that hold a connection and send nothing more: one silent,
+# one in the middle of its request's head, one kept alive after an answer;
+# each line says how its connection ended within 20 s
+timeout 30 python3 - "$PPORT" >"$T/idle.out" <<'EOF'
+import socket, sys, time
+port = int(sys.argv[1])
+socks = {}
+for name, send in (("silent", b""), ("half", b"GET / HTTP/1.1\r\nHost: x\r\n"),
+                   ("kept", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(send)
+    socks[name] = s
+ends = {}
+deadline = time.monotonic() + 20
+while len(ends) < len(socks) and time.monotonic() < deadline:
+    for name, s in socks.items():
+        if name in ends:
+            continue
+        s.settimeout(0.05)
+        try:
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    ends[name] = "closed"
+                    break
+        except socket.timeout:
+            pass
+        except OSError:
+            ends[name] = "closed"
+for name in socks:
+    print(name, ends.get(name, "open"))
+EOF
+is "$(paste -sd' ' "$T/idle.out")" "silent closed half closed kept closed" \
+	"idle: a silent, a half-sent and a kept-alive connection are closed"
+ok_run "idle: the event stream, idle longer than that, is still open" kill -0 "$STREAM_PID"
+echo v2 >"$P/src/version.txt"
+ok_run "idle: and it still gets the reload" wait_for 20 has_events "$T/idle.ev" "hello building reload"
+kill "$STREAM_PID" 2>/dev/null
+wait "$STREAM_PID" 2>/dev/null
+stop_gust TERM
+is "$GUST_STATUS" 0 "idle: gust exits 0 on SIGTERM"
+
 # ---- stylesheets: swapped, not reloaded ----
 lr_project css "cp src/version.txt tmp/built" "" \
 	'"rules": [ { "name": "styles", "match": { "include_ext": ["css", "html"] }, "action": "reload" } ]'

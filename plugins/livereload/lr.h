@@ -101,6 +101,7 @@ struct lr_server {
 	char app_url[96]; /* "http://127.0.0.1:8080", or "" while unknown */
 	bool app_up;      /* ready since the last restart began */
 	unsigned wait_ms; /* how long a request waits for it */
+	unsigned idle_s;  /* a browser connection's inactivity timeout; 0: none */
 
 	/* what the event stream says */
 	char id[24];

@@ -393,11 +393,15 @@ int lr_server_start(struct lr_server *s, const char *addr, unsigned port, char *
 	}
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
 	                 MHD_USE_TURBO | MHD_USE_ERROR_LOG;
-	/* the logger first: libmicrohttpd says so for the options after it */
+	/* the logger first: libmicrohttpd says so for the options after it.
+	 * The inactivity timeout ends only what libmicrohttpd itself handles
+	 * (a connection between requests, or one sending its request slowly):
+	 * a suspended connection (waiting on the app or for an event) never
+	 * times out. */
 	s->d = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
 	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, 0u,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, s->idle_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_END);
 	const union MHD_DaemonInfo *info =
 	    s->d ? MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
