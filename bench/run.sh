@@ -39,6 +39,8 @@
 # (gust's watch.debounce_ms; default unset: gust's default), BENCH_WARMUP (3: seconds gust runs
 # before the first timed edit), BENCH_ONLY (the sections to run,
 # of: overhead spawn ready storm idle scale teardown proxy; default all),
+# BENCH_READY_EDITS (100, 4 x RUNS with BENCH_QUICK: timed edits per
+# readiness check; write->ready's p99 needs 100),
 # BENCH_PROXY_SECS (5, 3 with BENCH_QUICK: each wrk run), BENCH_PROXY_CONNS
 # ("1 8": wrk's connections, one case each), BENCH_PROXY_EDITS (4 x RUNS),
 # BENCH_GOCACHE (Go's build cache; default a new one in the temporary
@@ -138,6 +140,12 @@ stats() {
 		{ v[NR] = $1 }
 		END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		      printf "%.3f %.3f %.3f %d\n", m, v[1], v[NR], NR }'
+}
+# p99 VALUES...: the 99th percentile (nearest rank), or "-".
+p99() {
+	[ $# -gt 0 ] || { echo -; return; }
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+		END { r = int(NR * 0.99); if (r < NR * 0.99) r++; printf "%.3f\n", v[r] }'
 }
 
 # ---- results ----
@@ -780,7 +788,8 @@ ready_case() { # CHECK (listen|http)
 		return
 	fi
 	nap "$WARMUP"
-	for ((i = 1; i <= RUNS * 4; i++)); do
+	local edits=${BENCH_READY_EDITS:-$([ "$QUICK" = 1 ] && echo $((RUNS * 4)) || echo 100)}
+	for ((i = 1; i <= edits; i++)); do
 		ready_lines "$log"; n=$READY_N
 		read -r t0 t1 < <("$H" writewait "$root/a.txt" "$i" "$log" ", ready in " $((n + 1)))
 		if [ -z "${t1:-}" ] || ! wait_until 5 ready_seen "$log" $((n + 1)); then
@@ -798,6 +807,7 @@ ready_case() { # CHECK (listen|http)
 	record ready "server, $check: write->first instr" gust ms "" "${first[@]}"
 	record ready "server, $check: write->listen()" gust ms "" "${listen[@]}"
 	record ready "server, $check: write->ready" gust ms "" "${ready[@]}"
+	record ready "server, $check: write->ready p99 (${#ready[@]})" gust ms "" "$(p99 "${ready[@]}")"
 	record ready "server, $check: start->ready (gust)" gust ms "" "${own[@]}"
 	record ready "server, $check: wakeups to ready" gust count "" "${wakes[@]}"
 }
