@@ -386,6 +386,36 @@ START_TEST(test_paths)
 }
 END_TEST
 
+/* Adds and deletes in turn (a tree created and removed again and again):
+ * the table reclaims what deletes leave, and the paths it keeps stay
+ * right through that; a path taken from the table can be set again. */
+START_TEST(test_paths_churn)
+{
+	struct walk_paths *t = walk_paths_new();
+	char p[64];
+	int next = 100;
+
+	ck_assert_int_eq(walk_paths_set(t, 5, "kept/for/ever"), 0);
+	for (int round = 0; round < 50; round++) {
+		for (int i = 0; i < 500; i++) {
+			FMT(p, "churn/r%d/d%d", round, i);
+			ck_assert_int_eq(walk_paths_set(t, next + i, p), 0);
+		}
+		/* a renamed directory: its new path is an old one's */
+		ck_assert_int_eq(walk_paths_set(t, 7, walk_paths_get(t, next + 3)), 0);
+		FMT(p, "churn/r%d/d3", round);
+		ck_assert_str_eq(walk_paths_get(t, 7), p);
+		for (int i = 0; i < 500; i++)
+			walk_paths_del(t, next + i);
+		next += 500;
+		ck_assert_uint_eq(walk_paths_count(t), 2);
+		ck_assert_str_eq(walk_paths_get(t, 5), "kept/for/ever");
+	}
+	ck_assert_ptr_null(walk_paths_get(t, 103));
+	walk_paths_free(t);
+}
+END_TEST
+
 /* -------------------------------------------------------------- snapshot */
 
 static void on_change(void *arg, struct walk_snap *s, uint32_t id, const char *rel,
@@ -868,6 +898,7 @@ static Suite *walk_suite(void)
 	tcase_add_test(tc, test_walk_symlink_loop);
 	tcase_add_test(tc, test_walk_unreadable);
 	tcase_add_test(tc, test_paths);
+	tcase_add_test(tc, test_paths_churn);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("snapshot");
 	tcase_add_test(tc, test_snapshot_diff);

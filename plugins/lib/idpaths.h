@@ -11,7 +11,8 @@ struct walk_paths *walk_paths_new(void);
 void walk_paths_free(struct walk_paths *t);
 /* Replace or add; the path is copied. 0 or -ENOMEM. */
 int walk_paths_set(struct walk_paths *t, int ident, const char *rel);
-/* The path, or NULL. Valid until the ident is set or deleted. */
+/* The path, or NULL. Valid until the next walk_paths_set() of any ident
+ * (which may move every path) or walk_paths_free(). */
 const char *walk_paths_get(const struct walk_paths *t, int ident);
 void walk_paths_del(struct walk_paths *t, int ident);
 size_t walk_paths_count(const struct walk_paths *t);
