@@ -18,6 +18,7 @@
 #include "filter.h"
 #include "ledger.h"
 #include "loop.h"
+#include "memtrim.h"
 #include "plugins.h"
 #include "ptree.h"
 #include "reload.h"
@@ -382,6 +383,7 @@ static void on_ready(void *arg, enum probe_result result, const char *probe_what
 	char what[256];
 	snprintf(what, sizeof what, "%s", probe_what ? probe_what : "");
 	ready_cancel(&app->ready);
+	mem_settle(); /* the cycle is over: what its changes and builds freed */
 	char line[1024];
 	cycle_ready(app, result, ms, line, sizeof line);
 	if (result == PROBE_TIMEOUT) {
@@ -768,6 +770,7 @@ int app_run(struct app *app, const struct reload_src *src)
 		return 1;
 	}
 	app->settled_ms = loop_now_ms();
+	mem_settle(); /* the walk's peak: its visited set, readdir buffers */
 	log_msg(GUST_LOG_INFO, STAGE_GUST, "watching %s (%s watcher, %s builder, %s runner)",
 	        app->cfg->root, app->watcher.plugin.desc->name, app->builder.plugin.desc->name,
 	        app->runner.plugin.desc->name);

@@ -39,6 +39,7 @@ core_libgustcore_la_SOURCES = \
 	core/ctl_client.c core/ctl_client.h \
 	core/cycle.c core/cycle.h \
 	core/retry.c core/retry.h \
+	core/memtrim.c core/memtrim.h \
 	core/reload.c core/reload.h \
 	core/dispatch.c core/dispatch.h \
 	core/app.c core/app.h core/app-internal.h

@@ -7,6 +7,7 @@
 #include "ctl_client.h"
 #include "loader.h"
 #include "log.h"
+#include "memtrim.h"
 #include "presets.h"
 #include "reload.h"
 #include "starter.h"
@@ -288,6 +289,7 @@ static int list_plugins(const struct config *cfg)
 
 int main(int argc, char **argv)
 {
+	mem_init();
 	log_setup(COLOR_AUTO, 0, false);
 	if (argc > 1 && strcmp(argv[1], "init") == 0)
 		return cmd_init(argc - 1, argv + 1);
