@@ -45,7 +45,7 @@ core_libgustcore_la_SOURCES = \
 	core/app.c core/app.h core/app-internal.h
 nodist_core_libgustcore_la_SOURCES = core/gust-paths.h core/presets.c
 core_libgustcore_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(XXHASH_CFLAGS)
-core_libgustcore_la_LIBADD = common/libgustcommon.la $(JANSSON_LIBS) $(XXHASH_LIBS)
+core_libgustcore_la_LIBADD = common/libgustcommon.la $(JANSSON_LIBS)
 
 bin_PROGRAMS += gust
 gust_SOURCES = core/main.c
