@@ -15,7 +15,8 @@
 #   2. storm     1,000 and 10,000 files written in one burst -> builds,
 #                time until settled, and the watching process's own CPU
 #   3. idle      CPU, wake-ups and RSS over BENCH_IDLE_SECS watching 10,000 files in
-#                1,000 directories, per watcher back end
+#                1,000 directories, per watcher back end; and the RSS floor,
+#                `int main(){pause();}` built by $CC
 #   4. scale     start-up time and RSS until changes are detected, 10,000
 #                and 100,000 files
 #   5. teardown  stop request -> tree gone: cooperative, SIGTERM-ignoring,
@@ -927,9 +928,28 @@ idle_case() {
 	record idle "10k files${w:+, $w}: RSS" "$who" KiB "" "${rss:-0}"
 	[ "$w" = poll ] || [ -n "$ready" ] || cmp_set "idle RSS" "$who"
 }
+# The floor under the RSS: a program that does nothing, built by $CC as
+# gust is (PIE, libc linked dynamically): ld.so and libc's start-up pages.
+idle_floor() {
+	local pid rss
+	printf 'int pause(void);\nint main(void) { pause(); return 0; }\n' >"$W/floor.c"
+	if ! "$CC" -O2 -o "$W/floor" "$W/floor.c"; then
+		note "idle floor: cannot compile it with $CC"
+		return
+	fi
+	"$W/floor" {SLEEPFD}>&- &
+	pid=$!
+	PIDS+=("$pid")
+	sleep 1
+	rss=$(proc_rss_kb "$pid")
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	record idle "floor: int main(){pause();}: RSS" none KiB "" "${rss:-0}"
+}
 if want idle; then
 	mkdir -p "$IDLE_ROOT"
 	"$H" files "$IDLE_ROOT" 10000 10 idle >/dev/null || die "cannot write files"
+	idle_floor
 	for w in "${WATCHERS[@]}"; do idle_case gust "$w"; done
 	idle_case gust "$DEFAULT_WATCHER" off
 	for t in "${TOOLS[@]}"; do idle_case "$t"; done
