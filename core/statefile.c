@@ -388,9 +388,11 @@ static size_t recover_processes(const struct ptree_mgr *mgr, struct recovery *rc
 }
 
 /* Rounds of SIGKILL until nothing of the dead gust's is left or
- * RECOVER_MS passed. 0 or -errno (/proc could not be read); *left: how
- * many remain. */
-static int recover_kill(const struct ptree_mgr *mgr, struct recovery *rc, size_t *left)
+ * RECOVER_MS passed. alive: a recorded process was alive when recovery
+ * began; without one, only the members of the recorded cgroups can be the
+ * dead gust's, and /proc is read only when a cgroup holds any. 0 or
+ * -errno (/proc could not be read); *left: how many remain. */
+static int recover_kill(const struct ptree_mgr *mgr, struct recovery *rc, bool alive, size_t *left)
 {
 	uint64_t deadline = loop_now_ms() + RECOVER_MS;
 	int r = 0;
@@ -398,19 +400,19 @@ static int recover_kill(const struct ptree_mgr *mgr, struct recovery *rc, size_t
 	for (;;) {
 		struct snap s = { 0 };
 		unsigned char *st = NULL;
-		if ((r = procfs_snap_take(&s)) < 0 || !(st = calloc(s.n ? s.n : 1, 1))) {
-			free(s.p);
-			r = r < 0 ? r : -ENOMEM;
-			break;
-		}
 		*left = recover_cgroups(rc);
-		*left += recover_processes(mgr, rc, &s, st);
+		if (alive || rc->ncgp) {
+			if ((r = procfs_snap_take(&s)) == 0 && !(st = calloc(s.n ? s.n : 1, 1)))
+				r = -ENOMEM;
+			if (r == 0)
+				*left += recover_processes(mgr, rc, &s, st);
+		}
 		free(s.p);
 		free(st);
 		free(rc->cgp);
 		rc->cgp = NULL;
 		rc->ncgp = 0;
-		if (!*left || RECOVER_DRY || loop_now_ms() >= deadline)
+		if (r < 0 || !*left || RECOVER_DRY || loop_now_ms() >= deadline)
 			break;
 		struct timespec ts = { 0, 5 * 1000000L };
 		nanosleep(&ts, NULL);
@@ -438,8 +440,9 @@ int ptree_mgr_recover(struct ptree_mgr *mgr, char *msg, size_t msglen)
 	 * doing the same already; this finishes what it could not. */
 	rc.nanc = own_ancestors(rc.anc, sizeof rc.anc / sizeof *rc.anc);
 	size_t left = 0;
-	if (rc.lo.ncg || recorded_alive(&rc.lo))
-		r = recover_kill(mgr, &rc, &left);
+	bool alive = recorded_alive(&rc.lo);
+	if (rc.lo.ncg || alive)
+		r = recover_kill(mgr, &rc, alive, &left);
 	long opid = rc.lo.opid;
 	size_t nkilled = rc.nkilled;
 	free(rc.killed);
