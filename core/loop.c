@@ -398,7 +398,11 @@ int loop_once(struct loop *loop, int timeout_ms)
 			ev |= POLLIN;
 		if (loop->io[i].events & GUST_IO_WRITE)
 			ev |= POLLOUT;
-		loop->pfd[i + 1] = (struct pollfd){ loop->io[i].fd, ev, 0 };
+		/* An fd polled for no event still wakes the poll at each of its
+		 * events (the kernel queues the waiter whatever the mask): a
+		 * resting fd is left out (negative fd: poll skips it), or a
+		 * storm wakes gust once per event however it is paced. */
+		loop->pfd[i + 1] = (struct pollfd){ resting && !ev ? -1 : loop->io[i].fd, ev, 0 };
 	}
 #ifdef HAVE_PPOLL
 	struct timespec ts = { (time_t)(wait_us / 1000000), (long)(wait_us % 1000000) * 1000 };

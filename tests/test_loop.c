@@ -4,11 +4,18 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#ifdef HAVE_SYS_INOTIFY_H
+#include <sys/inotify.h>
+#endif
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -153,6 +160,93 @@ START_TEST(test_paced_io_reads_in_batches)
 }
 END_TEST
 
+#ifdef HAVE_SYS_INOTIFY_H
+static int writer_done, ino_reads;
+static void on_writer_exit(pid_t pid, int status, void *arg)
+{
+	(void)pid, (void)arg;
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	writer_done = 1;
+}
+
+static void on_ino(int fd, unsigned ev, void *arg)
+{
+	_Alignas(struct inotify_event) char buf[4096];
+	(void)arg;
+	ck_assert(ev & GUST_IO_READ);
+	ck_assert_int_gt(read(fd, buf, sizeof buf), 0);
+	ino_reads++;
+}
+
+/* Voluntary context switches of this process so far. */
+static long switches(void)
+{
+	struct rusage ru;
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_nvcsw;
+}
+
+/* A resting paced fd does not wake the loop: a watcher's events that come
+ * while it rests cost no wake-up each. inotify wakes every poller of its fd
+ * whatever events it asked for (a pipe does not), so a storm woke gust once
+ * per event however it was paced. A child writes 40 files, a millisecond
+ * apart, while the loop waits; the loop wakes for the child's exit. */
+START_TEST(test_resting_fd_does_not_wake)
+{
+	struct loop *loop = loop_new();
+	const char *tmp = getenv("TMPDIR");
+	char tdir[4096];
+	snprintf(tdir, sizeof tdir, "%s/test_loop.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tdir));
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(inotify_add_watch(fd, tdir, IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE), 0);
+	ino_reads = 0;
+	writer_done = 0;
+	ck_assert_int_eq(loop_io_add(loop, fd, GUST_IO_READ, on_ino, NULL), 0);
+	ck_assert_int_eq(loop_io_pace(loop, fd), 0);
+	loop_set_pace(loop, 60000);
+	char path[4200];
+	snprintf(path, sizeof path, "%s/first", tdir);
+	int w = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	ck_assert_int_ge(w, 0);
+	close(w);
+	ck_assert(run_until(loop, &ino_reads, 5000));
+	long before = switches();
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		for (int i = 0; i < 40; i++) {
+			struct timespec ms = { 0, 1000000 };
+			snprintf(path, sizeof path, "%s/f%d", tdir, i);
+			int f = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			if (f < 0 || write(f, "x", 1) != 1 || close(f) < 0)
+				_exit(1);
+			nanosleep(&ms, NULL);
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(loop_child_watch(loop, pid, on_writer_exit, NULL), 0);
+	uint64_t deadline = loop_now_ms() + 30000;
+	while (!writer_done && loop_now_ms() < deadline)
+		ck_assert_int_eq(loop_once(loop, 5000), 0);
+	ck_assert(writer_done);
+	long woke = switches() - before;
+	ck_assert_int_eq(ino_reads, 1); /* still resting */
+	ck_assert_msg(woke < 10, "the loop woke %ld times for 120 events on a resting fd", woke);
+	for (int i = 0; i < 40; i++) {
+		snprintf(path, sizeof path, "%s/f%d", tdir, i);
+		unlink(path);
+	}
+	snprintf(path, sizeof path, "%s/first", tdir);
+	unlink(path);
+	ck_assert_int_eq(rmdir(tdir), 0);
+	close(fd);
+	loop_free(loop);
+}
+END_TEST
+#endif
+
 static int exited, exit_status, hook_count;
 static void on_exit_cb(pid_t pid, int status, void *arg)
 {
@@ -280,6 +374,9 @@ int main(void)
 	tcase_add_test(tc, test_timers_fire_in_order_and_cancel);
 	tcase_add_test(tc, test_io_and_del_in_callback);
 	tcase_add_test(tc, test_paced_io_reads_in_batches);
+#ifdef HAVE_SYS_INOTIFY_H
+	tcase_add_test(tc, test_resting_fd_does_not_wake);
+#endif
 	tcase_add_test(tc, test_child_exit_reported_and_reaped);
 	tcase_add_test(tc, test_fd_reused_in_child_callback);
 	tcase_add_test(tc, test_signal_delivered_through_loop);
