@@ -137,6 +137,59 @@ START_TEST(test_unchanged_large)
 }
 END_TEST
 
+/* Sizes around the read buffer's (64 KiB): a short read ends the file
+ * only once it has brought what fstat said; every byte still counts. */
+START_TEST(test_unchanged_block_edges)
+{
+	static const size_t sizes[] = { 65535, 65536, 65537, 131072 };
+	struct ledger *f = new_ledger();
+	char path[PATH_MAX];
+	const char *one[] = { path, NULL };
+	char *buf = malloc(131072);
+
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		size_t n = sizes[k];
+		FMT(path, "%s/edge%zu.go", tmproot, n);
+		memset(buf, 'a' + (int)k, n);
+		write_file(path, buf, n);
+		built_now(f, one);
+		ck_assert(ledger_as_built(f, path));
+		buf[n - 1] = 'z';
+		write_file(path, buf, n);
+		ck_assert_msg(!ledger_as_built(f, path), "%zu bytes: the last byte's change", n);
+		write_file(path, buf, n - 1); /* one byte shorter */
+		ck_assert_msg(!ledger_as_built(f, path), "%zu bytes: cut by one", n);
+	}
+	ledger_free(f);
+	free(buf);
+	rmroot();
+}
+END_TEST
+
+/* Hashing a file does not update its access time: gust reads each file of
+ * a storm, and under relatime the first read after a write would be an
+ * inode write (and a journal entry) per file. */
+START_TEST(test_hash_keeps_atime)
+{
+	struct ledger *f = new_ledger();
+	char path[PATH_MAX];
+	const char *one[] = { path, NULL };
+	struct timespec old[2] = { { 1000000000, 0 }, { 0, UTIME_OMIT } };
+	struct stat st;
+
+	FMT(path, "%s/main.go", tmproot);
+	write_file(path, "hello\n", 6);
+	/* atime older than mtime: relatime updates it at the next read */
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, old, 0), 0);
+	built_now(f, one);
+	ck_assert(ledger_as_built(f, path));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_atim.tv_sec, 1000000000);
+	ledger_free(f);
+	rmroot();
+}
+END_TEST
+
 /* The hashes a build commits are those from when it started: an edit made
  * while it runs is still a change after it (a bug: the hashes were taken
  * when the build ended, so such an edit was "unchanged" and never built). */
@@ -404,6 +457,10 @@ static Suite *ledger_suite(void)
 
 	tcase_add_test(tc, test_unchanged);
 	tcase_add_test(tc, test_unchanged_large);
+	tcase_add_test(tc, test_unchanged_block_edges);
+#ifdef O_NOATIME
+	tcase_add_test(tc, test_hash_keeps_atime);
+#endif
 	tcase_add_test(tc, test_unchanged_during_build);
 	tcase_add_test(tc, test_removed);
 	tcase_add_test(tc, test_file_becomes_dir);
