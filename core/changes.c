@@ -47,13 +47,16 @@ struct changes {
 	unsigned window_ms; /* the quiet window of the last change */
 	void (*ready)(void *arg);
 	void *arg;
-	struct pending *set; /* uthash, in arrival order */
+	struct pending *set;  /* uthash, in arrival order */
+	struct pending *last; /* the path added or found last, or NULL */
 	uint64_t timer;
 	uint64_t first_change_ms;
 };
 
 static void drop(struct changes *c, struct pending *p, bool free_path)
 {
+	if (c->last == p)
+		c->last = NULL;
 	HASH_DEL(c->set, p);
 	if (free_path)
 		free(p->path);
@@ -102,7 +105,9 @@ void changes_add(struct changes *c, const char *path)
 	if (!p->hh.tbl) {
 		free(p->path);
 		free(p);
+		return;
 	}
+	c->last = p;
 }
 
 static void on_window(void *arg)
@@ -165,10 +170,17 @@ void changes_disarm(struct changes *c)
 	}
 }
 
-bool changes_pending(const struct changes *c, const char *path)
+/* A file's write comes as two or three events in a row (IN_MODIFY,
+ * IN_CLOSE_WRITE): the path seen last is compared before the set is
+ * searched, whose chains uthash lets grow to about ten entries. */
+bool changes_pending(struct changes *c, const char *path)
 {
 	struct pending *p;
+	if (c->last && strcmp(c->last->path, path) == 0)
+		return true;
 	HASH_FIND_STR(c->set, path, p);
+	if (p)
+		c->last = p;
 	return p != NULL;
 }
 

@@ -45,7 +45,7 @@ unsigned changes_pace_ms(const struct changes *c);
 /* Close the window without calling ready() (gust is quitting). */
 void changes_disarm(struct changes *c);
 
-bool changes_pending(const struct changes *c, const char *path);
+bool changes_pending(struct changes *c, const char *path);
 size_t changes_count(const struct changes *c);
 /* Drop each pending path for which drop_it(path, arg) is true; the rest keep
  * their order. Returns how many were dropped. */

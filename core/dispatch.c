@@ -235,10 +235,13 @@ void app_changed(struct app *app, const char *path, enum gust_change kind)
 	/* Not hashed here: whether the content changed is judged once, when
 	 * the window ends (on_changes_ready()), and a storm's files are still
 	 * being written before that. */
-	if (kind != GUST_CHANGE_RESCAN && !wanted(app, path))
+	/* A pending path was wanted when it came: its next events (a write is
+	 * two or three) skip the filter's verdict. */
+	const char *rel = relpath(app, path);
+	if (kind != GUST_CHANGE_RESCAN && !changes_pending(app->changes, rel) && !wanted(app, path))
 		return;
-	log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s changed", relpath(app, path));
-	changes_add(app->changes, relpath(app, path));
+	log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s changed", rel);
+	changes_add(app->changes, rel);
 	changes_arm(app->changes);
 	loop_set_pace(app->loop, changes_pace_ms(app->changes));
 }
