@@ -11,7 +11,20 @@
  * writing thousands of files (a checkout, a generator) heats the window to
  * QUIET_MAX_MS within a millisecond or so, which rides over the pauses such
  * a program makes (I/O, a descheduled process on a loaded machine) and
- * still gives one build. */
+ * still gives one build.
+ *
+ * The cap (max_ms after the change that opened the window) is what makes a
+ * stream that never goes quiet build. A burst that outlasts it (10,000
+ * files take ~5 s on a loaded 2-CPU machine) was split by it into a build
+ * at the cap and more after, each rebuilding a half-written tree. So the
+ * cap tells the two apart by what they bring: a burst brings paths not yet
+ * pending, a stream (a log appended to, a file rewritten in a loop) the
+ * same ones. "Fresh" is the count of new paths, fading with a half-life of
+ * FRESH_HALF_MS (~360 ms worth of their rate, so a writer's pause of a
+ * second still leaves a storm's count above the bar); while it is at least
+ * FRESH_STORM at the cap, the cap moves CAP_STEP_MS on, up to
+ * CAP_HARD_TIMES max_ms after the first change, where it always builds.
+ * The quiet window is untouched: debounce_ms means what it did. */
 #include "config.h"
 
 #include "changes.h"
@@ -32,11 +45,15 @@ struct pending {
 };
 
 enum {
-	QUIET_MIN_MS = 10,  /* the adaptive window of a lone change */
-	QUIET_MAX_MS = 200, /* ... and of a storm */
-	HEAT_HALF_MS = 50,  /* the half-life of a change's weight */
-	STORM_HEAT = 40,    /* a storm: the adaptive window is 50 ms or more */
-	STORM_PACE_MS = 5,  /* ... and the watcher is read this often at most */
+	QUIET_MIN_MS = 10,   /* the adaptive window of a lone change */
+	QUIET_MAX_MS = 200,  /* ... and of a storm */
+	HEAT_HALF_MS = 50,   /* the half-life of a change's weight */
+	STORM_HEAT = 40,     /* a storm: the adaptive window is 50 ms or more */
+	STORM_PACE_MS = 5,   /* ... and the watcher is read this often at most */
+	FRESH_HALF_MS = 250, /* the half-life of a new path's weight */
+	FRESH_STORM = 25,    /* new paths still coming: ~70 a second or more */
+	CAP_STEP_MS = 250,   /* the cap moves this far while they come ... */
+	CAP_HARD_TIMES = 5,  /* ... up to this many times max_ms after the first */
 };
 
 struct changes {
@@ -49,8 +66,12 @@ struct changes {
 	void *arg;
 	struct pending *set;  /* uthash, in arrival order */
 	struct pending *last; /* the path added or found last, or NULL */
+	double fresh;         /* new paths (not yet pending), fading */
+	uint64_t fresh_ms;    /* when fresh was last updated */
 	uint64_t timer;
 	uint64_t first_change_ms;
+	uint64_t quiet_end_ms; /* the last change plus its quiet window */
+	uint64_t cap_ms;       /* when the cap closes the window; 0: no cap */
 };
 
 static void drop(struct changes *c, struct pending *p, bool free_path)
@@ -110,26 +131,19 @@ void changes_add(struct changes *c, const char *path)
 	c->last = p;
 }
 
-static void on_window(void *arg)
+/* weight halved per half_ms elapsed, linearly in between */
+static double faded(double weight, uint64_t elapsed_ms, unsigned half_ms)
 {
-	struct changes *c = arg;
-	c->timer = 0;
-	c->ready(c->arg);
-}
-
-/* heat halved per HEAT_HALF_MS elapsed, linearly in between */
-static double faded(double heat, uint64_t elapsed_ms)
-{
-	for (; elapsed_ms >= HEAT_HALF_MS; elapsed_ms -= HEAT_HALF_MS)
-		if ((heat /= 2) < 0.5)
+	for (; elapsed_ms >= half_ms; elapsed_ms -= half_ms)
+		if ((weight /= 2) < 0.5)
 			return 0;
-	return heat - heat * (double)elapsed_ms / (2.0 * HEAT_HALF_MS);
+	return weight - weight * (double)elapsed_ms / (2.0 * half_ms);
 }
 
 /* The quiet window after a change that came at now. */
 static unsigned quiet_ms(struct changes *c, uint64_t now)
 {
-	c->heat = faded(c->heat, now - c->heat_ms) + 1;
+	c->heat = faded(c->heat, now - c->heat_ms, HEAT_HALF_MS) + 1;
 	c->heat_ms = now;
 	if (c->debounce_ms != CHANGES_ADAPTIVE)
 		return c->debounce_ms;
@@ -137,19 +151,63 @@ static unsigned quiet_ms(struct changes *c, uint64_t now)
 	return q < QUIET_MAX_MS ? (unsigned)q : QUIET_MAX_MS;
 }
 
-void changes_arm(struct changes *c)
+static void on_window(void *arg);
+
+/* The window closes at the end of the quiet window or at the cap,
+ * whichever comes first. */
+static void schedule(struct changes *c, uint64_t now)
+{
+	uint64_t due = c->quiet_end_ms;
+	if (c->cap_ms && c->cap_ms < due)
+		due = c->cap_ms;
+	c->timer = loop_timer_add(c->loop, due > now ? (unsigned)(due - now) : 0, on_window, c);
+}
+
+/* At the cap, with the quiet window still open: a burst that is still
+ * bringing new paths at a storm's rate (a checkout, a generator, an
+ * archive unpacked, slower than the cap on a busy machine) is one change,
+ * and building halfway through it only to build again is waste; a stream
+ * that keeps touching the same paths (a log, a file rewritten in a loop)
+ * brings none and is cut at the cap, so it still builds. The cap moves on
+ * in steps, up to CAP_HARD_TIMES the cap from the first change. */
+static bool cap_moves(struct changes *c, uint64_t now)
+{
+	uint64_t hard = c->first_change_ms + (uint64_t)CAP_HARD_TIMES * c->max_ms;
+	if (now >= hard || faded(c->fresh, now - c->fresh_ms, FRESH_HALF_MS) < FRESH_STORM)
+		return false;
+	c->cap_ms = now + CAP_STEP_MS < hard ? now + CAP_STEP_MS : hard;
+	return true;
+}
+
+static void on_window(void *arg)
+{
+	struct changes *c = arg;
+	uint64_t now = loop_now_ms();
+	c->timer = 0;
+	if (now < c->quiet_end_ms && c->cap_ms && cap_moves(c, now)) {
+		schedule(c, now);
+		return;
+	}
+	c->ready(c->arg);
+}
+
+void changes_arm(struct changes *c, bool new_path)
 {
 	uint64_t now = loop_now_ms();
-	if (!c->timer)
+	if (!c->timer) {
 		c->first_change_ms = now;
-	else
+		c->cap_ms = c->max_ms ? now + c->max_ms : 0;
+	} else {
 		loop_timer_cancel(c->loop, c->timer);
+	}
+	if (new_path) {
+		c->fresh = faded(c->fresh, now - c->fresh_ms, FRESH_HALF_MS) + 1;
+		c->fresh_ms = now;
+	}
 	/* trailing quiet window, capped so a steady stream still builds */
-	uint64_t cap_at = c->first_change_ms + c->max_ms;
-	uint64_t wait = c->window_ms = quiet_ms(c, now);
-	if (c->max_ms && now + wait > cap_at)
-		wait = cap_at > now ? cap_at - now : 0;
-	c->timer = loop_timer_add(c->loop, (unsigned)wait, on_window, c);
+	c->window_ms = quiet_ms(c, now);
+	c->quiet_end_ms = now + c->window_ms;
+	schedule(c, now);
 }
 
 unsigned changes_window_ms(const struct changes *c)

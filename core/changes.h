@@ -2,7 +2,8 @@
  * decides when they are built: a trailing quiet window (watch.debounce_ms,
  * or by default one that grows with the rate of changes, from 10 ms for a
  * lone save to 200 ms in a storm), capped so that a steady stream of
- * changes still builds at least every watch.debounce_max_ms. */
+ * changes still builds at least every watch.debounce_max_ms (a burst of
+ * new paths may run past the cap, up to 5 times it). */
 #ifndef GUST_CHANGES_H
 #define GUST_CHANGES_H
 
@@ -30,10 +31,14 @@ void changes_free(struct changes *c);
  * no window: changes_arm() does (a cancelled build's paths go back here
  * without one). Out of memory: the path is lost. */
 void changes_add(struct changes *c, const char *path);
-/* A change arrived: the window restarts, to close debounce_ms (or the
- * adaptive window) from now, but no later than max_ms after the change that
- * opened it. */
-void changes_arm(struct changes *c);
+/* A change arrived (new_path: to a path that was not pending): the window
+ * restarts, to close debounce_ms (or the adaptive window) from now, but no
+ * later than max_ms after the change that opened it (the cap). At the cap,
+ * a burst still bringing new paths at a storm's rate (about 70 a second or
+ * more, recently) moves the cap on, 250 ms at a time, up to 5 times max_ms
+ * after the first change: a burst of distinct files is one change however
+ * long it takes, while a stream touching the same paths builds at the cap. */
+void changes_arm(struct changes *c, bool new_path);
 /* The quiet window the last changes_arm() opened, in ms (before the cap):
  * debounce_ms, or what the adaptive window made of the recent changes. */
 unsigned changes_window_ms(const struct changes *c);

@@ -238,10 +238,11 @@ void app_changed(struct app *app, const char *path, enum gust_change kind)
 	/* A pending path was wanted when it came: its next events (a write is
 	 * two or three) skip the filter's verdict. */
 	const char *rel = relpath(app, path);
-	if (kind != GUST_CHANGE_RESCAN && !changes_pending(app->changes, rel) && !wanted(app, path))
+	bool pending = changes_pending(app->changes, rel);
+	if (kind != GUST_CHANGE_RESCAN && !pending && !wanted(app, path))
 		return;
 	log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s changed", rel);
 	changes_add(app->changes, rel);
-	changes_arm(app->changes);
+	changes_arm(app->changes, !pending);
 	loop_set_pace(app->loop, changes_pace_ms(app->changes));
 }

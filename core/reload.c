@@ -240,7 +240,7 @@ static void commit(struct reload *r, const struct config *cfg, unsigned what, st
 		changes_free(app->changes);
 		app->changes = st->changes;
 		if (changes_count(app->changes))
-			changes_arm(app->changes);
+			changes_arm(app->changes, false);
 	}
 	if (st->ledger || ledger_off) {
 		ledger_free(app->ledger);

@@ -32,6 +32,8 @@ struct rig {
 	int sent;
 	uint64_t first_ms, last_ms; /* when the stream's first and last came */
 	bool stop_on_fire;          /* the stream ends at the first ready() */
+	int per;                    /* changes per tick (0: 1) */
+	bool distinct;              /* each change to a path not seen before */
 };
 
 static void on_ready(void *arg)
@@ -72,8 +74,9 @@ static void change(struct rig *r, const char *path)
 	if (!r->sent++)
 		r->first_ms = now;
 	r->last_ms = now;
+	bool new_path = !changes_pending(r->c, path);
 	changes_add(r->c, path);
-	changes_arm(r->c);
+	changes_arm(r->c, new_path);
 }
 
 static void on_stream(void *arg)
@@ -83,8 +86,10 @@ static void on_stream(void *arg)
 
 	if (r->left <= 0 || (r->stop_on_fire && r->fired))
 		return;
-	snprintf(path, sizeof path, "src/f%d.go", r->sent % 10);
-	change(r, path);
+	for (int i = 0; i < (r->per ? r->per : 1); i++) {
+		snprintf(path, sizeof path, "src/f%d.go", r->distinct ? r->sent : r->sent % 10);
+		change(r, path);
+	}
 	if (--r->left > 0)
 		ck_assert(loop_timer_add(r->loop, r->every_ms, on_stream, r) != 0);
 }
@@ -163,6 +168,50 @@ START_TEST(test_cap_fires_under_stream)
 	ck_assert_uint_lt(r.fired_ms[1] - r.fired_ms[0], 10000);
 	ck_assert_uint_gt(r.ntaken[0], 0);
 	ck_assert_uint_gt(r.ntaken[1], 0);
+	r.left = 0;
+	rig_fini(&r);
+}
+END_TEST
+
+/* A 100 ms quiet window and a 100 ms cap; ticks times, 20 ms apart, 10
+ * paths not seen before; runs until the window closed once. */
+static void new_paths_until_fired(struct rig *r, int ticks)
+{
+	rig_init(r, 100, 100);
+	r->per = 10;
+	r->distinct = true;
+	stream(r, 20, ticks);
+	ck_assert_msg(run_until_fired(r, 1), "no build within %u ms", DEADLINE_MS);
+}
+
+/* A burst of new paths that lasts past the cap (10 every 20 ms for 300 ms,
+ * the cap 100 ms) is one build once it ends: the cap moves on while new
+ * paths keep coming, up to 5 times the cap (500 ms). */
+START_TEST(test_cap_moves_for_new_paths)
+{
+	struct rig r;
+
+	new_paths_until_fired(&r, 15);
+	ck_assert_int_eq(r.left, 0);                    /* not before the burst ended */
+	ck_assert_uint_gt(r.last_ms - r.first_ms, 100); /* the burst outlasted the cap */
+	ck_assert_uint_ge(r.fired_ms[0] - r.last_ms, 100 - 1);
+	run_for(&r, 2 * 100);
+	ck_assert_int_eq(r.fired, 1);
+	ck_assert_uint_eq(r.ntaken[0], 150);
+	rig_fini(&r);
+}
+END_TEST
+
+/* ... but not for ever: a burst of new paths still builds at 5 times the
+ * cap after its first change. */
+START_TEST(test_cap_moves_up_to_a_bound)
+{
+	struct rig r;
+
+	new_paths_until_fired(&r, 100000);
+	ck_assert_int_gt(r.left, 0); /* the burst still flowed */
+	ck_assert_uint_ge(r.fired_ms[0] - r.first_ms, 5 * 100 - 1);
+	ck_assert_uint_lt(r.fired_ms[0] - r.first_ms, DEADLINE_MS);
 	r.left = 0;
 	rig_fini(&r);
 }
@@ -437,6 +486,8 @@ static Suite *changes_suite(void)
 
 	tcase_add_test(tc, test_burst_is_one_build);
 	tcase_add_test(tc, test_cap_fires_under_stream);
+	tcase_add_test(tc, test_cap_moves_for_new_paths);
+	tcase_add_test(tc, test_cap_moves_up_to_a_bound);
 	tcase_add_test(tc, test_no_cap_waits_for_quiet);
 	tcase_add_test(tc, test_change_during_build_is_kept);
 	tcase_add_test(tc, test_drop_and_disarm);

@@ -11,6 +11,10 @@
  *                              chmod, remove the old one
  *   saver temp FILE TEXT       write FILE.tmp, rename it over FILE, chmod
  *   saver burst DIR N TEXT     write N new files DIR/N.go (DIR exists)
+ *   saver slowburst DIR N MS TEXT  the same, MS ms apart (a checkout or a
+ *                              generator slowed by a busy disk)
+ *   saver stream FILE N MS     rewrite FILE N times, MS ms apart, with
+ *                              other content each time (a log, a loop)
  *
  * Exits 0, or 1 with a message on the first failed call. */
 #include "config.h"
@@ -23,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void must(int r, const char *what, const char *path)
@@ -103,6 +108,33 @@ static void burst(const char *dir, long n, const char *text)
 	}
 }
 
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void slowburst(const char *dir, long n, long ms, const char *text)
+{
+	char path[4096];
+	for (long i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "%s/%ld.go", dir, i);
+		write_file(path, text, false);
+		pause_ms(ms);
+	}
+}
+
+static void stream(const char *file, long n, long ms)
+{
+	char text[64];
+	for (long i = 0; i < n; i++) {
+		snprintf(text, sizeof text, "package main // %ld\n", i);
+		write_file(file, text, false);
+		pause_ms(ms);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "vim") == 0)
@@ -113,8 +145,13 @@ int main(int argc, char **argv)
 		temp(argv[2], argv[3]);
 	else if (argc == 5 && strcmp(argv[1], "burst") == 0)
 		burst(argv[2], atol(argv[3]), argv[4]);
+	else if (argc == 6 && strcmp(argv[1], "slowburst") == 0)
+		slowburst(argv[2], atol(argv[3]), atol(argv[4]), argv[5]);
+	else if (argc == 5 && strcmp(argv[1], "stream") == 0)
+		stream(argv[2], atol(argv[3]), atol(argv[4]));
 	else {
-		fprintf(stderr, "usage: saver vim|jetbrains|temp FILE TEXT | burst DIR N TEXT\n");
+		fprintf(stderr, "usage: saver vim|jetbrains|temp FILE TEXT | burst DIR N TEXT | "
+		                "slowburst DIR N MS TEXT | stream FILE N MS\n");
 		return 2;
 	}
 	return 0;
