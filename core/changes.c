@@ -45,15 +45,16 @@ struct pending {
 };
 
 enum {
-	QUIET_MIN_MS = 10,   /* the adaptive window of a lone change */
-	QUIET_MAX_MS = 200,  /* ... and of a storm */
-	HEAT_HALF_MS = 50,   /* the half-life of a change's weight */
-	STORM_HEAT = 40,     /* a storm: the adaptive window is 50 ms or more */
-	STORM_PACE_MS = 5,   /* ... and the watcher is read this often at most */
-	FRESH_HALF_MS = 250, /* the half-life of a new path's weight */
-	FRESH_STORM = 25,    /* new paths still coming: ~70 a second or more */
-	CAP_STEP_MS = 250,   /* the cap moves this far while they come ... */
-	CAP_HARD_TIMES = 5,  /* ... up to this many times max_ms after the first */
+	QUIET_MIN_MS = 10,      /* the adaptive window of a lone change */
+	QUIET_MAX_MS = 200,     /* ... and of a storm */
+	HEAT_HALF_MS = 50,      /* the half-life of a change's weight */
+	STORM_HEAT = 40,        /* a storm: the adaptive window is 50 ms or more */
+	STORM_PACE_MS = 5,      /* ... and the watcher is read this often at most */
+	STORM_PACE_MAX_MS = 20, /* ... or, hotter, a tenth of the window, up to this */
+	FRESH_HALF_MS = 250,    /* the half-life of a new path's weight */
+	FRESH_STORM = 25,       /* new paths still coming: ~70 a second or more */
+	CAP_STEP_MS = 250,      /* the cap moves this far while they come ... */
+	CAP_HARD_TIMES = 5,     /* ... up to this many times max_ms after the first */
 };
 
 struct changes {
@@ -217,7 +218,13 @@ unsigned changes_window_ms(const struct changes *c)
 
 unsigned changes_pace_ms(const struct changes *c)
 {
-	return c->heat >= STORM_HEAT ? STORM_PACE_MS : 0;
+	if (c->heat < STORM_HEAT)
+		return 0;
+	/* a tenth of the window (or of the heat, the adaptive one's share) */
+	double part = (c->window_ms < c->heat ? c->window_ms : c->heat) / 10;
+	return part < STORM_PACE_MS       ? STORM_PACE_MS
+	       : part > STORM_PACE_MAX_MS ? STORM_PACE_MAX_MS
+	                                  : (unsigned)part;
 }
 
 void changes_disarm(struct changes *c)

@@ -44,8 +44,9 @@ void changes_arm(struct changes *c, bool new_path);
 unsigned changes_window_ms(const struct changes *c);
 /* How often, at most, the watcher needs reading, as of the last
  * changes_arm(): in a storm (the rate that makes the adaptive window 50 ms
- * or more, whatever the window) every 5 ms, its events read in batches,
- * late by much less than the window; otherwise 0, at once. */
+ * or more, whatever the window) every tenth of the window (5 to 20 ms: 20
+ * in a full storm's 200 ms window), its events read in batches, late by
+ * much less than the window; otherwise 0, at once. */
 unsigned changes_pace_ms(const struct changes *c);
 /* Close the window without calling ready() (gust is quitting). */
 void changes_disarm(struct changes *c);
