@@ -111,25 +111,31 @@ void changes_free(struct changes *c)
 	free(c);
 }
 
-void changes_add(struct changes *c, const char *path)
+bool changes_add(struct changes *c, const char *path)
 {
 	struct pending *p;
 
 	if (changes_pending(c, path))
-		return;
+		return false;
 	if (!(p = calloc(1, sizeof *p)))
-		return;
+		return false;
 	if (!(p->path = strdup(path))) {
 		free(p);
-		return;
+		return false;
 	}
 	HASH_ADD_KEYPTR(hh, c->set, p->path, strlen(p->path), p);
 	if (!p->hh.tbl) {
 		free(p->path);
 		free(p);
-		return;
+		return false;
 	}
 	c->last = p;
+	return true;
+}
+
+bool changes_is_last(const struct changes *c, const char *path)
+{
+	return c->last && strcmp(c->last->path, path) == 0;
 }
 
 /* weight halved per half_ms elapsed, linearly in between */
@@ -241,7 +247,7 @@ void changes_disarm(struct changes *c)
 bool changes_pending(struct changes *c, const char *path)
 {
 	struct pending *p;
-	if (c->last && strcmp(c->last->path, path) == 0)
+	if (changes_is_last(c, path))
 		return true;
 	HASH_FIND_STR(c->set, path, p);
 	if (p)

@@ -29,8 +29,12 @@ void changes_free(struct changes *c);
 
 /* Add path (copied) to the pending set, unless it is there already. Starts
  * no window: changes_arm() does (a cancelled build's paths go back here
- * without one). Out of memory: the path is lost. */
-void changes_add(struct changes *c, const char *path);
+ * without one). Out of memory: the path is lost. True when it was added. */
+bool changes_add(struct changes *c, const char *path);
+/* True when path is the pending path changes_add() or changes_pending()
+ * saw last: a file's write comes as two or three events in a row, and
+ * this costs no search of the set. */
+bool changes_is_last(const struct changes *c, const char *path);
 /* A change arrived (new_path: to a path that was not pending): the window
  * restarts, to close debounce_ms (or the adaptive window) from now, but no
  * later than max_ms after the change that opened it (the cap). At the cap,

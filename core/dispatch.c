@@ -235,14 +235,12 @@ void app_changed(struct app *app, const char *path, enum gust_change kind)
 	/* Not hashed here: whether the content changed is judged once, when
 	 * the window ends (on_changes_ready()), and a storm's files are still
 	 * being written before that. */
-	/* A pending path was wanted when it came: its next events (a write is
-	 * two or three) skip the filter's verdict. */
+	/* The path of the last change was wanted when it came: the next
+	 * events of the same write (two or three in a row) skip the filter. */
 	const char *rel = relpath(app, path);
-	bool pending = changes_pending(app->changes, rel);
-	if (kind != GUST_CHANGE_RESCAN && !pending && !wanted(app, path))
+	if (kind != GUST_CHANGE_RESCAN && !changes_is_last(app->changes, rel) && !wanted(app, path))
 		return;
 	log_msg(GUST_LOG_DEBUG, STAGE_WATCH, "%s changed", rel);
-	changes_add(app->changes, rel);
-	changes_arm(app->changes, !pending);
+	changes_arm(app->changes, changes_add(app->changes, rel));
 	loop_set_pace(app->loop, changes_pace_ms(app->changes));
 }

@@ -74,9 +74,7 @@ static void change(struct rig *r, const char *path)
 	if (!r->sent++)
 		r->first_ms = now;
 	r->last_ms = now;
-	bool new_path = !changes_pending(r->c, path);
-	changes_add(r->c, path);
-	changes_arm(r->c, new_path);
+	changes_arm(r->c, changes_add(r->c, path));
 }
 
 static void on_stream(void *arg)
