@@ -182,7 +182,6 @@ static void on_event(struct ino_watcher *iw, const struct inotify_event *ev, boo
 	char rel[PATH_MAX];
 	const char *dir;
 	uint32_t m = ev->mask;
-	int n;
 
 	if (m & IN_Q_OVERFLOW) {
 		*overflow = true;
@@ -203,9 +202,7 @@ static void on_event(struct ino_watcher *iw, const struct inotify_event *ev, boo
 			              iw->w.root, (m & IN_DELETE_SELF) ? "deleted" : "moved");
 		return;
 	}
-	n = *dir ? snprintf(rel, sizeof rel, "%s/%s", dir, ev->name)
-	         : snprintf(rel, sizeof rel, "%s", ev->name);
-	if (n < 0 || (size_t)n >= sizeof rel)
+	if (walk_join(rel, sizeof rel, dir, ev->name) < 0)
 		return;
 	if (m & IN_ISDIR) {
 		if (m & (IN_DELETE | IN_MOVED_FROM)) {

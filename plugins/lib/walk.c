@@ -23,17 +23,23 @@ void walker_init(struct walker *w, const struct gust_host *host, struct gust_ctx
 	w->follow = host->follow_symlinks(ctx);
 }
 
+/* Without snprintf: a storm joins paths a few times per event. */
+int walk_join(char *buf, size_t len, const char *dir, const char *name)
+{
+	size_t dl = strlen(dir), nl = strlen(name);
+	size_t sep = dl && nl && dir[dl - 1] != '/';
+
+	if (dl + sep + nl >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, dir, dl);
+	buf[dl] = '/';
+	memcpy(buf + dl + sep, name, nl + 1);
+	return 0;
+}
+
 int walk_abs(const struct walker *w, const char *rel, char *buf, size_t len)
 {
-	int n;
-
-	if (!*rel)
-		n = snprintf(buf, len, "%s", w->root);
-	else if (w->root_len == 1 && w->root[0] == '/')
-		n = snprintf(buf, len, "/%s", rel);
-	else
-		n = snprintf(buf, len, "%s/%s", w->root, rel);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	return walk_join(buf, len, w->root, rel);
 }
 
 void walk_report(const struct walker *w, const char *rel, enum gust_change kind)

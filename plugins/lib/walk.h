@@ -29,6 +29,9 @@ void walker_init(struct walker *w, const struct gust_host *host, struct gust_ctx
 
 /* root + "/" + rel into buf; -ENAMETOOLONG if it does not fit. */
 int walk_abs(const struct walker *w, const char *rel, char *buf, size_t len);
+/* dir + "/" + name into buf (dir "" or name "": the other alone; no "/"
+ * doubled after a dir ending in one); 0, or -ENAMETOOLONG. */
+int walk_join(char *buf, size_t len, const char *dir, const char *name);
 
 /* One entry met by walk_tree(). Everything is valid during the call only. */
 struct walk_entry {
