@@ -366,6 +366,51 @@ static void run_timers(struct loop *loop)
 	}
 }
 
+/* The callbacks of the fds pfd[1..nio] found ready. */
+static void dispatch_io(struct loop *loop, size_t nio)
+{
+	for (size_t i = 0; i < nio; i++) {
+		short re = loop->pfd[i + 1].revents;
+		if (!re || loop->io[i].dead || loop->io[i].fd != loop->pfd[i + 1].fd)
+			continue;
+		unsigned ev = 0;
+		if (re & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
+			ev |= GUST_IO_READ;
+		if ((ev & GUST_IO_READ) && loop->io[i].paced && loop->pace_us)
+			loop->io[i].next_us = now_us() + loop->pace_us;
+		if (re & POLLOUT)
+			ev |= GUST_IO_WRITE;
+		ev &= loop->io[i].events | GUST_IO_READ;
+		if (re & POLLNVAL) {
+			/* closed without io_del: drop it rather than spin */
+			loop->io[i].dead = true;
+		}
+		loop->io[i].cb(loop->io[i].fd, ev, loop->io[i].arg);
+	}
+}
+
+/* Is io a paced fd that rests at now (read less than a pace ago)? */
+static bool resting_at(const struct loop *loop, const struct loop_io *io, uint64_t now)
+{
+	return loop->pace_us && io->paced && io->next_us > now;
+}
+
+/* A timer is about to run: what the fds that rested hold is read first
+ * (one poll that does not wait), so that a debounce window cannot close
+ * while the watcher's events wait unread in a resting fd. */
+static void read_rested(struct loop *loop, size_t nio, uint64_t rest_now)
+{
+	loop->pfd[0].fd = -1;
+	for (size_t i = 0; i < nio; i++) {
+		const struct loop_io *io = &loop->io[i];
+		bool rested =
+		    !io->dead && (io->events & GUST_IO_READ) && resting_at(loop, io, rest_now);
+		loop->pfd[i + 1] = (struct pollfd){ rested ? io->fd : -1, POLLIN, 0 };
+	}
+	if (poll(loop->pfd, nio + 1, 0) > 0)
+		dispatch_io(loop, nio);
+}
+
 int loop_once(struct loop *loop, int timeout_ms)
 {
 	/* the wait in us: the caller's bound, or the first timer's */
@@ -387,11 +432,13 @@ int loop_once(struct loop *loop, int timeout_ms)
 	loop->pfd[0] = (struct pollfd){ loop->sigpipe[0], POLLIN, 0 };
 	size_t nio = loop->nio;
 	uint64_t paced_now = loop->pace_us ? now_us() : 0;
+	bool rested = false;
 	for (size_t i = 0; i < nio; i++) {
 		short ev = 0;
 		struct loop_io *io = &loop->io[i];
 		/* paced and read less than a pace ago: let events gather */
-		bool resting = loop->pace_us && io->paced && io->next_us > paced_now;
+		bool resting = resting_at(loop, io, paced_now);
+		rested |= resting && (io->events & GUST_IO_READ);
 		if (resting && (wait_us < 0 || (int64_t)(io->next_us - paced_now) < wait_us))
 			wait_us = (int64_t)(io->next_us - paced_now);
 		if ((loop->io[i].events & GUST_IO_READ) && !resting)
@@ -422,26 +469,10 @@ int loop_once(struct loop *loop, int timeout_ms)
 	loop->dispatching = true;
 	if (r > 0 && loop->pfd[0].revents)
 		drain_signals(loop);
-	if (r > 0) {
-		for (size_t i = 0; i < nio; i++) {
-			short re = loop->pfd[i + 1].revents;
-			if (!re || loop->io[i].dead || loop->io[i].fd != loop->pfd[i + 1].fd)
-				continue;
-			unsigned ev = 0;
-			if (re & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
-				ev |= GUST_IO_READ;
-			if ((ev & GUST_IO_READ) && loop->io[i].paced && loop->pace_us)
-				loop->io[i].next_us = now_us() + loop->pace_us;
-			if (re & POLLOUT)
-				ev |= GUST_IO_WRITE;
-			ev &= loop->io[i].events | GUST_IO_READ;
-			if (re & POLLNVAL) {
-				/* closed without io_del: drop it rather than spin */
-				loop->io[i].dead = true;
-			}
-			loop->io[i].cb(loop->io[i].fd, ev, loop->io[i].arg);
-		}
-	}
+	if (r > 0)
+		dispatch_io(loop, nio);
+	if (rested && loop->timers && loop->timers->due <= now_us())
+		read_rested(loop, nio, paced_now);
 	loop->dispatching = false;
 	compact_io(loop);
 	run_timers(loop);

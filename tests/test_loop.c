@@ -160,6 +160,44 @@ START_TEST(test_paced_io_reads_in_batches)
 }
 END_TEST
 
+/* how many paced reads there were when the timer ran */
+static int reads_at_timer = -1;
+static void on_timer_reads(void *arg)
+{
+	(void)arg;
+	reads_at_timer = paced_reads;
+}
+
+/* A timer that comes due while a paced fd rests runs after what the fd
+ * holds was read: the debounce's window timer must not close the window on
+ * a watcher's events that came during the rest (a checkout's next files,
+ * read only after the build began, made a second build). */
+START_TEST(test_timer_runs_after_a_resting_fd_is_read)
+{
+	struct loop *loop = loop_new();
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	paced_reads = 0;
+	reads_at_timer = -1;
+	ck_assert_int_eq(loop_io_add(loop, p[0], GUST_IO_READ, on_paced, NULL), 0);
+	ck_assert_int_eq(loop_io_pace(loop, p[0]), 0);
+	loop_set_pace(loop, 60000);
+	ck_assert_int_eq(write(p[1], "a", 1), 1);
+	ck_assert(run_until(loop, &paced_reads, 5000));
+	/* resting for a minute: "b" comes, then the timer is due */
+	ck_assert_int_ne(loop_timer_add(loop, 30, on_timer_reads, NULL), 0);
+	ck_assert_int_eq(write(p[1], "b", 1), 1);
+	uint64_t deadline = loop_now_ms() + 5000;
+	while (reads_at_timer < 0 && loop_now_ms() < deadline)
+		ck_assert_int_eq(loop_once(loop, 1000), 0);
+	ck_assert_int_eq(reads_at_timer, 2);
+	ck_assert_str_eq(paced_got[1], "b");
+	close(p[0]);
+	close(p[1]);
+	loop_free(loop);
+}
+END_TEST
+
 #ifdef HAVE_SYS_INOTIFY_H
 static int writer_done, ino_reads;
 static void on_writer_exit(pid_t pid, int status, void *arg)
@@ -374,6 +412,7 @@ int main(void)
 	tcase_add_test(tc, test_timers_fire_in_order_and_cancel);
 	tcase_add_test(tc, test_io_and_del_in_callback);
 	tcase_add_test(tc, test_paced_io_reads_in_batches);
+	tcase_add_test(tc, test_timer_runs_after_a_resting_fd_is_read);
 #ifdef HAVE_SYS_INOTIFY_H
 	tcase_add_test(tc, test_resting_fd_does_not_wake);
 #endif
