@@ -28,7 +28,8 @@ struct loop_io {
 
 struct loop_timer {
 	uint64_t id;
-	uint64_t due; /* us on the monotonic clock */
+	uint64_t due;      /* us on the monotonic clock */
+	uint64_t delay_us; /* what it was set for */
 	gust_timer_cb cb;
 	void *arg;
 	struct loop_timer *next; /* sorted by due, then id */
@@ -245,7 +246,8 @@ uint64_t loop_timer_add(struct loop *loop, unsigned ms, gust_timer_cb cb, void *
 		return 0;
 	}
 	t->id = loop->next_timer_id++;
-	t->due = now_us() + (uint64_t)ms * 1000u;
+	t->delay_us = (uint64_t)ms * 1000u;
+	t->due = now_us() + t->delay_us;
 	t->cb = cb;
 	t->arg = arg;
 	struct loop_timer **pp = &loop->timers;
@@ -395,16 +397,29 @@ static bool resting_at(const struct loop *loop, const struct loop_io *io, uint64
 	return loop->pace_us && io->paced && io->next_us > now;
 }
 
-/* A timer is about to run: what the fds that rested hold is read first
+/* Is a timer due now that was set for a while (a deadline such as a
+ * debounce window), not a zero-delay kick ("run soon": libcurl's,
+ * libmicrohttpd's, a builder's), which leaves a resting fd resting? */
+static bool deadline_due(const struct loop *loop)
+{
+	uint64_t now = now_us();
+	for (const struct loop_timer *t = loop->timers; t && t->due <= now; t = t->next)
+		if (t->delay_us > 0)
+			return true;
+	return false;
+}
+
+/* A deadline is about to run: what the fds that rested hold is read first
  * (one poll that does not wait), so that a debounce window cannot close
- * while the watcher's events wait unread in a resting fd. */
+ * while the watcher's events wait unread in a resting fd. An fd the main
+ * poll reported (one polled for writing too) had its turn already. */
 static void read_rested(struct loop *loop, size_t nio, uint64_t rest_now)
 {
 	loop->pfd[0].fd = -1;
 	for (size_t i = 0; i < nio; i++) {
 		const struct loop_io *io = &loop->io[i];
-		bool rested =
-		    !io->dead && (io->events & GUST_IO_READ) && resting_at(loop, io, rest_now);
+		bool rested = !io->dead && !loop->pfd[i + 1].revents &&
+		              (io->events & GUST_IO_READ) && resting_at(loop, io, rest_now);
 		loop->pfd[i + 1] = (struct pollfd){ rested ? io->fd : -1, POLLIN, 0 };
 	}
 	if (poll(loop->pfd, nio + 1, 0) > 0)
@@ -471,7 +486,7 @@ int loop_once(struct loop *loop, int timeout_ms)
 		drain_signals(loop);
 	if (r > 0)
 		dispatch_io(loop, nio);
-	if (rested && loop->timers && loop->timers->due <= now_us())
+	if (rested && deadline_due(loop))
 		read_rested(loop, nio, paced_now);
 	loop->dispatching = false;
 	compact_io(loop);

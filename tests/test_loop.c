@@ -161,17 +161,23 @@ START_TEST(test_paced_io_reads_in_batches)
 END_TEST
 
 /* how many paced reads there were when the timer ran */
-static int reads_at_timer = -1;
+static int reads_at_timer = -1, reads_at_kick = -1;
 static void on_timer_reads(void *arg)
 {
 	(void)arg;
 	reads_at_timer = paced_reads;
 }
+static void on_kick_reads(void *arg)
+{
+	(void)arg;
+	reads_at_kick = paced_reads;
+}
 
 /* A timer that comes due while a paced fd rests runs after what the fd
  * holds was read: the debounce's window timer must not close the window on
  * a watcher's events that came during the rest (a checkout's next files,
- * read only after the build began, made a second build). */
+ * read only after the build began, made a second build). A zero-delay
+ * timer (a kick) leaves the fd resting: kicks come often in a storm. */
 START_TEST(test_timer_runs_after_a_resting_fd_is_read)
 {
 	struct loop *loop = loop_new();
@@ -185,11 +191,14 @@ START_TEST(test_timer_runs_after_a_resting_fd_is_read)
 	ck_assert_int_eq(write(p[1], "a", 1), 1);
 	ck_assert(run_until(loop, &paced_reads, 5000));
 	/* resting for a minute: "b" comes, then the timer is due */
-	ck_assert_int_ne(loop_timer_add(loop, 30, on_timer_reads, NULL), 0);
+	reads_at_kick = -1;
 	ck_assert_int_eq(write(p[1], "b", 1), 1);
+	ck_assert_int_ne(loop_timer_add(loop, 0, on_kick_reads, NULL), 0);
+	ck_assert_int_ne(loop_timer_add(loop, 30, on_timer_reads, NULL), 0);
 	uint64_t deadline = loop_now_ms() + 5000;
 	while (reads_at_timer < 0 && loop_now_ms() < deadline)
 		ck_assert_int_eq(loop_once(loop, 1000), 0);
+	ck_assert_int_eq(reads_at_kick, 1);
 	ck_assert_int_eq(reads_at_timer, 2);
 	ck_assert_str_eq(paced_got[1], "b");
 	close(p[0]);
