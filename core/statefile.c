@@ -288,16 +288,18 @@ static int previous_alive(const struct ptree_mgr *mgr, const struct leftovers *l
 	return -EEXIST;
 }
 
-/* Is any process the file records still alive (same pid and start time)?
- * Only then can /proc hold something of that gust's outside its cgroups:
- * a descendant is found by descent from a recorded process alive, since a
- * dead one's children were re-parented when it exited. */
+/* May a process the file records still be alive (same pid and start
+ * time)? Only then can /proc hold something of that gust's outside its
+ * cgroups: a descendant is found by descent from a recorded process alive,
+ * since a dead one's children were re-parented when it exited. A zombie
+ * counts (its other threads may live on, and its children with them), and
+ * so does a /proc that cannot be read: the scan then says so. */
 static bool recorded_alive(const struct leftovers *lo)
 {
 	for (size_t j = 0; j < lo->nrec; j++) {
 		struct pinfo pi;
-		if (procfs_stat(lo->rec[j].pid, &pi) == 0 && pi.start == lo->rec[j].start &&
-		    pi.state != 'Z')
+		int r = procfs_stat(lo->rec[j].pid, &pi);
+		if (r == 0 ? pi.start == lo->rec[j].start : r != -ENOENT && r != -ESRCH)
 			return true;
 	}
 	return false;
