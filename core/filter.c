@@ -60,8 +60,9 @@
 /* ------------------------------------------------------------- patterns */
 
 struct pat {
-	char *pat;     /* leading and trailing "/" removed */
-	bool anchored; /* contained a "/": matched against the whole path */
+	char *pat;      /* leading and trailing "/" removed */
+	struct glob *g; /* pat, compiled */
+	bool anchored;  /* contained a "/": matched against the whole path */
 };
 
 struct patlist {
@@ -97,8 +98,11 @@ static int patlist_init(struct patlist *l, char *const *src)
 		if (!len)
 			continue;
 		l->v[l->n].pat = strndup(s, len);
-		if (!l->v[l->n].pat)
+		l->v[l->n].g = l->v[l->n].pat ? glob_compile(l->v[l->n].pat) : NULL;
+		if (!l->v[l->n].g) {
+			free(l->v[l->n].pat);
 			return -ENOMEM;
+		}
 		l->v[l->n].anchored = anch;
 		l->n++;
 	}
@@ -107,8 +111,10 @@ static int patlist_init(struct patlist *l, char *const *src)
 
 static void patlist_free(struct patlist *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].pat);
+		glob_free(l->v[i].g);
+	}
 	free(l->v);
 }
 
@@ -116,7 +122,7 @@ static void patlist_free(struct patlist *l)
 static bool patlist_match(const struct patlist *l, const char *rel, const char *name)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (glob_match(l->v[i].pat, l->v[i].anchored ? rel : name))
+		if (glob_run(l->v[i].g, l->v[i].anchored ? rel : name))
 			return true;
 	return false;
 }
@@ -256,8 +262,8 @@ static bool include_file_ancestor(const struct filter *f, const char *rel, size_
 static bool include_named(const struct filter *f, const char *rel, size_t len)
 {
 	for (size_t i = 0; i < f->include_dir.n; i++) {
-		const char *p = f->include_dir.v[i].pat;
-		if (glob_match(p, rel) || glob_ancestor(p, rel, len, false))
+		const struct pat *p = &f->include_dir.v[i];
+		if (glob_run(p->g, rel) || glob_ancestor(p->pat, rel, len, false))
 			return true;
 	}
 	return false;
@@ -271,7 +277,7 @@ static enum scope include_scope(const struct filter *f, const char *rel, size_t 
 	bool anc = false;
 	for (size_t i = 0; i < f->include_dir.n; i++) {
 		const struct pat *p = &f->include_dir.v[i];
-		if (glob_match(p->pat, rel))
+		if (glob_run(p->g, rel))
 			return SCOPE_IN;
 		if (!anc && glob_ancestor(p->pat, rel, len, false))
 			anc = true;

@@ -33,7 +33,7 @@
 #define GI_ANCH 4u
 
 struct gi_rule {
-	char *pat;
+	struct glob *g; /* the pattern, compiled */
 	unsigned flags;
 };
 
@@ -73,7 +73,7 @@ static uint64_t now_ms(void)
 static void gi_list_clear(struct gitignore_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		free(l->r[i].pat);
+		glob_free(l->r[i].g);
 	free(l->r);
 	l->r = NULL;
 	l->n = l->cap = 0;
@@ -116,8 +116,8 @@ static int gi_parse_line(struct gitignore_list *l, char *s)
 		l->r = r;
 		l->cap = cap;
 	}
-	l->r[l->n].pat = strdup(s);
-	if (!l->r[l->n].pat)
+	l->r[l->n].g = glob_compile(s);
+	if (!l->r[l->n].g)
 		return -ENOMEM;
 	l->r[l->n].flags = flags;
 	l->n++;
@@ -219,7 +219,7 @@ static int gi_list_verdict(const struct gitignore_list *l, const char *sub, cons
 		const struct gi_rule *r = &l->r[i];
 		if ((r->flags & GI_DIR) && !is_dir)
 			continue;
-		if (glob_match(r->pat, (r->flags & GI_ANCH) ? sub : name))
+		if (glob_run(r->g, (r->flags & GI_ANCH) ? sub : name))
 			return (r->flags & GI_NEG) ? 0 : 1;
 	}
 	return -1;

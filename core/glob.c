@@ -59,7 +59,8 @@ static bool bracket_hit(const char *p, size_t n, char c)
 	return fnmatch(buf, s, 0) == 0;
 }
 
-/* The pattern, cut into tokens once per match. */
+/* The pattern, cut into tokens: once per glob_match(), once for all for a
+ * compiled pattern (glob_compile()). */
 enum tok_kind {
 	TK_END,       /* the string must end here */
 	TK_CHAR,      /* one literal character (plain or "\"-escaped) */
@@ -71,10 +72,10 @@ enum tok_kind {
 };
 
 struct tok {
-	enum tok_kind kind;
-	char c;        /* TK_CHAR */
-	const char *p; /* TK_BRACKET: the expression */
-	size_t len;    /* TK_BRACKET: its length */
+	unsigned char kind; /* enum tok_kind */
+	char c;             /* TK_CHAR */
+	unsigned short len; /* TK_BRACKET: its length (at most BRACKET_MAX) */
+	const char *p;      /* TK_BRACKET: the expression */
 };
 
 /* Cut pat into toks (room for strlen(pat) + 1); returns the number of
@@ -109,7 +110,7 @@ static size_t tokenize(const char *pat, struct tok *toks)
 			if ((len = bracket_len(p))) {
 				t->kind = TK_BRACKET;
 				t->p = p;
-				t->len = len;
+				t->len = (unsigned short)len;
 				p += len;
 				continue;
 			}
@@ -192,6 +193,27 @@ static bool step(const struct tok *toks, size_t words, const struct states *cur,
 	return false;
 }
 
+/* Run the automaton of toks (ntoks, the last TK_END) over s, with the
+ * state sets in bits (4 * words, words = (ntoks + 63) / 64). */
+static bool run(const struct tok *toks, size_t ntoks, size_t words, uint64_t *bits, const char *s)
+{
+	struct states a = { bits, bits + words }, b = { bits + 2 * words, bits + 3 * words };
+	struct states *cur = &a, *nxt = &b;
+
+	memset(bits, 0, 4 * words * sizeof *bits);
+	if (enter(toks, cur, 0))
+		return true;
+	for (; *s; s++) {
+		struct states *t;
+		if (step(toks, words, cur, nxt, *s))
+			return true;
+		t = cur;
+		cur = nxt;
+		nxt = t;
+	}
+	return HAS(cur->at, ntoks - 1); /* TK_END */
+}
+
 /* A simulation of the pattern as an automaton, one character of s at a
  * time, with the set of tokens a match can stand at: O(len(pat) * len(s))
  * time, where trying each way to split s between the stars is exponential
@@ -203,8 +225,6 @@ bool glob_match(const char *pat, const char *s)
 	size_t plen = strlen(pat);
 	struct tok *toks = stoks;
 	uint64_t *bits = sbits;
-	struct states a, b, *cur = &a, *nxt = &b;
-	size_t ntoks, words;
 	bool match = false;
 
 	if (plen + 1 > sizeof stoks / sizeof stoks[0]) {
@@ -212,34 +232,58 @@ bool glob_match(const char *pat, const char *s)
 		if (!toks)
 			return false;
 	}
-	ntoks = tokenize(pat, toks);
-	words = (ntoks + 63) / 64;
-	if (words > 1 && !(bits = calloc(4 * words, sizeof *bits)))
+	size_t ntoks = tokenize(pat, toks), words = (ntoks + 63) / 64;
+	if (words > 1 && !(bits = malloc(4 * words * sizeof *bits)))
 		goto out;
-	memset(bits, 0, 4 * words * sizeof *bits);
-	a = (struct states){ bits, bits + words };
-	b = (struct states){ bits + 2 * words, bits + 3 * words };
-	if (enter(toks, cur, 0)) {
-		match = true;
-		goto out;
-	}
-	for (; *s; s++) {
-		struct states *t;
-		if (step(toks, words, cur, nxt, *s)) {
-			match = true;
-			goto out;
-		}
-		t = cur;
-		cur = nxt;
-		nxt = t;
-	}
-	match = HAS(cur->at, ntoks - 1); /* TK_END */
+	match = run(toks, ntoks, words, bits, s);
 out:
 	if (bits != sbits)
 		free(bits);
 	if (toks != stoks)
 		free(toks);
 	return match;
+}
+
+struct glob {
+	char *pat;        /* a copy: TK_BRACKET tokens point into it */
+	struct tok *toks; /* ntoks, the last TK_END */
+	size_t ntoks, words;
+	uint64_t *bits; /* the state sets, reused by every glob_run() */
+};
+
+struct glob *glob_compile(const char *pat)
+{
+	size_t plen = strlen(pat);
+	struct glob *g = calloc(1, sizeof *g);
+
+	if (!g || !(g->pat = strdup(pat)) || !(g->toks = malloc((plen + 1) * sizeof *g->toks)))
+		goto fail;
+	g->ntoks = tokenize(g->pat, g->toks);
+	struct tok *fit = realloc(g->toks, g->ntoks * sizeof *g->toks);
+	if (fit)
+		g->toks = fit;
+	g->words = (g->ntoks + 63) / 64;
+	if (!(g->bits = malloc(4 * g->words * sizeof *g->bits)))
+		goto fail;
+	return g;
+fail:
+	glob_free(g);
+	return NULL;
+}
+
+bool glob_run(const struct glob *g, const char *path)
+{
+	return run(g->toks, g->ntoks, g->words, g->bits, path);
+}
+
+void glob_free(struct glob *g)
+{
+	if (!g)
+		return;
+	free(g->pat);
+	free(g->toks);
+	free(g->bits);
+	free(g);
 }
 
 bool glob_ancestor(const char *pat, const char *rel, size_t len, bool stop_at_stars)

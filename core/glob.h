@@ -15,6 +15,17 @@
  * (no backtracking). Both strings are borrowed. */
 bool glob_match(const char *pat, const char *path);
 
+/* A pattern cut into tokens once, for the patterns matched again and again
+ * (a config's globs, .gitignore lines): glob_run() matches as
+ * glob_match() does without the per-call tokenizing and allocation (a long
+ * pattern's tokens were allocated on every call). NULL when out of memory.
+ * A compiled pattern holds its own scratch space: one glob_run() at a time
+ * (gust has one thread). */
+struct glob;
+struct glob *glob_compile(const char *pat);
+bool glob_run(const struct glob *g, const char *path);
+void glob_free(struct glob *g);
+
 /* True if directory dir (its first len bytes, root-relative) could lead to a
  * match of pat: each of its components matches the pattern's component at
  * the same depth, and the pattern has components left for what is inside.

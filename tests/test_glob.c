@@ -191,6 +191,13 @@ START_TEST(test_verdicts)
 	              path, cases[_i].match ? "match" : "no match");
 	ck_assert_msg(ref_match(pat, path) == cases[_i].match, "reference: \"%s\" on \"%s\"", pat,
 	              path);
+	/* compiled once, run twice: the same verdict, its scratch reused */
+	struct glob *g = glob_compile(pat);
+	ck_assert_ptr_nonnull(g);
+	for (int k = 0; k < 2; k++)
+		ck_assert_msg(glob_run(g, path) == cases[_i].match, "compiled: \"%s\" on \"%s\"",
+		              pat, path);
+	glob_free(g);
 }
 END_TEST
 
@@ -225,6 +232,16 @@ START_TEST(test_long_pattern)
 	ck_assert(glob_match(pat, s));
 	strcpy(s + 99, "x/xy");
 	ck_assert(!glob_match(pat, s));
+
+	/* the same 201 tokens compiled: state sets of four words, reused */
+	struct glob *g = glob_compile(pat);
+	ck_assert_ptr_nonnull(g);
+	ck_assert(!glob_run(g, s));
+	strcpy(s + 99, "xaxy");
+	ck_assert(glob_run(g, s));
+	strcpy(s + 99, "y");
+	ck_assert(!glob_run(g, s));
+	glob_free(g);
 }
 END_TEST
 
