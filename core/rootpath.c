@@ -44,12 +44,18 @@ const char *rootpath_rel(const char *root, size_t root_len, const char *path, ch
 		path++;
 	if (path[0] == '.' && path[1] == '\0')
 		return "";
-	len = strlen(path);
-	if (len >= buflen)
-		return NULL;
-	while (len && path[len - 1] == '/')
+	/* "a//b" is "a/b" (as for git): one "/" of each run is kept, so that
+	 * every directory prefix of the result is a directory */
+	len = 0;
+	for (const char *p = path; *p; p++) {
+		if (*p == '/' && len && buf[len - 1] == '/')
+			continue;
+		if (len + 1 >= buflen)
+			return NULL;
+		buf[len++] = *p;
+	}
+	while (len && buf[len - 1] == '/')
 		len--;
-	memcpy(buf, path, len);
 	buf[len] = '\0';
 	return buf;
 }

@@ -575,6 +575,38 @@ START_TEST(test_gitignore_reread)
 }
 END_TEST
 
+/* "a//b" is "a/b", as for git: an anchored rule matches it, and a
+ * directory's .gitignore applies across a run of "/". Each "/" of a run
+ * was a directory prefix of its own (an empty name): an anchored pattern
+ * missed, and a path of hundreds of them cost a gitignore lookup and a
+ * match of every rule per "/" (the gitignore fuzz target's 13 s input). */
+START_TEST(test_repeated_slashes)
+{
+	struct config cfg;
+	struct filter *f;
+	char err[256], abs[PATH_MAX * 2];
+
+	mkroot();
+	git_env(tmproot);
+	put(tmproot, ".gitignore", "sub/x.log\n");
+	put(tmproot, "sub/.gitignore", "*.tmp\n");
+	base_cfg(&cfg, tmproot);
+	cfg.watch.include_ext = L("*");
+	cfg.watch.gitignore = true;
+	f = filter_new(&cfg, err, sizeof err);
+	ck_assert_ptr_nonnull(f);
+	ck_assert(filter_ignored(f, "sub/x.log", false));
+	ck_assert(filter_ignored(f, "sub//x.log", false));
+	ck_assert(filter_ignored(f, "sub///y.tmp", false));
+	FMT(abs, "%s//sub//x.log", tmproot);
+	ck_assert(filter_ignored(f, abs, false));
+	ck_assert(!filter_ignored(f, "sub//x.go", false));
+	ck_assert(!filter_ignored(f, "other//x.log", false));
+	filter_free(f);
+	rmroot();
+}
+END_TEST
+
 static Suite *filter_suite(void)
 {
 	Suite *s = suite_create("filter");
@@ -587,6 +619,7 @@ static Suite *filter_suite(void)
 	tcase_add_test(tc, test_gitignore_subroot);
 	tcase_add_test(tc, test_gitignore_off);
 	tcase_add_test(tc, test_gitignore_reread);
+	tcase_add_test(tc, test_repeated_slashes);
 	suite_add_tcase(s, tc);
 	return s;
 }
