@@ -189,15 +189,22 @@ cat >"$P/gust.json" <<EOF
   "runner": { "plugin": "plain", "bin": "$GUST_HELPERS/shape", "args": ["serve", "$(free_port)", "up"] }
 }
 EOF
+# Each edit waits for the previous build's end (its "build:" line), not
+# its start: b.go written broken while the build of A still ran made that
+# build fail (seen under load in CI trials).
+builds_done() { [ "$(log_count 'build: (ok|failed)')" -ge "$1" ]; }
 start_gust "$P" -v
 ok_run "after a failed build: the first build runs" wait_for 30 builds_are 1
+ok_run "(and ends)" wait_for 30 builds_done 1
 printf 'package main\n// A\n' >"$P/src/a.go"
-ok_run "a.go is built at A" wait_for 30 builds_are 2
+ok_run "a.go is built at A" wait_for 30 builds_done 2
+is "$(builds)" 2 "(one build for it)"
 printf 'package main\n// B\n' >"$P/src/a.go"
 printf 'package main\n// broken\n' >"$P/src/b.go"
 ok_run "a.go at B with b.go broken: the build fails" wait_for 30 log_has 'build: failed'
 printf 'package main\n' >"$P/src/b.go"
-ok_run "b.go fixed: a good build" wait_for 30 builds_are 4
+ok_run "b.go fixed: a good build" wait_for 30 builds_done 4
+is "$(builds)" 4 "(one build for it)"
 printf 'package main\n// A\n' >"$P/src/a.go"
 ok_run "a.go put back to A after that: it builds" wait_for 30 builds_are 5
 stop_gust TERM
