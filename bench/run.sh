@@ -164,9 +164,11 @@ record() {
 	LAST_MEDIAN=$1
 	TABLE+=("$(printf '%-9s %-34s %-8s %10s %10s %10s %3s %-6s %s' \
 		"$bench" "$case" "$tool" "$1" "$2" "$3" "$4" "$unit" "$target")")
-	local j=null
+	local j=null lo=null hi=null # "-": no value (a negative one is a value)
 	[ "$1" = - ] || j=$1
-	ROWS+=("{\"bench\":\"$bench\",\"case\":\"$case\",\"tool\":\"$tool\",\"unit\":\"$unit\",\"median\":$j,\"min\":${2/#-/null},\"max\":${3/#-/null},\"n\":$4,\"target\":\"$target\"}")
+	[ "$2" = - ] || lo=$2
+	[ "$3" = - ] || hi=$3
+	ROWS+=("{\"bench\":\"$bench\",\"case\":\"$case\",\"tool\":\"$tool\",\"unit\":\"$unit\",\"median\":$j,\"min\":$lo,\"max\":$hi,\"n\":$4,\"target\":\"$target\"}")
 	echo "  $bench / $case / $tool: median $1 $unit (min $2, max $3, n $4)" >&2
 }
 note() { NOTES+=("$1"); echo "  note: $1" >&2; }
