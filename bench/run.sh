@@ -13,7 +13,10 @@
 #                the write -> its first instruction and -> its listen(), and
 #                the wakeups gust spent detecting readiness
 #   2. storm     1,000 and 10,000 files written in one burst -> builds,
-#                time until settled, and the watching process's own CPU
+#                time until settled, and the watching process's own CPU;
+#                gust at its defaults and "gust-bare" (no content hash per
+#                file, no readiness check: what entr does), and the floor
+#                of the hashes (reading each file once) in the same run
 #   3. idle      CPU, wake-ups and RSS over BENCH_IDLE_SECS watching 10,000 files in
 #                1,000 directories, per watcher back end; and the RSS floor,
 #                `int main(){pause();}` built by $CC
@@ -246,6 +249,32 @@ static int files(const char *dir, long n, long perdir, const char *tag)
 	return 0;
 }
 
+/* hashfloor DIR N PERDIR: this thread's CPU µs for what exclude_unchanged
+ * costs at the least per build: each of the N files of "files DIR N
+ * PERDIR" opened from DIR's fd (O_NOATIME), fstat, read, closed, as gust's
+ * ledger does, without the hash itself. */
+static int hashfloor(const char *dir, long n, long perdir)
+{
+	char p[4096];
+	static unsigned char buf[65536];
+	struct timespec a, b;
+	int rfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return 1;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	for (long i = 0; i < n; i++) {
+		snprintf(p, sizeof p, "d%05ld/f%06ld.txt", i / perdir, i);
+		int fd = openat(rfd, p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOATIME);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0 || read(fd, buf, sizeof buf) < 0)
+			return 1;
+		close(fd);
+	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+	printf("%lld\n", ((b.tv_sec - a.tv_sec) * 1000000000LL + b.tv_nsec - a.tv_nsec) / 1000);
+	return 0;
+}
+
 /* floor FILE N: what a restart with build "true" costs with no watcher
  * and no supervisor: start `true` (found on PATH) and wait for it, then
  * start the program (this helper, "stamp FILE"). Prints, N times, the µs
@@ -471,6 +500,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && strcmp(argv[1], "floor") == 0)
 		return floor_cmd(argv[2], atoi(argv[3]));
+	if (argc == 5 && strcmp(argv[1], "hashfloor") == 0)
+		return hashfloor(argv[2], atol(argv[3]), atol(argv[4]));
 	if (argc == 4 && strcmp(argv[1], "tree") == 0)
 		return tree(atoi(argv[2]), argv[3]);
 	if (argc == 4 && strcmp(argv[1], "serve") == 0)
@@ -481,7 +512,7 @@ int main(int argc, char **argv)
 		return writewait(argv);
 	fprintf(stderr, "usage: helper stamp FILE [ignore-term] | now FILE | "
 	        "write FILE TEXT | stopwait PID PIDS... | "
-	        "files DIR N PERDIR TAG | tree N PIDFILE | floor FILE N | "
+	        "files DIR N PERDIR TAG | hashfloor DIR N PERDIR | tree N PIDFILE | floor FILE N | "
 	        "serve PORT FILE | freeport | writewait FILE TEXT LOG NEEDLE N\n");
 	return 2;
 }
@@ -588,7 +619,7 @@ stop_tool() {
 	wait_until 5 all_gone $left
 }
 
-stop_who() { if [ "$1" = gust ]; then stop_gust; else stop_tool; fi; }
+stop_who() { if [ "${1%-bare}" = gust ]; then stop_gust; else stop_tool; fi; }
 
 # CPU time of PID (all its threads) in ns, in $CPU_NS, from the scheduler's
 # own accounting (/proc/PID/task/*/schedstat: ns on a CPU), which unlike
@@ -833,14 +864,21 @@ settled() { # BUILDS STAMPS EXTRA: no new build for 1 s, a run per build
 	nap 0.01
 	[ $((NOW - _last_change)) -ge 1000000 ] && [ "$s" -ge $((b + ${3:-0})) ]
 }
+# WHO: gust (its defaults), gust-bare (gust doing only what entr does: no
+# content hash per file, no readiness check), or a peer.
 storm_case() { # N WHO
 	local n=$1 who=$2 root=$W/st-root builds=$W/st-builds stamps=$W/st-stamps
-	local r t0 b0 s0 c0 pid counts=() times=() cpus=() extra=0
+	local r t0 b0 s0 c0 pid counts=() times=() cpus=() floors=() extra=0
 	rm -rf "$root" "$builds" "$stamps"; mkdir -p "$root"
 	"$H" files "$root" "$n" 10 init >/dev/null || die "cannot write files"
-	if [ "$who" = gust ]; then
+	if [ "${who%-bare}" = gust ]; then
 		config "$W/st.json" "$root" "$DEFAULT_WATCHER" "$H now $builds" "[\"stamp\", \"$stamps\"]"
-		start_gust "$W/st.json" "$W/st.log"
+		if [ "$who" = gust ]; then
+			start_gust "$W/st.json" "$W/st.log"
+		else
+			start_gust "$W/st.json" "$W/st.log" --set watch.exclude_unchanged=false \
+				--set runner.ready=false
+		fi
 		pid=$GPID
 		extra=0 # the start-up build and its run are both counted
 	else
@@ -861,7 +899,7 @@ storm_case() { # N WHO
 		proc_cpu "$pid"; c0=$CPU_NS
 		t0=$("$H" files "$root" "$n" 10 "storm$r")
 		_last_b=""
-		if [ "$who" = gust ]; then
+		if [ "${who%-bare}" = gust ]; then
 			wait_until 120 settled "$builds" "$stamps" "$extra" || note "storm/$who $n: did not settle in 120 s"
 			counts+=($(($(lines "$builds") - b0)))
 		else
@@ -872,8 +910,17 @@ storm_case() { # N WHO
 		times+=("$(us_to_ms $(($(last_line "$stamps") - t0)))")
 		# the watcher's own CPU for the burst (not its builds' or runs')
 		proc_cpu "$pid"; cpus+=("$(us_to_ms $(((CPU_NS - c0) / 1000)))")
+		# what reading the burst's files once costs, the same files
+		# in the same state (written, then read by gust), measured
+		# after gust's figure so as not to be in it
+		if [ "$who" = gust ]; then
+			floors+=("$(us_to_ms "$("$H" hashfloor "$root" "$n" 10)")")
+		fi
 	done
 	stop_who "$who"
+	if [ "$who" = gust ]; then
+		record storm "$n files: reading them once (floor)" none ms "" "${floors[@]}"
+	fi
 	record storm "$n files: builds" "$who" count "exactly 1" "${counts[@]}"
 	cmp_set "storm $n: builds" "$who"
 	record storm "$n files: burst->settled" "$who" ms "" "${times[@]}"
@@ -883,6 +930,7 @@ storm_case() { # N WHO
 }
 want storm && for n in 1000 10000; do
 	storm_case "$n" gust
+	storm_case "$n" gust-bare
 	for t in "${TOOLS[@]}"; do storm_case "$n" "$t"; done
 done
 
@@ -1346,11 +1394,13 @@ for t in "${TOOLS[@]}"; do
 	for m in "overhead" "storm 1000: builds" "storm 1000: settled" "storm 1000: CPU" \
 		"storm 10000: builds" "storm 10000: settled" "storm 10000: CPU" \
 		"idle CPU, ${IDLE_SECS} s" "idle RSS"; do
-		g=${CMP["$m|gust"]:-} o=${CMP["$m|$t"]:-}
-		[ -n "$g" ] && [ -n "$o" ] || continue
-		r=$(awk -v g="$g" -v o="$o" 'BEGIN { if (o > 0) printf "%.3f", g / o; else print "null" }')
-		TABLE+=("$(printf '%-9s %-34s %-8s %10s' ratio "$m: gust/$t" gust "$r")")
-		ROWS+=("{\"bench\":\"ratio\",\"case\":\"$m: gust/$t\",\"tool\":\"gust\",\"unit\":\"ratio\",\"median\":$r,\"min\":null,\"max\":null,\"n\":1,\"target\":\"\"}")
+		for who in gust gust-bare; do
+			g=${CMP["$m|$who"]:-} o=${CMP["$m|$t"]:-}
+			[ -n "$g" ] && [ -n "$o" ] || continue
+			r=$(awk -v g="$g" -v o="$o" 'BEGIN { if (o > 0) printf "%.3f", g / o; else print "null" }')
+			TABLE+=("$(printf '%-9s %-34s %-8s %10s' ratio "$m: $who/$t" "$who" "$r")")
+			ROWS+=("{\"bench\":\"ratio\",\"case\":\"$m: $who/$t\",\"tool\":\"$who\",\"unit\":\"ratio\",\"median\":$r,\"min\":null,\"max\":null,\"n\":1,\"target\":\"\"}")
+		done
 	done
 done
 
