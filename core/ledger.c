@@ -42,34 +42,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* No exit() in the core: a failed add leaves the element's hh.tbl NULL. */
-#define HASH_NONFATAL_OOM 1
-#include <uthash.h>
 /* compiled in from the header, as the plugins do: no libxxhash mapped at
  * run time (docs/DESIGN.md, "Memory") */
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+/* One file's record, 40 bytes, in an open-addressing table keyed by the
+ * XXH3 of its root-relative path: no path is kept (a record per file a
+ * build ever had, for gust's whole life: with paths and a uthash handle
+ * it was ~170 bytes of heap per file). Two paths of one key would share a
+ * record; at 64 bits that is ~10^-10 for 10^5 files, the same odds as two
+ * contents of one hash, which the ledger takes anyway. */
 struct hrec {
-	char *path; /* root-relative */
+	uint64_t key; /* 0: an empty slot */
 	uint64_t hash;
-	bool gone;   /* missing at the last commit: any content is a change */
-	bool built;  /* hash is from ledger_commit(), not a first sighting */
-	bool staged; /* a running build started from st_hash/st_gone */
-	bool st_gone;
 	uint64_t st_hash;
 	/* the content ledger_as_built() read in the open pass (now_pass ==
 	 * the ledger's pass), for ledger_stage() to take without reading again */
-	bool now_ok;
 	uint64_t now_hash;
 	unsigned now_pass;
-	UT_hash_handle hh;
+	unsigned gone : 1;   /* missing at the last commit: any content is a change */
+	unsigned built : 1;  /* hash is from ledger_commit(), not a first sighting */
+	unsigned staged : 1; /* a running build started from st_hash/st_gone */
+	unsigned st_gone : 1;
+	unsigned now_ok : 1;
 };
 
 struct ledger {
 	char *root;
 	size_t root_len;
-	struct hrec *recs; /* uthash by path */
+	struct hrec *tab; /* cap slots (a power of 2), n used; NULL: none yet */
+	size_t cap, n;
 	XXH3_state_t *xxh; /* reused for every file */
 	int rootfd;        /* the root (O_PATH), files opened from it; -1: none */
 	unsigned pass;     /* the current or last pass; 0 is none */
@@ -77,38 +80,64 @@ struct ledger {
 	bool in_pass;      /* between ledger_pass_begin() and _end() */
 };
 
+#define TAB_MIN 64u
+
+static uint64_t path_key(const char *path)
+{
+	uint64_t k = XXH3_64bits(path, strlen(path));
+	return k ? k : 1;
+}
+
+/* The slot of key in tab (cap a power of 2): its record, or the empty slot
+ * where it would go (linear probing; the table is never full). */
+static struct hrec *slot(struct hrec *tab, size_t cap, uint64_t key)
+{
+	size_t i = (size_t)key & (cap - 1);
+	while (tab[i].key && tab[i].key != key)
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+/* Room for one more record at a load of at most 3/4; false: no memory. */
+static bool tab_room(struct ledger *l)
+{
+	if (l->tab && (l->n + 1) * 4 <= l->cap * 3)
+		return true;
+	size_t cap = l->tab ? l->cap * 2 : TAB_MIN;
+	struct hrec *tab = calloc(cap, sizeof *tab);
+	if (!tab)
+		return false;
+	for (size_t i = 0; i < l->cap; i++)
+		if (l->tab[i].key)
+			*slot(tab, cap, l->tab[i].key) = l->tab[i];
+	free(l->tab);
+	l->tab = tab;
+	l->cap = cap;
+	return true;
+}
+
+/* path's record (root-relative); add: make one if there is none (NULL when
+ * out of memory). A record stays where it is until the next add. */
 static struct hrec *rec_find(struct ledger *l, const char *path, bool add)
 {
-	struct hrec *r;
+	uint64_t key = path_key(path);
+	struct hrec *r = l->tab ? slot(l->tab, l->cap, key) : NULL;
 
-	HASH_FIND_STR(l->recs, path, r);
-	if (r || !add)
-		return r;
-	if (!(r = calloc(1, sizeof *r)))
+	if ((r && r->key) || !add)
+		return r && r->key ? r : NULL;
+	if (!tab_room(l))
 		return NULL;
-	if (!(r->path = strdup(path))) {
-		free(r);
-		return NULL;
-	}
-	HASH_ADD_KEYPTR(hh, l->recs, r->path, strlen(r->path), r);
-	if (!r->hh.tbl) {
-		free(r->path);
-		free(r);
-		return NULL;
-	}
+	r = slot(l->tab, l->cap, key);
+	*r = (struct hrec){ .key = key };
+	l->n++;
 	return r;
 }
 
 static void recs_free(struct ledger *l)
 {
-	struct hrec *r, *tmp;
-
-	HASH_ITER(hh, l->recs, r, tmp)
-	{
-		HASH_DEL(l->recs, r);
-		free(r->path);
-		free(r);
-	}
+	free(l->tab);
+	l->tab = NULL;
+	l->cap = l->n = 0;
 }
 
 /* The root, for opening files by their root-relative names: the kernel
