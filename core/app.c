@@ -177,19 +177,15 @@ static void on_run_retry(void *arg)
 /* A failed build's paths are still to be built: the next build takes them
  * (a later good build of other files would otherwise leave their records
  * at the content before, and undoing the edit would be "unchanged"). The
- * build took the earlier ones too (app_start_build), so its list is all. */
+ * build took the earlier ones too (app_start_build), so its list is all:
+ * it becomes the list. */
 static void keep_unbuilt(struct app *app)
 {
-	char **n = calloc(app->nbuilding + 1, sizeof *n);
-	size_t k = 0;
-	for (size_t i = 0; n && i < app->nbuilding; i++)
-		if ((n[k] = strdup(app->building[i])))
-			k++;
-	if (!n)
-		return; /* out of memory: the old list stays */
 	clear_list(&app->unbuilt, &app->nunbuilt);
-	app->unbuilt = n;
-	app->nunbuilt = k;
+	app->unbuilt = app->building;
+	app->nunbuilt = app->nbuilding;
+	app->building = NULL;
+	app->nbuilding = 0;
 }
 
 /* Cancel the running build; its paths still need building. */
@@ -331,6 +327,8 @@ void app_build_done(struct app *app, int status)
 		log_msg(GUST_LOG_INFO, STAGE_BUILD, "ok in %llu ms", (unsigned long long)ms);
 		app->built_ok = true;
 		ledger_commit(app->ledger, (const char *const *)app->building);
+		/* done with: a storm's paths are not kept until the next build */
+		clear_list(&app->building, &app->nbuilding);
 		clear_list(&app->unbuilt, &app->nunbuilt); /* they were in it */
 		app->restart_delay_ms = app->cfg->lifecycle.restart_delay_ms;
 		if (app->restart_timer) {
