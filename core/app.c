@@ -348,6 +348,7 @@ void app_build_done(struct app *app, int status)
 	}
 	ledger_unstage(app->ledger, (const char *const *)app->building);
 	keep_unbuilt(app);
+	mem_settle(); /* no run to wait for: the change's work is over */
 	char what[128], note[64];
 	cycle_status(status, what, sizeof what);
 	/* a step the system could not start (status < 0) is tried again */
@@ -427,6 +428,9 @@ static void start_run(struct app *app)
 	app->restart_requested = false;
 	app->restart_rule = NULL;
 	app_emit(app, GUST_EVENT_RUN_START, 0, 0, NULL, NULL, NULL);
+	/* the change's work is over (its paths, its build): not kept until
+	 * the run is ready, which may take ready_timeout_ms or never come */
+	mem_settle();
 	if (app->run == RUN_UP && ready_start(&app->ready, app->loop, on_ready, app) < 0)
 		log_msg(GUST_LOG_INFO, STAGE_RUN, "%s (readiness not checked: out of memory)",
 		        app->cycle_line);
