@@ -18,7 +18,8 @@
 #                file, no readiness check: what entr does), and the floor
 #                of the hashes (reading each file once) in the same run
 #   3. idle      CPU, wake-ups and RSS over BENCH_IDLE_SECS watching 10,000 files in
-#                1,000 directories, per watcher back end; and the RSS floor,
+#                1,000 directories, per watcher back end, and the RSS once
+#                all 10,000 were changed (a branch switch); and the RSS floor,
 #                `int main(){pause();}` built by $CC
 #   4. scale     start-up time and RSS until changes are detected, 10,000
 #                and 100,000 files
@@ -943,7 +944,7 @@ IDLE_ROOT=$W/idle-root
 # for a program that never listens (the bench's does not: at the defaults
 # the "listen" check runs for its 30 s timeout, and is counted).
 idle_case() {
-	local who=$1 w=${2:-} ready=${3:-} stamps=$W/idle-stamps pid c0 c1 k0 k1 rss
+	local who=$1 w=${2:-} ready=${3:-} stamps=$W/idle-stamps pid c0 c1 k0 k1 rss rss2 s0
 	rm -f "$stamps"
 	if [ "$who" = gust ]; then
 		config "$W/idle.json" "$IDLE_ROOT" "$w" true "[\"stamp\", \"$stamps\"]" "" "" \
@@ -969,6 +970,14 @@ idle_case() {
 	proc_cpu "$pid"; c1=$CPU_NS
 	k1=$(proc_wakes "$pid")
 	rss=$(proc_rss_kb "$pid")
+	# then every file changed once, as a branch switch does: what the
+	# watcher keeps of it once it has acted (a restart) and settled
+	s0=$(lines "$stamps")
+	"$H" files "$IDLE_ROOT" 10000 10 "all-$who-$w" >/dev/null
+	wait_until 60 has_lines "$stamps" $((s0 + 1)) ||
+		note "idle/$who${w:+/$w}: no restart within 60 s of changing all 10,000 files"
+	sleep 3
+	rss2=$(proc_rss_kb "$pid")
 	stop_who "$who"
 	record idle "10k files, ${IDLE_SECS}s${w:+, $w}: CPU" "$who" ms "0 on inotify" \
 		"$(us_to_ms $(((c1 - c0) / 1000)))"
@@ -977,6 +986,8 @@ idle_case() {
 		$((k1 - k0))
 	record idle "10k files${w:+, $w}: RSS" "$who" KiB "" "${rss:-0}"
 	[ "$w" = poll ] || [ -n "$ready" ] || cmp_set "idle RSS" "$who"
+	record idle "10k files${w:+, $w}: RSS, all changed once" "$who" KiB "" "${rss2:-0}"
+	[ "$w" = poll ] || [ -n "$ready" ] || cmp_set "idle RSS, all changed" "$who"
 }
 # The floor under the RSS: a program that does nothing, built by $CC as
 # gust is (PIE, libc linked dynamically): ld.so and libc's start-up pages.
@@ -1393,7 +1404,7 @@ fi
 for t in "${TOOLS[@]}"; do
 	for m in "overhead" "storm 1000: builds" "storm 1000: settled" "storm 1000: CPU" \
 		"storm 10000: builds" "storm 10000: settled" "storm 10000: CPU" \
-		"idle CPU, ${IDLE_SECS} s" "idle RSS"; do
+		"idle CPU, ${IDLE_SECS} s" "idle RSS" "idle RSS, all changed"; do
 		for who in gust gust-bare; do
 			g=${CMP["$m|$who"]:-} o=${CMP["$m|$t"]:-}
 			[ -n "$g" ] && [ -n "$o" ] || continue
