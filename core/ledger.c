@@ -155,6 +155,21 @@ static void root_open(struct ledger *l)
 #endif
 }
 
+/* The root's descriptor must still name the directory at l->root: the
+ * root may have been moved away and another put in its place (a fresh
+ * clone, a swapped directory) without a rescan, and reading the old one's
+ * files would take an edit of the new one for "unchanged". One stat per
+ * pass (per call outside one), not per file. */
+static void root_check(struct ledger *l)
+{
+	struct stat now, held;
+
+	if (l->rootfd >= 0 && stat(l->root, &now) == 0 && fstat(l->rootfd, &held) == 0 &&
+	    now.st_dev == held.st_dev && now.st_ino == held.st_ino)
+		return;
+	root_open(l);
+}
+
 /* path's file (absolute, or root-relative as rel is), opened for reading. */
 static int open_file(const struct ledger *l, const char *path, const char *rel, int flags)
 {
@@ -258,6 +273,8 @@ static int content_hash(struct ledger *l, const char *path, char *rbuf, const ch
 	*rel = rootpath_rel(l->root, l->root_len, path, rbuf, PATH_MAX);
 	if (!*rel || !**rel)
 		return -1;
+	if (!l->in_pass)
+		root_check(l);
 	return hash_file(l, path, *rel, h) < 0 ? -1 : 0;
 }
 
@@ -291,6 +308,8 @@ static void each_record(struct ledger *l, const char *const *paths, bool add, bo
 
 	if (!l)
 		return;
+	if (hash && !l->in_pass)
+		root_check(l);
 	for (size_t i = 0; paths && paths[i]; i++) {
 		const char *rel = rootpath_rel(l->root, l->root_len, paths[i], rbuf, sizeof rbuf);
 		struct hrec *r;
@@ -358,6 +377,7 @@ void ledger_pass_begin(struct ledger *l)
 	if (!++l->pass) /* wrapped: 0 would match new records */
 		l->pass = 1;
 	l->in_pass = true;
+	root_check(l);
 }
 
 void ledger_pass_end(struct ledger *l)
@@ -393,6 +413,8 @@ bool ledger_as_built(struct ledger *l, const char *path)
 	/* nothing built to compare with: no need to read the file */
 	if (!(r = rec_find(l, rel, false)) || (!r->staged && !r->built))
 		return false;
+	if (!l->in_pass)
+		root_check(l);
 	r->now_ok = hash_file(l, path, rel, &r->now_hash) == 0;
 	r->now_pass = l->in_pass ? l->pass : 0;
 	if (!r->now_ok)

@@ -342,6 +342,38 @@ START_TEST(test_file_becomes_dir)
 }
 END_TEST
 
+/* The root moved away and another directory put at its path, with no
+ * rescan between (the poll watcher sends none): the new root's files are
+ * read, in a pass and outside one. */
+START_TEST(test_root_replaced)
+{
+	struct ledger *f;
+	char path[PATH_MAX], old[PATH_MAX + 8];
+	const char *rel[] = { "main.go", NULL };
+
+	f = new_ledger();
+	FMT(path, "%s/main.go", tmproot);
+	write_file(path, "one\n", 4);
+	built_now(f, rel);
+	ck_assert(ledger_as_built(f, "main.go"));
+	FMT(old, "%s.old", tmproot);
+	ck_assert_int_eq(rename(tmproot, old), 0);
+	ck_assert_int_eq(mkdir(tmproot, 0755), 0);
+	write_file(path, "two\n", 4);
+	ledger_pass_begin(f);
+	ck_assert(!ledger_as_built(f, "main.go"));
+	ledger_pass_end(f);
+	ck_assert(!ledger_as_built(f, "main.go"));
+	built_now(f, rel); /* the new content is built... */
+	ck_assert(ledger_as_built(f, "main.go"));
+	write_file(path, "one\n", 4); /* ...and the old one is a change */
+	ck_assert(!ledger_as_built(f, "main.go"));
+	ledger_free(f);
+	unit_rmroot(old);
+	rmroot();
+}
+END_TEST
+
 /* Names: an absolute path and its root-relative form are one record; a
  * path outside the root, and the root itself, are never unchanged. */
 START_TEST(test_names)
@@ -464,6 +496,7 @@ static Suite *ledger_suite(void)
 	tcase_add_test(tc, test_unchanged_during_build);
 	tcase_add_test(tc, test_removed);
 	tcase_add_test(tc, test_file_becomes_dir);
+	tcase_add_test(tc, test_root_replaced);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_many_files);
 	tcase_add_test(tc, test_pass_reads_once);
