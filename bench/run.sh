@@ -915,7 +915,12 @@ storm_case() { # N WHO
 		# in the same state (written, then read by gust), measured
 		# after gust's figure so as not to be in it
 		if [ "$who" = gust ]; then
-			floors+=("$(us_to_ms "$("$H" hashfloor "$root" "$n" 10)")")
+			local us
+			if us=$("$H" hashfloor "$root" "$n" 10) && [ -n "$us" ]; then
+				floors+=("$(us_to_ms "$us")")
+			else
+				note "storm $n: the helper could not read the files for the floor"
+			fi
 		fi
 	done
 	stop_who "$who"
