@@ -47,37 +47,53 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-/* One file's record, 40 bytes, in an open-addressing table keyed by the
- * XXH3 of its root-relative path: no path is kept (a record per file a
- * build ever had, for gust's whole life: with paths and a uthash handle
- * it was ~170 bytes of heap per file). Two paths of one key would share a
- * record; at 64 bits that is ~10^-10 for 10^5 files, the same odds as two
- * contents of one hash, which the ledger takes anyway. */
+/* Records live in open-addressing tables keyed by the XXH3 of the
+ * root-relative path (linear probing, a power-of-2 capacity, a load of at
+ * most 3/4, never a deletion): no path is kept. Two paths of one key would
+ * share a record; at 64 bits that is ~10^-10 for 10^5 files, the same odds
+ * as two contents of one hash, which the ledger takes anyway.
+ *
+ * Each file a build ever had keeps a 24-byte record for gust's whole life
+ * (as a uthash entry with its path it was ~170 bytes). What only a running
+ * build or an open pass needs is in a second table, freed once no build is
+ * staged and no pass is open. */
 struct hrec {
-	uint64_t key; /* 0: an empty slot */
-	uint64_t hash;
-	uint64_t st_hash;
+	uint64_t key;        /* 0: an empty slot */
+	uint64_t hash;       /* the content built (or first seen) */
+	unsigned gone : 1;   /* missing at the last commit: any content is a change */
+	unsigned built : 1;  /* hash is from ledger_commit(), not a first sighting */
+	unsigned staged : 1; /* a running build started from its trec's st_ */
+};
+
+struct trec {
+	uint64_t key;
+	uint64_t st_hash; /* what the running build started from */
 	/* the content ledger_as_built() read in the open pass (now_pass ==
 	 * the ledger's pass), for ledger_stage() to take without reading again */
 	uint64_t now_hash;
 	unsigned now_pass;
-	unsigned gone : 1;   /* missing at the last commit: any content is a change */
-	unsigned built : 1;  /* hash is from ledger_commit(), not a first sighting */
-	unsigned staged : 1; /* a running build started from st_hash/st_gone */
+	unsigned staged : 1;
 	unsigned st_gone : 1;
 	unsigned now_ok : 1;
+};
+
+/* A table of esz-byte elements whose first member is the uint64_t key. */
+struct table {
+	char *v; /* cap slots; NULL: none yet */
+	size_t cap, n, esz;
 };
 
 struct ledger {
 	char *root;
 	size_t root_len;
-	struct hrec *tab; /* cap slots (a power of 2), n used; NULL: none yet */
-	size_t cap, n;
-	XXH3_state_t *xxh; /* reused for every file */
-	int rootfd;        /* the root (O_PATH), files opened from it; -1: none */
-	unsigned pass;     /* the current or last pass; 0 is none */
-	int noatime;       /* O_NOATIME, or 0 once it was refused (EPERM) */
-	bool in_pass;      /* between ledger_pass_begin() and _end() */
+	struct table recs;  /* struct hrec */
+	struct table trans; /* struct trec */
+	size_t nstaged;     /* trecs with staged set */
+	XXH3_state_t *xxh;  /* reused for every file */
+	int rootfd;         /* the root (O_PATH), files opened from it; -1: none */
+	unsigned pass;      /* the current or last pass; 0 is none */
+	int noatime;        /* O_NOATIME, or 0 once it was refused (EPERM) */
+	bool in_pass;       /* between ledger_pass_begin() and _end() */
 };
 
 #define TAB_MIN 64u
@@ -88,56 +104,87 @@ static uint64_t path_key(const char *path)
 	return k ? k : 1;
 }
 
-/* The slot of key in tab (cap a power of 2): its record, or the empty slot
- * where it would go (linear probing; the table is never full). */
-static struct hrec *slot(struct hrec *tab, size_t cap, uint64_t key)
+static uint64_t *key_at(char *v, size_t esz, size_t i)
 {
-	size_t i = (size_t)key & (cap - 1);
-	while (tab[i].key && tab[i].key != key)
-		i = (i + 1) & (cap - 1);
-	return &tab[i];
+	return (uint64_t *)(void *)(v + i * esz);
 }
 
-/* Room for one more record at a load of at most 3/4; false: no memory. */
-static bool tab_room(struct ledger *l)
+/* The slot of key in v (cap a power of 2): its element, or the empty slot
+ * where it would go (the table is never full). */
+static uint64_t *slot(char *v, size_t cap, size_t esz, uint64_t key)
 {
-	if (l->tab && (l->n + 1) * 4 <= l->cap * 3)
+	size_t i = (size_t)key & (cap - 1);
+	while (*key_at(v, esz, i) && *key_at(v, esz, i) != key)
+		i = (i + 1) & (cap - 1);
+	return key_at(v, esz, i);
+}
+
+/* Room for one more element; false: no memory (the table is as it was). */
+static bool tab_room(struct table *t)
+{
+	if (t->v && (t->n + 1) * 4 <= t->cap * 3)
 		return true;
-	size_t cap = l->tab ? l->cap * 2 : TAB_MIN;
-	struct hrec *tab = calloc(cap, sizeof *tab);
-	if (!tab)
+	size_t cap = t->v ? t->cap * 2 : TAB_MIN;
+	char *v = calloc(cap, t->esz);
+	if (!v)
 		return false;
-	for (size_t i = 0; i < l->cap; i++)
-		if (l->tab[i].key)
-			*slot(tab, cap, l->tab[i].key) = l->tab[i];
-	free(l->tab);
-	l->tab = tab;
-	l->cap = cap;
+	for (size_t i = 0; i < t->cap; i++)
+		if (*key_at(t->v, t->esz, i))
+			memcpy(slot(v, cap, t->esz, *key_at(t->v, t->esz, i)),
+			       key_at(t->v, t->esz, i), t->esz);
+	free(t->v);
+	t->v = v;
+	t->cap = cap;
 	return true;
 }
 
-/* path's record (root-relative); add: make one if there is none (NULL when
- * out of memory). A record stays where it is until the next add. */
-static struct hrec *rec_find(struct ledger *l, const char *path, bool add)
+/* key's element; add: make a zeroed one if there is none (NULL when out of
+ * memory). An element stays where it is until the next add. */
+static void *tab_find(struct table *t, uint64_t key, bool add)
 {
-	uint64_t key = path_key(path);
-	struct hrec *r = l->tab ? slot(l->tab, l->cap, key) : NULL;
+	uint64_t *e = t->v ? slot(t->v, t->cap, t->esz, key) : NULL;
 
-	if ((r && r->key) || !add)
-		return r && r->key ? r : NULL;
-	if (!tab_room(l))
+	if ((e && *e) || !add)
+		return e && *e ? e : NULL;
+	if (!tab_room(t))
 		return NULL;
-	r = slot(l->tab, l->cap, key);
-	*r = (struct hrec){ .key = key };
-	l->n++;
-	return r;
+	e = slot(t->v, t->cap, t->esz, key);
+	memset(e, 0, t->esz);
+	*e = key;
+	t->n++;
+	return e;
+}
+
+static void tab_clear(struct table *t)
+{
+	free(t->v);
+	t->v = NULL;
+	t->cap = t->n = 0;
+}
+
+static struct hrec *rec_find(struct ledger *l, uint64_t key, bool add)
+{
+	return tab_find(&l->recs, key, add);
+}
+
+static struct trec *trans_find(struct ledger *l, uint64_t key, bool add)
+{
+	return tab_find(&l->trans, key, add);
+}
+
+/* Nothing staged and no pass open: what the transient records held is
+ * no longer needed (a storm's worth of them). */
+static void trans_release(struct ledger *l)
+{
+	if (!l->nstaged && !l->in_pass)
+		tab_clear(&l->trans);
 }
 
 static void recs_free(struct ledger *l)
 {
-	free(l->tab);
-	l->tab = NULL;
-	l->cap = l->n = 0;
+	tab_clear(&l->recs);
+	tab_clear(&l->trans);
+	l->nstaged = 0;
 }
 
 /* The root, for opening files by their root-relative names: the kernel
@@ -243,6 +290,8 @@ struct ledger *ledger_new(const char *root)
 	l->noatime = O_NOATIME;
 #endif
 	l->rootfd = -1;
+	l->recs.esz = sizeof(struct hrec);
+	l->trans.esz = sizeof(struct trec);
 	if (!(l->root = rootpath_dup(root, &l->root_len)) || !(l->xxh = XXH3_createState())) {
 		ledger_free(l);
 		return NULL;
@@ -278,6 +327,23 @@ static int content_hash(struct ledger *l, const char *path, char *rbuf, const ch
 	return hash_file(l, path, *rel, h) < 0 ? -1 : 0;
 }
 
+/* The staged state of r (staged): its transient record. */
+static const struct trec *staged_of(struct ledger *l, const struct hrec *r)
+{
+	return trans_find(l, r->key, false);
+}
+
+/* Is content (ok, h) what r says was built (or is being built)? */
+static bool same_as(struct ledger *l, const struct hrec *r, bool ok, uint64_t h)
+{
+	const struct trec *t = r->staged ? staged_of(l, r) : NULL;
+	if (!ok)
+		return false;
+	if (t)
+		return !t->st_gone && t->st_hash == h;
+	return !r->gone && r->hash == h;
+}
+
 bool ledger_unchanged(struct ledger *l, const char *path)
 {
 	char rbuf[PATH_MAX];
@@ -287,13 +353,9 @@ bool ledger_unchanged(struct ledger *l, const char *path)
 
 	if (content_hash(l, path, rbuf, &rel, &h) < 0)
 		return false;
-	r = rec_find(l, rel, false);
-	if (r && r->staged)
-		return !r->st_gone && r->st_hash == h;
-	if (r)
-		return !r->gone && r->hash == h;
-	r = rec_find(l, rel, true);
-	if (r)
+	if ((r = rec_find(l, path_key(rel), false)))
+		return same_as(l, r, true, h);
+	if ((r = rec_find(l, path_key(rel), true)))
 		r->hash = h;
 	return false;
 }
@@ -302,7 +364,8 @@ bool ledger_unchanged(struct ledger *l, const char *path)
  * its content hash now (ok false: missing or unreadable); add: make a
  * record for a path that has none. */
 static void each_record(struct ledger *l, const char *const *paths, bool add, bool hash,
-                        void (*fn)(struct hrec *r, bool fresh, bool ok, uint64_t h))
+                        void (*fn)(struct ledger *l, struct hrec *r, bool fresh, bool ok,
+                                   uint64_t h))
 {
 	char rbuf[PATH_MAX];
 
@@ -312,54 +375,78 @@ static void each_record(struct ledger *l, const char *const *paths, bool add, bo
 		root_check(l);
 	for (size_t i = 0; paths && paths[i]; i++) {
 		const char *rel = rootpath_rel(l->root, l->root_len, paths[i], rbuf, sizeof rbuf);
+		const struct trec *t;
 		struct hrec *r;
-		uint64_t h = 0;
+		uint64_t key, h = 0;
 		bool ok = false, fresh = false;
 
 		if (!rel || !*rel)
 			continue;
-		r = rec_find(l, rel, false);
-		if (hash && r && l->in_pass && r->now_pass == l->pass) {
-			ok = r->now_ok;
-			h = r->now_hash;
+		key = path_key(rel);
+		r = rec_find(l, key, false);
+		t = hash && l->in_pass ? trans_find(l, key, false) : NULL;
+		if (t && t->now_pass == l->pass) {
+			ok = t->now_ok;
+			h = t->now_hash;
 		} else if (hash) {
 			ok = hash_file(l, paths[i], rel, &h) == 0;
 		}
 		if (!r && add && ok) { /* a missing file gets no record */
-			r = rec_find(l, rel, true);
+			r = rec_find(l, key, true);
 			fresh = true;
 		}
 		if (r)
-			fn(r, fresh, ok, h);
+			fn(l, r, fresh, ok, h);
 	}
 }
 
-static void stage_one(struct hrec *r, bool fresh, bool ok, uint64_t h)
+static void stage_one(struct ledger *l, struct hrec *r, bool fresh, bool ok, uint64_t h)
 {
-	r->staged = true;
-	r->st_gone = !ok;
-	r->st_hash = h;
+	struct trec *t = trans_find(l, r->key, true);
+
 	if (fresh) { /* seen for the first time, as ledger_unchanged() would */
 		r->hash = h;
 		r->gone = !ok;
 	}
+	if (!t)
+		return; /* out of memory: not staged, its commit changes nothing */
+	if (!t->staged)
+		l->nstaged++;
+	t->staged = true;
+	t->st_gone = !ok;
+	t->st_hash = h;
+	r->staged = true;
 }
 
-static void commit_one(struct hrec *r, bool fresh, bool ok, uint64_t h)
+/* r staged: its staged state, no longer staged. */
+static const struct trec *unstaged(struct ledger *l, struct hrec *r)
 {
+	struct trec *t = r->staged ? trans_find(l, r->key, false) : NULL;
+
+	r->staged = false;
+	if (!t || !t->staged)
+		return NULL;
+	t->staged = false;
+	l->nstaged--;
+	return t;
+}
+
+static void commit_one(struct ledger *l, struct hrec *r, bool fresh, bool ok, uint64_t h)
+{
+	const struct trec *t = unstaged(l, r);
+
 	(void)fresh, (void)ok, (void)h;
-	if (!r->staged)
+	if (!t)
 		return;
-	r->staged = false;
-	r->hash = r->st_hash;
-	r->gone = r->st_gone;
-	r->built = !r->st_gone;
+	r->hash = t->st_hash;
+	r->gone = t->st_gone;
+	r->built = !t->st_gone;
 }
 
-static void unstage_one(struct hrec *r, bool fresh, bool ok, uint64_t h)
+static void unstage_one(struct ledger *l, struct hrec *r, bool fresh, bool ok, uint64_t h)
 {
 	(void)fresh, (void)ok, (void)h;
-	r->staged = false;
+	(void)unstaged(l, r);
 }
 
 void ledger_forget(struct ledger *l)
@@ -382,8 +469,10 @@ void ledger_pass_begin(struct ledger *l)
 
 void ledger_pass_end(struct ledger *l)
 {
-	if (l)
-		l->in_pass = false;
+	if (!l)
+		return;
+	l->in_pass = false;
+	trans_release(l);
 }
 
 void ledger_stage(struct ledger *l, const char *const *paths)
@@ -394,11 +483,15 @@ void ledger_stage(struct ledger *l, const char *const *paths)
 void ledger_commit(struct ledger *l, const char *const *paths)
 {
 	each_record(l, paths, false, false, commit_one);
+	if (l)
+		trans_release(l);
 }
 
 void ledger_unstage(struct ledger *l, const char *const *paths)
 {
 	each_record(l, paths, false, false, unstage_one);
+	if (l)
+		trans_release(l);
 }
 
 bool ledger_as_built(struct ledger *l, const char *path)
@@ -406,20 +499,25 @@ bool ledger_as_built(struct ledger *l, const char *path)
 	char rbuf[PATH_MAX];
 	const char *rel;
 	struct hrec *r;
+	struct trec *t;
+	uint64_t key, h = 0;
+	bool ok;
 
 	if (!l || !path || !(rel = rootpath_rel(l->root, l->root_len, path, rbuf, sizeof rbuf)) ||
 	    !*rel)
 		return false;
+	key = path_key(rel);
 	/* nothing built to compare with: no need to read the file */
-	if (!(r = rec_find(l, rel, false)) || (!r->staged && !r->built))
+	if (!(r = rec_find(l, key, false)) || (!r->staged && !r->built))
 		return false;
 	if (!l->in_pass)
 		root_check(l);
-	r->now_ok = hash_file(l, path, rel, &r->now_hash) == 0;
-	r->now_pass = l->in_pass ? l->pass : 0;
-	if (!r->now_ok)
-		return false;
-	if (r->staged)
-		return !r->st_gone && r->st_hash == r->now_hash;
-	return !r->gone && r->hash == r->now_hash;
+	ok = hash_file(l, path, rel, &h) == 0;
+	/* for the build this pass may start (no memory: it reads again) */
+	if (l->in_pass && (t = trans_find(l, key, true))) {
+		t->now_ok = ok;
+		t->now_hash = h;
+		t->now_pass = l->pass;
+	}
+	return same_as(l, r, ok, h);
 }
