@@ -408,8 +408,14 @@ static void stage_one(struct ledger *l, struct hrec *r, bool fresh, bool ok, uin
 		r->hash = h;
 		r->gone = !ok;
 	}
-	if (!t)
-		return; /* out of memory: not staged, its commit changes nothing */
+	if (!t) {
+		/* out of memory: not staged, so its commit changes nothing; the
+		 * content built before must not stay the baseline (going back to
+		 * it would be no change): nothing is built until a build commits */
+		r->built = false;
+		r->gone = true;
+		return;
+	}
 	if (!t->staged)
 		l->nstaged++;
 	t->staged = true;
