@@ -189,8 +189,11 @@ else
 	project theirs '"cmd": "exec sleep 30", "ready": false'
 	SOCK=$P/tmp/gust.sock
 	chown -R 65534:65534 "$P"
+	# emptied here, not by the child's redirection: root's gust's lines
+	# would otherwise answer the wait below before this one started
+	: >"$T/gust.log"
 	(cd "$P" && exec env GUST_TEST_MARK="$GUST_TEST_MARK" \
-		setpriv --reuid=65534 --regid=65534 --clear-groups "$GUST") >"$T/gust.log" 2>&1 </dev/null &
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$GUST") >>"$T/gust.log" 2>&1 </dev/null &
 	GUST_PID=$!
 	ok_run "a gust of uid 65534 runs" wait_for 20 log_has 'run: started'
 	is "$(stat -c %u "$SOCK")" 65534 "its socket is its user's"
