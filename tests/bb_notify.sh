@@ -53,10 +53,13 @@ nnotes() { notes | wc -l; }
 has_notes() { [ "$(nnotes)" -ge "$1" ]; }
 # the threads of our gust, from /proc/PID/status
 threads() { awk '/^Threads:/ { print $2 }' "/proc/$GUST_PID/status"; }
-# gust in $P on the private bus
+# gust in $P on the private bus. Its log is emptied here, not by the
+# child's redirection: the last gust's lines would otherwise answer a wait
+# on the log before this one started.
 gust_on_bus() {
+	: >"$T/gust.log"
 	(cd "$P" && exec env GUST_TEST_MARK="$GUST_TEST_MARK" DBUS_SESSION_BUS_ADDRESS="$ADDR" \
-		"$GUST" -vv) >"$T/gust.log" 2>&1 </dev/null &
+		"$GUST" -vv) >>"$T/gust.log" 2>&1 </dev/null &
 	GUST_PID=$!
 }
 
@@ -84,8 +87,9 @@ is "$GUST_STATUS" 0 "gust exits 0"
 
 # ---- no session bus: off, one debug line ----
 echo good >"$P/src/a.txt"
+: >"$T/gust.log" # as in gust_on_bus
 (cd "$P" && exec env -u DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR="$T/none" \
-	GUST_TEST_MARK="$GUST_TEST_MARK" "$GUST" -vv) >"$T/gust.log" 2>&1 </dev/null &
+	GUST_TEST_MARK="$GUST_TEST_MARK" "$GUST" -vv) >>"$T/gust.log" 2>&1 </dev/null &
 GUST_PID=$!
 ok_run "without a session bus gust still runs" wait_for 20 log_has 'build: ok in'
 ok_run "and says once that notifications are off" log_has 'hook: notify: no session bus: notifications off'
