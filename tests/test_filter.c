@@ -535,22 +535,33 @@ static bool ignored_now(struct filter *f, const char *p)
 	return filter_ignored(f, p, false);
 }
 
+/* A filter on every file of tmproot with .gitignore files on. */
+static struct filter *gitignore_filter(struct config *cfg)
+{
+	static const char *all[] = { "*", NULL };
+	char err[256];
+	struct filter *f;
+
+	base_cfg(cfg, tmproot);
+	cfg->watch.include_ext = (char **)all; /* outlives this call */
+	cfg->watch.gitignore = true;
+	f = filter_new(cfg, err, sizeof err);
+	ck_assert_msg(f != NULL, "%s", err);
+	return f;
+}
+
 START_TEST(test_gitignore_reread)
 {
 	struct config cfg;
 	struct filter *f;
-	char err[256], gi[PATH_MAX];
+	char gi[PATH_MAX];
 	bool seen = false;
 
 	mkroot();
 	git_env(tmproot);
 	put(tmproot, "sub/x.tmp", "x");
 	put(tmproot, "y.tmp", "y");
-	base_cfg(&cfg, tmproot);
-	cfg.watch.include_ext = L("*");
-	cfg.watch.gitignore = true;
-	f = filter_new(&cfg, err, sizeof err);
-	ck_assert_ptr_nonnull(f);
+	f = gitignore_filter(&cfg);
 	ck_assert(!ignored_now(f, "sub/x.tmp"));
 	/* the watcher reports the .gitignore change: reread at once */
 	put(tmproot, "sub/.gitignore", "*.tmp\n");
@@ -584,17 +595,13 @@ START_TEST(test_repeated_slashes)
 {
 	struct config cfg;
 	struct filter *f;
-	char err[256], abs[PATH_MAX * 2];
+	char abs[PATH_MAX * 2];
 
 	mkroot();
 	git_env(tmproot);
 	put(tmproot, ".gitignore", "sub/x.log\n");
 	put(tmproot, "sub/.gitignore", "*.tmp\n");
-	base_cfg(&cfg, tmproot);
-	cfg.watch.include_ext = L("*");
-	cfg.watch.gitignore = true;
-	f = filter_new(&cfg, err, sizeof err);
-	ck_assert_ptr_nonnull(f);
+	f = gitignore_filter(&cfg);
 	ck_assert(filter_ignored(f, "sub/x.log", false));
 	ck_assert(filter_ignored(f, "sub//x.log", false));
 	ck_assert(filter_ignored(f, "sub///y.tmp", false));
