@@ -271,7 +271,7 @@ fail:
 	return NULL;
 }
 
-bool glob_run(const struct glob *g, const char *path)
+bool glob_run(struct glob *g, const char *path)
 {
 	return run(g->toks, g->ntoks, g->words, g->bits, path);
 }

@@ -23,7 +23,7 @@ bool glob_match(const char *pat, const char *path);
  * (gust has one thread). */
 struct glob;
 struct glob *glob_compile(const char *pat);
-bool glob_run(const struct glob *g, const char *path);
+bool glob_run(struct glob *g, const char *path);
 void glob_free(struct glob *g);
 
 /* True if directory dir (its first len bytes, root-relative) could lead to a
